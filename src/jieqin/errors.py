@@ -1,0 +1,151 @@
+"""The errors jieqin raises on purpose.
+
+Every error a caller can cause is a :class:`JieqinError`, so one ``except`` clause
+catches them all. Errors about bad input say *where* (file, line, field) and *why*,
+and never repeat a full resident ID number or a health fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from attrs import frozen
+
+__all__ = [
+    "AllocationError",
+    "ConflictError",
+    "InvalidInput",
+    "InvalidPeriod",
+    "InvalidRegionCode",
+    "InvalidResidentId",
+    "InvalidValue",
+    "JieqinError",
+    "NotFound",
+    "PairingError",
+    "PluginError",
+    "Problem",
+    "SchemaOutdated",
+    "StorageError",
+    "UnknownBackend",
+]
+
+
+class JieqinError(Exception):
+    """Base of every error that jieqin raises on purpose."""
+
+
+@frozen
+class Problem:
+    """One thing wrong with one piece of input: where it is and why it is wrong.
+
+    ``source`` is a file name (or another name for where the input came from),
+    ``line`` the 1-based line or record number, ``field`` a dotted path such as
+    ``members[2].birth_date``.
+    """
+
+    reason: str
+    field: str | None = None
+    source: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.source is not None and self.line is not None:
+            where.append(f"{self.source} line {self.line}")
+        elif self.source is not None:
+            where.append(self.source)
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field:
+            where.append(self.field)
+        return ": ".join([*where, self.reason])
+
+
+class InvalidValue(JieqinError, ValueError):
+    """A single value is not acceptable; names the field and the reason."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        field: str | None = None,
+        source: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.problem = Problem(reason=reason, field=field, source=source, line=line)
+        super().__init__(str(self.problem))
+
+    @property
+    def reason(self) -> str:
+        return self.problem.reason
+
+    @property
+    def field(self) -> str | None:
+        return self.problem.field
+
+
+class InvalidResidentId(InvalidValue):
+    """A resident ID number failed validation (length, format, check digit, date, place)."""
+
+
+class InvalidRegionCode(InvalidValue):
+    """An administrative region code is not a valid GB/T 2260 style code."""
+
+
+class InvalidPeriod(InvalidValue):
+    """A period such as ``2021``, ``2021Q1`` or ``2021-03`` could not be understood."""
+
+
+class InvalidInput(JieqinError, ValueError):
+    """One or more records of an input were rejected; nothing of it was written.
+
+    ``problems`` lists each one with its source, line, field and reason.
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, truncated: bool = False) -> None:
+        self.problems: Sequence[Problem] = tuple(problems)
+        self.truncated = truncated
+        lines = [str(p) for p in self.problems]
+        if not lines:
+            lines = ["invalid input"]
+        if len(lines) == 1 and not truncated:
+            message = lines[0]
+        else:
+            more = " (more not shown)" if truncated else ""
+            message = f"{len(lines)} problems{more}:\n" + "\n".join(f"  {x}" for x in lines)
+        super().__init__(message)
+
+
+class StorageError(JieqinError):
+    """The storage backend could not do what was asked."""
+
+
+class UnknownBackend(StorageError):
+    """No storage backend is registered for a URL scheme."""
+
+
+class SchemaOutdated(StorageError):
+    """The database was made by an older jieqin; run ``jieqin db upgrade``."""
+
+
+class NotFound(StorageError, KeyError):
+    """A record with the given id does not exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+class ConflictError(StorageError):
+    """A write conflicts with what is stored (a duplicate, a concurrent change)."""
+
+
+class PluginError(JieqinError):
+    """A plugin failed to load or one of its hooks failed; names the plugin."""
+
+
+class PairingError(JieqinError):
+    """A pairing policy or instance cannot be solved as asked."""
+
+
+class AllocationError(JieqinError):
+    """An aid allocation cannot be made as asked (for example it would overspend a fund)."""

@@ -1,0 +1,119 @@
+"""Field validators and converters shared by the model classes.
+
+Each one raises :class:`~jieqin.errors.InvalidValue` naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from attrs import Attribute, Converter
+
+from jieqin.errors import InvalidValue
+from jieqin.model.vocab import check_code
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+MASKED = "<masked>"
+E = TypeVar("E", bound=StrEnum)
+
+
+def check_id(value: object, *, field: str) -> str:
+    """Return ``value`` if it is a record id (1-64 letters, digits, ``_ . : -``)."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidValue(
+            f"{value!r} is not an id (1-64 letters, digits, '_', '.', ':' or '-')", field=field
+        )
+    return value
+
+
+def id_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    check_id(value, field=attribute.name)
+
+
+def optional_id(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_id(value, field=attribute.name)
+
+
+def code_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    check_code(value, field=attribute.name)
+
+
+def text_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue("must be non-empty text", field=attribute.name)
+    if len(value) > 200:
+        raise InvalidValue(f"is {len(value)} characters long; at most 200", field=attribute.name)
+
+
+def date_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if not isinstance(value, date):
+        raise InvalidValue(f"expected a date, got {type(value).__name__}", field=attribute.name)
+    if value.year < 1900:
+        raise InvalidValue(f"date {value.isoformat()} is before 1900", field=attribute.name)
+
+
+def phone_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not re.fullmatch(r"\+?[0-9][0-9 -]{4,19}", value):
+        raise InvalidValue("is not a phone number", field=attribute.name)
+
+
+def masked(value: object) -> str:
+    return "None" if value is None else MASKED
+
+
+def code_set(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def enum_field(enum: type[E]) -> Converter[Any, E]:
+    """An attrs converter that turns a value into ``enum`` or names the field it failed on."""
+
+    def convert(value: object, attribute: Attribute[Any]) -> E:
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(e.value for e in enum)
+            raise InvalidValue(f"{value!r} is not one of: {allowed}", field=attribute.name) from None
+
+    return Converter(convert, takes_field=True)  # type: ignore[misc,call-overload]
+
+
+def region_field(instance: object, attribute: Attribute[Any], value: object) -> None:
+    from jieqin.model.regions import RegionCode
+
+    if not isinstance(value, RegionCode):
+        raise InvalidValue(f"expected a RegionCode, got {type(value).__name__}", field=attribute.name)
+
+
+def money_field(value: object, attribute: Attribute[Any]) -> Decimal:
+    from jieqin.model.money import yuan
+
+    return yuan(value, field=attribute.name)  # type: ignore[arg-type]
+
+
+def optional_money_field(value: object, attribute: Attribute[Any]) -> Decimal | None:
+    return None if value is None else money_field(value, attribute)
+
+
+def nonnegative(instance: object, attribute: Attribute[Any], value: Decimal | None) -> None:
+    if value is not None and value < 0:
+        raise InvalidValue(f"must not be negative, got {value}", field=attribute.name)
+
+
+def optional_date(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None:
+        date_field(instance, attribute, value)
+
+
+#: ``converter=`` for a Decimal yuan field.
+MONEY = Converter(money_field, takes_field=True)  # type: ignore[misc,call-overload]
+#: ``converter=`` for an optional Decimal yuan field.
+OPTIONAL_MONEY = Converter(optional_money_field, takes_field=True)  # type: ignore[misc,call-overload]

@@ -1,0 +1,128 @@
+"""Resident identity card numbers (居民身份证号码, GB 11643).
+
+Validation is python-stdnum's (``stdnum.cn.ric``): length, digits, the ISO 7064
+MOD 11-2 check character, the birth date and the birth-place code as it was at the
+birth year. This module adds masking and messages that never repeat the number.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+
+from stdnum import numdb
+from stdnum.cn import ric
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    ValidationError,
+)
+
+from jieqin.errors import InvalidResidentId
+
+__all__ = [
+    "birthplace_codes",
+    "check_digit",
+    "mask_resident_id",
+    "resident_id_birth_date",
+    "resident_id_sex_digit",
+    "validate_resident_id",
+]
+
+MASK = "*"
+
+
+def mask_resident_id(number: str) -> str:
+    """Show only the first four and the last two characters: ``6102************1X``."""
+    text = str(number)
+    if len(text) <= 6:
+        return MASK * len(text)
+    return text[:4] + MASK * (len(text) - 6) + text[-2:]
+
+
+def validate_resident_id(number: str, *, field: str = "resident_id") -> str:
+    """Return the number in its compact form, or raise :class:`InvalidResidentId`.
+
+    The error names ``field`` and the reason (wrong length, not digits, bad check
+    digit, bad birth date, unknown birth place) and shows the number masked.
+    """
+    if not isinstance(number, str):
+        raise InvalidResidentId(f"expected text, got {type(number).__name__}", field=field)
+    compact = ric.compact(number)
+    shown = mask_resident_id(compact)
+    try:
+        return str(ric.validate(compact))
+    except InvalidLength:
+        reason = f"wrong length: {len(compact)} characters, expected 18 ({shown})"
+    except InvalidFormat:
+        reason = f"not digits: the first 17 characters must be digits ({shown})"
+    except InvalidChecksum:
+        reason = f"bad check digit ({shown})"
+    except InvalidComponent:
+        reason = _component_reason(compact, shown)
+    except ValidationError as exc:  # pragma: no cover - stdnum may add kinds
+        reason = f"invalid ({type(exc).__name__}) ({shown})"
+    raise InvalidResidentId(reason, field=field)
+
+
+def _component_reason(compact: str, shown: str) -> str:
+    try:
+        ric.get_birth_date(compact)
+    except InvalidComponent:
+        return f"bad birth date embedded in the number ({shown})"
+    return f"unknown birth-place code for the birth year ({shown})"
+
+
+def resident_id_birth_date(number: str) -> date:
+    """The birth date embedded in a (valid) number."""
+    return ric.get_birth_date(number)  # type: ignore[no-any-return]
+
+
+def resident_id_sex_digit(number: str) -> int:
+    """The 17th digit: odd for men, even for women."""
+    return int(ric.compact(number)[16])
+
+
+def check_digit(first17: str) -> str:
+    """The check character (``0``-``9`` or ``X``) for the first 17 digits."""
+    return str(ric.calc_check_digit(first17 + "0"))
+
+
+@functools.cache
+def _county_table() -> tuple[tuple[str, int | None, int | None], ...]:
+    """(six-digit code, first year, last year) for every county-level birth-place code."""
+    rows: list[tuple[str, int | None, int | None]] = []
+    db = numdb.get("cn/loc")
+    for _length, low, high, _props, children in db.prefixes:
+        if low != high:
+            continue
+        for _clen, clow, chigh, cprops, _ in children:
+            if clow != chigh or clow.endswith("00"):
+                continue
+            code = low + clow
+            for spec in cprops.get("county", "").split(","):
+                first = last = None
+                if spec.startswith("["):
+                    span = spec[1:].split("]")[0]
+                    start, _, end = span.partition("-")
+                    first = int(start) if start else None
+                    last = int(end) if end else None
+                rows.append((code, first, last))
+    return tuple(sorted(set(rows), key=lambda r: (r[0], r[1] or 0, r[2] or 9999)))
+
+
+def birthplace_codes(year: int, *, within: str = "") -> tuple[str, ...]:
+    """County-level birth-place codes in use in ``year``, optionally under a prefix.
+
+    A person keeps the number issued where they were registered, so a woman born in
+    1970 in what is now Yaozhou district carries 610221 (the old Yao county), not 610204.
+    """
+    seen: dict[str, None] = {}
+    for code, first, last in _county_table():
+        if not code.startswith(within):
+            continue
+        if (first is None or year >= first) and (last is None or year <= last):
+            seen[code] = None
+    return tuple(seen)

@@ -1,0 +1,56 @@
+"""Pairings of helpers with households, and the handovers between them."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from attrs import field, frozen
+
+from jieqin.model._fields import date_field, enum_field, id_field, optional_date, optional_id
+
+__all__ = ["CostTerm", "Handover", "Pairing", "PairingRole"]
+
+
+class PairingRole(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+
+
+@frozen
+class CostTerm:
+    """One term of the cost that made a pair: ``distance``, ``strength_match``, ``workload``..."""
+
+    name: str
+    value: float
+
+
+@frozen
+class Pairing:
+    """A helper paired with a household from ``start`` until ``end`` (open when ``None``)."""
+
+    helper_id: str = field(validator=id_field)
+    household_id: str = field(validator=id_field)
+    start: date = field(validator=date_field)
+    role: PairingRole = field(default=PairingRole.PRIMARY, converter=enum_field(PairingRole))
+    end: date | None = field(default=None, validator=optional_date)
+    reason: str = ""
+    costs: tuple[CostTerm, ...] = field(default=(), converter=tuple)
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    @property
+    def cost(self) -> float:
+        return sum(term.value for term in self.costs)
+
+
+@frozen
+class Handover:
+    """A household's primary helper changed on ``on`` (``None`` for a first pairing or an end)."""
+
+    household_id: str = field(validator=id_field)
+    on: date = field(validator=date_field)
+    reason: str
+    from_helper_id: str | None = field(default=None, validator=optional_id)
+    to_helper_id: str | None = field(default=None, validator=optional_id)

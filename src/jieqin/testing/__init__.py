@@ -1,0 +1,1 @@
+"""Test helpers shipped with jieqin: hypothesis strategies, the storage contract suite, fixtures."""
