@@ -72,7 +72,7 @@ def _default(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):
-        return sorted(value)  # type: ignore[type-var]
+        return sorted(value)
     return str(value)
 
 

@@ -28,7 +28,15 @@ from jieqin.model.people import (
     Sex,
     StatusChange,
 )
-from jieqin.model.periods import Month, Period, PeriodKind, Quarter, Year, parse_period, period_containing
+from jieqin.model.periods import (
+    Month,
+    Period,
+    PeriodKind,
+    Quarter,
+    Year,
+    parse_period,
+    period_containing,
+)
 from jieqin.model.regions import RegionCode, RegionLevel
 from jieqin.model.vocab import (
     MONITORED_STATUSES,

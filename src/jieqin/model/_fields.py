@@ -78,19 +78,23 @@ def enum_field(enum: type[E]) -> Converter[Any, E]:
 
     def convert(value: object, attribute: Attribute[Any]) -> E:
         try:
-            return enum(value)
+            return enum(value)  # type: ignore[arg-type]
         except ValueError:
             allowed = ", ".join(e.value for e in enum)
-            raise InvalidValue(f"{value!r} is not one of: {allowed}", field=attribute.name) from None
+            raise InvalidValue(
+                f"{value!r} is not one of: {allowed}", field=attribute.name
+            ) from None
 
-    return Converter(convert, takes_field=True)  # type: ignore[misc,call-overload]
+    return Converter(convert, takes_field=True)
 
 
 def region_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     from jieqin.model.regions import RegionCode
 
     if not isinstance(value, RegionCode):
-        raise InvalidValue(f"expected a RegionCode, got {type(value).__name__}", field=attribute.name)
+        raise InvalidValue(
+            f"expected a RegionCode, got {type(value).__name__}", field=attribute.name
+        )
 
 
 def money_field(value: object, attribute: Attribute[Any]) -> Decimal:
@@ -114,6 +118,6 @@ def optional_date(instance: object, attribute: Attribute[Any], value: object) ->
 
 
 #: ``converter=`` for a Decimal yuan field.
-MONEY = Converter(money_field, takes_field=True)  # type: ignore[misc,call-overload]
+MONEY = Converter(money_field, takes_field=True)
 #: ``converter=`` for an optional Decimal yuan field.
-OPTIONAL_MONEY = Converter(optional_money_field, takes_field=True)  # type: ignore[misc,call-overload]
+OPTIONAL_MONEY = Converter(optional_money_field, takes_field=True)

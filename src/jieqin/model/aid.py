@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -51,14 +51,14 @@ class Program:
     program_id: str = field(validator=id_field)
     name: str = field(validator=text_field)
     funder: str = field(validator=text_field)
-    kind: ProgramKind = field(converter=enum_field(ProgramKind))
-    amount: Decimal | None = field(default=None, converter=OPTIONAL_MONEY, validator=nonnegative)
+    kind: ProgramKind = field(converter=enum_field(ProgramKind))  # type: ignore[misc]
+    amount: Decimal | None = field(default=None, converter=OPTIONAL_MONEY, validator=nonnegative)  # type: ignore[misc]
     """Fixed amount per grant, if the programme pays a fixed amount."""
     serves: frozenset[str] = field(factory=frozenset, converter=code_set)
     """Need kinds this programme can resolve."""
     agency: str | None = field(default=None, validator=optional_id)
     """For referral programmes: the agency referred to."""
-    period_kind: PeriodKind = field(default=PeriodKind.YEAR, converter=enum_field(PeriodKind))
+    period_kind: PeriodKind = field(default=PeriodKind.YEAR, converter=enum_field(PeriodKind))  # type: ignore[misc]
     """One grant per person per period of this kind."""
 
 
@@ -69,7 +69,7 @@ class Fund:
     fund_id: str = field(validator=id_field)
     program_id: str = field(validator=id_field)
     period: Period
-    budget: Decimal = field(converter=MONEY, validator=nonnegative)
+    budget: Decimal = field(converter=MONEY, validator=nonnegative)  # type: ignore[misc]
     funder: str = ""
 
 
@@ -89,6 +89,10 @@ class ConditionOutcome:
     detail: str = ""
 
 
+def _condition_tuple(values: Iterable[ConditionOutcome]) -> tuple[ConditionOutcome, ...]:
+    return tuple(values)
+
+
 @frozen
 class Decision:
     """Why a member did or did not get a programme's aid: kept so it can be explained later."""
@@ -98,12 +102,12 @@ class Decision:
     period: Period
     household_id: str = field(validator=id_field)
     member_id: str | None = field(validator=optional_id)
-    outcome: Outcome = field(converter=enum_field(Outcome))
+    outcome: Outcome = field(converter=enum_field(Outcome))  # type: ignore[misc]
     decided_on: date = field(validator=date_field)
     rule_version: str
-    amount: Decimal | None = field(default=None, converter=OPTIONAL_MONEY, validator=nonnegative)
+    amount: Decimal | None = field(default=None, converter=OPTIONAL_MONEY, validator=nonnegative)  # type: ignore[misc]
     reason: str = ""
-    conditions: tuple[ConditionOutcome, ...] = field(default=(), converter=tuple)
+    conditions: tuple[ConditionOutcome, ...] = field(default=(), converter=_condition_tuple)
     parameters: Mapping[str, str] = field(factory=dict)
     """Parameter values in force on ``decided_on``, as text."""
     inputs: Mapping[str, str] = field(factory=dict)
@@ -121,10 +125,9 @@ class Grant:
     period: Period
     household_id: str = field(validator=id_field)
     member_id: str | None = field(validator=optional_id)
-    amount: Decimal = field(converter=MONEY, validator=nonnegative)
+    amount: Decimal = field(converter=MONEY, validator=nonnegative)  # type: ignore[misc]
     decided_on: date = field(validator=date_field)
     decision_id: str = field(validator=id_field)
     agency: str | None = field(default=None, validator=optional_id)
     need_id: str | None = field(default=None, validator=optional_id)
     """The need this grant resolves, if any."""
-

@@ -77,7 +77,7 @@ def _component_reason(compact: str, shown: str) -> str:
 
 def resident_id_birth_date(number: str) -> date:
     """The birth date embedded in a (valid) number."""
-    return ric.get_birth_date(number)  # type: ignore[no-any-return]
+    return ric.get_birth_date(number)
 
 
 def resident_id_sex_digit(number: str) -> int:

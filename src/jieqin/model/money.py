@@ -22,7 +22,7 @@ def yuan(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
     Accepts a Decimal, an int or a numeric string (``"5000"``, ``"5000.00"``). Refuses
     floats, booleans, non-finite numbers and amounts with fractions of a fen.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidValue(
             f"money must be a Decimal, int or string, not {type(value).__name__} {value!r}",
             field=field,

@@ -7,7 +7,14 @@ from enum import StrEnum
 
 from attrs import field, frozen
 
-from jieqin.model._fields import code_field, date_field, enum_field, id_field, optional_date, optional_id
+from jieqin.model._fields import (
+    code_field,
+    date_field,
+    enum_field,
+    id_field,
+    optional_date,
+    optional_id,
+)
 from jieqin.model.periods import Period
 
 __all__ = ["Need", "NeedSource", "NeedStatus", "Referral", "Route", "RouteKind"]
@@ -47,7 +54,7 @@ class RouteKind(StrEnum):
 class Route:
     """The decision to send a need somewhere, with why."""
 
-    kind: RouteKind = field(converter=enum_field(RouteKind))
+    kind: RouteKind = field(converter=enum_field(RouteKind))  # type: ignore[misc]
     target: str = field(validator=id_field)
     explanation: str = ""
 
@@ -60,11 +67,11 @@ class Need:
     household_id: str = field(validator=id_field)
     kind: str = field(validator=code_field)
     period: Period
-    source: NeedSource = field(converter=enum_field(NeedSource))
+    source: NeedSource = field(converter=enum_field(NeedSource))  # type: ignore[misc]
     raised_on: date = field(validator=date_field)
     member_id: str | None = field(default=None, validator=optional_id)
     note: str = ""
-    status: NeedStatus = field(default=NeedStatus.OPEN, converter=enum_field(NeedStatus))
+    status: NeedStatus = field(default=NeedStatus.OPEN, converter=enum_field(NeedStatus))  # type: ignore[misc]
     route: Route | None = None
     resolved_on: date | None = field(default=None, validator=optional_date)
     resolved_by: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -25,6 +26,10 @@ class CostTerm:
     value: float
 
 
+def _cost_tuple(values: Iterable[CostTerm]) -> tuple[CostTerm, ...]:
+    return tuple(values)
+
+
 @frozen
 class Pairing:
     """A helper paired with a household from ``start`` until ``end`` (open when ``None``)."""
@@ -32,10 +37,10 @@ class Pairing:
     helper_id: str = field(validator=id_field)
     household_id: str = field(validator=id_field)
     start: date = field(validator=date_field)
-    role: PairingRole = field(default=PairingRole.PRIMARY, converter=enum_field(PairingRole))
+    role: PairingRole = field(default=PairingRole.PRIMARY, converter=enum_field(PairingRole))  # type: ignore[misc]
     end: date | None = field(default=None, validator=optional_date)
     reason: str = ""
-    costs: tuple[CostTerm, ...] = field(default=(), converter=tuple)
+    costs: tuple[CostTerm, ...] = field(default=(), converter=_cost_tuple)
 
     def active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)

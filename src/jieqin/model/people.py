@@ -7,6 +7,7 @@ is masked so that a logged object never shows them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "Sex",
     "StatusChange",
 ]
+
 
 class Sex(StrEnum):
     MALE = "male"
@@ -99,7 +101,10 @@ class EmploymentStatus(StrEnum):
 class Health:
     """A member's health facts (sensitive: masked in repr, logs, reports and exports)."""
 
-    condition: HealthCondition = field(default=HealthCondition.HEALTHY, converter=enum_field(HealthCondition))
+    condition: HealthCondition = field(
+        default=HealthCondition.HEALTHY,
+        converter=enum_field(HealthCondition),  # type: ignore[misc]
+    )
     diagnosis: str | None = field(default=None, repr=masked)
 
     @property
@@ -111,7 +116,7 @@ class Health:
 class Schooling:
     """Current schooling: the level and the calendar year of entry into that level."""
 
-    level: SchoolLevel = field(converter=enum_field(SchoolLevel))
+    level: SchoolLevel = field(converter=enum_field(SchoolLevel))  # type: ignore[misc]
     year_of_entry: int = field(validator=[validators.instance_of(int), validators.ge(1950)])
     institution: str | None = None
 
@@ -124,13 +129,17 @@ def _disability_grade(instance: object, attribute: Attribute[Any], value: object
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
-        raise InvalidValue(f"disability grade must be 1 to 4 (1 most severe), got {value!r}", field=attribute.name)
+        raise InvalidValue(
+            f"disability grade must be 1 to 4 (1 most severe), got {value!r}", field=attribute.name
+        )
 
 
 def _resident_id(instance: Member, attribute: Attribute[Any], value: object) -> None:
     number = validate_resident_id(value, field=attribute.name)  # type: ignore[arg-type]
     if number != value:
-        raise InvalidValue("must be in compact form (18 characters, upper-case X)", field=attribute.name)
+        raise InvalidValue(
+            "must be in compact form (18 characters, upper-case X)", field=attribute.name
+        )
     embedded = resident_id_birth_date(number)
     if embedded != instance.birth_date:
         raise InvalidValue(
@@ -146,14 +155,17 @@ class Member:
 
     member_id: str = field(validator=id_field)
     name: str = field(validator=text_field)
-    sex: Sex = field(converter=enum_field(Sex))
+    sex: Sex = field(converter=enum_field(Sex))  # type: ignore[misc]
     birth_date: date = field(validator=date_field)
     resident_id: str = field(validator=_resident_id, repr=mask_resident_id)
-    relation: Relation = field(default=Relation.HEAD, converter=enum_field(Relation))
+    relation: Relation = field(default=Relation.HEAD, converter=enum_field(Relation))  # type: ignore[misc]
     health: Health = field(factory=Health, repr=masked)
     disability_grade: int | None = field(default=None, validator=_disability_grade, repr=masked)
     schooling: Schooling | None = None
-    employment: EmploymentStatus = field(default=EmploymentStatus.FARMING, converter=enum_field(EmploymentStatus))
+    employment: EmploymentStatus = field(
+        default=EmploymentStatus.FARMING,
+        converter=enum_field(EmploymentStatus),  # type: ignore[misc]
+    )
     phone: str | None = field(default=None, validator=phone_field, repr=masked)
 
     def age_on(self, day: date) -> int:
@@ -177,6 +189,14 @@ class StatusChange:
     note: str = ""
 
 
+def _member_tuple(values: Iterable[Member]) -> tuple[Member, ...]:
+    return tuple(values)
+
+
+def _history_tuple(values: Iterable[StatusChange]) -> tuple[StatusChange, ...]:
+    return tuple(values)
+
+
 def _members(instance: Household, attribute: Attribute[Any], value: tuple[Member, ...]) -> None:
     if not value:
         raise InvalidValue("a household needs at least one member", field="members")
@@ -184,28 +204,37 @@ def _members(instance: Household, attribute: Attribute[Any], value: tuple[Member
     heads = 0
     for i, member in enumerate(value):
         if not isinstance(member, Member):
-            raise InvalidValue(f"expected a Member, got {type(member).__name__}", field=f"members[{i}]")
+            raise InvalidValue(
+                f"expected a Member, got {type(member).__name__}", field=f"members[{i}]"
+            )
         if member.member_id in seen:
-            raise InvalidValue(f"duplicate member id {member.member_id!r}", field=f"members[{i}].member_id")
+            raise InvalidValue(
+                f"duplicate member id {member.member_id!r}", field=f"members[{i}].member_id"
+            )
         seen.add(member.member_id)
         heads += member.relation is Relation.HEAD
     if heads != 1:
         raise InvalidValue(f"a household needs exactly one head, found {heads}", field="members")
 
 
-def _history(instance: Household, attribute: Attribute[Any], value: tuple[StatusChange, ...]) -> None:
+def _history(
+    instance: Household, attribute: Attribute[Any], value: tuple[StatusChange, ...]
+) -> None:
     if not value:
         raise InvalidValue("needs at least one status", field="status_history")
     for i in range(1, len(value)):
         if value[i].since <= value[i - 1].since:
             raise InvalidValue(
-                "status changes must be in strictly increasing date order", field=f"status_history[{i}].since"
+                "status changes must be in strictly increasing date order",
+                field=f"status_history[{i}].since",
             )
 
 
 def _household_region(instance: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, RegionCode):
-        raise InvalidValue(f"expected a RegionCode, got {type(value).__name__}", field=attribute.name)
+        raise InvalidValue(
+            f"expected a RegionCode, got {type(value).__name__}", field=attribute.name
+        )
     if value.level < RegionLevel.TOWNSHIP:
         raise InvalidValue(
             f"a household lives in a village (12 digits) or township (9 digits), not {value.code}",
@@ -219,8 +248,8 @@ class Household:
 
     household_id: str = field(validator=id_field)
     region: RegionCode = field(validator=_household_region)
-    members: tuple[Member, ...] = field(converter=tuple, validator=_members)
-    status_history: tuple[StatusChange, ...] = field(converter=tuple, validator=_history)
+    members: tuple[Member, ...] = field(converter=_member_tuple, validator=_members)
+    status_history: tuple[StatusChange, ...] = field(converter=_history_tuple, validator=_history)
 
     @property
     def head(self) -> Member:
@@ -253,7 +282,9 @@ class Household:
 
 def _capacity(instance: object, attribute: Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidValue(f"capacity must be a whole number >= 1, got {value!r}", field=attribute.name)
+        raise InvalidValue(
+            f"capacity must be a whole number >= 1, got {value!r}", field=attribute.name
+        )
 
 
 def _sectors(instance: object, attribute: Attribute[Any], value: frozenset[str]) -> None:

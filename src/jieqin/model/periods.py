@@ -64,7 +64,9 @@ class Quarter:
     """A calendar quarter, 1 to 4."""
 
     year: int = field(validator=_year_range)
-    quarter: int = field(validator=[validators.instance_of(int), validators.ge(1), validators.le(4)])
+    quarter: int = field(
+        validator=[validators.instance_of(int), validators.ge(1), validators.le(4)]
+    )
 
     kind: ClassVar[PeriodKind] = PeriodKind.QUARTER
 
@@ -123,7 +125,9 @@ _PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(\d{2}))?$")
 def parse_period(text: str, *, field: str = "period") -> Period:
     """Parse ``"2021"``, ``"2021Q1"`` or ``"2021-03"``; raise :class:`InvalidPeriod` otherwise."""
     if not isinstance(text, str):
-        raise InvalidPeriod(f"expected text such as '2021', '2021Q1' or '2021-03', got {text!r}", field=field)
+        raise InvalidPeriod(
+            f"expected text such as '2021', '2021Q1' or '2021-03', got {text!r}", field=field
+        )
     match = _PATTERN.match(text.strip().upper())
     if match is None:
         raise InvalidPeriod(
@@ -137,7 +141,9 @@ def parse_period(text: str, *, field: str = "period") -> Period:
             return Month(year, int(match.group(3)))
         return Year(year)
     except ValueError as exc:
-        raise InvalidPeriod(f"invalid period {text!r}: {exc}", field=field) from None
+        raise InvalidPeriod(
+            f"invalid period {text!r} ({exc}); expected '2021', '2021Q1' or '2021-03'", field=field
+        ) from None
 
 
 def period_containing(day: date, kind: PeriodKind | str) -> Period:

@@ -20,8 +20,42 @@ __all__ = ["PROVINCE_PREFIXES", "RegionCode", "RegionLevel"]
 
 #: The two-digit province-level prefixes in use in GB/T 2260.
 PROVINCE_PREFIXES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
 )
 
 
@@ -50,16 +84,14 @@ def _check_code(instance: object, attribute: object, value: str) -> None:
         raise InvalidRegionCode(f"{value!r} is not all digits", field="region")
     if value[:2] not in PROVINCE_PREFIXES:
         raise InvalidRegionCode(f"{value!r} has no province {value[:2]!r}", field="region")
-    if value[2:4] == "00" and value[4:6] != "00":
-        raise InvalidRegionCode(
-            f"{value!r} names a county under no city (digits 3-4 are 00)", field="region"
-        )
     if len(value) >= 9 and value[6:9] == "000":
         raise InvalidRegionCode(f"{value!r} has township part 000", field="region")
     if len(value) == 12 and value[9:12] == "000":
         raise InvalidRegionCode(f"{value!r} has village part 000", field="region")
     if len(value) > 6 and value[2:6] == "0000":
-        raise InvalidRegionCode(f"{value!r} puts a township directly under a province", field="region")
+        raise InvalidRegionCode(
+            f"{value!r} puts a township directly under a province", field="region"
+        )
 
 
 @frozen(order=True)

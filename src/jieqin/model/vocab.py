@@ -15,8 +15,8 @@ from enum import StrEnum
 from jieqin.errors import InvalidValue
 
 __all__ = [
-    "ActivityKind",
     "MONITORED_STATUSES",
+    "ActivityKind",
     "HouseholdStatus",
     "NeedKind",
     "Sector",

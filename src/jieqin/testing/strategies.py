@@ -1,0 +1,582 @@
+"""Hypothesis strategies for every jieqin model type.
+
+Each function returns a strategy and takes keyword-only options (``min_*``/``max_*``
+for ranges). They generate *valid* values: resident ID numbers with a correct check
+digit, an embedded birth date that agrees with the member's, and a birth-place code
+that was in use in the birth year; region codes built on real county codes.
+
+After ``pip install jieqin`` these are also registered with hypothesis, so
+``st.from_type(jieqin.Household)`` works in any test.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+from jieqin.model import (
+    Activity,
+    ActivityKind,
+    ConditionOutcome,
+    CostTerm,
+    Decision,
+    EmploymentStatus,
+    Fund,
+    Grant,
+    Handover,
+    Health,
+    HealthCondition,
+    Helper,
+    Household,
+    HouseholdStatus,
+    Member,
+    Month,
+    Need,
+    NeedKind,
+    NeedSource,
+    NeedStatus,
+    Outcome,
+    Pairing,
+    PairingRole,
+    Period,
+    PeriodKind,
+    Program,
+    ProgramKind,
+    Quarter,
+    Referral,
+    RegionCode,
+    RegionLevel,
+    Relation,
+    Route,
+    RouteKind,
+    Schooling,
+    SchoolLevel,
+    Sector,
+    Sex,
+    StatusChange,
+    Tier,
+    Year,
+)
+from jieqin.model.identity import _county_table, birthplace_codes, check_digit
+
+__all__ = [
+    "activities",
+    "condition_outcomes",
+    "cost_terms",
+    "decisions",
+    "funds",
+    "grants",
+    "handovers",
+    "healths",
+    "helpers",
+    "households",
+    "ids",
+    "members",
+    "money",
+    "needs",
+    "pairings",
+    "periods",
+    "programs",
+    "referrals",
+    "region_codes",
+    "register_type_strategies",
+    "resident_ids",
+    "routes",
+    "schoolings",
+    "status_changes",
+]
+
+_CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+
+
+def ids(*, prefix: str = "", min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
+    """Record ids: letters and digits, optionally after a fixed prefix."""
+    body = st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=min_size, max_size=max_size
+    )
+    return body.map(lambda s: f"{prefix}{s}" if prefix else f"x{s}")
+
+
+def names() -> st.SearchStrategy[str]:
+    """Chinese personal names: a common surname and one or two given characters."""
+    return st.builds(
+        lambda surname, given: surname + given,
+        st.sampled_from(_SURNAMES),
+        st.text(alphabet=_CJK, min_size=1, max_size=2),
+    )
+
+
+@functools.cache
+def _counties() -> tuple[str, ...]:
+    return tuple(sorted({code for code, _, _ in _county_table()}))
+
+
+def region_codes(
+    *,
+    level: RegionLevel | None = None,
+    min_level: RegionLevel = RegionLevel.PROVINCE,
+    max_level: RegionLevel = RegionLevel.VILLAGE,
+    within: RegionCode | str | None = None,
+    max_townships: int = 30,
+    max_villages: int = 30,
+) -> st.SearchStrategy[RegionCode]:
+    """Region codes built on real GB/T 2260 county codes.
+
+    ``level`` fixes the level; otherwise it lies between ``min_level`` and
+    ``max_level``. ``within`` keeps codes inside a region. Township and village parts
+    are drawn from 1..``max_townships`` / 1..``max_villages`` so that generated
+    households share townships and villages often enough to be interesting.
+    """
+    root = RegionCode(within) if isinstance(within, str) else within
+    if level is not None:
+        min_level = max_level = level
+    if root is not None:
+        min_level = max(min_level, root.level)
+    counties = [c for c in _counties() if root is None or root.contains(RegionCode(c))]
+    if root is not None and root.level >= RegionLevel.COUNTY:
+        counties = [root.code[:6]]
+    if not counties:
+        raise ValueError(f"no county-level codes within {root}")
+
+    def build(county: str, township: int, village: int, depth: RegionLevel) -> RegionCode:
+        full = RegionCode(f"{county}{township:03d}{village:03d}")
+        if root is not None and root.level > RegionLevel.COUNTY:
+            full = RegionCode(root.code + full.code[len(root.code) :])
+        node = full.at_level(depth)
+        return node if node is not None else full
+
+    return st.builds(
+        build,
+        st.sampled_from(counties),
+        st.integers(1, max_townships),
+        st.integers(1, max_villages),
+        st.sampled_from([lv for lv in RegionLevel if min_level <= lv <= max_level]),
+    )
+
+
+def resident_ids(
+    *,
+    birth_date: date | None = None,
+    min_birth_date: date = date(1925, 1, 1),
+    max_birth_date: date = date(2020, 12, 31),
+    sex: Sex | None = None,
+    within: str = "",
+) -> st.SearchStrategy[str]:
+    """Valid 18-character resident ID numbers (GB 11643).
+
+    The birth-place code is one in use in the birth year (optionally starting with
+    ``within``), the 17th digit's parity matches ``sex`` when given, and the check
+    character is computed.
+    """
+    dates = (
+        st.just(birth_date) if birth_date is not None else st.dates(min_birth_date, max_birth_date)
+    )
+
+    def for_date(day: date) -> st.SearchStrategy[str]:
+        places = birthplace_codes(day.year, within=within) or birthplace_codes(day.year)
+        parity = st.integers(0, 499)
+        return st.builds(
+            lambda place, seq: _number(place, day, seq, sex), st.sampled_from(places), parity
+        )
+
+    return dates.flatmap(for_date)
+
+
+def _number(place: str, day: date, seq: int, sex: Sex | None) -> str:
+    serial = seq * 2 + (1 if sex is Sex.MALE else 0) if sex is not None else seq * 2 + seq % 2
+    first17 = f"{place}{day:%Y%m%d}{serial:03d}"
+    return first17 + check_digit(first17)
+
+
+def healths(*, conditions: list[HealthCondition] | None = None) -> st.SearchStrategy[Health]:
+    """Health facts; a diagnosis only where there is an illness."""
+    choice = st.sampled_from(conditions or list(HealthCondition))
+
+    def build(condition: HealthCondition) -> st.SearchStrategy[Health]:
+        if condition is HealthCondition.HEALTHY:
+            return st.just(Health(condition))
+        return st.builds(
+            Health,
+            st.just(condition),
+            st.none() | st.sampled_from(["糖尿病", "尿毒症", "恶性肿瘤", "高血压", "脑梗"]),
+        )
+
+    return choice.flatmap(build)
+
+
+def schoolings(
+    *, min_year: int = 2000, max_year: int = 2030, levels: list[SchoolLevel] | None = None
+) -> st.SearchStrategy[Schooling]:
+    """Current schooling with a year of entry."""
+    return st.builds(
+        Schooling,
+        st.sampled_from(levels or list(SchoolLevel)),
+        st.integers(min_year, max_year),
+        st.none() | st.sampled_from(["西北大学", "铜川职业技术学院", "陕西师范大学"]),
+    )
+
+
+def members(
+    *,
+    member_id: st.SearchStrategy[str] | None = None,
+    relation: Relation | None = None,
+    min_birth_date: date = date(1925, 1, 1),
+    max_birth_date: date = date(2020, 12, 31),
+    health: st.SearchStrategy[Health] | None = None,
+    schooling: st.SearchStrategy[Schooling | None] | None = None,
+    employment: st.SearchStrategy[EmploymentStatus] | None = None,
+    disability_grade: st.SearchStrategy[int | None] | None = None,
+) -> st.SearchStrategy[Member]:
+    """Members with consistent sex, birth date and resident ID number."""
+
+    def build(sex: Sex, day: date) -> st.SearchStrategy[Member]:
+        return st.builds(
+            Member,
+            member_id=member_id or ids(prefix="m"),
+            name=names(),
+            sex=st.just(sex),
+            birth_date=st.just(day),
+            resident_id=resident_ids(birth_date=day, sex=sex),
+            relation=st.just(relation) if relation is not None else st.sampled_from(list(Relation)),
+            health=health or healths(),
+            disability_grade=disability_grade
+            if disability_grade is not None
+            else st.none() | st.integers(1, 4),
+            schooling=schooling if schooling is not None else st.none() | schoolings(),
+            employment=employment or st.sampled_from(list(EmploymentStatus)),
+            phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+        )
+
+    return st.tuples(st.sampled_from(list(Sex)), st.dates(min_birth_date, max_birth_date)).flatmap(
+        lambda pair: build(*pair)
+    )
+
+
+def status_changes(
+    *,
+    statuses: list[str] | None = None,
+    min_since: date = date(2014, 1, 1),
+    max_since: date = date(2030, 12, 31),
+) -> st.SearchStrategy[StatusChange]:
+    """One dated status change."""
+    return st.builds(
+        StatusChange,
+        st.sampled_from(statuses or [str(s) for s in HouseholdStatus]),
+        st.dates(min_since, max_since),
+        st.sampled_from(["", "识别", "脱贫", "纳入监测"]),
+    )
+
+
+def households(
+    *,
+    household_id: st.SearchStrategy[str] | None = None,
+    min_members: int = 1,
+    max_members: int = 6,
+    region: st.SearchStrategy[RegionCode] | None = None,
+    statuses: list[str] | None = None,
+    min_history: int = 1,
+    max_history: int = 3,
+    member_strategy: st.SearchStrategy[Member] | None = None,
+) -> st.SearchStrategy[Household]:
+    """Households with one head, unique member ids and an increasing status history."""
+    regions = region or region_codes(min_level=RegionLevel.TOWNSHIP)
+    member_st = member_strategy or members()
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Household:
+        hid = draw(household_id or ids(prefix="h"))
+        count = draw(st.integers(min_members, max_members))
+        people: list[Member] = []
+        for i in range(count):
+            m = draw(member_st)
+            relation = (
+                Relation.HEAD
+                if i == 0
+                else (m.relation if m.relation is not Relation.HEAD else Relation.CHILD)
+            )
+            people.append(_evolve_member(m, member_id=f"{hid}-{i + 1}", relation=relation))
+        dates = draw(
+            st.lists(
+                st.dates(date(2014, 1, 1), date(2030, 12, 31)),
+                min_size=min_history,
+                max_size=max_history,
+                unique=True,
+            )
+        )
+        history = [
+            StatusChange(draw(st.sampled_from(statuses or [str(s) for s in HouseholdStatus])), day)
+            for day in sorted(dates)
+        ]
+        return Household(hid, draw(regions), tuple(people), tuple(history))
+
+    return build()
+
+
+def _evolve_member(m: Member, *, member_id: str, relation: Relation) -> Member:
+    import attrs
+
+    return attrs.evolve(m, member_id=member_id, relation=relation)
+
+
+def helpers(
+    *,
+    helper_id: st.SearchStrategy[str] | None = None,
+    region: st.SearchStrategy[RegionCode] | None = None,
+    tiers: list[str] | None = None,
+    sectors: list[str] | None = None,
+    min_capacity: int = 1,
+    max_capacity: int = 3,
+    active: bool | None = None,
+) -> st.SearchStrategy[Helper]:
+    """Helpers with a tier, a home region, sectors of strength and a capacity."""
+    return st.builds(
+        Helper,
+        helper_id=helper_id or ids(prefix="p"),
+        name=names(),
+        tier=st.sampled_from(tiers or [str(t) for t in Tier]),
+        home_region=region or region_codes(min_level=RegionLevel.COUNTY),
+        sectors=st.frozensets(st.sampled_from(sectors or [str(s) for s in Sector]), max_size=3),
+        capacity=st.integers(min_capacity, max_capacity),
+        active=st.just(active) if active is not None else st.booleans(),
+        phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    )
+
+
+def periods(
+    *, kinds: list[PeriodKind] | None = None, min_year: int = 2015, max_year: int = 2030
+) -> st.SearchStrategy[Period]:
+    """Years, quarters and months."""
+    years = st.integers(min_year, max_year)
+    options: dict[PeriodKind, st.SearchStrategy[Period]] = {
+        PeriodKind.YEAR: st.builds(Year, years),
+        PeriodKind.QUARTER: st.builds(Quarter, years, st.integers(1, 4)),
+        PeriodKind.MONTH: st.builds(Month, years, st.integers(1, 12)),
+    }
+    return st.one_of([options[k] for k in (kinds or list(PeriodKind))])
+
+
+def money(
+    *, min_value: Decimal | int = 0, max_value: Decimal | int = 1_000_000
+) -> st.SearchStrategy[Decimal]:
+    """Decimal yuan amounts with two places."""
+    low = int(Decimal(min_value) * 100)
+    high = int(Decimal(max_value) * 100)
+    return st.integers(low, high).map(lambda fen: (Decimal(fen) / 100).quantize(Decimal("0.01")))
+
+
+def _dates() -> st.SearchStrategy[date]:
+    return st.dates(date(2015, 1, 1), date(2030, 12, 31))
+
+
+def _codes(values: list[str] | type) -> st.SearchStrategy[str]:
+    return st.sampled_from([str(v) for v in values])  # type: ignore[union-attr]
+
+
+def routes() -> st.SearchStrategy[Route]:
+    return st.builds(Route, st.sampled_from(list(RouteKind)), ids(prefix="t"), st.text(max_size=40))
+
+
+def needs(*, kinds: list[str] | None = None) -> st.SearchStrategy[Need]:
+    """Needs, in any status, with a route and resolution where the status implies one."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Need:
+        status = draw(st.sampled_from(list(NeedStatus)))
+        routed = status in (NeedStatus.ROUTED, NeedStatus.RESOLVED)
+        raised = draw(_dates())
+        return Need(
+            need_id=draw(ids(prefix="n")),
+            household_id=draw(ids(prefix="h")),
+            kind=draw(_codes(kinds or list(NeedKind))),
+            period=draw(periods()),
+            source=draw(st.sampled_from(list(NeedSource))),
+            raised_on=raised,
+            member_id=draw(st.none() | ids(prefix="m")),
+            note=draw(st.text(max_size=40)),
+            status=status,
+            route=draw(routes()) if routed else None,
+            resolved_on=raised + timedelta(days=draw(st.integers(0, 200)))
+            if status is NeedStatus.RESOLVED
+            else None,
+            resolved_by=f"grant:{draw(ids())}" if status is NeedStatus.RESOLVED else None,
+        )
+
+    return build()
+
+
+def referrals() -> st.SearchStrategy[Referral]:
+    return st.builds(
+        Referral,
+        referral_id=ids(prefix="r"),
+        need_id=ids(prefix="n"),
+        household_id=ids(prefix="h"),
+        agency=st.sampled_from(
+            ["employment_promotion_center", "civil_affairs", "medical_insurance"]
+        ),
+        referred_on=_dates(),
+        member_id=st.none() | ids(prefix="m"),
+        completed_on=st.none() | _dates(),
+        note=st.text(max_size=40),
+    )
+
+
+def cost_terms() -> st.SearchStrategy[CostTerm]:
+    return st.builds(
+        CostTerm,
+        st.sampled_from(["distance", "strength_match", "workload", "continuity"]),
+        st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+    )
+
+
+def pairings() -> st.SearchStrategy[Pairing]:
+    @st.composite
+    def build(draw: st.DrawFn) -> Pairing:
+        start = draw(_dates())
+        end = draw(st.none() | st.integers(0, 800).map(lambda d: start + timedelta(days=d)))
+        return Pairing(
+            helper_id=draw(ids(prefix="p")),
+            household_id=draw(ids(prefix="h")),
+            start=start,
+            role=draw(st.sampled_from(list(PairingRole))),
+            end=end,
+            reason=draw(st.text(max_size=40)),
+            costs=tuple(draw(st.lists(cost_terms(), max_size=4))),
+        )
+
+    return build()
+
+
+def handovers() -> st.SearchStrategy[Handover]:
+    return st.builds(
+        Handover,
+        household_id=ids(prefix="h"),
+        on=_dates(),
+        reason=st.sampled_from(["helper left", "capacity reduced", "re-pair", "first pairing"]),
+        from_helper_id=st.none() | ids(prefix="p"),
+        to_helper_id=st.none() | ids(prefix="p"),
+    )
+
+
+def activities(*, kinds: list[str] | None = None) -> st.SearchStrategy[Activity]:
+    return st.builds(
+        Activity,
+        activity_id=ids(prefix="a"),
+        kind=_codes(kinds or list(ActivityKind)),
+        on=_dates(),
+        helper_id=ids(prefix="p"),
+        household_id=ids(prefix="h"),
+        member_id=st.none() | ids(prefix="m"),
+        need_id=st.none() | ids(prefix="n"),
+        note=st.text(max_size=60),
+        event=st.none() | ids(prefix="e"),
+    )
+
+
+def programs() -> st.SearchStrategy[Program]:
+    return st.builds(
+        Program,
+        program_id=ids(prefix="g"),
+        name=st.sampled_from(["大学新生助学金", "大病救助金", "就业推荐", "冬季温暖包"]),
+        funder=st.sampled_from(["省慈善协会", "市慈善协会", "市就业促进中心"]),
+        kind=st.sampled_from(list(ProgramKind)),
+        amount=st.none() | money(max_value=20_000),
+        serves=st.frozensets(_codes(list(NeedKind)), max_size=3),
+        agency=st.none() | ids(prefix="agency"),
+        period_kind=st.sampled_from(list(PeriodKind)),
+    )
+
+
+def funds() -> st.SearchStrategy[Fund]:
+    return st.builds(
+        Fund,
+        fund_id=ids(prefix="f"),
+        program_id=ids(prefix="g"),
+        period=periods(),
+        budget=money(max_value=10_000_000),
+        funder=st.text(max_size=20),
+    )
+
+
+def grants() -> st.SearchStrategy[Grant]:
+    return st.builds(
+        Grant,
+        grant_id=ids(prefix="gr"),
+        program_id=ids(prefix="g"),
+        fund_id=ids(prefix="f"),
+        period=periods(),
+        household_id=ids(prefix="h"),
+        member_id=st.none() | ids(prefix="m"),
+        amount=money(max_value=50_000),
+        decided_on=_dates(),
+        decision_id=ids(prefix="d"),
+        agency=st.none() | ids(prefix="agency"),
+        need_id=st.none() | ids(prefix="n"),
+    )
+
+
+def condition_outcomes() -> st.SearchStrategy[ConditionOutcome]:
+    return st.builds(
+        ConditionOutcome,
+        st.sampled_from(["paired", "freshman", "major_illness"]),
+        st.booleans(),
+        st.text(max_size=30),
+    )
+
+
+def decisions() -> st.SearchStrategy[Decision]:
+    text_map = st.dictionaries(
+        st.sampled_from(["amount", "age", "year_of_entry", "level"]),
+        st.text(max_size=12),
+        max_size=3,
+    )
+    return st.builds(
+        Decision,
+        decision_id=ids(prefix="d"),
+        program_id=ids(prefix="g"),
+        period=periods(),
+        household_id=ids(prefix="h"),
+        member_id=st.none() | ids(prefix="m"),
+        outcome=st.sampled_from(list(Outcome)),
+        decided_on=_dates(),
+        rule_version=st.sampled_from(["1", "2021.1", "2022-03-01"]),
+        amount=st.none() | money(max_value=50_000),
+        reason=st.text(max_size=40),
+        conditions=st.lists(condition_outcomes(), max_size=4).map(tuple),
+        parameters=text_map,
+        inputs=text_map,
+        priority=st.none() | st.integers(0, 1000),
+    )
+
+
+def register_type_strategies() -> None:
+    """Make ``st.from_type`` produce valid jieqin values for every model type."""
+    table: dict[type, st.SearchStrategy[object]] = {
+        RegionCode: region_codes(),
+        Year: periods(kinds=[PeriodKind.YEAR]),
+        Quarter: periods(kinds=[PeriodKind.QUARTER]),
+        Month: periods(kinds=[PeriodKind.MONTH]),
+        Health: healths(),
+        Schooling: schoolings(),
+        Member: members(),
+        StatusChange: status_changes(),
+        Household: households(),
+        Helper: helpers(),
+        Route: routes(),
+        Need: needs(),
+        Referral: referrals(),
+        CostTerm: cost_terms(),
+        Pairing: pairings(),
+        Handover: handovers(),
+        Activity: activities(),
+        Program: programs(),
+        Fund: funds(),
+        Grant: grants(),
+        ConditionOutcome: condition_outcomes(),
+        Decision: decisions(),
+    }
+    for cls, strategy in table.items():
+        st.register_type_strategy(cls, strategy)
