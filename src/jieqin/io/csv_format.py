@@ -1,0 +1,248 @@
+"""CSV: a header row naming the columns of :mod:`jieqin.io.kinds`, then one row per record.
+
+Households are written one row per member, with the household columns
+(``household_id``, ``region``, ``status_history``) repeated on every member row; the
+rows of one household must be consecutive and agree on the household columns.
+Empty cells mean "not given" (the model's default). Problems name the CSV column
+and the physical line the row starts on.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from jieqin.errors import InvalidValue, Problem
+from jieqin.io.kinds import Column, Kind
+from jieqin.io.records import Parsed, build
+
+__all__ = ["read_csv", "write_csv"]
+
+
+class _Rows:
+    """The data rows of a CSV input with the line each starts on, checked against the header."""
+
+    def __init__(self, lines: Iterable[str], kind: Kind, source: str) -> None:
+        self.kind = kind
+        self.source = source
+        self.reader = csv.reader(lines)
+        self.header_problems: list[Problem] = []
+        self.columns: list[Column | None] = []
+        self._read_header()
+
+    def _read_header(self) -> None:
+        known = {c.name: c for c in self.kind.all_columns()}
+        header = next(self.reader, None)
+        if header is None:
+            self.header_problems.append(Problem("the file is empty", source=self.source, line=1))
+            return
+        seen: set[str] = set()
+        for cell in header:
+            name = cell.strip().lstrip("\ufeff")
+            column = known.get(name)
+            if column is None:
+                reason = f"unknown column; expected: {', '.join(known)}"
+                self.header_problems.append(Problem(reason, field=name, source=self.source, line=1))
+            elif name in seen:
+                self.header_problems.append(
+                    Problem("column appears twice", field=name, source=self.source, line=1)
+                )
+            seen.add(name)
+            self.columns.append(column)
+        id_column = self.kind.id_attribute
+        if not self.header_problems and id_column not in seen:
+            self.header_problems.append(
+                Problem("required column is missing", field=id_column, source=self.source, line=1)
+            )
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        previous_end = self.reader.line_num
+        for row in self.reader:
+            start = previous_end + 1
+            previous_end = self.reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            yield start, row
+
+
+def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+    data[path[-1]] = value
+
+
+def _cells(
+    row: list[str], columns: list[Column | None], line: int, source: str, problems: list[Problem]
+) -> dict[str, str]:
+    """The non-empty, stripped cells of ``row`` by column name."""
+    if len(row) > len(columns):
+        problems.append(
+            Problem(
+                f"row has {len(row)} cells but the header has {len(columns)}",
+                source=source,
+                line=line,
+            )
+        )
+    cells = {}
+    for column, cell in zip(columns, row, strict=False):
+        if column is not None:
+            text = cell.strip()
+            if text:
+                cells[column.name] = text
+    return cells
+
+
+def _fill(
+    data: dict[str, Any],
+    cells: dict[str, str],
+    columns: Iterable[Column],
+    line: int,
+    source: str,
+    problems: list[Problem],
+) -> None:
+    for column in columns:
+        text = cells.get(column.name)
+        if text is None:
+            continue
+        try:
+            _put(data, column.path, column.parse(text))
+        except InvalidValue as exc:
+            problems.append(Problem(exc.reason, field=column.name, source=source, line=line))
+
+
+def _to_columns(parsed: Parsed, kind: Kind, lines: list[int] | None = None) -> Parsed:
+    """Rename converter paths to CSV column names; move member problems to the member's line."""
+    if parsed.ok:
+        return parsed
+    problems = []
+    for problem in parsed.problems:
+        field = problem.field or ""
+        line = problem.line
+        if lines is not None and field.startswith("members["):
+            index_text, _, rest = field[len("members[") :].partition("]")
+            if index_text.isdigit() and int(index_text) < len(lines):
+                line = lines[int(index_text)]
+                field = rest.lstrip(".") or "member_id"
+        column = kind.column_for(field) if field else None
+        problems.append(
+            Problem(problem.reason, field=column or problem.field, source=problem.source, line=line)
+        )
+    return Parsed(parsed.line, None, tuple(problems))
+
+
+def read_csv(lines: Iterable[str], kind: Kind, *, source: str) -> Iterator[Parsed]:
+    """Parse CSV text into ``kind`` records, one :class:`Parsed` per record."""
+    rows = _Rows(lines, kind, source)
+    if rows.header_problems:
+        yield Parsed(1, None, tuple(rows.header_problems))
+        return
+    if kind.group_columns:
+        yield from _read_grouped(rows, kind, source)
+        return
+    for line, row in rows:
+        problems: list[Problem] = []
+        cells = _cells(row, rows.columns, line, source, problems)
+        data: dict[str, Any] = {}
+        _fill(data, cells, kind.columns, line, source, problems)
+        if problems:
+            yield Parsed(line, None, tuple(problems))
+        else:
+            yield _to_columns(build(data, kind, source=source, line=line), kind)
+
+
+class _Group:
+    """The consecutive member rows of one household."""
+
+    def __init__(self, line: int, key: dict[str, str]) -> None:
+        self.line = line
+        self.key = key
+        self.members: list[dict[str, Any]] = []
+        self.lines: list[int] = []
+        self.problems: list[Problem] = []
+
+
+def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
+    group_names = [c.name for c in kind.group_columns]
+    id_name = group_names[0]
+    finished: set[str] = set()
+    group: _Group | None = None
+    for line, row in rows:
+        problems: list[Problem] = []
+        cells = _cells(row, rows.columns, line, source, problems)
+        key = {name: cells.get(name, "") for name in group_names}
+        if group is not None and key[id_name] != group.key[id_name]:
+            finished.add(group.key[id_name])
+            yield _finish(group, kind, source)
+            group = None
+        if group is None:
+            group = _Group(line, key)
+            if not key[id_name]:
+                problems.append(
+                    Problem("required field is missing", field=id_name, source=source, line=line)
+                )
+            elif key[id_name] in finished:
+                problems.append(
+                    Problem(
+                        "rows of one household must be consecutive; this household "
+                        "appeared earlier in the file",
+                        field=id_name,
+                        source=source,
+                        line=line,
+                    )
+                )
+        else:
+            for name in group_names:
+                if key[name] != group.key[name]:
+                    problems.append(
+                        Problem(
+                            f"differs from the household's first row (line {group.line})",
+                            field=name,
+                            source=source,
+                            line=line,
+                        )
+                    )
+        member: dict[str, Any] = {}
+        _fill(member, cells, kind.columns, line, source, problems)
+        group.members.append(member)
+        group.lines.append(line)
+        group.problems.extend(problems)
+    if group is not None:
+        yield _finish(group, kind, source)
+
+
+def _finish(group: _Group, kind: Kind, source: str) -> Parsed:
+    if group.problems:
+        return Parsed(group.line, None, tuple(group.problems))
+    data: dict[str, Any] = {"members": group.members}
+    cells = {name: text for name, text in group.key.items() if text}
+    _fill(data, cells, kind.group_columns, group.line, source, group.problems)
+    if group.problems:
+        return Parsed(group.line, None, tuple(group.problems))
+    parsed = build(data, kind, source=source, line=group.line)
+    return _to_columns(parsed, kind, group.lines)
+
+
+def write_csv(kind: Kind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Write JSON-form records as CSV rows (households: one row per member)."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in kind.all_columns()])
+    count = 0
+    for record in records:
+        if kind.group_columns:
+            head = [c.format(_get(record, c.path)) for c in kind.group_columns]
+            for member in record.get("members", ()):
+                writer.writerow(head + [c.format(_get(member, c.path)) for c in kind.columns])
+        else:
+            writer.writerow([c.format(_get(record, c.path)) for c in kind.columns])
+        count += 1
+    return count
+
+
+def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = data
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value

@@ -1,0 +1,160 @@
+"""Importing a CSV or JSON Lines file: all or nothing, in bounded batches, idempotent.
+
+Records are parsed and validated as they stream in and written to the open unit of
+work in batches with the repository's ``upsert_many`` (same id: update, never a
+duplicate). The first bad record raises :class:`~jieqin.errors.InvalidInput`; with
+``report_errors`` every bad record up to ``max_errors`` is listed instead. Either
+way the caller's unit of work is left uncommitted, so nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from jieqin.errors import InvalidInput, InvalidValue, Problem
+from jieqin.io.csv_format import read_csv
+from jieqin.io.jsonl_format import read_jsonl
+from jieqin.io.kinds import Kind, kind_named
+from jieqin.io.records import Parsed
+from jieqin.io.text import AUTO, read_lines
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_MAX_ERRORS",
+    "FORMATS",
+    "ImportResult",
+    "format_for",
+    "load",
+    "load_records",
+    "parse_file",
+]
+
+FORMATS = ("csv", "jsonl")
+DEFAULT_BATCH_SIZE = 5000
+DEFAULT_MAX_ERRORS = 100
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+class _Upserting(Protocol):
+    def upsert_many(self, items: Sequence[Any], /) -> Any: ...
+
+
+@frozen
+class ImportResult:
+    """What an import wrote: how many records of which kind from which file."""
+
+    kind: str
+    source: str
+    records: int
+
+
+def format_for(path: str | Path, format: str | None = None) -> str:
+    """The format to read ``path`` in: ``format`` if given, else from the file suffix."""
+    if format is not None:
+        if format not in FORMATS:
+            raise InvalidValue(
+                f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}", field="format"
+            )
+        return format
+    suffix = Path(path).suffix.lower()
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        raise InvalidValue(
+            f"cannot tell the format of {Path(path).name!r} from its suffix; "
+            "give --format csv or --format jsonl",
+            field="format",
+        ) from None
+
+
+def parse_file(
+    path: str | Path,
+    kind: str | Kind,
+    *,
+    format: str | None = None,
+    encoding: str = AUTO,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[Parsed]:
+    """Stream the records of ``path`` as :class:`Parsed` values (nothing is written)."""
+    spec = kind if isinstance(kind, Kind) else kind_named(kind)
+    source = Path(path).name
+    lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
+    if format_for(path, format) == "csv":
+        return read_csv(lines, spec, source=source)
+    return read_jsonl(lines, spec, source=source)
+
+
+def load_records(
+    parsed: Iterable[Parsed],
+    write: Callable[[list[Any]], object],
+    *,
+    report_errors: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> int:
+    """Pass good records to ``write`` in batches; raise :class:`InvalidInput` on bad ones.
+
+    After the first problem nothing more is passed to ``write`` (the caller rolls
+    back); with ``report_errors`` parsing goes on to collect up to ``max_errors``
+    problems. Returns the number of records written.
+    """
+    if max_errors < 1:
+        raise InvalidValue(f"must be at least 1, got {max_errors}", field="max_errors")
+    problems: list[Problem] = []
+    batch: list[Any] = []
+    written = 0
+    for record in parsed:
+        if record.problems:
+            if not report_errors:
+                raise InvalidInput(record.problems)
+            problems.extend(record.problems)
+            batch.clear()
+            if len(problems) >= max_errors:
+                raise InvalidInput(problems[:max_errors], truncated=True)
+            continue
+        if problems:
+            continue
+        batch.append(record.value)
+        if len(batch) >= batch_size:
+            write(batch)
+            written += len(batch)
+            batch = []
+    if problems:
+        raise InvalidInput(problems)
+    if batch:
+        write(batch)
+        written += len(batch)
+    return written
+
+
+def load(
+    uow: object,
+    path: str | Path,
+    kind: str | Kind,
+    *,
+    format: str | None = None,
+    encoding: str = AUTO,
+    report_errors: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import ``path`` into the open unit of work ``uow`` (the caller commits).
+
+    ``uow`` has one repository per kind (``uow.households``) with ``upsert_many``.
+    """
+    spec = kind if isinstance(kind, Kind) else kind_named(kind)
+    repository: _Upserting = getattr(uow, spec.repository)
+    parsed = parse_file(path, spec, format=format, encoding=encoding, on_bytes=on_bytes)
+    count = load_records(
+        parsed,
+        repository.upsert_many,
+        report_errors=report_errors,
+        max_errors=max_errors,
+        batch_size=batch_size,
+    )
+    return ImportResult(kind=spec.name, source=Path(path).name, records=count)

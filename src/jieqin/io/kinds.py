@@ -1,0 +1,253 @@
+"""What can be imported and exported: the record kinds and their CSV columns.
+
+A kind names a model class, its id attribute, the repository that stores it, and
+the CSV columns. Each column maps one CSV cell to one path in the converter's
+JSON form (``schooling.level``), so CSV and JSON Lines share one structuring path
+and one set of validation messages. ``docs/import-formats.md`` documents each column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+from attrs import frozen
+
+from jieqin.errors import InvalidValue
+from jieqin.model import Activity, Helper, Household, Need
+
+__all__ = [
+    "ACTIVITIES",
+    "HELPERS",
+    "HOUSEHOLDS",
+    "KINDS",
+    "NEEDS",
+    "Column",
+    "ColumnType",
+    "Kind",
+    "kind_named",
+]
+
+
+class ColumnType(StrEnum):
+    """How a CSV cell is written."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    LIST = "list"
+    """Values separated by ``;`` (``medical;education``)."""
+    STATUS_HISTORY = "status_history"
+    """``status@YYYY-MM-DD`` entries separated by ``;``, oldest first."""
+
+
+_TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidValue(f"{text!r} is not a whole number") from None
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise InvalidValue(f"{text!r} is not true or false")
+
+
+def _parse_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+def _parse_history(text: str) -> list[dict[str, str]]:
+    history = []
+    for part in _parse_list(text):
+        status, sep, since = part.partition("@")
+        if not sep:
+            raise InvalidValue(f"{part!r} is not status@YYYY-MM-DD")
+        history.append({"status": status.strip(), "since": since.strip()})
+    return history
+
+
+def _format_list(value: Any) -> str:
+    return ";".join(str(v) for v in value)
+
+
+def _format_history(value: Any) -> str:
+    return ";".join(f"{entry['status']}@{entry['since']}" for entry in value)
+
+
+def _format_bool(value: Any) -> str:
+    return "true" if value else "false"
+
+
+_PARSE: Mapping[ColumnType, Callable[[str], Any]] = {
+    ColumnType.TEXT: str,
+    ColumnType.INTEGER: _parse_int,
+    ColumnType.BOOLEAN: _parse_bool,
+    ColumnType.LIST: _parse_list,
+    ColumnType.STATUS_HISTORY: _parse_history,
+}
+_FORMAT: Mapping[ColumnType, Callable[[Any], str]] = {
+    ColumnType.TEXT: str,
+    ColumnType.INTEGER: str,
+    ColumnType.BOOLEAN: _format_bool,
+    ColumnType.LIST: _format_list,
+    ColumnType.STATUS_HISTORY: _format_history,
+}
+
+
+@frozen
+class Column:
+    """One CSV column: its header, where its value goes in the JSON form, and its type."""
+
+    name: str
+    path: tuple[str, ...]
+    type: ColumnType = ColumnType.TEXT
+    description: str = ""
+
+    def parse(self, text: str) -> Any:
+        """The JSON-form value of a (non-empty, stripped) cell."""
+        return _PARSE[self.type](text)
+
+    def format(self, value: Any) -> str:
+        """The cell text for a JSON-form value (``None`` is an empty cell)."""
+        return "" if value is None else _FORMAT[self.type](value)
+
+
+def _col(name: str, path: str | None = None, type: ColumnType = ColumnType.TEXT) -> Column:
+    return Column(name, tuple((path or name).split(".")), type)
+
+
+@frozen
+class Kind:
+    """A kind of record that can be imported and exported."""
+
+    name: str
+    cls: type
+    id_attribute: str
+    repository: str
+    """The unit of work's attribute for the repository (``uow.households``)."""
+    columns: tuple[Column, ...]
+    group_columns: tuple[Column, ...] = ()
+    """Households only: the household columns repeated on every member row."""
+
+    def all_columns(self) -> tuple[Column, ...]:
+        return self.group_columns + self.columns
+
+    def column_for(self, path: str) -> str | None:
+        """The CSV column that holds a converter path such as ``schooling.level``."""
+        for column in self.all_columns():
+            dotted = ".".join(column.path)
+            if path == dotted or path.startswith(dotted + "["):
+                return column.name
+        return None
+
+
+HELPERS = Kind(
+    name="helpers",
+    cls=Helper,
+    id_attribute="helper_id",
+    repository="helpers",
+    columns=(
+        _col("helper_id"),
+        _col("name"),
+        _col("tier"),
+        _col("home_region"),
+        _col("sectors", type=ColumnType.LIST),
+        _col("capacity", type=ColumnType.INTEGER),
+        _col("active", type=ColumnType.BOOLEAN),
+        _col("phone"),
+    ),
+)
+
+#: Household columns, repeated on each member row of the household.
+_HOUSEHOLD_COLUMNS = (
+    _col("household_id"),
+    _col("region"),
+    _col("status_history", type=ColumnType.STATUS_HISTORY),
+)
+
+HOUSEHOLDS = Kind(
+    name="households",
+    cls=Household,
+    id_attribute="household_id",
+    repository="households",
+    group_columns=_HOUSEHOLD_COLUMNS,
+    columns=(
+        _col("member_id"),
+        _col("name"),
+        _col("sex"),
+        _col("birth_date"),
+        _col("resident_id"),
+        _col("relation"),
+        _col("health_condition", "health.condition"),
+        _col("diagnosis", "health.diagnosis"),
+        _col("disability_grade", type=ColumnType.INTEGER),
+        _col("school_level", "schooling.level"),
+        _col("school_year_of_entry", "schooling.year_of_entry", ColumnType.INTEGER),
+        _col("school_institution", "schooling.institution"),
+        _col("employment"),
+        _col("phone"),
+    ),
+)
+
+NEEDS = Kind(
+    name="needs",
+    cls=Need,
+    id_attribute="need_id",
+    repository="needs",
+    columns=(
+        _col("need_id"),
+        _col("household_id"),
+        _col("member_id"),
+        _col("kind"),
+        _col("period"),
+        _col("source"),
+        _col("raised_on"),
+        _col("note"),
+        _col("status"),
+        _col("route_kind", "route.kind"),
+        _col("route_target", "route.target"),
+        _col("route_explanation", "route.explanation"),
+        _col("resolved_on"),
+        _col("resolved_by"),
+    ),
+)
+
+ACTIVITIES = Kind(
+    name="activities",
+    cls=Activity,
+    id_attribute="activity_id",
+    repository="activities",
+    columns=(
+        _col("activity_id"),
+        _col("kind"),
+        _col("on"),
+        _col("helper_id"),
+        _col("household_id"),
+        _col("member_id"),
+        _col("need_id"),
+        _col("note"),
+        _col("event"),
+    ),
+)
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (HELPERS, HOUSEHOLDS, NEEDS, ACTIVITIES)}
+
+
+def kind_named(name: str) -> Kind:
+    """The kind called ``name``, or :class:`InvalidValue` listing the kinds there are."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InvalidValue(
+            f"unknown kind {name!r}; expected one of: {', '.join(KINDS)}", field="kind"
+        ) from None
