@@ -8,7 +8,7 @@ sharing and cannot be imported back (its ID numbers are masked).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from jieqin.io.converter import unstructure
 from jieqin.io.csv_format import write_csv
@@ -17,7 +17,7 @@ from jieqin.io.jsonl_format import write_jsonl
 from jieqin.io.kinds import Kind, kind_named
 from jieqin.io.sensitive import mask_record
 
-__all__ = ["write_records"]
+__all__ = ["export", "write_records"]
 
 
 def _json_forms(
@@ -56,3 +56,37 @@ def write_records(
     if format == "csv":
         return write_csv(spec, records, out)
     return write_jsonl(records, out)
+
+
+class _UnitsOfWork(Protocol):
+    def unit_of_work(self, actor: str = ...) -> Any: ...
+
+
+def export(
+    source: _UnitsOfWork,
+    kind: str | Kind,
+    out: IO[str],
+    *,
+    format: str = "csv",
+    include_sensitive: bool = False,
+    actor: str = "jieqin",
+    on_total: Callable[[int], None] | None = None,
+    on_record: Callable[[], None] | None = None,
+) -> int:
+    """Write every stored record of ``kind`` from ``source`` (a campaign or a storage) to ``out``.
+
+    ``on_total`` is told how many records there are before writing starts (progress).
+    """
+    spec = kind if isinstance(kind, Kind) else kind_named(kind)
+    with source.unit_of_work(actor=actor) as uow:
+        objects = getattr(uow, spec.repository).list()
+    if on_total is not None:
+        on_total(len(objects))
+    return write_records(
+        objects,
+        spec,
+        out,
+        format=format,
+        include_sensitive=include_sensitive,
+        on_record=on_record,
+    )

@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "ImportResult",
     "format_for",
+    "import_file",
     "load",
     "load_records",
     "parse_file",
@@ -158,3 +159,41 @@ def load(
         batch_size=batch_size,
     )
     return ImportResult(kind=spec.name, source=Path(path).name, records=count)
+
+
+class _UnitsOfWork(Protocol):
+    def unit_of_work(self, actor: str = ...) -> Any: ...
+
+
+def import_file(
+    target: _UnitsOfWork,
+    path: str | Path,
+    kind: str | Kind,
+    *,
+    actor: str = "jieqin",
+    format: str | None = None,
+    encoding: str = AUTO,
+    report_errors: bool = False,
+    max_errors: int = DEFAULT_MAX_ERRORS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_bytes: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import ``path`` in one unit of work of ``target`` (a campaign or a storage).
+
+    Commits only when every record is good; on any problem nothing is written and
+    :class:`~jieqin.errors.InvalidInput` says where and why.
+    """
+    with target.unit_of_work(actor=actor) as uow:
+        result = load(
+            uow,
+            path,
+            kind,
+            format=format,
+            encoding=encoding,
+            report_errors=report_errors,
+            max_errors=max_errors,
+            batch_size=batch_size,
+            on_bytes=on_bytes,
+        )
+        uow.commit()
+    return result

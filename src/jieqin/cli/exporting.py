@@ -1,0 +1,123 @@
+"""``jieqin export KIND``: write helpers, households, needs or activities to CSV or JSON Lines."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jieqin.cli._common import database_url, url_option
+from jieqin.cli._transfer_progress import RecordProgress, record_progress
+from jieqin.io.exporter import export
+from jieqin.io.importer import FORMATS, format_for
+from jieqin.io.kinds import KINDS
+
+__all__ = ["COMMANDS", "export_command"]
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="csv or jsonl (default: from the -o suffix, else csv).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Text encoding of the file (utf-8-sig for spreadsheets, gbk for older offices).",
+)
+@click.option(
+    "--include-sensitive",
+    is_flag=True,
+    help="Write resident ID numbers, phone numbers and health facts in clear.",
+)
+@url_option
+def export_command(
+    kind: str,
+    format: str | None,
+    output: Path | None,
+    encoding: str,
+    include_sensitive: bool,
+    db: str | None,
+    url: str | None,
+) -> None:
+    """Export every stored KIND record as CSV or JSON Lines, in the import format.
+
+    Resident ID numbers, phone numbers and health facts are masked unless
+    --include-sensitive is given; only an export with them imports back.
+    """
+    from jieqin import connect
+
+    if format is None:
+        format = format_for(output) if output is not None and output.suffix else "csv"
+    campaign = connect(database_url(db, url))
+    try:
+        with record_progress(f"Exporting {kind}") as progress:
+            if output is None:
+                count = export(
+                    campaign,
+                    kind,
+                    sys.stdout,
+                    format=format,
+                    include_sensitive=include_sensitive,
+                    on_total=progress.start,
+                    on_record=progress.advance,
+                )
+            else:
+                count = _export_to_file(
+                    campaign, kind, output, format, encoding, include_sensitive, progress
+                )
+    finally:
+        campaign.close()
+    if output is not None:
+        click.echo(f"Exported {count} {kind} to {output}.", err=True)
+
+
+def _export_to_file(
+    campaign: Any,
+    kind: str,
+    output: Path,
+    format: str,
+    encoding: str,
+    include_sensitive: bool,
+    progress: RecordProgress,
+) -> int:
+    """Write to a temporary file beside ``output`` and rename it, so no half file is left."""
+    directory = output.resolve().parent
+    fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
+    try:
+        with open(fd, "w", encoding=encoding, newline="") as out:
+            count = export(
+                campaign,
+                kind,
+                out,
+                format=format,
+                include_sensitive=include_sensitive,
+                on_total=progress.start,
+                on_record=progress.advance,
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, output)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+COMMANDS = [export_command]
