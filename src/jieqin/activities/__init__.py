@@ -20,6 +20,7 @@ from jieqin.activities.cadence import (
 )
 from jieqin.activities.kinds import STANDARD_KINDS, ActivityKindRegistry, ActivityKindSpec
 from jieqin.activities.overdue import FollowUpArrays, Overdue, TrackOverdue, overdue
+from jieqin.activities.setup import ActivitySetup
 from jieqin.activities.validation import activity_problems
 from jieqin.activities.windows import (
     CampaignCalendar,
@@ -34,6 +35,7 @@ __all__ = [
     "STANDARD_KINDS",
     "ActivityKindRegistry",
     "ActivityKindSpec",
+    "ActivitySetup",
     "Cadence",
     "CadencePolicy",
     "CampaignCalendar",

@@ -1,0 +1,182 @@
+"""Build a :class:`~jieqin.reports.model.Report` from a source's aggregates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from jieqin.activities.kinds import ActivityKindRegistry
+from jieqin.activities.windows import CampaignCalendar
+from jieqin.errors import InvalidValue
+from jieqin.model.money import ZERO
+from jieqin.model.periods import Month, Period
+from jieqin.model.regions import RegionCode
+from jieqin.reports.model import Count, Figures, GrantLine, NeedLine, Report, WindowLine
+from jieqin.reports.source import ActivityKey, GrantKey, NeedKey, ReportSource
+
+__all__ = ["build_report", "suppress"]
+
+_ALL = "*"
+
+
+def suppress(value: int, k: int | None) -> Count:
+    """``value``, or ``None`` when it is a small cell (``0 < value < k``)."""
+    if k is not None and 0 < value < k:
+        return None
+    return value
+
+
+def build_report(
+    source: ReportSource,
+    period: Period,
+    *,
+    kinds: ActivityKindRegistry | None = None,
+    by_region: bool = False,
+    calendar: CampaignCalendar | None = None,
+    k: int | None = None,
+    region_names: Mapping[str, str] | None = None,
+) -> Report:
+    """The report for ``period``, counted by ``source``; ``k`` turns on small-cell suppression."""
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 2):
+        raise InvalidValue(
+            f"suppression threshold k must be a whole number >= 2, got {k!r}", field="k"
+        )
+    kinds = kinds or ActivityKindRegistry()
+    first, last = period.start, period.end
+    helpers = source.helpers(first, last)
+    households = source.households(first, last)
+    activities = source.activities(first, last)
+    needs = source.needs(first, last)
+    referrals = source.referrals(first, last)
+    grants = source.grants(first, last)
+
+    seen_kinds = list(kinds.codes())
+    seen_kinds += sorted({key[2] for key in activities} - set(seen_kinds))
+
+    def figures(region: str) -> Figures:
+        return _figures(
+            region, helpers, households, activities, needs, referrals, grants, seen_kinds, k
+        )
+
+    monthly: dict[str, dict[str, Count]] = {}
+    per_month: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for (month, _county, kind, _tier), n in activities.items():
+        per_month[(month, kind)] += n
+    for month in period_months(period):
+        monthly[month] = {kind: suppress(per_month.get((month, kind), 0), k) for kind in seen_kinds}
+
+    windows: list[WindowLine] = []
+    for window in calendar.between(first, last) if calendar else ():
+        inside = source.activities(max(first, window.start), min(last, window.end))
+        if window.region is not None:
+            inside = {k_: n for k_, n in inside.items() if _in_region(k_[1], window.region)}
+        by_kind: defaultdict[str, int] = defaultdict(int)
+        for key, n in inside.items():
+            by_kind[key[2]] += n
+        windows.append(
+            WindowLine(
+                window.window_id,
+                window.name,
+                window.kind.value,
+                window.start,
+                window.end,
+                {kind: suppress(by_kind.get(kind, 0), k) for kind in seen_kinds},
+            )
+        )
+
+    regions: dict[str, Figures] = {}
+    if by_region:
+        codes = sorted(
+            {c for c, _ in helpers}
+            | set(households)
+            | {key[1] for key in activities}
+            | {key[0] for key in needs}
+            | {c for c, _ in referrals}
+            | {key[0] for key in grants}
+        )
+        regions = {code: figures(code) for code in codes}
+
+    return Report(
+        period=period,
+        totals=figures(_ALL),
+        kinds=tuple(seen_kinds),
+        kind_labels={kind: kinds.get(kind).title for kind in seen_kinds},
+        monthly=monthly,
+        windows=tuple(windows),
+        regions=regions,
+        region_names=dict(region_names or {}),
+        suppressed_below=k,
+    )
+
+
+def _in_region(county: str, region: RegionCode) -> bool:
+    """Whether activities counted under ``county`` belong to a window limited to ``region``."""
+    try:
+        code = RegionCode(county)
+    except InvalidValue:
+        return False
+    return region.contains(code) or code.contains(region)
+
+
+def period_months(period: Period) -> list[str]:
+    """The months of ``period`` as ``YYYY-MM``."""
+    if isinstance(period, Month):
+        return [str(period)]
+    return [str(m) for m in period.months()]
+
+
+def _figures(
+    region: str,
+    helpers: Mapping[tuple[str, str], int],
+    households: Mapping[str, int],
+    activities: Mapping[ActivityKey, int],
+    needs: Mapping[NeedKey, int],
+    referrals: Mapping[tuple[str, str], int],
+    grants: Mapping[GrantKey, tuple[int, Decimal]],
+    kinds: Iterable[str],
+    k: int | None,
+) -> Figures:
+    def mine(county: str) -> bool:
+        return region == _ALL or county == region
+
+    by_tier: defaultdict[str, int] = defaultdict(int)
+    for (county, tier), n in helpers.items():
+        if mine(county):
+            by_tier[tier] += n
+    by_kind: defaultdict[str, int] = defaultdict(int)
+    for (_month, county, kind, _tier), n in activities.items():
+        if mine(county):
+            by_kind[kind] += n
+    need_lines: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for (county, kind, route), n in needs.items():
+        if mine(county):
+            need_lines[(kind, route)] += n
+    agencies: defaultdict[str, int] = defaultdict(int)
+    for (county, agency), n in referrals.items():
+        if mine(county):
+            agencies[agency] += n
+    grant_counts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+    grant_amounts: defaultdict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    for (county, program, name, funder), (n, amount) in grants.items():
+        if mine(county):
+            grant_counts[(program, name, funder)] += n
+            grant_amounts[(program, name, funder)] += amount
+
+    def grant_line(key: tuple[str, str, str], count: int, amount: Decimal) -> GrantLine:
+        shown = suppress(count, k)
+        return GrantLine(key[0], key[1], key[2], shown, None if shown is None else amount)
+
+    return Figures(
+        helpers=suppress(sum(by_tier.values()), k),
+        helpers_by_tier={t: suppress(n, k) for t, n in sorted(by_tier.items())},
+        households=suppress(sum(n for c, n in households.items() if mine(c)), k),
+        activities={kind: suppress(by_kind.get(kind, 0), k) for kind in kinds},
+        needs=tuple(
+            NeedLine(kind, route, suppress(n, k)) for (kind, route), n in sorted(need_lines.items())
+        ),
+        referrals=tuple((a, suppress(n, k)) for a, n in sorted(agencies.items())),
+        grants=tuple(
+            grant_line(key, n, grant_amounts[key]) for key, n in sorted(grant_counts.items())
+        ),
+    )

@@ -1,0 +1,134 @@
+"""The report as values: the figures for a period, overall and by region.
+
+A report holds only aggregates: counts and sums of money by tier, kind, agency,
+program and county. It never holds a person, an ID number or a health fact. With
+small-cell suppression (``k``), every count below ``k`` (and the amount beside it)
+is withheld and shown as ``None`` / ``<k``, so a published table cannot single out
+a household.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from attrs import field, frozen
+
+from jieqin.model.periods import Period
+
+__all__ = ["Figures", "GrantLine", "NeedLine", "Report", "WindowLine"]
+
+Count = int | None
+
+
+@frozen
+class NeedLine:
+    kind: str
+    route: str
+    count: Count
+
+
+@frozen
+class GrantLine:
+    program: str
+    program_name: str
+    funder: str
+    count: Count
+    amount: Decimal | None
+
+
+@frozen
+class Figures:
+    """The figures of one area (the whole campaign or one county) for the period."""
+
+    helpers: Count
+    helpers_by_tier: Mapping[str, Count]
+    households: Count
+    activities: Mapping[str, Count]
+    needs: tuple[NeedLine, ...] = ()
+    referrals: tuple[tuple[str, Count], ...] = ()
+    grants: tuple[GrantLine, ...] = ()
+
+    @property
+    def activities_total(self) -> Count:
+        if any(v is None for v in self.activities.values()):
+            return None
+        return sum(v for v in self.activities.values() if v is not None)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "helpers": self.helpers,
+            "helpers_by_tier": dict(self.helpers_by_tier),
+            "households": self.households,
+            "activities": dict(self.activities),
+            "needs": [{"kind": n.kind, "route": n.route, "count": n.count} for n in self.needs],
+            "referrals": [{"agency": a, "count": c} for a, c in self.referrals],
+            "grants": [
+                {
+                    "program": g.program,
+                    "program_name": g.program_name,
+                    "funder": g.funder,
+                    "count": g.count,
+                    "amount": None if g.amount is None else str(g.amount),
+                }
+                for g in self.grants
+            ],
+        }
+
+
+@frozen
+class WindowLine:
+    """The work done in one campaign window that overlaps the period."""
+
+    window_id: str
+    name: str
+    kind: str
+    start: date
+    end: date
+    activities: Mapping[str, Count]
+
+
+@frozen
+class Report:
+    """The report for ``period``: totals, optionally per county, per month and per window."""
+
+    period: Period
+    totals: Figures
+    kinds: tuple[str, ...]
+    kind_labels: Mapping[str, str] = field(factory=dict)
+    monthly: Mapping[str, Mapping[str, Count]] = field(factory=dict)
+    windows: tuple[WindowLine, ...] = ()
+    regions: Mapping[str, Figures] = field(factory=dict)
+    region_names: Mapping[str, str] = field(factory=dict)
+    suppressed_below: int | None = None
+    """The ``k`` of small-cell suppression, ``None`` for an unsuppressed (internal) report."""
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as one JSON-ready object (amounts as decimal strings)."""
+        out: dict[str, object] = {
+            "period": str(self.period),
+            "period_kind": self.period.kind.value,
+            "start": self.period.start.isoformat(),
+            "end": self.period.end.isoformat(),
+            "suppressed_below": self.suppressed_below,
+            **self.totals.as_dict(),
+            "activities_by_month": {m: dict(v) for m, v in self.monthly.items()},
+            "windows": [
+                {
+                    "window": w.window_id,
+                    "name": w.name,
+                    "kind": w.kind,
+                    "start": w.start.isoformat(),
+                    "end": w.end.isoformat(),
+                    "activities": dict(w.activities),
+                }
+                for w in self.windows
+            ],
+        }
+        if self.regions:
+            out["regions"] = [
+                {"region": code, "name": self.region_names.get(code, code), **f.as_dict()}
+                for code, f in self.regions.items()
+            ]
+        return out

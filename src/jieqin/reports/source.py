@@ -1,0 +1,53 @@
+"""What a report needs from where the data is: aggregates, never rows.
+
+A :class:`ReportSource` answers a handful of grouped counts for a date range. The
+SQL backends answer with ``GROUP BY`` queries (activities from the counters kept
+current as they are written); the memory backend answers in plain Python
+(:class:`~jieqin.reports.python_source.PythonSource`). Both give the same numbers.
+
+Region keys are county codes (six digits, GB/T 2260) of the household, or of the
+helper's home region for helper counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+__all__ = ["ActivityKey", "GrantKey", "NeedKey", "ReportSource"]
+
+#: (month ``YYYY-MM``, county, activity kind, helper tier)
+ActivityKey = tuple[str, str, str, str]
+#: (county, need kind, route kind or ``unrouted``)
+NeedKey = tuple[str, str, str]
+#: (county, program id, program name, funder)
+GrantKey = tuple[str, str, str, str]
+
+
+class ReportSource(Protocol):
+    """Grouped counts over ``first`` .. ``last`` (both days included)."""
+
+    def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        """Helpers with a pairing active in the range, by (home county, tier)."""
+        ...
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        """Households with a pairing active in the range, by county."""
+        ...
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        """Activities dated in the range, by month, household county, kind and helper tier."""
+        ...
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        """Needs raised in the range, by county, kind and where they were routed."""
+        ...
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        """Referrals made in the range, by county and agency."""
+        ...
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        """Grants decided in the range: (count, amount) by county, program and funder."""
+        ...
