@@ -34,7 +34,10 @@ def _add_commands() -> None:
 
 
 #: Modules under ``jieqin.cli`` that define ``COMMANDS``; one line per module.
-_COMMAND_MODULES: list[str] = []
+_COMMAND_MODULES: list[str] = [
+    "importing",
+    "exporting",
+]
 
 _add_commands()
 

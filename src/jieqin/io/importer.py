@@ -9,6 +9,7 @@ way the caller's unit of work is left uncommitted, so nothing is written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,7 +54,7 @@ class ImportResult:
     records: int
 
 
-def format_for(path: str | Path, format: str | None = None) -> str:
+def format_for(path: str | os.PathLike[str], format: str | None = None) -> str:
     """The format to read ``path`` in: ``format`` if given, else from the file suffix."""
     if format is not None:
         if format not in FORMATS:
@@ -73,7 +74,7 @@ def format_for(path: str | Path, format: str | None = None) -> str:
 
 
 def parse_file(
-    path: str | Path,
+    path: str | os.PathLike[str],
     kind: str | Kind,
     *,
     format: str | None = None,
@@ -134,7 +135,7 @@ def load_records(
 
 def load(
     uow: object,
-    path: str | Path,
+    path: str | os.PathLike[str],
     kind: str | Kind,
     *,
     format: str | None = None,
@@ -167,7 +168,7 @@ class _UnitsOfWork(Protocol):
 
 def import_file(
     target: _UnitsOfWork,
-    path: str | Path,
+    path: str | os.PathLike[str],
     kind: str | Kind,
     *,
     actor: str = "jieqin",

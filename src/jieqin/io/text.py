@@ -10,6 +10,7 @@ number. This is safe for GBK too: its trail bytes never include the newline byte
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -55,7 +56,7 @@ def _resolve(encoding: str, stream: BinaryIO) -> str:
 
 
 def read_lines(
-    path: str | Path,
+    path: str | os.PathLike[str],
     *,
     encoding: str = AUTO,
     source: str | None = None,
