@@ -1,0 +1,203 @@
+"""Keeping resident ID numbers, phone numbers and health facts out of what people read.
+
+Three tools, for three places sensitive data could leak:
+
+- :func:`mask_phone` and :func:`mask_text` mask values and free text (the resident-ID
+  mask is :func:`jieqin.model.identity.mask_resident_id`);
+- :class:`MaskingFilter`, installed by :func:`install_log_masking` (``import jieqin``
+  does it), masks every resident-ID-like and phone-like substring of every log record
+  of jieqin (and of SQLAlchemy and Alembic, whose statement logs carry parameters);
+- :func:`find_sensitive` reports unmasked occurrences in a text: of the given resident
+  IDs, phones and diagnoses, and of anything that looks like a resident ID or a
+  mobile number. Tests use it to show that reports, exports, logs and errors are clean.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from attrs import frozen
+
+from jieqin.model.identity import check_digit, mask_resident_id
+
+__all__ = [
+    "LOGGER_PREFIXES",
+    "Finding",
+    "MaskingFilter",
+    "find_sensitive",
+    "install_log_masking",
+    "mask_phone",
+    "mask_text",
+]
+
+#: Loggers whose records are masked: jieqin's own, and the database layers below it.
+LOGGER_PREFIXES: tuple[str, ...] = ("jieqin", "sqlalchemy", "alembic")
+
+_RESIDENT_ID = re.compile(
+    r"(?<![0-9A-Za-z])"
+    r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+    r"(?![0-9A-Za-z])"
+)
+"""Eighteen characters shaped like a resident ID: place, birth date, sequence, check."""
+
+_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
+"""A mainland mobile number, with or without +86 and with spaces or dashes in 3-4-4 groups."""
+
+_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[ -][2-9][0-9]{6,7}(?![0-9])")
+"""A landline with its area code: ``0919-3182345``."""
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first three and the last two digits: ``138******00``.
+
+    Separators are dropped, so the masked form never reveals the grouping.
+    """
+    digits = [c for c in str(phone) if c.isdigit()]
+    if len(digits) <= 5:
+        return "*" * len(digits)
+    return "".join(digits[:3]) + "*" * (len(digits) - 5) + "".join(digits[-2:])
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every resident-ID-like and phone-like substring masked."""
+    text = _RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
+    text = _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    return _LANDLINE.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+class MaskingFilter(logging.Filter):
+    """Masks resident IDs and phone numbers in a log record; never drops a record.
+
+    The formatted message replaces ``msg`` (with no ``args`` left to format), and a
+    traceback is formatted and masked into ``exc_text`` so that handlers print the
+    masked one.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_jieqin_masked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what there is, masked
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
+        record._jieqin_masked = True
+        return True
+
+
+_FILTER = MaskingFilter()
+_installed_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _masked_in(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def install_log_masking(prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> MaskingFilter:
+    """Mask every record of the loggers under ``prefixes``; safe to call again.
+
+    The filter goes on the ``jieqin`` logger itself, and the log record factory is
+    wrapped so that records of child loggers (``jieqin.storage.sql``) and of the
+    database layers are masked as they are made: a logger's filters do not see the
+    records its children pass up to it. The previous factory is kept and called first.
+    """
+    global _installed_factory
+    root = logging.getLogger("jieqin")
+    if _FILTER not in root.filters:
+        root.addFilter(_FILTER)
+    if _installed_factory is not None and logging.getLogRecordFactory() is _installed_factory:
+        return _FILTER
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if _masked_in(record.name, prefixes):
+            _FILTER.filter(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed_factory = factory
+    return _FILTER
+
+
+@frozen
+class Finding:
+    """One unmasked sensitive value found in a text: what kind, where, and around it.
+
+    ``shown`` is the value masked and ``context`` the text around it with the value
+    masked, so that a failing test's message does not itself leak the value.
+    """
+
+    kind: str
+    start: int
+    shown: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"unmasked {self.kind} {self.shown} at {self.start}: ...{self.context}..."
+
+
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit())
+
+
+def find_sensitive(
+    text: str,
+    *,
+    resident_ids: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    diagnoses: Iterable[str] = (),
+    patterns: bool = True,
+) -> list[Finding]:
+    """Every unmasked resident ID, phone number or diagnosis in ``text``.
+
+    The given values are looked for as written and, for phones, also as bare digits
+    (``138 1234 5678`` found as ``13812345678``); resident IDs are matched without
+    regard to the case of a final ``X``. With ``patterns`` anything shaped like a
+    resident ID (with a valid check character) or a mobile number also counts.
+    Findings are sorted by position; overlapping ones are reported once.
+    """
+    found: dict[tuple[int, str], Finding] = {}
+    spans: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int, shown: str) -> None:
+        if any(s <= start < e for s, e in spans):
+            return
+        spans.append((start, end))
+        before = mask_text(text[max(0, start - 30) : start])
+        after = mask_text(text[end : end + 30])
+        found[(start, kind)] = Finding(kind, start, shown, f"{before}{shown}{after}")
+
+    lowered = text.casefold()
+    for number in {str(n) for n in resident_ids if n}:
+        for m in re.finditer(re.escape(number.casefold()), lowered):
+            add("resident_id", m.start(), m.end(), mask_resident_id(number))
+    for phone in {str(p) for p in phones if p}:
+        forms = {phone, _digits(phone)} - {""}
+        for form in forms:
+            for m in re.finditer(r"(?<![0-9])" + re.escape(form) + r"(?![0-9])", text):
+                add("phone", m.start(), m.end(), mask_phone(phone))
+    for diagnosis in {str(d) for d in diagnoses if d and str(d).strip()}:
+        for m in re.finditer(re.escape(diagnosis), text):
+            add("diagnosis", m.start(), m.end(), "<diagnosis>")
+    if patterns:
+        for m in _RESIDENT_ID.finditer(text):
+            if _valid_check(m.group(0)):
+                add("resident_id", m.start(), m.end(), mask_resident_id(m.group(0)))
+        for m in _MOBILE.finditer(text):
+            add("phone", m.start(), m.end(), mask_phone(m.group(0)))
+    return sorted(found.values(), key=lambda f: (f.start, f.kind))
+
+
+def _valid_check(number: str) -> bool:
+    return check_digit(number[:17]) == number[17].upper()

@@ -1,0 +1,114 @@
+"""Masking utilities: resident IDs and phones never survive mask_text or a log record."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from jieqin.privacy import find_sensitive, install_log_masking, mask_phone, mask_text
+from jieqin.testing.strategies import resident_ids
+
+mobiles = st.builds(
+    lambda head, rest: f"1{head}{rest:09d}", st.sampled_from("3456789"), st.integers(0, 10**9 - 1)
+)
+"""Mainland mobile numbers."""
+
+
+def _grouped(number: str, sep: str) -> str:
+    return f"{number[:3]}{sep}{number[3:7]}{sep}{number[7:]}"
+
+
+def test_mask_phone_keeps_three_and_two_digits() -> None:
+    assert mask_phone("13812345678") == "138******78"
+    assert mask_phone("138 1234 5678") == "138******78"
+    assert mask_phone("1234") == "****"
+
+
+@given(
+    resident_ids(),
+    mobiles,
+    st.sampled_from(["", " ", "-"]),
+    st.text(alphabet="铜川市王益区 ,:;()=", min_size=1, max_size=20),
+)
+def test_mask_text_leaves_no_id_or_phone(number: str, phone: str, sep: str, filler: str) -> None:
+    text = f"{filler}{number}{filler}{_grouped(phone, sep)}{filler}{number.lower()}"
+    masked = mask_text(text)
+    assert find_sensitive(masked, resident_ids=[number], phones=[phone]) == []
+    assert filler in masked
+
+
+@given(resident_ids(), mobiles)
+def test_find_sensitive_reports_what_is_there(number: str, phone: str) -> None:
+    text = f"member {number} phone {_grouped(phone, ' ')} diagnosis 尿毒症"
+    kinds = [f.kind for f in find_sensitive(text, diagnoses=["尿毒症"])]
+    assert kinds == ["resident_id", "phone", "diagnosis"]
+    assert all(number not in str(f) and phone not in str(f) for f in find_sensitive(text))
+
+
+def test_find_sensitive_ignores_region_codes_dates_and_amounts() -> None:
+    text = "610202001001 2021-03-01 60000.00 yuan 610202 households: 772"
+    assert find_sensitive(text) == []
+
+
+def test_a_number_with_a_wrong_check_digit_is_not_a_pattern_finding() -> None:
+    assert find_sensitive("110105194912310021") == []
+    assert [f.kind for f in find_sensitive("11010519491231002X")] == ["resident_id"]
+
+
+@contextlib.contextmanager
+def captured_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """Every record reaching the root logger, formatted, in a string buffer."""
+    install_log_masking()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield logging.getLogger("jieqin.storage.sql.some_module"), stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+
+
+@given(number=resident_ids(), phone=mobiles)
+def test_log_records_of_child_loggers_are_masked(number: str, phone: str) -> None:
+    with captured_log() as (logger, stream):
+        _log_everything(logger, number, phone)
+    out = stream.getvalue()
+    assert "Traceback" in out
+    assert "importing member" in out
+    assert find_sensitive(out, resident_ids=[number], phones=[phone]) == []
+
+
+def _log_everything(logger: logging.Logger, number: str, phone: str) -> None:
+    logger.info("importing member %s with phone %s", number, phone)
+    logger.warning(f"inline {number} / {phone}")
+    logging.getLogger("jieqin").error("on the package logger %r", {"id": number})
+    logging.getLogger("sqlalchemy.engine.Engine").info("[parameters] (%r, %r)", number, phone)
+    try:
+        raise ValueError(f"bad member {number} {phone}")
+    except ValueError:
+        logger.exception("failed")
+
+
+def test_other_loggers_are_left_alone() -> None:
+    with captured_log() as (_, stream):
+        logging.getLogger("someone.else").info("13812345678")
+    assert "13812345678" in stream.getvalue()
+
+
+def test_installing_twice_masks_once() -> None:
+    with captured_log() as (logger, stream):
+        install_log_masking()
+        install_log_masking()
+        logger.info("call %s", "13812345678")
+    assert stream.getvalue().count("138******78") == 1
+    assert logging.getLogger("jieqin").filters.count(install_log_masking()) == 1
