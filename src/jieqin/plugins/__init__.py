@@ -1,0 +1,30 @@
+"""The plugin system: pluggy hooks, the plugin manager and the registry.
+
+Write a plugin with :data:`hookimpl` and the hooks in :mod:`jieqin.plugins.hookspecs`;
+declare it as an entry point in the group ``jieqin``.
+"""
+
+from jieqin.plugins.hookspecs import hookimpl, hookspec
+from jieqin.plugins.manager import (
+    BLOCKED_ENV,
+    DISABLE_AUTOLOAD_ENV,
+    PluginInfo,
+    describe_plugins,
+    make_plugin_manager,
+)
+from jieqin.plugins.registry import Agency, Registered, Registry, Vocabulary, VocabularyEntry
+
+__all__ = [
+    "BLOCKED_ENV",
+    "DISABLE_AUTOLOAD_ENV",
+    "Agency",
+    "PluginInfo",
+    "Registered",
+    "Registry",
+    "Vocabulary",
+    "VocabularyEntry",
+    "describe_plugins",
+    "hookimpl",
+    "hookspec",
+    "make_plugin_manager",
+]

@@ -1,0 +1,20 @@
+"""Built-in plugin: the SQLAlchemy backend for SQLite and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from jieqin.plugins.hookspecs import StorageFactory, hookimpl
+
+
+def _sql(url: str) -> object:
+    from jieqin.storage.sql import SqlStorage
+
+    return SqlStorage(url)
+
+
+@hookimpl(trylast=True)
+def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
+    register("sqlite", _sql)  # type: ignore[arg-type]
+    register("postgresql+psycopg", _sql)  # type: ignore[arg-type]
+    register("postgresql", _sql)  # type: ignore[arg-type]

@@ -1,0 +1,279 @@
+"""Every hook a jieqin plugin can implement.
+
+A plugin is an ordinary package that declares an entry point in the group ``jieqin``
+and implements some of these hooks with :data:`hookimpl`. jieqin's own behaviour (the
+storage backends, the standard vocabularies) registers through the same hooks.
+
+Two kinds of hook:
+
+- *Gathering* hooks (``jieqin_register_*``) receive a ``register`` callback and call it
+  once per thing they contribute. They are called once per :class:`~jieqin.Campaign`
+  when its :class:`~jieqin.plugins.registry.Registry` is built, never once per row.
+  When two plugins register the same code, the first call wins; the built-in plugins
+  are ``trylast`` so that any other plugin can override them.
+- *Notification* hooks (``jieqin_*_committed``, ``jieqin_grants_decided``,
+  ``jieqin_need_resolved``) are called once the writes of a unit of work are complete,
+  just before they are made permanent. If one raises, the whole unit of work is
+  rolled back and a :class:`~jieqin.errors.PluginError` names the plugin, so a
+  municipal system never misses a notification about data that was stored.
+
+New arguments may be added to a hook in later versions; an implementation may
+accept fewer arguments than the spec lists, so existing plugins keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from jieqin.campaign import Campaign
+    from jieqin.model import Decision, Grant, Handover, Need, Pairing
+    from jieqin.storage.base import Storage
+
+__all__ = ["PROJECT_NAME", "StorageFactory", "hookimpl", "hookspec"]
+
+#: The pluggy project name and the entry-point group plugins declare.
+PROJECT_NAME = "jieqin"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Builds a storage backend for a URL; see :func:`jieqin_register_storage_backends`.
+StorageFactory = Callable[[str], "Storage"]
+
+
+# --- gathering hooks -----------------------------------------------------------------
+
+
+@hookspec
+def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
+    """Register storage backends by URL scheme.
+
+    :param register: call ``register(scheme, factory)`` for each backend. ``scheme`` is
+        the URL scheme the backend serves (``"memory"``, ``"sqlite"``,
+        ``"postgresql+psycopg"``, ``"jsonl"``); ``factory(url)`` returns an object that
+        implements :class:`jieqin.storage.Storage` for that URL.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_tiers(register: Callable[..., None]) -> None:
+    """Register helper tiers (provincial member, city member, agency staff...).
+
+    :param register: call ``register(code, label)``; ``code`` is a lower-case code
+        (``"township_member"``), ``label`` what people read (``"乡镇政协委员"``).
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_sectors(register: Callable[..., None]) -> None:
+    """Register sectors of professional strength that helpers bring (medicine, law...).
+
+    :param register: call ``register(code, label)``.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_household_statuses(register: Callable[..., None]) -> None:
+    """Register household statuses (poor, lifted out, a regional monitoring category...).
+
+    :param register: call ``register(code, label)``; pass ``monitored=True`` for a
+        status of the scheme for preventing a return to poverty.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_need_kinds(register: Callable[..., None]) -> None:
+    """Register kinds of need and the helper sectors that can meet them.
+
+    :param register: call ``register(code, label, sectors=("employment", ...))``;
+        ``sectors`` are the sector codes of helpers whose strength matches the need,
+        used when a need is routed to the paired helper.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_activity_kinds(register: Callable[..., None]) -> None:
+    """Register kinds of activity beyond the five standing duties.
+
+    :param register: call ``register(code, label)``.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_region_names(register: Callable[[str, str], None]) -> None:
+    """Register the names of administrative regions (codes themselves need no lookup).
+
+    :param register: call ``register(code, name)``, for example
+        ``register("610202", "王益区")``; bulk tables may call it thousands of times.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_agencies(register: Callable[..., None]) -> None:
+    """Register agencies that needs can be referred to.
+
+    :param register: call ``register(agency_id, name, need_kinds=("employment", ...))``;
+        ``need_kinds`` are the kinds of need the agency takes, for example the city
+        Employment Promotion Center takes ``employment`` and ``skills_training``.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_programs(register: Callable[[Any], None]) -> None:
+    """Register aid programmes with their eligibility and entitlement rules.
+
+    :param register: call ``register(program)`` with a programme definition from
+        :mod:`jieqin.rules` (a programme with its dated rules and parameters).
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_need_rules(register: Callable[[Any], None]) -> None:
+    """Register rules that derive needs from member facts (a freshman, a major illness).
+
+    :param register: call ``register(rule)`` with a need rule from :mod:`jieqin.rules`.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_pairing_cost_terms(register: Callable[[Any], None]) -> None:
+    """Register terms of the pairing cost (distance, strength match, workload...).
+
+    :param register: call ``register(term)`` with a vectorised cost term from
+        :mod:`jieqin.pairing`; a term computes its values for all candidate pairs of
+        a region partition at once.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_cadences(register: Callable[[Any], None]) -> None:
+    """Register expected activity cadences (a monthly contact, a weekly visit day...).
+
+    :param register: call ``register(cadence)`` with a cadence from
+        :mod:`jieqin.activities`.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_register_campaign_windows(register: Callable[[Any], None]) -> None:
+    """Register campaign windows (spring ploughing, school holidays, activity days...).
+
+    :param register: call ``register(window)`` with a window from
+        :mod:`jieqin.activities`.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.1
+    """
+
+
+# --- notification hooks ----------------------------------------------------------------
+
+
+@hookspec
+def jieqin_pairings_committed(
+    campaign: Campaign, pairings: Sequence[Pairing], handovers: Sequence[Handover]
+) -> None:
+    """Pairings were made (or ended) and are about to be stored.
+
+    :param campaign: the campaign the unit of work belongs to.
+    :param pairings: the pairings written, new and ended.
+    :param handovers: the handovers recorded with them.
+    :return: nothing. Raising rolls the pairing back and raises
+        :class:`~jieqin.errors.PluginError` naming this plugin.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_grants_decided(
+    campaign: Campaign, decisions: Sequence[Decision], grants: Sequence[Grant]
+) -> None:
+    """Aid decisions were made (and grants given) and are about to be stored.
+
+    :param campaign: the campaign the unit of work belongs to.
+    :param decisions: every decision, granted, wait-listed or ineligible.
+    :param grants: the grants given.
+    :return: nothing. Raising rolls the allocation back and raises
+        :class:`~jieqin.errors.PluginError` naming this plugin.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def jieqin_need_resolved(campaign: Campaign, need: Need) -> None:
+    """A need was resolved (by a grant, a referral or a helper's practical help).
+
+    :param campaign: the campaign the unit of work belongs to.
+    :param need: the need as stored, with ``status`` ``resolved`` and ``resolved_by``.
+    :return: nothing. Raising rolls the change back and raises
+        :class:`~jieqin.errors.PluginError` naming this plugin.
+
+    .. versionadded:: 0.1
+    """
+
+
+#: Hooks that gather definitions through a ``register`` callback.
+GATHERING_HOOKS: tuple[str, ...] = (
+    "jieqin_register_storage_backends",
+    "jieqin_register_tiers",
+    "jieqin_register_sectors",
+    "jieqin_register_household_statuses",
+    "jieqin_register_need_kinds",
+    "jieqin_register_activity_kinds",
+    "jieqin_register_region_names",
+    "jieqin_register_agencies",
+    "jieqin_register_programs",
+    "jieqin_register_need_rules",
+    "jieqin_register_pairing_cost_terms",
+    "jieqin_register_cadences",
+    "jieqin_register_campaign_windows",
+)
+
+#: Hooks called after a unit of work's writes, before they are made permanent.
+NOTIFICATION_HOOKS: tuple[str, ...] = (
+    "jieqin_pairings_committed",
+    "jieqin_grants_decided",
+    "jieqin_need_resolved",
+)

@@ -1,0 +1,225 @@
+"""What the backends share: the unit-of-work life cycle, record keys, audit payloads."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from jieqin.errors import StorageError
+from jieqin.model import (
+    Activity,
+    Decision,
+    Fund,
+    Grant,
+    Handover,
+    Helper,
+    Household,
+    Need,
+    Pairing,
+    Program,
+    Referral,
+    RegionCode,
+)
+from jieqin.model.periods import Month, Quarter, Year
+
+__all__ = [
+    "ENTITIES",
+    "SENSITIVE_FIELDS",
+    "BaseUnitOfWork",
+    "EntitySpec",
+    "describe",
+    "difference",
+    "plain",
+]
+
+#: Fields whose values never go into the audit log (or any log).
+SENSITIVE_FIELDS = frozenset({"resident_id", "phone", "health", "diagnosis", "disability_grade"})
+
+
+@attrs.frozen
+class EntitySpec:
+    """A kind of record: its class, the repository name and its key fields."""
+
+    name: str
+    cls: type
+    key_fields: tuple[str, ...]
+
+    def key(self, item: object) -> Any:
+        """The record's id: a string, or a tuple for a composite key."""
+        if len(self.key_fields) == 1:
+            return getattr(item, self.key_fields[0])
+        return tuple(getattr(item, f) for f in self.key_fields)
+
+    def key_text(self, key: Any) -> str:
+        """The id as the audit log writes it (``h1/hh1/2021-01-01`` for a pairing)."""
+        if isinstance(key, tuple):
+            return "/".join(str(plain(k)) for k in key)
+        return str(plain(key))
+
+
+ENTITIES: Mapping[str, EntitySpec] = {
+    spec.name: spec
+    for spec in (
+        EntitySpec("helpers", Helper, ("helper_id",)),
+        EntitySpec("households", Household, ("household_id",)),
+        EntitySpec("pairings", Pairing, ("helper_id", "household_id", "start")),
+        EntitySpec("handovers", Handover, ()),
+        EntitySpec("needs", Need, ("need_id",)),
+        EntitySpec("referrals", Referral, ("referral_id",)),
+        EntitySpec("activities", Activity, ("activity_id",)),
+        EntitySpec("programs", Program, ("program_id",)),
+        EntitySpec("funds", Fund, ("fund_id",)),
+        EntitySpec("grants", Grant, ("grant_id",)),
+        EntitySpec("decisions", Decision, ("decision_id",)),
+    )
+}
+
+
+def plain(value: object) -> Any:
+    """A domain value as plain data: enums by value, periods and regions as text,
+    dates ISO, money as a decimal string, attrs records as dicts (sensitive masked)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (Year, Quarter, Month)):
+        return str(value)
+    if isinstance(value, RegionCode):
+        return value.code
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if attrs.has(type(value)):
+        return describe(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def _masked(name: str, value: object) -> Any:
+    if name in SENSITIVE_FIELDS:
+        return None if value is None else "<set>"
+    return plain(value)
+
+
+def describe(item: object) -> dict[str, Any]:
+    """The fields of a record as plain data, sensitive ones masked."""
+    return {a.name: _masked(a.name, getattr(item, a.name)) for a in attrs.fields(type(item))}  # type: ignore[arg-type]
+
+
+def difference(old: object, new: object) -> dict[str, Any]:
+    """``{"field": {"from": old, "to": new}}`` for each field that changed."""
+    before, after = describe(old), describe(new)
+    changes: dict[str, Any] = {}
+    for name in after:
+        if before[name] != after[name]:
+            changes[name] = {"from": before[name], "to": after[name]}
+        elif name in SENSITIVE_FIELDS and getattr(old, name) != getattr(new, name):
+            changes[name] = {"from": "<set>", "to": "<changed>"}
+    return changes
+
+
+class BaseUnitOfWork:
+    """The life cycle every backend's unit of work shares.
+
+    Subclasses implement ``_commit`` and ``_rollback`` (and ``_close`` if they hold a
+    connection). Leaving the ``with`` block without :meth:`commit` rolls back; queued
+    notifications run at :meth:`commit`, before the writes become permanent, and a
+    notification that raises rolls everything back.
+    """
+
+    actor: str
+    sql_backed: bool = False
+
+    def __init__(self, actor: str) -> None:
+        if not isinstance(actor, str) or not actor.strip():
+            raise StorageError("a unit of work needs an actor (who is writing), e.g. 'clerk:wang'")
+        self.actor = actor
+        self._before_commit: list[Callable[[], None]] = []
+        self._notifier: Callable[..., None] | None = None
+
+    @property
+    def connection(self) -> Any:
+        return None
+
+    def set_notifier(self, notifier: Callable[..., None]) -> None:
+        """Set the callable that runs notification hooks (the campaign's ``notify``)."""
+        self._notifier = notifier
+
+    def before_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` at the next commit, before the writes become permanent."""
+        self._before_commit.append(callback)
+
+    def notify(self, hook_name: str, **kwargs: object) -> None:
+        notifier = self._notifier
+        if notifier is None:
+            return
+
+        def call() -> None:
+            notifier(hook_name, **kwargs)
+
+        self._before_commit.append(call)
+
+    def commit(self) -> None:
+        pending, self._before_commit = self._before_commit, []
+        try:
+            for callback in pending:
+                callback()
+        except BaseException:
+            self.rollback()
+            raise
+        self._commit()
+
+    def rollback(self) -> None:
+        self._before_commit = []
+        self._rollback()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._close()
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        return None
+
+
+def matches(item: object, filters: Mapping[str, object]) -> bool:
+    """Whether ``item``'s fields equal every filter value (compared as plain data)."""
+    return all(plain(getattr(item, name)) == plain(wanted) for name, wanted in filters.items())
+
+
+def check_filters(spec_cls: type, filters: Mapping[str, object]) -> None:
+    """Refuse a filter on a field the record does not have."""
+    names = {a.name for a in attrs.fields(spec_cls)}
+    unknown = sorted(set(filters) - names)
+    if unknown:
+        raise StorageError(
+            f"cannot filter {spec_cls.__name__} by {', '.join(unknown)}; "
+            f"fields are {', '.join(sorted(names))}"
+        )
