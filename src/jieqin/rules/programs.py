@@ -1,0 +1,194 @@
+"""Aid programmes as rules: the stored :class:`~jieqin.model.Program` plus eligibility,
+entitlement, priority and dated parameters.
+
+An :class:`AidProgram` is what the ``jieqin_register_programs`` hook carries. It
+decides one member with an explanation (:meth:`AidProgram.explain`) and a whole
+population at once (:meth:`AidProgram.eligible`), from the same condition tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from attrs import field, frozen
+
+from jieqin.errors import InvalidValue
+from jieqin.model import ConditionOutcome, Program, yuan
+from jieqin.model.identity import mask_resident_id
+from jieqin.rules.conditions import Condition
+from jieqin.rules.expressions import MASK, Columns, SubjectFacts
+from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition
+from jieqin.rules.parameters import Parameters, ParameterValue
+
+__all__ = ["DEFAULT_PRIORITY", "AidProgram", "Eligibility", "PriorityKey"]
+
+
+@frozen
+class PriorityKey:
+    """Order the eligible by one fact; ``descending`` puts larger values (or ``True``) first."""
+
+    fact: str
+    descending: bool = True
+    why: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        fact_definition(self.fact)
+
+
+#: Monitored households first (at risk of returning to poverty), then larger households;
+#: ties go to the lower member id so that a re-run ranks the same way.
+DEFAULT_PRIORITY: tuple[PriorityKey, ...] = (
+    PriorityKey("monitored", True, "households in a monitoring category first"),
+    PriorityKey("household_size", True, "then larger households"),
+)
+
+
+@frozen
+class Eligibility:
+    """One member's eligibility with everything needed to store and explain it."""
+
+    member_id: str
+    household_id: str
+    eligible: bool
+    conditions: tuple[ConditionOutcome, ...]
+    parameters: Mapping[str, str]
+    """Parameter values in force, with since-date and source."""
+    inputs: Mapping[str, str]
+    """The facts the rule read (sensitive facts masked unless revealed)."""
+    sort_key: tuple[Any, ...]
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.conditions if not c.held)
+
+    def reason(self) -> str:
+        """One line: which top-level condition failed, or that all held."""
+        if self.eligible:
+            return "all conditions held"
+        leaves = [c for c in self.conditions[1:] if not c.held] or list(self.conditions[:1])
+        return "failed: " + "; ".join(f"{c.name} ({c.detail})" for c in leaves)
+
+
+def _amount(value: object) -> Decimal | None:
+    return None if value is None else yuan(value)  # type: ignore[arg-type]
+
+
+@frozen(eq=False)
+class AidProgram:
+    """A programme with its rules: who is eligible, how much, in which order, from which values.
+
+    ``amount_parameter`` names a dated parameter for the amount per grant; otherwise
+    ``program.amount`` (a fixed amount) is used. ``version`` is the author's version of
+    the rules; :attr:`rule_version` adds a fingerprint of the condition tree, so a
+    stored decision names exactly the logic that made it.
+    """
+
+    program: Program
+    eligibility: Condition
+    version: str = "1"
+    parameters: Parameters = field(factory=Parameters)
+    amount_parameter: str | None = None
+    priority: tuple[PriorityKey, ...] = field(default=DEFAULT_PRIORITY, converter=tuple)
+    description: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        missing = sorted(n for n in self.parameter_names() if n not in self.parameters)
+        if missing:
+            raise InvalidValue(
+                f"programme {self.program.program_id} uses parameters it does not define: "
+                + ", ".join(missing),
+                field="parameters",
+            )
+
+    @property
+    def program_id(self) -> str:
+        return self.program.program_id
+
+    @property
+    def rule_version(self) -> str:
+        return f"{self.program_id}/{self.version}#{self.eligibility.fingerprint()}"
+
+    def with_parameters(self, overrides: Parameters) -> AidProgram:
+        """The same programme with some parameters replaced (a region's edited file)."""
+        import attrs
+
+        return attrs.evolve(self, parameters=self.parameters | overrides)
+
+    def parameter_names(self) -> frozenset[str]:
+        names = set(self.eligibility.params())
+        if self.amount_parameter:
+            names.add(self.amount_parameter)
+        return frozenset(names)
+
+    def values_on(self, day: date) -> dict[str, ParameterValue]:
+        """The parameter values the rules use, in force on ``day``."""
+        return self.parameters.snapshot(self.parameter_names(), day)
+
+    def amount_on(self, day: date) -> Decimal | None:
+        """The amount per grant on ``day`` (``None`` for a programme that pays nothing)."""
+        if self.amount_parameter:
+            return _amount(self.parameters.value_on(self.amount_parameter, day))
+        return self.program.amount
+
+    def explain(self, subject: Subject, *, reveal: bool = False) -> Eligibility:
+        """Decide one member and say why, condition by condition."""
+        day = subject.context.day
+        values = self.values_on(day)
+        facts = SubjectFacts(subject)
+        outcomes = tuple(self.eligibility.outcomes(facts, values, reveal=reveal))
+        for key in self.priority:
+            facts.value(fact_definition(key.fact))
+        return Eligibility(
+            member_id=subject.member.member_id,
+            household_id=subject.household.household_id,
+            eligible=outcomes[0].held,
+            conditions=outcomes,
+            parameters=self.parameters.cited(self.parameter_names(), day),
+            inputs=_inputs(subject, facts.read, reveal),
+            sort_key=self._sort_key(facts.read, subject.member.member_id),
+        )
+
+    def decides(self, subject: Subject) -> bool:
+        """Whether one member is eligible (no explanation kept)."""
+        values = self.values_on(subject.context.day)
+        return self.eligibility.holds(SubjectFacts(subject), values)
+
+    def eligible(self, population: Population, context: Context) -> Array:
+        """One boolean per member of ``population``: the vectorised decision."""
+        values = self.values_on(context.day)
+        return self.eligibility.evaluate(Columns(population, context), values)
+
+    def _sort_key(self, read: Mapping[str, Any], member_id: str) -> tuple[Any, ...]:
+        key: list[Any] = []
+        for p in self.priority:
+            value = read[p.fact]
+            number = int(value) if isinstance(value, bool | int) else value
+            key.append(-number if p.descending and isinstance(number, int) else number)
+        return (*key, member_id)
+
+    def rank(self, eligible: Sequence[Eligibility]) -> list[Eligibility]:
+        """The eligible in priority order (documented by :attr:`priority`)."""
+        return sorted(eligible, key=lambda e: e.sort_key)
+
+    def priority_text(self) -> str:
+        keys = [p.why or f"{p.fact} {'desc' if p.descending else 'asc'}" for p in self.priority]
+        return "; ".join([*keys, "then member id"])
+
+
+def _inputs(subject: Subject, read: Mapping[str, Any], reveal: bool) -> dict[str, str]:
+    from jieqin.rules.facts import fact_definition as definition
+
+    out = {
+        "member": subject.member.member_id,
+        "household": subject.household.household_id,
+        "resident_id": subject.member.resident_id
+        if reveal
+        else mask_resident_id(subject.member.resident_id),
+    }
+    for name, value in sorted(read.items()):
+        sensitive = definition(name).sensitive
+        out[name] = MASK if sensitive and not reveal else str(value)
+    return out
