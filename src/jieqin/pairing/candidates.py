@@ -1,0 +1,146 @@
+"""Candidate generation inside one region partition.
+
+Each household's candidates are the ``max_candidates`` cheapest helpers with free
+places among those of the smallest region around it (its village, township,
+county, ... up to the locality limit) that holds at least that many. Costs are
+computed by the cost terms over the arrays of all these edges at once, and ties
+are broken by helper row (helpers are sorted by id), so the same input gives the
+same candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from attrs import frozen
+
+from jieqin.pairing.columns import LEVELS, HelperColumns, HouseholdColumns, IntArray, level_column
+from jieqin.pairing.costs import CandidateEdges, PairingCostTerm, evaluate_terms
+from jieqin.pairing.policy import PairingPolicy
+
+__all__ = ["Candidates", "generate_candidates"]
+
+
+@frozen
+class Candidates:
+    """Candidate edges, each household's together, with each term's cost and the total."""
+
+    household: IntArray
+    helper: IntArray
+    terms: IntArray
+    """``(edges, terms)`` whole cost units."""
+    cost: IntArray
+    """Sum over terms, per edge."""
+
+
+def _group_ranges(keys: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Stable order of ``keys`` and, per distinct key, its value and start in that order."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if ordered.size else ordered
+    return order, ordered[starts] if ordered.size else ordered, starts
+
+
+def _edge_levels(
+    households: HouseholdColumns, helpers: HelperColumns, hh: IntArray, hp: IntArray, col: int
+) -> IntArray:
+    """Level of the smallest region holding both ends; the edges agree down to column ``col``."""
+    level = np.full(hh.size, col + 1, np.int64)
+    agree = np.ones(hh.size, bool)
+    for deeper in range(col + 1, len(LEVELS)):
+        key = helpers.keys[hp, deeper]
+        agree &= (households.keys[hh, deeper] == key) & (key >= 0)
+        level += agree
+    return level
+
+
+def generate_candidates(
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    policy: PairingPolicy,
+    terms: Sequence[PairingCostTerm],
+    forbidden: IntArray | None = None,
+) -> Candidates:
+    """Candidate edges of one partition (every helper here shares its region at the limit).
+
+    ``forbidden`` holds ``household_row * len(helpers) + helper_row`` codes of pairs
+    that must not be made.
+    """
+    n = len(households)
+    free = helpers.free
+    available = np.flatnonzero(free > 0)
+    limit_col = level_column(policy.locality_limit)
+    k = policy.max_candidates
+    scope = np.full(n, limit_col, np.int64)
+    if k is not None and available.size:
+        for col in range(limit_col + 1, len(LEVELS)):
+            helper_keys = np.sort(helpers.keys[available, col])
+            hh_keys = households.keys[:, col]
+            count = np.searchsorted(helper_keys, hh_keys, "right") - np.searchsorted(
+                helper_keys, hh_keys, "left"
+            )
+            scope[(count >= k) & (hh_keys >= 0)] = col
+    blocks_hh: list[IntArray] = []
+    blocks_hp: list[IntArray] = []
+    blocks_level: list[IntArray] = []
+    shapes: list[tuple[int, int]] = []
+    for col in np.unique(scope):
+        rows = np.flatnonzero(scope == col)
+        hh_order, hh_values, hh_starts = _group_ranges(households.keys[rows, col])
+        hp_keys = helpers.keys[available, col]
+        hp_order, hp_values, hp_starts = _group_ranges(hp_keys)
+        hp_ends = np.r_[hp_starts[1:], hp_keys.size] if hp_keys.size else hp_starts
+        hh_ends = np.r_[hh_starts[1:], rows.size]
+        where = np.searchsorted(hp_values, hh_values)
+        first = len(blocks_hh)
+        for g, value in enumerate(hh_values):
+            at = int(where[g])
+            if at >= hp_values.size or hp_values[at] != value or value < 0:
+                continue
+            members = rows[hh_order[hh_starts[g] : hh_ends[g]]]
+            pool = np.sort(available[hp_order[hp_starts[at] : hp_ends[at]]])
+            blocks_hh.append(np.repeat(members, pool.size))
+            blocks_hp.append(np.tile(pool, members.size))
+            shapes.append((members.size, pool.size))
+        if len(blocks_hh) > first:
+            level_hh = np.concatenate(blocks_hh[first:])
+            level_hp = np.concatenate(blocks_hp[first:])
+            blocks_level.append(_edge_levels(households, helpers, level_hh, level_hp, int(col)))
+    if not blocks_hh:
+        empty = np.zeros(0, np.int64)
+        return Candidates(empty, empty, np.zeros((0, len(terms)), np.int64), empty)
+    hh = np.concatenate(blocks_hh)
+    hp = np.concatenate(blocks_hp)
+    edges = CandidateEdges(hh, hp, np.concatenate(blocks_level), households, helpers, policy)
+    matrix = evaluate_terms(terms, edges)
+    cost = matrix.sum(axis=1)
+    allowed = np.ones(hh.size, bool)
+    if forbidden is not None and forbidden.size:
+        allowed = ~np.isin(hh * len(helpers) + hp, forbidden)
+    keep = _select(cost, allowed, shapes, k)
+    return Candidates(hh[keep], hp[keep], matrix[keep], cost[keep])
+
+
+def _select(
+    cost: IntArray, allowed: np.ndarray, shapes: list[tuple[int, int]], k: int | None
+) -> IntArray:
+    """Edges to keep: per household the ``k`` cheapest allowed ones (ties: lower helper row)."""
+    out: list[IntArray] = []
+    offset = 0
+    for rows, cols in shapes:
+        size = rows * cols
+        block_cost = cost[offset : offset + size].reshape(rows, cols)
+        block_allowed = allowed[offset : offset + size].reshape(rows, cols)
+        if k is None or cols <= k:
+            picked = np.flatnonzero(block_allowed.ravel())
+        else:
+            # Unique keys: cost first, then position (helper rows ascend within a block).
+            key = block_cost * cols + np.arange(cols)
+            key = np.where(block_allowed, key, np.iinfo(np.int64).max)
+            part = np.argpartition(key, k - 1, axis=1)[:, :k]
+            flat = (np.arange(rows)[:, None] * cols + part).ravel()
+            picked = flat[block_allowed.ravel()[flat]]
+        out.append(picked + offset)
+        offset += size
+    return np.concatenate(out)
