@@ -164,7 +164,7 @@ def test_vectorised_scan_agrees_with_the_rule_row_by_row(raw: list, as_of: date)
 def test_policy_refuses_bad_cadences() -> None:
     policy = CadencePolicy()
     with pytest.raises(InvalidValue, match="unknown household category"):
-        policy.register("nobody", Cadence("contact", 7, {"contact"}))
+        policy.register(Cadence("contact", 7, {"contact"}, "nobody"))
     with pytest.raises(InvalidValue, match="1 to 3660"):
         Cadence("contact", 0, {"contact"})
     with pytest.raises(InvalidValue, match="at least one activity kind"):
@@ -179,8 +179,8 @@ class WeeklyVisitDay:
         register(
             HouseholdCategory("elderly_alone", 15, lambda facts: facts.monitored, "elderly alone")
         )
-        register(Cadence("visit", 7, {"visit"}), category="elderly_alone")
-        register(Cadence("contact", 3, ANY_KIND), category="elderly_alone")
+        register(Cadence("visit", 7, {"visit"}, "elderly_alone"))
+        register(Cadence("contact", 3, ANY_KIND, "elderly_alone"))
 
     @hookimpl
     def jieqin_register_campaign_windows(self, register):  # type: ignore[no-untyped-def]
@@ -222,7 +222,7 @@ def test_plugins_add_categories_cadences_windows_and_kinds() -> None:
 class BadCadence:
     @hookimpl
     def jieqin_register_cadences(self, register):  # type: ignore[no-untyped-def]
-        register(Cadence("visit", 7, {"visit"}), category="no_such_category")
+        register(Cadence("visit", 7, {"visit"}, "no_such_category"))
 
 
 def test_a_plugin_registering_nonsense_is_named() -> None:

@@ -76,11 +76,20 @@ def _kinds(instance: object, attribute: Attribute[Any], value: frozenset[str]) -
 
 @frozen
 class Cadence:
-    """At least one activity of ``kinds`` every ``every_days`` days, tracked as ``track``."""
+    """At least one activity of ``kinds`` every ``every_days`` days, tracked as ``track``.
+
+    ``category`` is the household category that expects it (``standard`` by default).
+    """
 
     track: str = field(validator=code_field)
     every_days: int = field(validator=_positive_days)
     kinds: frozenset[str] = field(converter=code_set, validator=_kinds)
+    category: str = field(default="standard", validator=code_field)
+
+    @property
+    def cadence_id(self) -> str:
+        """``category:track``: a later registration with the same id replaces this one."""
+        return f"{self.category}:{self.track}"
 
 
 @frozen
@@ -119,15 +128,16 @@ class CadencePolicy:
         self._categories[category.code] = category
         self._cadences.setdefault(category.code, {})
 
-    def register(self, category: str, cadence: Cadence) -> None:
-        """Expect ``cadence`` of households in ``category`` (replacing one on the same track)."""
+    def register(self, cadence: Cadence) -> None:
+        """Expect ``cadence`` of its category's households (replacing one on the same track)."""
+        if not isinstance(cadence, Cadence):
+            raise InvalidValue(f"expected a Cadence, got {type(cadence).__name__}", field="cadence")
+        category = cadence.category
         if category not in self._categories:
             known = ", ".join(self._categories)
             raise InvalidValue(
                 f"unknown household category {category!r}; known: {known}", field="category"
             )
-        if not isinstance(cadence, Cadence):
-            raise InvalidValue(f"expected a Cadence, got {type(cadence).__name__}", field="cadence")
         self._cadences[category][cadence.track] = cadence
 
     def remove(self, category: str, track: str) -> None:
@@ -175,6 +185,6 @@ def default_policy() -> CadencePolicy:
         ("monitored", 31, 62),
         ("major_illness_or_disability", 14, 31),
     ):
-        policy.register(category, Cadence("contact", contact_days, ANY_KIND))
-        policy.register(category, Cadence("visit", visit_days, visit))
+        policy.register(Cadence("contact", contact_days, ANY_KIND, category))
+        policy.register(Cadence("visit", visit_days, visit, category))
     return policy

@@ -1,11 +1,11 @@
-"""Gather activity kinds, cadences and campaign windows from the plugins.
+"""The activity kinds, cadences and campaign windows a campaign uses, from its plugins.
 
-The ``register`` callbacks given to the hooks:
+What plugins register through the hooks (gathered once into the plugin registry):
 
-- ``jieqin_register_activity_kinds``: ``register(code, label="", label_zh="")``;
-- ``jieqin_register_cadences``: ``register(cadence, category="standard")`` with a
-  :class:`~jieqin.activities.cadence.Cadence` (replaces the one on the same track),
-  or ``register(household_category)`` with a
+- ``jieqin_register_activity_kinds``: ``register(code, label, label_zh=...)``;
+- ``jieqin_register_cadences``: ``register(cadence)`` with a
+  :class:`~jieqin.activities.cadence.Cadence` (it replaces the default with the same
+  category and track), or ``register(category)`` with a
   :class:`~jieqin.activities.cadence.HouseholdCategory` to add a category;
 - ``jieqin_register_campaign_windows``: ``register(window)`` with a
   :class:`~jieqin.activities.windows.CampaignWindow`.
@@ -39,33 +39,41 @@ class ActivitySetup:
         return cls(ActivityKindRegistry(), default_policy(), CampaignCalendar())
 
     @classmethod
-    def from_plugins(cls, pm: Any) -> ActivitySetup:
-        """The defaults, changed by every plugin's registrations (``pm``: a plugin manager)."""
+    def from_registry(cls, registry: Any) -> ActivitySetup:
+        """The defaults changed by what the plugins registered (a plugin ``Registry``)."""
         setup = cls.defaults()
-        hook = pm.hook
-
-        def register_kind(code: str, label: str = "", label_zh: str = "", **_: object) -> None:
-            setup.kinds.register(code, label, label_zh)
-
-        def register_cadence(item: Cadence | HouseholdCategory, category: str = "standard") -> None:
+        for code, entry in getattr(registry.activity_kinds, "entries", {}).items():
+            extra = getattr(entry, "extra", {}) or {}
+            label = entry.label if entry.label != code else ""
+            setup.kinds.register(code, label, str(extra.get("label_zh", "")))
+        cadences = list(registry.objects("cadences"))
+        for item in cadences:
             if isinstance(item, HouseholdCategory):
                 setup.policy.add_category(item)
-            else:
-                setup.policy.register(category, item)
-
-        def register_window(window: CampaignWindow) -> None:
-            setup.calendar.register(window)
-
-        for name, callback in (
-            ("jieqin_register_activity_kinds", register_kind),
-            ("jieqin_register_cadences", register_cadence),
-            ("jieqin_register_campaign_windows", register_window),
-        ):
-            caller = getattr(hook, name, None)
-            if caller is None:
+        for item in cadences:
+            if isinstance(item, HouseholdCategory):
                 continue
+            if not isinstance(item, Cadence):
+                raise PluginError(
+                    f"jieqin_register_cadences: expected a Cadence or HouseholdCategory, "
+                    f"got {type(item).__name__}"
+                )
             try:
-                caller(register=callback)
+                setup.policy.register(item)
             except InvalidValue as exc:
-                raise PluginError(f"{name}: {exc}") from exc
+                raise PluginError(f"jieqin_register_cadences: {exc}") from exc
+        for window in registry.objects("campaign_windows"):
+            if not isinstance(window, CampaignWindow):
+                raise PluginError(
+                    "jieqin_register_campaign_windows: expected a CampaignWindow, "
+                    f"got {type(window).__name__}"
+                )
+            setup.calendar.register(window)
         return setup
+
+    @classmethod
+    def from_plugins(cls, pm: Any) -> ActivitySetup:
+        """:meth:`from_registry` for the plugins of the plugin manager ``pm``."""
+        from jieqin.plugins.registry import Registry
+
+        return cls.from_registry(Registry.gather(pm))
