@@ -157,7 +157,8 @@ def test_explanation_names_each_condition_and_its_values(h):
     assert names[0] == "eligible"
     assert {"age_in_range", "in_need", "household_paired", "not_migrant", "migrant"} <= set(names)
     paired = next(c for c in explained.conditions if c.name == "household_paired")
-    assert not paired.held and "paired=no" in paired.detail
+    assert not paired.held
+    assert "paired=no" in paired.detail
     assert not explained.eligible
     assert "household_paired" in explained.reason()
     assert explained.parameters["min_age"] == "16 (since 2015-01-01; notice 2015)"
@@ -201,7 +202,7 @@ def test_bad_parameter_files_name_the_file_and_field(tmp_path):
         Parameters.load(floaty)
     broken = tmp_path / "broken.json"
     broken.write_text('{"a": \n')
-    with pytest.raises(InvalidInput, match="broken.json line 2"):
+    with pytest.raises(InvalidInput, match=r"broken\.json line 2"):
         Parameters.load(broken)
 
 

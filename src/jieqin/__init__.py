@@ -12,15 +12,59 @@ from jieqin.campaign import Campaign, connect
 from jieqin.errors import InvalidInput, InvalidValue, JieqinError
 from jieqin.model import *  # noqa: F403
 from jieqin.model import __all__ as _model_all
+from jieqin.needs import Agency, Checklist, NeedKindInfo, NeedRule, SurveyAnswer
 from jieqin.plugins.hookspecs import hookimpl
 from jieqin.privacy import install_log_masking
+from jieqin.rules import (
+    AidProgram,
+    Context,
+    Parameters,
+    Population,
+    PriorityKey,
+    Subject,
+    age_between,
+    all_of,
+    any_of,
+    check,
+    college_freshman,
+    fact,
+    household_paired,
+    major_illness,
+    not_,
+    not_granted_before,
+    param,
+    unemployed_seeking_work,
+)
 
 __version__ = "0.1.0"
 
 install_log_masking()
 
 __all__ = [
+    "Agency",
+    "AidProgram",
     "Campaign",
+    "Checklist",
+    "Context",
+    "NeedKindInfo",
+    "NeedRule",
+    "Parameters",
+    "Population",
+    "PriorityKey",
+    "Subject",
+    "SurveyAnswer",
+    "age_between",
+    "all_of",
+    "any_of",
+    "check",
+    "college_freshman",
+    "fact",
+    "household_paired",
+    "major_illness",
+    "not_",
+    "not_granted_before",
+    "param",
+    "unemployed_seeking_work",
     "InvalidInput",
     "InvalidValue",
     "JieqinError",

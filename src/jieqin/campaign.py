@@ -21,13 +21,20 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import pluggy
 
-from jieqin.errors import StorageError
+from jieqin.errors import NotFound, StorageError
 from jieqin.plugins.manager import call_notification, make_plugin_manager
 from jieqin.plugins.registry import Registry
 from jieqin.storage.base import Storage, UnitOfWork
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import date
+
     from jieqin.io.importer import ImportResult
+    from jieqin.model import Decision, Need, Period
+    from jieqin.needs import NeedKindInfo, NeedRule, RoutingResult, SurveyAnswer
+    from jieqin.rules import AidProgram, Eligibility
+    from jieqin.services.aid import AllocationPlan
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_URL", "Campaign", "connect", "default_url"]
 
@@ -133,6 +140,117 @@ class Campaign:
         from jieqin.io.exporter import export
 
         return export(self, kind, out, **options)
+
+    # -- needs and aid (see jieqin.services.needs and jieqin.services.aid) ----------
+
+    def aid_programs(self) -> dict[str, AidProgram]:
+        """The aid programmes the plugins registered, by id."""
+        return {p.program_id: p for p in self.registry.objects("programs")}
+
+    def aid_program(self, program_id: str) -> AidProgram:
+        """One registered programme; :class:`~jieqin.errors.NotFound` lists the others."""
+        programs = self.aid_programs()
+        if program_id not in programs:
+            known = ", ".join(sorted(programs)) or "none registered"
+            raise NotFound(f"no aid programme {program_id!r}; known: {known}")
+        return programs[program_id]
+
+    def need_kinds(self) -> dict[str, NeedKindInfo]:
+        """Registered need kinds with the helper sectors that match them."""
+        from jieqin.needs import STANDARD_NEED_KINDS, NeedKindInfo
+
+        kinds = dict(STANDARD_NEED_KINDS)
+        for code, entry in self.registry.need_kinds.entries.items():
+            kinds[code] = NeedKindInfo(code, entry.label, entry.extra.get("sectors", ()))
+        return kinds
+
+    def need_rules(self) -> list[NeedRule]:
+        """The standard need rules, replaced or extended by the plugins' rules of the same name."""
+        from jieqin.needs import STANDARD_NEED_RULES
+
+        rules = {r.name: r for r in STANDARD_NEED_RULES}
+        rules.update({r.name: r for r in self.registry.objects("need_rules")})
+        return list(rules.values())
+
+    def survey_needs(
+        self,
+        answers: Iterable[SurveyAnswer],
+        period: Period,
+        *,
+        actor: str = "jieqin",
+        raised_on: date | None = None,
+        source: str = "survey",
+    ) -> list[Need]:
+        """Store the needs of a survey for ``period`` (the Q1 survey); returns the new needs."""
+        from jieqin.services.needs import survey
+
+        with self.unit_of_work(actor) as uow:
+            return survey(
+                uow,
+                answers,
+                period,
+                known_kinds=self.need_kinds(),
+                raised_on=raised_on,
+                source=source,
+            )
+
+    def derive_needs(
+        self, period: Period, *, actor: str = "jieqin", on: date | None = None
+    ) -> list[Need]:
+        """Derive needs of paired households' members from their facts; returns the new needs."""
+        from jieqin.services.needs import derive
+
+        with self.unit_of_work(actor) as uow:
+            return derive(uow, period, self.need_rules(), on=on)
+
+    def route_needs(
+        self, period: Period | None = None, *, actor: str = "jieqin", on: date | None = None
+    ) -> list[RoutingResult]:
+        """Route every open need: programme, agency referral or paired helper, with reasons."""
+        from jieqin.services.needs import route
+
+        with self.unit_of_work(actor) as uow:
+            return route(
+                uow,
+                period,
+                programs=list(self.aid_programs().values()),
+                agencies=list(self.registry.agencies.values()),
+                kinds=self.need_kinds(),
+                on=on,
+            )
+
+    def allocate(
+        self,
+        program_id: str,
+        period: Period,
+        *,
+        actor: str = "jieqin",
+        on: date | None = None,
+        dry_run: bool = False,
+        fund_id: str | None = None,
+    ) -> AllocationPlan:
+        """Allocate a programme's fund for ``period`` (a dry run writes nothing)."""
+        from jieqin.services.aid import allocate
+
+        program = self.aid_program(program_id)
+        with self.unit_of_work(actor) as uow:
+            return allocate(uow, program, period, on=on, dry_run=dry_run, fund_id=fund_id)
+
+    def explain(
+        self,
+        program_id: str,
+        member_id: str,
+        period: Period,
+        *,
+        on: date | None = None,
+        reveal: bool = False,
+    ) -> tuple[Eligibility, Decision | None]:
+        """Why a member is (not) eligible, and the stored decision for the period if any."""
+        from jieqin.services.aid import explain_member
+
+        program = self.aid_program(program_id)
+        with self.unit_of_work("jieqin") as uow:
+            return explain_member(uow, program, member_id, period, on=on, reveal=reveal)
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a notification hook now (``campaign`` is passed for you).

@@ -1,0 +1,163 @@
+"""Needs use cases over a unit of work: survey intake, deriving, routing, resolving.
+
+Each function does its writes in the given unit of work and commits it, so a failed
+survey or routing writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import attrs
+
+from jieqin.errors import InvalidValue
+from jieqin.model import Need, NeedStatus, Period, Referral, RouteKind
+from jieqin.needs import (
+    STANDARD_NEED_KINDS,
+    STANDARD_NEED_RULES,
+    NeedKindInfo,
+    NeedRule,
+    RoutingResult,
+    SurveyAnswer,
+    derive_needs,
+    intake,
+    resolve_by_activity,
+    resolve_by_referral,
+    route_needs,
+)
+from jieqin.rules import AidProgram, Context
+from jieqin.rules.ids import stable_id
+
+__all__ = [
+    "complete_referral",
+    "derive",
+    "needs_in",
+    "resolve_with_activity",
+    "route",
+    "survey",
+]
+
+
+def needs_in(uow: Any, period: Period | None = None) -> list[Need]:
+    """Stored needs whose period overlaps ``period`` (all when ``None``)."""
+    needs: list[Need] = uow.needs.list()
+    if period is None:
+        return needs
+    return [n for n in needs if n.period.start <= period.end and period.start <= n.period.end]
+
+
+def survey(
+    uow: Any,
+    answers: Iterable[SurveyAnswer],
+    period: Period,
+    *,
+    known_kinds: Iterable[str],
+    raised_on: date | None = None,
+    source: str = "survey",
+) -> list[Need]:
+    """Take in a survey: store its needs (re-taking the same survey adds nothing)."""
+    needs = intake(
+        answers, period, raised_on=raised_on, known_kinds=set(known_kinds), source=source
+    )
+    new = [n for n in needs if uow.needs.find(n.need_id) is None]
+    for need in new:
+        uow.households.get(need.household_id)
+    uow.needs.add_many(new)
+    uow.commit()
+    return new
+
+
+def derive(
+    uow: Any,
+    period: Period,
+    rules: Sequence[NeedRule] = STANDARD_NEED_RULES,
+    *,
+    on: date | None = None,
+    paired_only: bool = True,
+) -> list[Need]:
+    """Derive needs from member facts by ``rules`` and store the new ones."""
+    context = Context.build(period, on=on, pairings=uow.pairings.active_on(on or period.start))
+    households = uow.households.list()
+    if paired_only:
+        households = [h for h in households if h.household_id in context.paired_households]
+    new = derive_needs(households, context, rules, existing=needs_in(uow, period))
+    uow.needs.add_many(new)
+    uow.commit()
+    return new
+
+
+def route(
+    uow: Any,
+    period: Period | None,
+    *,
+    programs: Sequence[AidProgram] = (),
+    agencies: Sequence[Any] = (),
+    kinds: Mapping[str, NeedKindInfo] = STANDARD_NEED_KINDS,
+    on: date | None = None,
+) -> list[RoutingResult]:
+    """Route every open need of ``period``; store routes and create agency referrals."""
+    needs = [n for n in needs_in(uow, period) if n.status is NeedStatus.OPEN]
+    if not needs:
+        return []
+    day = on or (period.start if period is not None else min(n.raised_on for n in needs))
+    pairings = uow.pairings.active_on(day)
+    context = Context.build(period or needs[0].period, on=day, pairings=pairings)
+    households = {n.household_id: uow.households.get(n.household_id) for n in needs}
+    helpers_of: dict[str, list[Any]] = {}
+    for p in pairings:
+        if p.household_id in households:
+            helpers_of.setdefault(p.household_id, []).append(uow.helpers.get(p.helper_id))
+    results = []
+    for result in route_needs(
+        needs,
+        households=households,
+        context=attrs.evolve(context, period=period) if period is not None else context,
+        programs=programs,
+        agencies=agencies,
+        helpers_of=helpers_of,
+        kinds=kinds,
+    ):
+        results.append(result)
+        if result.route is None:
+            continue
+        uow.needs.update(result.routed)
+        if result.route.kind is RouteKind.REFERRAL:
+            uow.referrals.add(
+                Referral(
+                    referral_id=stable_id("r", result.need.need_id),
+                    need_id=result.need.need_id,
+                    household_id=result.need.household_id,
+                    agency=result.route.target,
+                    referred_on=day,
+                    member_id=result.need.member_id,
+                    note=result.explanation[:200],
+                )
+            )
+    uow.commit()
+    return results
+
+
+def complete_referral(uow: Any, referral_id: str, on: date, note: str = "") -> Need:
+    """The agency acted: complete the referral and resolve its need."""
+    referral = uow.referrals.get(referral_id)
+    done = attrs.evolve(referral, completed_on=on, note=note or referral.note)
+    resolved = resolve_by_referral(uow.needs.get(referral.need_id), done)
+    uow.referrals.update(done)
+    uow.needs.update(resolved)
+    uow.notify("jieqin_need_resolved", need=resolved)
+    uow.commit()
+    return resolved
+
+
+def resolve_with_activity(uow: Any, need_id: str, activity_id: str) -> Need:
+    """A helper's practical help resolved the need."""
+    activity = uow.activities.get(activity_id)
+    if activity.need_id not in (None, need_id):
+        raise InvalidValue(f"activity {activity_id} is for need {activity.need_id}", field="need")
+    resolved = resolve_by_activity(uow.needs.get(need_id), activity)
+    uow.needs.update(resolved)
+    uow.notify("jieqin_need_resolved", need=resolved)
+    uow.commit()
+    return resolved
