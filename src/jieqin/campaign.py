@@ -78,6 +78,16 @@ def connect(
     return Campaign(url=url, storage=storage, plugin_manager=pm, registry=registry)
 
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable as _Iterable
+    from datetime import date as _date
+
+    from jieqin.activities import ActivitySetup, Overdue
+    from jieqin.model import Activity
+    from jieqin.model import Period as _Period
+    from jieqin.reports import Report
+
+
 class Campaign:
     """A campaign's storage, plugins and registry: the entry point for every use case."""
 
@@ -251,6 +261,74 @@ class Campaign:
         program = self.aid_program(program_id)
         with self.unit_of_work("jieqin") as uow:
             return explain_member(uow, program, member_id, period, on=on, reveal=reveal)
+
+    # -- activities, follow-up and reports (jieqin.services.activities, jieqin.reports) --
+
+    @property
+    def activity_setup(self) -> ActivitySetup:
+        """Activity kinds, cadence policy and campaign windows: the defaults plus plugins'."""
+        from jieqin.activities.setup import ActivitySetup
+
+        setup = self.__dict__.get("_activity_setup")
+        if setup is None:
+            setup = self.__dict__["_activity_setup"] = ActivitySetup.from_registry(self.registry)
+        return setup
+
+    def log_activity(
+        self, activity: Activity, *, actor: str = "jieqin", today: _date | None = None
+    ) -> Activity:
+        """Check and store one activity; :class:`~jieqin.errors.InvalidInput` says why not."""
+        self.log_activities([activity], actor=actor, today=today)
+        return activity
+
+    def log_activities(
+        self,
+        activities: _Iterable[Activity],
+        *,
+        actor: str = "jieqin",
+        source: str | None = None,
+        today: _date | None = None,
+    ) -> int:
+        """Check every activity, then store them all in one unit of work (all or nothing)."""
+        from jieqin.services.activities import log_activities
+
+        with self.unit_of_work(actor) as uow:
+            added = log_activities(
+                uow, activities, setup=self.activity_setup, source=source, today=today
+            )
+            uow.commit()
+        return added
+
+    def overdue(self, as_of: _date | None = None) -> list[Overdue]:
+        """Pairings behind their follow-up cadence on ``as_of`` (today), most urgent first."""
+        import datetime
+
+        from jieqin.reports.follow_up import overdue_pairings
+
+        with self.unit_of_work("jieqin") as uow:
+            return overdue_pairings(uow, as_of or datetime.date.today(), self.activity_setup.policy)
+
+    def report(
+        self, period: _Period | str, *, by_region: bool = False, k: int | None = None
+    ) -> Report:
+        """The figures of a year, quarter or month (``"2021"``, ``"2021Q4"``, ``"2021-03"``).
+
+        ``by_region`` adds each county; ``k`` withholds counts below ``k`` for publication.
+        """
+        from jieqin.model.periods import parse_period
+        from jieqin.reports.compute import report
+
+        if isinstance(period, str):
+            period = parse_period(period)
+        with self.unit_of_work("jieqin") as uow:
+            return report(
+                uow,
+                period,
+                setup=self.activity_setup,
+                by_region=by_region,
+                k=k,
+                region_names=dict(self.registry.region_names),
+            )
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a notification hook now (``campaign`` is passed for you).
