@@ -21,7 +21,7 @@ __all__ = ["STANDARD_KINDS", "ActivityKindRegistry", "ActivityKindSpec"]
 class ActivityKindSpec:
     """One kind of activity: its code and how it is shown."""
 
-    code: str = field(validator=code_field)
+    code: str = field(converter=str, validator=code_field)
     label: str = ""
     label_zh: str = ""
     description: str = ""
