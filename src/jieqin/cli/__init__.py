@@ -37,6 +37,9 @@ def _add_commands() -> None:
 _COMMAND_MODULES: list[str] = [
     "importing",
     "exporting",
+    "log",
+    "overdue",
+    "report",
 ]
 
 _add_commands()

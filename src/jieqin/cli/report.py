@@ -1,0 +1,77 @@
+"""``jieqin report``: the figures of a year, quarter or month as a table, JSON, CSV or HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from jieqin.cli._common import database_url, url_option
+from jieqin.reports.render import FORMATS
+
+__all__ = ["COMMANDS", "report_command"]
+
+
+@click.command("report")
+@click.option(
+    "--period",
+    default=None,
+    metavar="P",
+    help="2021, 2021Q4 or 2021-03 (default: the year of the latest activity).",
+)
+@click.option("--by-region", is_flag=True, help="Add a breakdown by district / county.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
+@click.option(
+    "--suppress-below",
+    "k",
+    type=click.IntRange(min=2),
+    default=None,
+    metavar="K",
+    help="For publication: withhold every count below K (and its amount).",
+)
+@url_option
+def report_command(
+    period: str | None,
+    by_region: bool,
+    fmt: str,
+    as_json: bool,
+    output: Path | None,
+    k: int | None,
+    db: str | None,
+    url: str | None,
+) -> None:
+    """Report helpers by tier, paired households, activities by kind, needs, referrals
+    and grants for a period; --format html writes an offline page with charts.
+
+    Reports hold counts and sums only: no names, ID numbers or health facts.
+    """
+    from jieqin import connect
+    from jieqin.reports.compute import default_period
+    from jieqin.reports.render import render
+
+    if as_json:
+        fmt = "json"
+    with connect(database_url(db, url)) as campaign:
+        if period is None:
+            with campaign.unit_of_work("jieqin") as uow:
+                chosen = default_period(uow)
+        else:
+            chosen = period
+        report = campaign.report(chosen, by_region=by_region or fmt == "html", k=k)
+    text = render(report, fmt)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote the {report.period} report ({fmt}) to {output}.", err=True)
+
+
+COMMANDS = [report_command]
