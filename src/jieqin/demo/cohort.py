@@ -26,10 +26,7 @@ from jieqin import (
     Household,
     HouseholdStatus,
     Member,
-    Need,
     NeedKind,
-    NeedSource,
-    Quarter,
     RegionCode,
     Relation,
     Schooling,
@@ -37,6 +34,7 @@ from jieqin import (
     Sector,
     Sex,
     StatusChange,
+    SurveyAnswer,
     Tier,
     birthplace_codes,
 )
@@ -77,7 +75,7 @@ class CohortPlan:
     major_illness: int = 12
     """Members with a major illness in campaign households."""
     job_seekers: int = 17
-    """Unemployed members looking for work in campaign households."""
+    """Unemployed members looking for work in campaign households (a rule derives their need)."""
     training_wanted: int = 6
     """Migrant workers who asked for skills training in the Q1 survey."""
     other_survey_needs: int = 48
@@ -93,7 +91,8 @@ class Cohort:
     seed: int
     helpers: tuple[Helper, ...]
     households: tuple[Household, ...]
-    q1_survey: tuple[Need, ...]
+    q1_survey: tuple[SurveyAnswer, ...]
+    """What households told their helpers in the Q1 survey (job seekers' needs come from rules)."""
 
     @property
     def members(self) -> tuple[Member, ...]:
@@ -524,7 +523,7 @@ class _Generator:
             raise ValueError(f"could place only {len(planted)} of {count}")
         return planted
 
-    def plant(self, drafts: list[_Draft]) -> list[Need]:
+    def plant(self, drafts: list[_Draft]) -> list[SurveyAnswer]:
         plan = self.plan
         rng = self.rng
         inside = [d for d in drafts if d.in_campaign]
@@ -554,40 +553,20 @@ class _Generator:
 
         self._plant(inside, plan.major_illness, 18, 75, major)
         self._plant(outside, extra, 18, 75, major)
-        seekers = self._plant(inside, plan.job_seekers, 20, 55, seeking)
+        self._plant(inside, plan.job_seekers, 20, 55, seeking)
         self._plant(outside, extra, 20, 55, seeking)
         trainees = self._plant(inside, plan.training_wanted, 20, 50, migrant)
 
-        survey: list[Need] = []
-
-        def need(member_household: str, member_id: str | None, kind: str, note: str) -> None:
-            raised = date(YEAR, 1, 11) + timedelta(days=rng.randrange(70))
-            survey.append(
-                Need(
-                    need_id=f"Q1-{len(survey) + 1:04d}",
-                    household_id=member_household,
-                    kind=kind,
-                    period=Quarter(YEAR, 1),
-                    source=NeedSource.SURVEY,
-                    raised_on=raised,
-                    member_id=member_id,
-                    note=note,
-                )
+        survey = [
+            SurveyAnswer(
+                _household_id(m), NeedKind.SKILLS_TRAINING, m.member_id, "希望参加技能培训"
             )
-
-        for member in seekers:
-            need(_household_id(member), member.member_id, NeedKind.EMPLOYMENT, "希望在本地就业")
-        for member in trainees:
-            need(
-                _household_id(member),
-                member.member_id,
-                NeedKind.SKILLS_TRAINING,
-                "希望参加技能培训",
-            )
+            for m in trainees
+        ]
         for draft in rng.sample(inside, plan.other_survey_needs):
             kind, note = rng.choice(_OTHER_NEEDS)
-            need(draft.household_id, draft.head().member_id, kind, note)
-        survey.sort(key=lambda n: (n.raised_on, n.need_id))
+            survey.append(SurveyAnswer(draft.household_id, kind, draft.head().member_id, note))
+        rng.shuffle(survey)
         return survey
 
 
