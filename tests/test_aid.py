@@ -1,0 +1,225 @@
+"""Allocation of a programme's fund, end to end through a campaign and its storage."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+import jieqin
+from jieqin.errors import AllocationError, NotFound
+from jieqin.model import (
+    EmploymentStatus,
+    Fund,
+    Health,
+    HealthCondition,
+    Helper,
+    Household,
+    Member,
+    Outcome,
+    Pairing,
+    RegionCode,
+    Relation,
+    Schooling,
+    SchoolLevel,
+    Sex,
+    StatusChange,
+    Year,
+)
+from jieqin.model.identity import birthplace_codes, check_digit
+
+SCHOLARSHIP = "tc_freshman_scholarship"
+ILLNESS = "tc_major_illness_grant"
+YEAR = Year(2021)
+
+
+def resident_id(born: date, serial: int) -> str:
+    place = birthplace_codes(born.year, within="6102")[0]
+    first = f"{place}{born:%Y%m%d}{serial % 1000:03d}"
+    return first + check_digit(first)
+
+
+def member(mid: str, born: date, *, relation=Relation.HEAD, **facts) -> Member:
+    serial = sum(map(ord, mid))
+    return Member(
+        mid,
+        "王" + "一二三四五六七八九十"[serial % 10],
+        Sex.MALE if serial % 2 else Sex.FEMALE,
+        born,
+        resident_id(born, serial),
+        relation,
+        **facts,
+    )
+
+
+def household(hid: str, *people: Member, status="lifted_out") -> Household:
+    return Household(
+        hid, RegionCode("610202001001"), people, [StatusChange(status, date(2019, 1, 1))]
+    )
+
+
+def cohort() -> tuple[list[Household], list[str]]:
+    """Households h1..: freshmen, a second-year student, major and chronic illness, one unpaired."""
+    homes = [
+        household(
+            "h1",
+            member("h1-1", date(1970, 3, 1)),
+            member(
+                "h1-2",
+                date(2003, 5, 1),
+                relation=Relation.CHILD,
+                schooling=Schooling(SchoolLevel.COLLEGE, 2021),
+            ),
+        ),
+        household(
+            "h2",
+            member("h2-1", date(1968, 3, 1)),
+            member(
+                "h2-2",
+                date(2002, 5, 1),
+                relation=Relation.CHILD,
+                schooling=Schooling(SchoolLevel.COLLEGE, 2020),
+            ),
+        ),
+        household(
+            "h3",
+            member(
+                "h3-1", date(1960, 3, 1), health=Health(HealthCondition.MAJOR_ILLNESS, "尿毒症")
+            ),
+        ),
+        household(
+            "h4",
+            member(
+                "h4-1", date(1961, 3, 1), health=Health(HealthCondition.CHRONIC_ILLNESS, "高血压")
+            ),
+        ),
+        household(
+            "h5",
+            member("h5-1", date(1962, 3, 1), health=Health(HealthCondition.MAJOR_ILLNESS)),
+            member(
+                "h5-2",
+                date(2003, 1, 1),
+                relation=Relation.CHILD,
+                schooling=Schooling(SchoolLevel.COLLEGE, 2021),
+            ),
+        ),
+        household(
+            "h6",
+            member("h6-1", date(1963, 3, 1), employment=EmploymentStatus.UNEMPLOYED_SEEKING),
+            member(
+                "h6-2",
+                date(2003, 2, 1),
+                relation=Relation.CHILD,
+                schooling=Schooling(SchoolLevel.COLLEGE, 2021),
+            ),
+            status="unstable",
+        ),
+    ]
+    paired = ["h1", "h2", "h3", "h4", "h6"]  # h5 is not paired
+    return homes, paired
+
+
+def setup(campaign: jieqin.Campaign, *, budget: str = "100000") -> None:
+    homes, paired = cohort()
+    with campaign.unit_of_work("test") as uow:
+        uow.households.add_many(homes)
+        uow.helpers.add(
+            Helper("p1", "李医生", "city_member", RegionCode("610202"), {"medical"}, capacity=9)
+        )
+        uow.pairings.add_many([Pairing("p1", h, date(2021, 1, 1)) for h in paired])
+        for program in campaign.aid_programs().values():
+            uow.programs.add(program.program)
+            uow.funds.add(
+                Fund(f"f-{program.program_id}", program.program_id, YEAR, Decimal(budget))
+            )
+        uow.commit()
+
+
+@pytest.fixture
+def memory_campaign():
+    with jieqin.connect("memory://") as campaign:
+        yield campaign
+
+
+def test_scholarship_goes_to_freshmen_of_paired_households(campaign):
+    setup(campaign)
+    plan = campaign.allocate(SCHOLARSHIP, YEAR, on=date(2021, 9, 1))
+    granted = sorted(d.member_id for d in plan.decisions if d.outcome is Outcome.GRANTED)
+    assert granted == ["h1-2", "h6-2"]  # h2-2 is in second year, h5-2's household is unpaired
+    assert plan.granted_total == Decimal("10000.00")
+    assert {g.amount for g in plan.grants} == {Decimal("5000.00")}
+    # the monitored (unstable) household comes first in the documented priority
+    assert [d.member_id for d in sorted(plan.decisions, key=lambda d: d.priority or 99)][:2] == [
+        "h6-2",
+        "h1-2",
+    ]
+    with campaign.unit_of_work("test") as uow:
+        stored = uow.decisions.list(program_id=SCHOLARSHIP)
+        assert len(uow.grants.list(program_id=SCHOLARSHIP)) == 2
+        assert uow.funds.spent(f"f-{SCHOLARSHIP}") == Decimal("10000.00")
+    second_year = next(d for d in stored if d.member_id == "h2-2")
+    assert second_year.outcome is Outcome.INELIGIBLE
+    assert "college_freshman" in second_year.reason
+    assert second_year.rule_version == campaign.aid_program(SCHOLARSHIP).rule_version
+    assert second_year.parameters["freshman_scholarship_amount"].startswith(
+        "5000.00 (since 2021-01-01"
+    )
+    assert second_year.inputs["year_of_entry"] == "2020"
+
+
+def test_major_illness_grant_rejects_chronic_illness_and_masks_health(memory_campaign):
+    setup(memory_campaign)
+    plan = memory_campaign.allocate(ILLNESS, YEAR)
+    granted = [d for d in plan.decisions if d.outcome is Outcome.GRANTED]
+    assert [d.member_id for d in granted] == ["h3-1"]  # h4-1 chronic; h5-1 unpaired
+    assert granted[0].inputs["health"] == "<masked>"
+    assert "3" not in granted[0].inputs["resident_id"][6:14]
+    chronic = next(d for d in plan.decisions if d.member_id == "h4-1")
+    assert chronic.outcome is Outcome.INELIGIBLE
+
+
+def test_budget_is_never_overspent_and_the_rest_are_wait_listed(memory_campaign):
+    setup(memory_campaign, budget="5000")
+    plan = memory_campaign.allocate(SCHOLARSHIP, YEAR)
+    assert plan.granted_total == Decimal("5000.00")
+    waiting = [d for d in plan.decisions if d.outcome is Outcome.WAIT_LISTED]
+    assert [d.member_id for d in waiting] == ["h1-2"]
+    assert "0.00 yuan left" in waiting[0].reason
+    assert plan.remaining == Decimal("0.00")
+
+
+def test_dry_run_writes_nothing_and_a_rerun_grants_nothing_new(memory_campaign):
+    setup(memory_campaign)
+    dry = memory_campaign.allocate(SCHOLARSHIP, YEAR, dry_run=True)
+    assert dry.dry_run
+    assert dry.count(Outcome.GRANTED) == 2
+    with memory_campaign.unit_of_work("test") as uow:
+        assert uow.grants.count() == 0
+        assert uow.decisions.count() == 0
+    first = memory_campaign.allocate(SCHOLARSHIP, YEAR)
+    again = memory_campaign.allocate(SCHOLARSHIP, YEAR)
+    assert len(first.grants) == 2
+    assert again.grants == ()
+    assert sorted(again.already_granted) == ["h1-2", "h6-2"]
+    with memory_campaign.unit_of_work("test") as uow:
+        assert uow.grants.count() == 2
+
+
+def test_explain_a_member_a_year_later(memory_campaign):
+    setup(memory_campaign)
+    memory_campaign.allocate(SCHOLARSHIP, YEAR)
+    explained, stored = memory_campaign.explain(SCHOLARSHIP, "h2-2", YEAR)
+    assert not explained.eligible
+    assert stored is not None
+    assert stored.outcome is Outcome.INELIGIBLE
+    with pytest.raises(NotFound):
+        memory_campaign.explain(SCHOLARSHIP, "nobody", YEAR)
+    with pytest.raises(NotFound, match="known"):
+        memory_campaign.allocate("no_such_programme", YEAR)
+
+
+def test_a_fund_for_another_period_is_refused(memory_campaign):
+    setup(memory_campaign)
+    with pytest.raises(AllocationError, match="no fund"):
+        memory_campaign.allocate(SCHOLARSHIP, Year(2022))
