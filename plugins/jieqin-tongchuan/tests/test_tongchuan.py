@@ -36,7 +36,7 @@ ILLNESS = PROGRAMS[MAJOR_ILLNESS_GRANT]
 @settings(max_examples=20, deadline=None)
 @given(
     members(schooling=st.none() | schoolings(min_year=2018, max_year=2023)),
-    st.integers(2019, 2023),
+    st.integers(2021, 2024),
     st.booleans(),
 )
 def test_scholarship_iff_college_freshman_of_a_paired_household(m, year, paired):
