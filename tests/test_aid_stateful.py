@@ -1,0 +1,89 @@
+"""Stateful: however allocations, budget top-ups and re-runs interleave, a fund is never
+overspent and nobody holds two grants of one programme period."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+import attrs
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+import jieqin
+from jieqin.model import Fund, Outcome, Pairing, Program, Year
+from jieqin.rules import AidProgram, Parameters, all_of, household_paired, major_illness
+from jieqin.testing.strategies import healths, households, members
+
+PROGRAM = AidProgram(
+    Program("sick", "大病救助", "省慈善协会", "cash_grant"),
+    all_of("eligible", major_illness(), household_paired()),
+    parameters=Parameters.from_mapping(
+        {"amount": {"unit": "yuan", "values": [{"since": "2020-01-01", "value": "3000"}]}}
+    ),
+    amount_parameter="amount",
+)
+YEARS = [Year(2021), Year(2022)]
+
+
+class Allocations(RuleBasedStateMachine):
+    @initialize(
+        homes=st.lists(
+            households(max_members=3, member_strategy=members(health=healths())),
+            min_size=1,
+            max_size=5,
+            unique_by=lambda h: h.household_id,
+        )
+    )
+    def setup(self, homes):
+        self.campaign = jieqin.connect("memory://")
+        self.homes = homes
+        with self.campaign.unit_of_work("t") as uow:
+            uow.households.add_many(homes)
+            uow.pairings.add_many(
+                [Pairing("p1", h.household_id, date(2020, 1, 1)) for h in homes[::2]]
+            )
+            uow.programs.add(PROGRAM.program)
+            for year in YEARS:
+                uow.funds.add(Fund(f"f{year}", "sick", year, Decimal("0")))
+            uow.commit()
+
+    def teardown(self):
+        if hasattr(self, "campaign"):
+            self.campaign.close()
+
+    @rule(year=st.sampled_from(YEARS), budget=st.integers(0, 20_000))
+    def top_up(self, year, budget):
+        with self.campaign.unit_of_work("t") as uow:
+            fund = uow.funds.get(f"f{year}")
+            uow.funds.update(attrs.evolve(fund, budget=fund.budget + budget))
+            uow.commit()
+
+    @rule(year=st.sampled_from(YEARS), dry_run=st.booleans())
+    def allocate(self, year, dry_run):
+        from jieqin.services.aid import allocate
+
+        with self.campaign.unit_of_work("t") as uow:
+            before = uow.grants.count()
+            plan = allocate(uow, PROGRAM, year, dry_run=dry_run)
+        with self.campaign.unit_of_work("t") as uow:
+            after = uow.grants.count()
+        assert after == before + (0 if dry_run else plan.count(Outcome.GRANTED))
+        assert plan.remaining >= 0
+
+    @invariant()
+    def never_overspent_never_twice(self):
+        if not hasattr(self, "campaign"):
+            return
+        with self.campaign.unit_of_work("t") as uow:
+            for year in YEARS:
+                fund = uow.funds.get(f"f{year}")
+                assert uow.funds.spent(fund.fund_id) <= fund.budget
+            slots = Counter((g.program_id, str(g.period), g.member_id) for g in uow.grants.list())
+            assert all(n == 1 for n in slots.values())
+
+
+Allocations.TestCase.settings = settings(max_examples=15, stateful_step_count=8, deadline=None)
+TestAllocations = Allocations.TestCase
