@@ -236,18 +236,20 @@ def members(
     def build(sex: Sex, day: date) -> st.SearchStrategy[Member]:
         return st.builds(
             Member,
-            member_id=member_id or ids(prefix="m"),
+            member_id=member_id if member_id is not None else ids(prefix="m"),
             name=names(),
             sex=st.just(sex),
             birth_date=st.just(day),
             resident_id=resident_ids(birth_date=day, sex=sex),
             relation=st.just(relation) if relation is not None else st.sampled_from(list(Relation)),
-            health=health or healths(),
+            health=health if health is not None else healths(),
             disability_grade=disability_grade
             if disability_grade is not None
             else st.none() | st.integers(1, 4),
             schooling=schooling if schooling is not None else st.none() | schoolings(),
-            employment=employment or st.sampled_from(list(EmploymentStatus)),
+            employment=employment
+            if employment is not None
+            else st.sampled_from(list(EmploymentStatus)),
             phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
         )
 
@@ -283,12 +285,12 @@ def households(
     member_strategy: st.SearchStrategy[Member] | None = None,
 ) -> st.SearchStrategy[Household]:
     """Households with one head, unique member ids and an increasing status history."""
-    regions = region or region_codes(min_level=RegionLevel.TOWNSHIP)
-    member_st = member_strategy or members()
+    regions = region if region is not None else region_codes(min_level=RegionLevel.TOWNSHIP)
+    member_st = member_strategy if member_strategy is not None else members()
 
     @st.composite
     def build(draw: st.DrawFn) -> Household:
-        hid = draw(household_id or ids(prefix="h"))
+        hid = draw(household_id if household_id is not None else ids(prefix="h"))
         count = draw(st.integers(min_members, max_members))
         people: list[Member] = []
         for i in range(count):
@@ -335,10 +337,10 @@ def helpers(
     """Helpers with a tier, a home region, sectors of strength and a capacity."""
     return st.builds(
         Helper,
-        helper_id=helper_id or ids(prefix="p"),
+        helper_id=helper_id if helper_id is not None else ids(prefix="p"),
         name=names(),
         tier=st.sampled_from(tiers or [str(t) for t in Tier]),
-        home_region=region or region_codes(min_level=RegionLevel.COUNTY),
+        home_region=region if region is not None else region_codes(min_level=RegionLevel.COUNTY),
         sectors=st.frozensets(st.sampled_from(sectors or [str(s) for s in Sector]), max_size=3),
         capacity=st.integers(min_capacity, max_capacity),
         active=st.just(active) if active is not None else st.booleans(),
