@@ -71,7 +71,8 @@ def test_first_pairing_is_a_handover_from_nobody():
         ON,
     )
     (record,) = plan.pairings
-    assert record.start == ON and record.costs == plan.pairs[0].costs
+    assert record.start == ON
+    assert record.costs == plan.pairs[0].costs
 
 
 def test_existing_pairs_are_kept_even_when_another_helper_is_nearer():
@@ -79,7 +80,9 @@ def test_existing_pairs_are_kept_even_when_another_helper_is_nearer():
     plan = plan_pairings(helpers, [household("h1")], existing=[pairing("far", "h1")], on=ON)
     assert by_household(plan)["h1"].helper_id == "far"
     assert by_household(plan)["h1"].status is PairStatus.KEPT
-    assert plan.handovers == () and plan.pairings == () and plan.ended == ()
+    assert plan.handovers == ()
+    assert plan.pairings == ()
+    assert plan.ended == ()
 
 
 @pytest.mark.parametrize(
@@ -100,7 +103,8 @@ def test_helper_gone_hands_the_household_over(helpers, reason):
         "near",
     )
     (ended,) = plan.ended
-    assert ended.helper_id == "old" and ended.end == date(2022, 2, 28)
+    assert ended.helper_id == "old"
+    assert ended.end == date(2022, 2, 28)
 
 
 def test_lost_capacity_keeps_the_longest_standing_pair():
@@ -266,7 +270,8 @@ def test_strength_match_prefers_the_helper_whose_sector_covers_the_need():
     assert pair.helper_id == "b_doctor"
     assert {t.name: t.value for t in pair.costs}["strength_match"] == 0
     assert "cover 1 of 1 needs" in pair.explanation
-    assert "肺癌" not in str(plan.to_dict()) and "medical" not in pair.explanation
+    assert "肺癌" not in str(plan.to_dict())
+    assert "medical" not in pair.explanation
 
 
 def test_duplicate_ids_are_refused():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +58,6 @@ def test_candidate_limit_keeps_cheapest_and_stays_feasible(instance, k):
 def test_workload_is_convex_in_slots(step):
     policy = PairingPolicy(workload_step=step)
     costs = [policy.slot_cost(k) for k in range(1, 6)]
-    increments = [b - a for a, b in zip(costs, costs[1:], strict=False)]
+    increments = [b - a for a, b in itertools.pairwise(costs)]
     assert costs[0] == 0
     assert increments == sorted(increments)

@@ -47,7 +47,8 @@ def test_no_helper_over_capacity_and_no_pair_beyond_the_limit(instance, limit, k
         level = helper_of[pair.helper_id].home_region.common_level(
             household_of[pair.household_id].region
         )
-        assert level is not None and level >= limit
+        assert level is not None
+        assert level >= limit
     for helper_id, count in load.items():
         assert count <= helper_of[helper_id].capacity
     paired = {p.household_id for p in plan.pairs}
