@@ -1,0 +1,432 @@
+"""Report aggregates in SQL, and the tallies that make the annual report fast.
+
+Two tables, kept current by database triggers in the same transaction as every
+insert, update or delete of an activity (whatever wrote it: the logging service, an
+import, raw SQL):
+
+- ``activity_tally``: activities counted per (day, household county, kind, helper
+  tier). A year is at most a few hundred thousand rows however many activities
+  there are, so the annual report sums those instead of scanning the activity table.
+- ``activity_latest``: the day of the latest activity per (household, kind), which
+  the overdue scan reads instead of the activities.
+
+SQLite uses row triggers; PostgreSQL statement triggers with transition tables, so
+a bulk insert updates each tally row once. :func:`rebuild_tallies` recounts both
+from the activities (after a household moves county or a helper changes tier,
+which the tallies do not follow). A hypothesis test proves tallies equal a recount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from jieqin.activities.overdue import FollowUpArrays
+from jieqin.model.money import FEN
+from jieqin.model.people import HealthCondition
+from jieqin.model.vocab import MONITORED_STATUSES
+from jieqin.reports.python_source import UNKNOWN_REGION
+from jieqin.reports.source import ActivityKey, GrantKey, NeedKey
+from jieqin.storage.sql.tables import (
+    ACTIVITIES,
+    GRANTS,
+    HELPERS,
+    HOUSEHOLDS,
+    MEMBERS,
+    METADATA,
+    NEEDS,
+    PAIRINGS,
+    PROGRAMS,
+    REFERRALS,
+    STATUS_HISTORY,
+)
+
+__all__ = [
+    "ACTIVITY_LATEST",
+    "ACTIVITY_TALLY",
+    "SqlSource",
+    "create_tally_triggers",
+    "drop_tally_triggers",
+    "latest_activity_day",
+    "rebuild_tallies",
+    "sql_follow_up",
+]
+
+ACTIVITY_TALLY = sa.Table(
+    "activity_tally",
+    METADATA,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("region", sa.String(12), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("tier", sa.String(64), primary_key=True),
+    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+"""Activities per day, household county (``unknown`` if none), kind and helper tier."""
+
+ACTIVITY_LATEST = sa.Table(
+    "activity_latest",
+    METADATA,
+    sa.Column("household_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("last_on", sa.Date, nullable=False),
+)
+"""The latest activity day per household and kind."""
+
+_U = UNKNOWN_REGION
+
+# -- SQLite: row triggers ------------------------------------------------------------
+
+_SQLITE_REGION = "COALESCE((SELECT substr(region, 1, 6) FROM households WHERE household_id = {r}.household_id), '{u}')"
+_SQLITE_TIER = "COALESCE((SELECT tier FROM helpers WHERE helper_id = {r}.helper_id), '{u}')"
+
+
+def _sqlite_add(row: str) -> str:
+    return f"""
+    INSERT INTO activity_tally (day, region, kind, tier, month, n)
+    VALUES ({row}."on", {_SQLITE_REGION.format(r=row, u=_U)}, {row}.kind,
+            {_SQLITE_TIER.format(r=row, u=_U)}, substr({row}."on", 1, 7), 1)
+    ON CONFLICT (day, region, kind, tier) DO UPDATE SET n = n + 1;
+    INSERT INTO activity_latest (household_id, kind, last_on)
+    VALUES ({row}.household_id, {row}.kind, {row}."on")
+    ON CONFLICT (household_id, kind) DO UPDATE SET last_on = max(last_on, excluded.last_on);"""
+
+
+def _sqlite_remove(row: str) -> str:
+    key = f'day = {row}."on" AND kind = {row}.kind AND region = {_SQLITE_REGION.format(r=row, u=_U)} AND tier = {_SQLITE_TIER.format(r=row, u=_U)}'
+    latest = f"household_id = {row}.household_id AND kind = {row}.kind"
+    return f"""
+    UPDATE activity_tally SET n = n - 1 WHERE {key};
+    DELETE FROM activity_tally WHERE {key} AND n <= 0;
+    DELETE FROM activity_latest WHERE {latest};
+    INSERT INTO activity_latest (household_id, kind, last_on)
+    SELECT household_id, kind, max("on") FROM activities WHERE {latest}
+    GROUP BY household_id, kind;"""
+
+
+_SQLITE_TRIGGERS = {
+    "activity_tally_insert": f"CREATE TRIGGER activity_tally_insert AFTER INSERT ON activities BEGIN {_sqlite_add('NEW')} END",
+    "activity_tally_delete": f"CREATE TRIGGER activity_tally_delete AFTER DELETE ON activities BEGIN {_sqlite_remove('OLD')} END",
+    "activity_tally_update": (
+        'CREATE TRIGGER activity_tally_update AFTER UPDATE OF "on", kind, helper_id, household_id '
+        f"ON activities BEGIN {_sqlite_remove('OLD')} {_sqlite_add('NEW')} END"
+    ),
+}
+
+# -- PostgreSQL: statement triggers over transition tables --------------------------
+
+_PG_GROUPED = f"""
+    SELECT a."on" AS day, COALESCE(substr(h.region, 1, 6), '{_U}') AS region, a.kind,
+           COALESCE(p.tier, '{_U}') AS tier, to_char(a."on", 'YYYY-MM') AS month, count(*) AS n
+    FROM {{rows}} a
+    LEFT JOIN households h ON h.household_id = a.household_id
+    LEFT JOIN helpers p ON p.helper_id = a.helper_id
+    GROUP BY 1, 2, 3, 4, 5"""
+
+_PG_ADD = f"""
+    INSERT INTO activity_tally (day, region, kind, tier, month, n)
+    {_PG_GROUPED.format(rows="new_rows")}
+    ON CONFLICT (day, region, kind, tier) DO UPDATE SET n = activity_tally.n + EXCLUDED.n;
+    INSERT INTO activity_latest (household_id, kind, last_on)
+    SELECT household_id, kind, max("on") FROM new_rows GROUP BY 1, 2
+    ON CONFLICT (household_id, kind)
+    DO UPDATE SET last_on = GREATEST(activity_latest.last_on, EXCLUDED.last_on);"""
+
+_PG_REMOVE = f"""
+    UPDATE activity_tally t SET n = t.n - g.n FROM ({_PG_GROUPED.format(rows="old_rows")}) g
+    WHERE t.day = g.day AND t.region = g.region AND t.kind = g.kind AND t.tier = g.tier;
+    DELETE FROM activity_tally WHERE n <= 0;
+    DELETE FROM activity_latest l USING (SELECT DISTINCT household_id, kind FROM old_rows) o
+    WHERE l.household_id = o.household_id AND l.kind = o.kind;
+    INSERT INTO activity_latest (household_id, kind, last_on)
+    SELECT a.household_id, a.kind, max(a."on") FROM activities a
+    JOIN (SELECT DISTINCT household_id, kind FROM old_rows) o
+      ON a.household_id = o.household_id AND a.kind = o.kind
+    GROUP BY 1, 2
+    ON CONFLICT (household_id, kind) DO UPDATE SET last_on = EXCLUDED.last_on;"""
+
+
+def _pg_function(name: str, body: str) -> str:
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN {body}\n RETURN NULL;\nEND $$"
+    )
+
+
+_PG_STATEMENTS = (
+    _pg_function("activity_tally_insert", _PG_ADD),
+    _pg_function("activity_tally_delete", _PG_REMOVE),
+    _pg_function("activity_tally_update", _PG_REMOVE + _PG_ADD),
+    "CREATE TRIGGER activity_tally_insert AFTER INSERT ON activities "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_tally_insert()",
+    "CREATE TRIGGER activity_tally_delete AFTER DELETE ON activities "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_tally_delete()",
+    "CREATE TRIGGER activity_tally_update AFTER UPDATE ON activities "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION activity_tally_update()",
+)
+
+
+def create_tally_triggers(conn: Any) -> None:
+    """Create the triggers that keep the tallies current (SQLite or PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        for statement in _PG_STATEMENTS:
+            conn.exec_driver_sql(statement)
+    else:
+        for statement in _SQLITE_TRIGGERS.values():
+            conn.exec_driver_sql(statement)
+
+
+def drop_tally_triggers(conn: Any) -> None:
+    """Drop the tally triggers (and, on PostgreSQL, their functions)."""
+    for name in _SQLITE_TRIGGERS:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON activities")
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def rebuild_tallies(conn: Any) -> None:
+    """Recount both tallies from the activity table (one ``GROUP BY`` each)."""
+    a, h, p = ACTIVITIES, HOUSEHOLDS, HELPERS
+    conn.execute(ACTIVITY_TALLY.delete())
+    conn.execute(ACTIVITY_LATEST.delete())
+    region = sa.func.coalesce(sa.func.substr(h.c.region, 1, 6), _U)
+    tier = sa.func.coalesce(p.c.tier, _U)
+    month = _month(conn, a.c.on)
+    grouped = (
+        sa.select(a.c.on, region, a.c.kind, tier, month, sa.func.count())
+        .select_from(
+            a.outerjoin(h, h.c.household_id == a.c.household_id).outerjoin(
+                p, p.c.helper_id == a.c.helper_id
+            )
+        )
+        .group_by(a.c.on, region, a.c.kind, tier, month)
+    )
+    conn.execute(
+        ACTIVITY_TALLY.insert().from_select(
+            ["day", "region", "kind", "tier", "month", "n"], grouped
+        )
+    )
+    latest = sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on)).group_by(
+        a.c.household_id, a.c.kind
+    )
+    conn.execute(ACTIVITY_LATEST.insert().from_select(["household_id", "kind", "last_on"], latest))
+
+
+def _month(conn: Any, column: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.substr(column, 1, 7)
+
+
+def _ordinal(conn: Any, column: Any) -> Any:
+    """``date.toordinal()`` of a date column, computed by the database."""
+    if conn.dialect.name == "postgresql":
+        return sa.cast(column - sa.literal(date(1, 1, 1)), sa.Integer) + 1
+    return sa.cast(sa.func.julianday(column) - 1721424.5, sa.Integer)
+
+
+def _active(first: date, last: date) -> Any:
+    return sa.and_(
+        PAIRINGS.c.start <= last, sa.or_(PAIRINGS.c.end.is_(None), PAIRINGS.c.end >= first)
+    )
+
+
+def _county(column: Any) -> Any:
+    return sa.func.coalesce(sa.func.substr(column, 1, 6), _U)
+
+
+class SqlSource:
+    """A :class:`~jieqin.reports.source.ReportSource` answering with SQL aggregates."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def _rows(self, query: Any) -> list[Any]:
+        return list(self._conn.execute(query))
+
+    def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        ids = sa.select(PAIRINGS.c.helper_id).where(_active(first, last)).distinct().subquery()
+        h = HELPERS
+        region, tier = _county(h.c.home_region), sa.func.coalesce(h.c.tier, _U)
+        query = (
+            sa.select(region, tier, sa.func.count())
+            .select_from(ids.outerjoin(h, h.c.helper_id == ids.c.helper_id))
+            .group_by(region, tier)
+        )
+        return {(r, t): int(n) for r, t, n in self._rows(query)}
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        ids = sa.select(PAIRINGS.c.household_id).where(_active(first, last)).distinct().subquery()
+        h = HOUSEHOLDS
+        region = _county(h.c.region)
+        query = (
+            sa.select(region, sa.func.count())
+            .select_from(ids.outerjoin(h, h.c.household_id == ids.c.household_id))
+            .group_by(region)
+        )
+        return {r: int(n) for r, n in self._rows(query)}
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        t = ACTIVITY_TALLY
+        total = sa.func.sum(t.c.n)
+        query = (
+            sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, total)
+            .where(t.c.day.between(first, last))
+            .group_by(t.c.month, t.c.region, t.c.kind, t.c.tier)
+        )
+        return {(m, r, k, tr): int(n) for m, r, k, tr, n in self._rows(query) if n}
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        n, h = NEEDS, HOUSEHOLDS
+        region, route = _county(h.c.region), sa.func.coalesce(n.c.route_kind, "unrouted")
+        query = (
+            sa.select(region, n.c.kind, route, sa.func.count())
+            .select_from(n.outerjoin(h, h.c.household_id == n.c.household_id))
+            .where(n.c.raised_on.between(first, last))
+            .group_by(region, n.c.kind, route)
+        )
+        return {(r, k, rt): int(c) for r, k, rt, c in self._rows(query)}
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        r, h = REFERRALS, HOUSEHOLDS
+        region = _county(h.c.region)
+        query = (
+            sa.select(region, r.c.agency, sa.func.count())
+            .select_from(r.outerjoin(h, h.c.household_id == r.c.household_id))
+            .where(r.c.referred_on.between(first, last))
+            .group_by(region, r.c.agency)
+        )
+        return {(c, a): int(k) for c, a, k in self._rows(query)}
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        g, p, h = GRANTS, PROGRAMS, HOUSEHOLDS
+        region = _county(h.c.region)
+        name = sa.func.coalesce(p.c.name, g.c.program_id)
+        funder = sa.func.coalesce(p.c.funder, "")
+        query = (
+            sa.select(
+                region, g.c.program_id, name, funder, sa.func.count(), sa.func.sum(g.c.amount_fen)
+            )
+            .select_from(
+                g.outerjoin(p, p.c.program_id == g.c.program_id).outerjoin(
+                    h, h.c.household_id == g.c.household_id
+                )
+            )
+            .where(g.c.decided_on.between(first, last))
+            .group_by(region, g.c.program_id, name, funder)
+        )
+        return {
+            (r, pid, pn, f): (int(c), (Decimal(int(fen)) * FEN).quantize(FEN))
+            for r, pid, pn, f, c, fen in self._rows(query)
+        }
+
+
+def latest_activity_day(conn: Any) -> date | None:
+    """The day of the latest activity on record."""
+    value = conn.execute(sa.select(sa.func.max(ACTIVITIES.c.on))).scalar()
+    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
+
+
+def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[str]]:
+    """Households with a major illness, with a disability, and under monitoring on ``as_of``."""
+    m, s = MEMBERS, STATUS_HISTORY
+    ill = {
+        r[0]
+        for r in conn.execute(
+            sa.select(m.c.household_id)
+            .where(m.c.health_condition == HealthCondition.MAJOR_ILLNESS.value)
+            .distinct()
+        )
+    }
+    disabled = {
+        r[0]
+        for r in conn.execute(
+            sa.select(m.c.household_id).where(m.c.disability_grade.is_not(None)).distinct()
+        )
+    }
+    later = s.alias("later")
+    newer = (
+        sa.select(sa.literal(1))
+        .where(
+            later.c.household_id == s.c.household_id,
+            later.c.since > s.c.since,
+            later.c.since <= as_of,
+        )
+        .exists()
+    )
+    monitored = {
+        r[0]
+        for r in conn.execute(
+            sa.select(s.c.household_id).where(
+                s.c.status.in_(sorted(str(x) for x in MONITORED_STATUSES)),
+                s.c.since <= as_of,
+                ~newer,
+            )
+        )
+    }
+    return ill, disabled, monitored
+
+
+def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArrays:
+    """Pairings in force on ``as_of`` with the latest activity day per kind, from SQL.
+
+    Reads ``activity_latest`` when no activity is dated after ``as_of``; for a day in
+    the past, the latest days are aggregated from the activities up to it.
+    """
+    kinds = sorted(set(kinds))
+    p = PAIRINGS
+    newest = latest_activity_day(conn)
+    if newest is None or newest <= as_of:
+        latest = sa.select(
+            ACTIVITY_LATEST.c.household_id, ACTIVITY_LATEST.c.kind, ACTIVITY_LATEST.c.last_on
+        ).subquery()
+    else:
+        a = ACTIVITIES
+        latest = (
+            sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on).label("last_on"))
+            .where(a.c.on <= as_of, a.c.kind.in_(kinds))
+            .group_by(a.c.household_id, a.c.kind)
+            .subquery()
+        )
+    day = _ordinal(conn, latest.c.last_on)
+    columns = [
+        sa.func.max(sa.case((latest.c.kind == kind, day), else_=0)).label(f"k{i}")
+        for i, kind in enumerate(kinds)
+    ]
+    query = (
+        sa.select(p.c.helper_id, p.c.household_id, _ordinal(conn, p.c.start), *columns)
+        .select_from(
+            p.outerjoin(
+                latest,
+                sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind.in_(kinds)),
+            )
+        )
+        .where(_active(as_of, as_of))
+        .group_by(p.c.helper_id, p.c.household_id, p.c.start)
+    )
+    rows = conn.execute(query).fetchall()
+    ill, disabled, monitored = _household_flags(conn, as_of)
+    households = [r[1] for r in rows]
+    table = np.array([tuple(r[2:]) for r in rows], dtype=np.int64).reshape(
+        len(rows), 1 + len(kinds)
+    )
+    facts = np.fromiter(
+        ((h in ill) | (h in disabled) << 1 | (h in monitored) << 2 for h in households),
+        dtype=np.int64,
+        count=len(households),
+    )
+    return FollowUpArrays(
+        helper_ids=[r[0] for r in rows],
+        household_ids=households,
+        start=table[:, 0],
+        facts=facts,
+        last_by_kind={kind: table[:, 1 + i] for i, kind in enumerate(kinds)},
+    )

@@ -1,0 +1,52 @@
+"""Activity tallies for fast reports and follow-up: ``activity_tally`` (activities per
+day, household county, kind and helper tier) and ``activity_latest`` (latest activity
+day per household and kind), kept current by triggers on ``activities`` and filled
+from the activities already stored.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from jieqin.reports.sql import create_tally_triggers, rebuild_tallies
+
+    op.create_table(
+        "activity_tally",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(12), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("tier", sa.String(64), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "region", "kind", "tier", name="pk_activity_tally"),
+    )
+    op.create_table(
+        "activity_latest",
+        sa.Column("household_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("last_on", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("household_id", "kind", name="pk_activity_latest"),
+    )
+    bind = op.get_bind()
+    create_tally_triggers(bind)
+    rebuild_tallies(bind)
+
+
+def downgrade() -> None:
+    from jieqin.reports.sql import drop_tally_triggers
+
+    drop_tally_triggers(op.get_bind())
+    op.drop_table("activity_latest")
+    op.drop_table("activity_tally")

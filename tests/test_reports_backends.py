@@ -1,0 +1,219 @@
+"""Reports and follow-up on every backend: the same numbers from SQL and from Python,
+and the activity tallies always equal a full recount."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import jieqin
+from jieqin.activities import default_policy, overdue
+from jieqin.errors import InvalidInput
+from jieqin.model import Activity, Fund, NeedStatus, Year
+from jieqin.reports import PythonSource, build_report
+from jieqin.reports.follow_up import _python_follow_up
+
+sys.path.insert(0, str(Path(__file__).parent))
+from activity_world import world
+
+ORDER = ("helpers", "households", "pairings", "needs", "referrals", "programs")
+
+
+def load(campaign: jieqin.Campaign, data: dict[str, list[object]]) -> None:
+    with campaign.unit_of_work("test") as uow:
+        for name in ORDER:
+            getattr(uow, name).add_many(data[name])
+        uow.funds.add_many(
+            [
+                Fund(f"f{i}", p.program_id, Year(2021), Decimal(100000))  # type: ignore[attr-defined]
+                for i, p in enumerate(data["programs"], start=1)
+            ]
+        )
+        uow.grants.add_many(data["grants"])
+        uow.commit()
+    campaign.log_activities(data["activities"])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def loaded(campaign: jieqin.Campaign) -> jieqin.Campaign:
+    load(campaign, world())
+    return campaign
+
+
+@pytest.mark.parametrize("period", ["2021", "2021Q2", "2021-12", "2022"])
+def test_every_backend_reports_the_same_figures(loaded: jieqin.Campaign, period: str) -> None:
+    truth = build_report(
+        PythonSource(**world()),
+        jieqin.parse_period(period),
+        by_region=True,
+        region_names=dict(loaded.registry.region_names),
+    )  # type: ignore[arg-type]
+    got = loaded.report(period, by_region=True)
+    assert got.as_dict() == truth.as_dict()
+
+
+def test_every_backend_finds_the_same_overdue_pairings(loaded: jieqin.Campaign) -> None:
+    for as_of in (date(2021, 7, 15), date(2022, 3, 1)):
+        late = loaded.overdue(as_of)
+        with jieqin.connect("memory://") as memory:
+            load(memory, world())
+            with memory.unit_of_work() as uow:
+                expected = overdue(
+                    default_policy(), as_of, _python_follow_up(uow, as_of, default_policy())
+                )
+        assert late == expected
+        assert late, "the world has pairings behind their cadence"
+
+
+def test_a_bad_activity_writes_nothing_and_says_where(loaded: jieqin.Campaign) -> None:
+    good = Activity("new1", "visit", date(2021, 12, 20), "p1", "h1")
+    bad = Activity("new2", "visit", date(2021, 12, 20), "p2", "h1")
+    with pytest.raises(InvalidInput) as caught:
+        loaded.log_activities([good, bad], source="visits.csv")
+    assert "visits.csv line 2: helper_id: helper p2 was not paired with household h1" in str(
+        caught.value
+    )
+    with loaded.unit_of_work() as uow:
+        assert uow.activities.find("new1") is None
+    assert (
+        loaded.report("2021").totals.activities["visit"]
+        == build_report(
+            PythonSource(**world()),
+            Year(2021),  # type: ignore[arg-type]
+        ).totals.activities["visit"]
+    )
+
+
+def test_practical_help_resolves_the_need_it_names(loaded: jieqin.Campaign) -> None:
+    help_ = Activity("help1", "practical_help", date(2021, 12, 1), "p1", "h2", need_id="n3")
+    loaded.log_activity(help_)
+    with loaded.unit_of_work() as uow:
+        need = uow.needs.get("n3")
+    assert need.status is NeedStatus.RESOLVED
+    assert need.resolved_by == "activity:help1"
+    assert need.resolved_on == date(2021, 12, 1)
+
+
+# -- the tallies equal a recount, whatever is written -----------------------------------
+
+
+def recount(
+    conn: sa.Connection,
+) -> tuple[dict[tuple[object, ...], int], dict[tuple[str, str], object]]:
+    from jieqin.reports.sql import ACTIVITY_LATEST, ACTIVITY_TALLY
+
+    tally = {
+        (str(d), r, k, t, m): int(n)
+        for d, r, k, t, m, n in conn.execute(
+            sa.select(
+                ACTIVITY_TALLY.c.day,
+                ACTIVITY_TALLY.c.region,
+                ACTIVITY_TALLY.c.kind,
+                ACTIVITY_TALLY.c.tier,
+                ACTIVITY_TALLY.c.month,
+                ACTIVITY_TALLY.c.n,
+            )
+        )
+        if n
+    }
+    latest = {(h, k): str(d) for h, k, d in conn.execute(sa.select(ACTIVITY_LATEST))}
+    return tally, latest
+
+
+def full_recount(
+    conn: sa.Connection,
+) -> tuple[dict[tuple[object, ...], int], dict[tuple[str, str], object]]:
+    rows = conn.exec_driver_sql(
+        "SELECT a.\"on\", COALESCE(substr(h.region, 1, 6), 'unknown'), a.kind, "
+        "COALESCE(p.tier, 'unknown'), COUNT(*) FROM activities a "
+        "LEFT JOIN households h ON h.household_id = a.household_id "
+        "LEFT JOIN helpers p ON p.helper_id = a.helper_id GROUP BY 1, 2, 3, 4"
+    )
+    tally = {(str(d), r, k, t, str(d)[:7]): int(n) for d, r, k, t, n in rows}
+    latest = {
+        (h, k): str(d)
+        for h, k, d in conn.exec_driver_sql(
+            'SELECT household_id, kind, MAX("on") FROM activities GROUP BY 1, 2'
+        )
+    }
+    return tally, latest
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "update", "delete", "raw_insert"]),
+        st.integers(0, 15),
+        st.sampled_from(["contact", "visit", "warmth", "party"]),
+        st.sampled_from(["h1", "h2", "h3", "h4", "h9"]),
+        st.sampled_from(["p1", "p2", "p3", "p9"]),
+        st.dates(date(2021, 1, 1), date(2021, 3, 31)),
+    ),
+    max_size=25,
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def sql_campaign(request: pytest.FixtureRequest) -> Iterator[jieqin.Campaign]:
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgresql_url")
+    with jieqin.connect(url) as campaign:
+        data = world()
+        with campaign.unit_of_work("test") as uow:
+            for name in ("helpers", "households"):
+                getattr(uow, name).add_many(data[name])
+            uow.commit()
+        yield campaign
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=operations)
+def test_tallies_equal_a_full_recount(sql_campaign: jieqin.Campaign, ops: list[tuple]) -> None:
+    with sql_campaign.unit_of_work("test") as uow:
+        conn = uow.connection
+        conn.exec_driver_sql("DELETE FROM activities")
+        assert recount(conn) == ({}, {})
+        for op, n, kind, hid, pid, day in ops:
+            activity = Activity(f"a{n}", kind, day, pid, hid)
+            exists = uow.activities.find(activity.activity_id)
+            if op == "insert" and exists is None:
+                uow.activities.add(activity)
+            elif op == "update" and exists is not None:
+                uow.activities.update(attrs.evolve(activity, on=day + timedelta(days=n)))
+            elif op == "delete":
+                conn.exec_driver_sql(
+                    "DELETE FROM activities WHERE activity_id = %s"
+                    if conn.dialect.name == "postgresql"
+                    else "DELETE FROM activities WHERE activity_id = ?",
+                    (activity.activity_id,),
+                )
+            elif op == "raw_insert" and exists is None:
+                conn.execute(
+                    sa.text(
+                        'INSERT INTO activities (activity_id, kind, "on", helper_id, household_id, note) '
+                        "VALUES (:i, :k, :d, :p, :h, '')"
+                    ).bindparams(sa.bindparam("d", type_=sa.Date)),
+                    {"i": activity.activity_id, "k": kind, "d": day, "p": pid, "h": hid},
+                )
+        assert recount(conn) == full_recount(conn)
+        uow.rollback()
+
+
+def test_rebuilding_the_tallies_changes_nothing(loaded: jieqin.Campaign) -> None:
+    if not loaded.sql_backed:
+        pytest.skip("tallies are kept by SQL backends only")
+    from jieqin.reports.sql import rebuild_tallies
+
+    with loaded.unit_of_work("test") as uow:
+        before = recount(uow.connection)
+        rebuild_tallies(uow.connection)
+        assert recount(uow.connection) == before == full_recount(uow.connection)
