@@ -155,6 +155,7 @@ class Population:
     status_codes: tuple[str, ...]
     member_index: Mapping[str, int] = field(eq=False, repr=False)
     household_index: Mapping[str, int] = field(eq=False, repr=False)
+    _flags: dict[frozenset[str], Array] = field(factory=dict, eq=False, repr=False, init=False)
 
     def __len__(self) -> int:
         return len(self.member_ids)
@@ -252,11 +253,21 @@ class Population:
         codes = self.history_status[np.maximum(latest, 0)]
         return np.where(counts > 0, codes, -1)
 
-    def household_flag(self, household_ids: Iterable[str]) -> Array:
-        """A per-household boolean column: is the household in ``household_ids``."""
-        flags = np.zeros(len(self.household_ids), dtype=bool)
-        rows = [self.household_index[h] for h in household_ids if h in self.household_index]
-        flags[rows] = True
+    def household_flag(self, household_ids: frozenset[str]) -> Array:
+        """A per-household boolean column: is the household in ``household_ids``.
+
+        Kept per set, so every programme decided in one context (the paired households
+        on a day) shares the column: it is built once, like the member columns.
+        """
+        flags = self._flags.get(household_ids)
+        if flags is None:
+            flags = np.zeros(len(self.household_ids), dtype=bool)
+            index = self.household_index
+            flags[[index[h] for h in household_ids if h in index]] = True
+            flags.setflags(write=False)
+            if len(self._flags) > 8:
+                self._flags.clear()
+            self._flags[household_ids] = flags
         return flags
 
     def member_flag(self, member_ids: Iterable[str]) -> Array:
