@@ -8,6 +8,15 @@ The public API is what this module exports; regional plugins import nothing else
 """
 
 from jieqin import errors
+from jieqin.activities import (
+    ANY_KIND,
+    Cadence,
+    CampaignWindow,
+    HouseholdCategory,
+    HouseholdFacts,
+    Overdue,
+    WindowKind,
+)
 from jieqin.campaign import Campaign, connect
 from jieqin.errors import InvalidInput, InvalidValue, JieqinError
 from jieqin.model import *  # noqa: F403
@@ -41,7 +50,14 @@ __version__ = "0.1.0"
 install_log_masking()
 
 __all__ = [
+    "ANY_KIND",
     "Agency",
+    "Cadence",
+    "CampaignWindow",
+    "HouseholdCategory",
+    "HouseholdFacts",
+    "Overdue",
+    "WindowKind",
     "AidProgram",
     "Campaign",
     "Checklist",
