@@ -40,6 +40,8 @@ _COMMAND_MODULES: list[str] = [
     "log",
     "overdue",
     "report",
+    "needs",
+    "aid",
 ]
 
 _add_commands()
