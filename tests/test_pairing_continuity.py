@@ -45,7 +45,7 @@ def household(
     return Household(
         hid,
         RegionCode(region),
-        (attrs.evolve(head, **member),),
+        (attrs.evolve(head, member_id=f"{hid}-1", **member),),
         (StatusChange("poor", date(2016, 1, 1)), StatusChange(status, date(2020, 1, 1))),
     )
 

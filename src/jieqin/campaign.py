@@ -80,11 +80,13 @@ def connect(
 
 if TYPE_CHECKING:
     from collections.abc import Iterable as _Iterable
+    from concurrent.futures import Executor
     from datetime import date as _date
 
     from jieqin.activities import ActivitySetup, Overdue
     from jieqin.model import Activity
     from jieqin.model import Period as _Period
+    from jieqin.pairing import PairingPlan, PairingPolicy
     from jieqin.reports import Report
 
 
@@ -261,6 +263,28 @@ class Campaign:
         program = self.aid_program(program_id)
         with self.unit_of_work("jieqin") as uow:
             return explain_member(uow, program, member_id, period, on=on, reveal=reveal)
+
+    # -- pairing (see jieqin.services.pairing) ---------------------------------------
+
+    def pair(
+        self,
+        policy: PairingPolicy | None = None,
+        *,
+        actor: str = "jieqin",
+        on: _date | None = None,
+        dry_run: bool = False,
+        executor: Executor | None = None,
+    ) -> PairingPlan:
+        """Pair helpers with households exactly under ``policy``; a dry run writes nothing.
+
+        The plugins' cost terms join the built-in ones. Partitions are solved through
+        ``executor`` when given (see :func:`jieqin.pairing.solve_columns`).
+        """
+        from jieqin.services.pairing import pair, registered_cost_terms
+
+        terms = registered_cost_terms(self.registry.objects("cost_terms"))
+        with self.unit_of_work(actor) as uow:
+            return pair(uow, policy, on=on, dry_run=dry_run, terms=terms, executor=executor)
 
     # -- activities, follow-up and reports (jieqin.services.activities, jieqin.reports) --
 

@@ -39,6 +39,7 @@ _COMMAND_MODULES: list[str] = [
     "exporting",
     "log",
     "overdue",
+    "pair",
     "report",
     "needs",
     "aid",
