@@ -22,6 +22,13 @@ from jieqin.errors import InvalidInput, InvalidValue, JieqinError
 from jieqin.model import *  # noqa: F403
 from jieqin.model import __all__ as _model_all
 from jieqin.needs import Agency, Checklist, NeedKindInfo, NeedRule, SurveyAnswer
+from jieqin.pairing import (
+    CandidateEdges,
+    PairingCostTerm,
+    PairingPlan,
+    PairingPolicy,
+    UnpairedReason,
+)
 from jieqin.plugins.hookspecs import hookimpl
 from jieqin.privacy import install_log_masking
 from jieqin.rules import (
@@ -88,5 +95,10 @@ __all__ = [
     "connect",
     "errors",
     "hookimpl",
+    "CandidateEdges",
+    "PairingCostTerm",
+    "PairingPlan",
+    "PairingPolicy",
+    "UnpairedReason",
     *_model_all,
 ]
