@@ -10,6 +10,7 @@ a commit leaves the store as it was. ``memory://`` gives a fresh, private store;
 from __future__ import annotations
 
 import builtins
+import copy
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
@@ -414,7 +415,12 @@ class _AuditLog:
         if unknown:
             raise StorageError(f"cannot filter the audit log by {', '.join(unknown)}")
         every = [*self._uow._store.audit, *self._uow.pending_audit()]
-        return [e for e in every if all(getattr(e, k) == v for k, v in filters.items())]
+        # Copies, so that changing what a caller was given cannot change the log.
+        return [
+            attrs.evolve(e, changes=copy.deepcopy(e.changes))
+            for e in every
+            if all(getattr(e, k) == v for k, v in filters.items())
+        ]
 
     def count(self, **filters: object) -> int:
         return len(self.entries(**filters))

@@ -1,0 +1,444 @@
+"""Hand-written mappers between the frozen domain records and rows of the Core tables.
+
+``*_row`` functions turn a record into a ``dict`` of database values (money as
+integer fen, periods and regions as text, enums by value); ``*_from`` functions build
+the record back from a row mapping. The domain classes never learn about SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from jieqin.model import (
+    Activity,
+    ConditionOutcome,
+    CostTerm,
+    Decision,
+    Fund,
+    Grant,
+    Handover,
+    Health,
+    Helper,
+    Household,
+    Member,
+    Need,
+    Pairing,
+    Program,
+    Referral,
+    RegionCode,
+    Route,
+    Schooling,
+    StatusChange,
+    parse_period,
+)
+
+Row = Mapping[Any, Any]
+"""A row as SQLAlchemy returns it (``RowMapping``) or a plain dict."""
+
+_CENT = Decimal("0.01")
+
+
+def to_fen(amount: Decimal | None) -> int | None:
+    """Yuan (two places) to integer fen; exact."""
+    if amount is None:
+        return None
+    return int((amount * 100).to_integral_exact())
+
+
+def from_fen(fen: int | None) -> Decimal | None:
+    """Integer fen back to yuan with two places."""
+    if fen is None:
+        return None
+    return (Decimal(int(fen)) / 100).quantize(_CENT)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def helper_row(h: Helper) -> dict[str, Any]:
+    return {
+        "helper_id": h.helper_id,
+        "name": h.name,
+        "tier": h.tier,
+        "home_region": h.home_region.code,
+        "sectors": sorted(h.sectors),
+        "capacity": h.capacity,
+        "active": h.active,
+        "phone": h.phone,
+    }
+
+
+def helper_from(r: Row) -> Helper:
+    return Helper(
+        helper_id=r["helper_id"],
+        name=r["name"],
+        tier=r["tier"],
+        home_region=RegionCode(r["home_region"]),
+        sectors=frozenset(r["sectors"]),
+        capacity=r["capacity"],
+        active=bool(r["active"]),
+        phone=r["phone"],
+    )
+
+
+# --- households ---------------------------------------------------------------------
+
+
+def household_row(h: Household) -> dict[str, Any]:
+    return {"household_id": h.household_id, "region": h.region.code, "status": h.status}
+
+
+def member_rows(h: Household) -> list[dict[str, Any]]:
+    rows = []
+    for position, m in enumerate(h.members):
+        school = m.schooling
+        rows.append(
+            {
+                "member_id": m.member_id,
+                "household_id": h.household_id,
+                "position": position,
+                "name": m.name,
+                "sex": m.sex.value,
+                "birth_date": m.birth_date,
+                "resident_id": m.resident_id,
+                "relation": m.relation.value,
+                "health_condition": m.health.condition.value,
+                "diagnosis": m.health.diagnosis,
+                "disability_grade": m.disability_grade,
+                "school_level": school.level.value if school else None,
+                "school_year_of_entry": school.year_of_entry if school else None,
+                "school_institution": school.institution if school else None,
+                "employment": m.employment.value,
+                "phone": m.phone,
+            }
+        )
+    return rows
+
+
+def status_rows(h: Household) -> list[dict[str, Any]]:
+    return [
+        {
+            "household_id": h.household_id,
+            "position": position,
+            "status": change.status,
+            "since": change.since,
+            "note": change.note,
+        }
+        for position, change in enumerate(h.status_history)
+    ]
+
+
+def member_from(r: Row) -> Member:
+    schooling = None
+    if r["school_level"] is not None:
+        schooling = Schooling(
+            level=r["school_level"],
+            year_of_entry=r["school_year_of_entry"],
+            institution=r["school_institution"],
+        )
+    return Member(
+        member_id=r["member_id"],
+        name=r["name"],
+        sex=r["sex"],
+        birth_date=r["birth_date"],
+        resident_id=r["resident_id"],
+        relation=r["relation"],
+        health=Health(condition=r["health_condition"], diagnosis=r["diagnosis"]),
+        disability_grade=r["disability_grade"],
+        schooling=schooling,
+        employment=r["employment"],
+        phone=r["phone"],
+    )
+
+
+def household_from(r: Row, members: Sequence[Row], history: Sequence[Row]) -> Household:
+    return Household(
+        household_id=r["household_id"],
+        region=RegionCode(r["region"]),
+        members=tuple(member_from(m) for m in members),
+        status_history=tuple(
+            StatusChange(status=s["status"], since=s["since"], note=s["note"]) for s in history
+        ),
+    )
+
+
+# --- pairings and handovers ------------------------------------------------------------
+
+
+def pairing_row(p: Pairing) -> dict[str, Any]:
+    return {
+        "helper_id": p.helper_id,
+        "household_id": p.household_id,
+        "start": p.start,
+        "role": p.role.value,
+        "end": p.end,
+        "reason": p.reason,
+        "costs": [[t.name, t.value] for t in p.costs],
+    }
+
+
+def pairing_from(r: Row) -> Pairing:
+    return Pairing(
+        helper_id=r["helper_id"],
+        household_id=r["household_id"],
+        start=r["start"],
+        role=r["role"],
+        end=r["end"],
+        reason=r["reason"],
+        costs=tuple(CostTerm(name, float(value)) for name, value in r["costs"]),
+    )
+
+
+def handover_row(h: Handover) -> dict[str, Any]:
+    return {
+        "household_id": h.household_id,
+        "on": h.on,
+        "reason": h.reason,
+        "from_helper_id": h.from_helper_id,
+        "to_helper_id": h.to_helper_id,
+    }
+
+
+def handover_from(r: Row) -> Handover:
+    return Handover(
+        household_id=r["household_id"],
+        on=r["on"],
+        reason=r["reason"],
+        from_helper_id=r["from_helper_id"],
+        to_helper_id=r["to_helper_id"],
+    )
+
+
+# --- needs, referrals, activities -----------------------------------------------------------
+
+
+def need_row(n: Need) -> dict[str, Any]:
+    return {
+        "need_id": n.need_id,
+        "household_id": n.household_id,
+        "kind": n.kind,
+        "period": str(n.period),
+        "source": n.source.value,
+        "raised_on": n.raised_on,
+        "member_id": n.member_id,
+        "note": n.note,
+        "status": n.status.value,
+        "route_kind": n.route.kind.value if n.route else None,
+        "route_target": n.route.target if n.route else None,
+        "route_explanation": n.route.explanation if n.route else None,
+        "resolved_on": n.resolved_on,
+        "resolved_by": n.resolved_by,
+    }
+
+
+def need_from(r: Row) -> Need:
+    route = None
+    if r["route_kind"] is not None:
+        route = Route(
+            kind=r["route_kind"], target=r["route_target"], explanation=r["route_explanation"]
+        )
+    return Need(
+        need_id=r["need_id"],
+        household_id=r["household_id"],
+        kind=r["kind"],
+        period=parse_period(r["period"]),
+        source=r["source"],
+        raised_on=r["raised_on"],
+        member_id=r["member_id"],
+        note=r["note"],
+        status=r["status"],
+        route=route,
+        resolved_on=r["resolved_on"],
+        resolved_by=r["resolved_by"],
+    )
+
+
+def referral_row(x: Referral) -> dict[str, Any]:
+    return {
+        "referral_id": x.referral_id,
+        "need_id": x.need_id,
+        "household_id": x.household_id,
+        "agency": x.agency,
+        "referred_on": x.referred_on,
+        "member_id": x.member_id,
+        "completed_on": x.completed_on,
+        "note": x.note,
+    }
+
+
+def referral_from(r: Row) -> Referral:
+    return Referral(
+        referral_id=r["referral_id"],
+        need_id=r["need_id"],
+        household_id=r["household_id"],
+        agency=r["agency"],
+        referred_on=r["referred_on"],
+        member_id=r["member_id"],
+        completed_on=r["completed_on"],
+        note=r["note"],
+    )
+
+
+def activity_row(a: Activity) -> dict[str, Any]:
+    return {
+        "activity_id": a.activity_id,
+        "kind": a.kind,
+        "on": a.on,
+        "helper_id": a.helper_id,
+        "household_id": a.household_id,
+        "member_id": a.member_id,
+        "need_id": a.need_id,
+        "note": a.note,
+        "event": a.event,
+    }
+
+
+def activity_from(r: Row) -> Activity:
+    return Activity(
+        activity_id=r["activity_id"],
+        kind=r["kind"],
+        on=r["on"],
+        helper_id=r["helper_id"],
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        need_id=r["need_id"],
+        note=r["note"],
+        event=r["event"],
+    )
+
+
+# --- aid -------------------------------------------------------------------------------
+
+
+def program_row(p: Program) -> dict[str, Any]:
+    return {
+        "program_id": p.program_id,
+        "name": p.name,
+        "funder": p.funder,
+        "kind": p.kind.value,
+        "amount_fen": to_fen(p.amount),
+        "serves": sorted(p.serves),
+        "agency": p.agency,
+        "period_kind": p.period_kind.value,
+    }
+
+
+def program_from(r: Row) -> Program:
+    return Program(
+        program_id=r["program_id"],
+        name=r["name"],
+        funder=r["funder"],
+        kind=r["kind"],
+        amount=from_fen(r["amount_fen"]),
+        serves=frozenset(r["serves"]),
+        agency=r["agency"],
+        period_kind=r["period_kind"],
+    )
+
+
+def fund_row(f: Fund) -> dict[str, Any]:
+    return {
+        "fund_id": f.fund_id,
+        "program_id": f.program_id,
+        "period": str(f.period),
+        "budget_fen": to_fen(f.budget),
+        "funder": f.funder,
+    }
+
+
+def fund_from(r: Row) -> Fund:
+    return Fund(
+        fund_id=r["fund_id"],
+        program_id=r["program_id"],
+        period=parse_period(r["period"]),
+        budget=from_fen(r["budget_fen"]),
+        funder=r["funder"],
+    )
+
+
+def grant_row(g: Grant) -> dict[str, Any]:
+    return {
+        "grant_id": g.grant_id,
+        "program_id": g.program_id,
+        "fund_id": g.fund_id,
+        "period": str(g.period),
+        "household_id": g.household_id,
+        "member_id": g.member_id,
+        "amount_fen": to_fen(g.amount),
+        "decided_on": g.decided_on,
+        "decision_id": g.decision_id,
+        "agency": g.agency,
+        "need_id": g.need_id,
+    }
+
+
+def grant_from(r: Row) -> Grant:
+    return Grant(
+        grant_id=r["grant_id"],
+        program_id=r["program_id"],
+        fund_id=r["fund_id"],
+        period=parse_period(r["period"]),
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        amount=from_fen(r["amount_fen"]),
+        decided_on=r["decided_on"],
+        decision_id=r["decision_id"],
+        agency=r["agency"],
+        need_id=r["need_id"],
+    )
+
+
+def decision_row(d: Decision) -> dict[str, Any]:
+    return {
+        "decision_id": d.decision_id,
+        "program_id": d.program_id,
+        "period": str(d.period),
+        "household_id": d.household_id,
+        "member_id": d.member_id,
+        "outcome": d.outcome.value,
+        "decided_on": d.decided_on,
+        "rule_version": d.rule_version,
+        "amount_fen": to_fen(d.amount),
+        "reason": d.reason,
+        "conditions": [[c.name, c.held, c.detail] for c in d.conditions],
+        "parameters": {str(k): str(v) for k, v in d.parameters.items()},
+        "inputs": {str(k): str(v) for k, v in d.inputs.items()},
+        "priority": d.priority,
+    }
+
+
+def decision_from(r: Row) -> Decision:
+    return Decision(
+        decision_id=r["decision_id"],
+        program_id=r["program_id"],
+        period=parse_period(r["period"]),
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        outcome=r["outcome"],
+        decided_on=r["decided_on"],
+        rule_version=r["rule_version"],
+        amount=from_fen(r["amount_fen"]),
+        reason=r["reason"],
+        conditions=tuple(
+            ConditionOutcome(name, bool(held), detail) for name, held, detail in r["conditions"]
+        ),
+        parameters=dict(r["parameters"]),
+        inputs=dict(r["inputs"]),
+        priority=r["priority"],
+    )
+
+
+#: Repository name -> (record to row, row to record) for the single-table records.
+SIMPLE: dict[str, tuple[Any, Any]] = {
+    "helpers": (helper_row, helper_from),
+    "pairings": (pairing_row, pairing_from),
+    "needs": (need_row, need_from),
+    "referrals": (referral_row, referral_from),
+    "activities": (activity_row, activity_from),
+    "programs": (program_row, program_from),
+    "funds": (fund_row, fund_from),
+    "grants": (grant_row, grant_from),
+    "decisions": (decision_row, decision_from),
+}

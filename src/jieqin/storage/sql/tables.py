@@ -1,0 +1,279 @@
+"""The SQL schema: SQLAlchemy Core tables, one place for every column.
+
+Money is integer fen (``*_fen`` columns: exact, and ``SUM`` stays exact in every
+database); dates are ``DATE``; periods are their text (``2021``, ``2021Q1``,
+``2021-03``); region codes are their digits; enums are stored by value. Members and
+status histories have their own tables with indexed columns, because rules query
+them in bulk. Small nested values (cost terms, decision conditions, parameters and
+inputs, helper sectors, programme need kinds) are JSON.
+
+The Alembic migrations in ``migrations/versions`` create exactly this schema; a test
+compares the two.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "ACTIVITIES",
+    "AUDIT_LOG",
+    "DECISIONS",
+    "FUNDS",
+    "GRANTS",
+    "HANDOVERS",
+    "HELPERS",
+    "HOUSEHOLDS",
+    "MEMBERS",
+    "METADATA",
+    "NEEDS",
+    "PAIRINGS",
+    "PROGRAMS",
+    "REFERRALS",
+    "STATUS_HISTORY",
+    "TABLES",
+    "VERSION_TABLE",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+METADATA = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Alembic's version table, named so it cannot clash with a host application's.
+VERSION_TABLE = "jieqin_alembic_version"
+
+ID = sa.String(64)
+CODE = sa.String(64)
+REGION = sa.String(12)
+PERIOD = sa.String(7)
+FEN = sa.BigInteger
+SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+HELPERS = sa.Table(
+    "helpers",
+    METADATA,
+    sa.Column("helper_id", ID, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("tier", CODE, nullable=False, index=True),
+    sa.Column("home_region", REGION, nullable=False, index=True),
+    sa.Column("sectors", sa.JSON, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("phone", sa.String(32)),
+)
+
+HOUSEHOLDS = sa.Table(
+    "households",
+    METADATA,
+    sa.Column("household_id", ID, primary_key=True),
+    sa.Column("region", REGION, nullable=False, index=True),
+    sa.Column("status", CODE, nullable=False, index=True),
+)
+"""``status`` is the latest status, kept for queries; the history is in ``household_status``."""
+
+MEMBERS = sa.Table(
+    "household_members",
+    METADATA,
+    sa.Column("member_id", ID, primary_key=True),
+    sa.Column(
+        "household_id",
+        ID,
+        sa.ForeignKey("households.household_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sex", CODE, nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False, index=True),
+    sa.Column("resident_id", sa.String(18), nullable=False, index=True),
+    sa.Column("relation", CODE, nullable=False),
+    sa.Column("health_condition", CODE, nullable=False, index=True),
+    sa.Column("diagnosis", sa.Text),
+    sa.Column("disability_grade", sa.SmallInteger, index=True),
+    sa.Column("school_level", CODE),
+    sa.Column("school_year_of_entry", sa.Integer),
+    sa.Column("school_institution", sa.Text),
+    sa.Column("employment", CODE, nullable=False, index=True),
+    sa.Column("phone", sa.String(32)),
+    sa.Index("ix_household_members_schooling", "school_level", "school_year_of_entry"),
+)
+
+STATUS_HISTORY = sa.Table(
+    "household_status",
+    METADATA,
+    sa.Column(
+        "household_id",
+        ID,
+        sa.ForeignKey("households.household_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("status", CODE, nullable=False, index=True),
+    sa.Column("since", sa.Date, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+PAIRINGS = sa.Table(
+    "pairings",
+    METADATA,
+    sa.Column("helper_id", ID, primary_key=True),
+    sa.Column("household_id", ID, primary_key=True, index=True),
+    sa.Column("start", sa.Date, primary_key=True),
+    sa.Column("role", CODE, nullable=False),
+    sa.Column("end", sa.Date),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("costs", sa.JSON, nullable=False),
+)
+
+HANDOVERS = sa.Table(
+    "handovers",
+    METADATA,
+    sa.Column("handover_id", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("from_helper_id", ID),
+    sa.Column("to_helper_id", ID),
+)
+
+NEEDS = sa.Table(
+    "needs",
+    METADATA,
+    sa.Column("need_id", ID, primary_key=True),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("kind", CODE, nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False, index=True),
+    sa.Column("source", CODE, nullable=False),
+    sa.Column("raised_on", sa.Date, nullable=False),
+    sa.Column("member_id", ID),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("status", CODE, nullable=False, index=True),
+    sa.Column("route_kind", CODE),
+    sa.Column("route_target", ID),
+    sa.Column("route_explanation", sa.Text),
+    sa.Column("resolved_on", sa.Date),
+    sa.Column("resolved_by", sa.Text),
+)
+
+REFERRALS = sa.Table(
+    "referrals",
+    METADATA,
+    sa.Column("referral_id", ID, primary_key=True),
+    sa.Column("need_id", ID, nullable=False, index=True),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("agency", CODE, nullable=False, index=True),
+    sa.Column("referred_on", sa.Date, nullable=False),
+    sa.Column("member_id", ID),
+    sa.Column("completed_on", sa.Date),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+ACTIVITIES = sa.Table(
+    "activities",
+    METADATA,
+    sa.Column("activity_id", ID, primary_key=True),
+    sa.Column("kind", CODE, nullable=False, index=True),
+    sa.Column("on", sa.Date, nullable=False, index=True),
+    sa.Column("helper_id", ID, nullable=False, index=True),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("member_id", ID),
+    sa.Column("need_id", ID),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("event", ID),
+)
+
+PROGRAMS = sa.Table(
+    "programs",
+    METADATA,
+    sa.Column("program_id", ID, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("funder", sa.Text, nullable=False),
+    sa.Column("kind", CODE, nullable=False),
+    sa.Column("amount_fen", FEN),
+    sa.Column("serves", sa.JSON, nullable=False),
+    sa.Column("agency", ID),
+    sa.Column("period_kind", CODE, nullable=False),
+)
+
+FUNDS = sa.Table(
+    "funds",
+    METADATA,
+    sa.Column("fund_id", ID, primary_key=True),
+    sa.Column("program_id", ID, nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False),
+    sa.Column("budget_fen", FEN, nullable=False),
+    sa.Column("funder", sa.Text, nullable=False),
+)
+
+GRANTS = sa.Table(
+    "grants",
+    METADATA,
+    sa.Column("grant_id", ID, primary_key=True),
+    sa.Column("program_id", ID, nullable=False),
+    sa.Column("fund_id", ID, nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("member_id", ID),
+    sa.Column("amount_fen", FEN, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("decision_id", ID, nullable=False),
+    sa.Column("agency", ID),
+    sa.Column("need_id", ID),
+    sa.UniqueConstraint("program_id", "period", "member_id"),
+)
+"""One grant per member per programme period: the unique constraint guarantees it."""
+
+DECISIONS = sa.Table(
+    "decisions",
+    METADATA,
+    sa.Column("decision_id", ID, primary_key=True),
+    sa.Column("program_id", ID, nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False),
+    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("member_id", ID),
+    sa.Column("outcome", CODE, nullable=False, index=True),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("rule_version", sa.Text, nullable=False),
+    sa.Column("amount_fen", FEN),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("conditions", sa.JSON, nullable=False),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("inputs", sa.JSON, nullable=False),
+    sa.Column("priority", sa.Integer),
+)
+
+AUDIT_LOG = sa.Table(
+    "audit_log",
+    METADATA,
+    sa.Column("entry_id", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False, index=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("entity", sa.String(64), nullable=False),
+    sa.Column("entity_id", sa.Text),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_entity", "entity", "entity_id"),
+)
+"""Append-only: database triggers refuse ``UPDATE`` and ``DELETE`` (migration 0002)."""
+
+#: Repository name -> its main table.
+TABLES: dict[str, sa.Table] = {
+    "helpers": HELPERS,
+    "households": HOUSEHOLDS,
+    "pairings": PAIRINGS,
+    "handovers": HANDOVERS,
+    "needs": NEEDS,
+    "referrals": REFERRALS,
+    "activities": ACTIVITIES,
+    "programs": PROGRAMS,
+    "funds": FUNDS,
+    "grants": GRANTS,
+    "decisions": DECISIONS,
+}

@@ -1,0 +1,725 @@
+"""The storage contract: the behaviour every storage backend must have.
+
+A backend plugin runs this suite against itself by subclassing
+:class:`StorageContract` in its own tests and providing a ``storage_url`` fixture that
+yields the URL of a fresh, empty store (or, instead, a ``storage`` fixture yielding a
+:class:`~jieqin.storage.Storage` directly)::
+
+    from jieqin.testing.contract import StorageContract
+
+    class TestJsonLinesStorage(StorageContract):
+        @pytest.fixture
+        def storage_url(self, tmp_path):
+            return f"jsonl://{tmp_path}/store"
+
+The URL is opened with :func:`jieqin.connect`, so the backend's plugin must be
+installed (its entry point registered). The ``make_*`` functions build valid sample
+records for tests of your own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from jieqin.errors import ConflictError, NotFound
+from jieqin.model import (
+    Activity,
+    ConditionOutcome,
+    CostTerm,
+    Decision,
+    Fund,
+    Grant,
+    Handover,
+    Health,
+    Helper,
+    Household,
+    Member,
+    Month,
+    Need,
+    NeedStatus,
+    Pairing,
+    Program,
+    Quarter,
+    Referral,
+    RegionCode,
+    Route,
+    Schooling,
+    StatusChange,
+    Year,
+)
+from jieqin.model.identity import birthplace_codes, check_digit
+from jieqin.storage.base import Storage
+
+__all__ = [
+    "StorageContract",
+    "make_activity",
+    "make_decision",
+    "make_fund",
+    "make_grant",
+    "make_helper",
+    "make_household",
+    "make_need",
+    "make_pairing",
+    "make_program",
+    "make_referral",
+    "make_resident_id",
+]
+
+VILLAGE = RegionCode("610202001001")
+
+
+def make_resident_id(birth: date, serial: int = 1) -> str:
+    """A valid resident ID number for someone born on ``birth`` (serial 0-999)."""
+    place = birthplace_codes(birth.year, within="61")[0]
+    first17 = f"{place}{birth:%Y%m%d}{serial % 1000:03d}"
+    return first17 + check_digit(first17)
+
+
+def make_helper(helper_id: str = "h001", **changes: Any) -> Helper:
+    helper = Helper(
+        helper_id=helper_id,
+        name="李明",
+        tier="city_member",
+        home_region=RegionCode("610202"),
+        sectors=frozenset({"medical", "education"}),
+        capacity=3,
+        phone="13800138000",
+    )
+    return attrs.evolve(helper, **changes)
+
+
+def make_household(household_id: str = "hh001", *, members: int = 3, **changes: Any) -> Household:
+    """A household with a head, a spouse with a major illness and college students."""
+    number = int("".join(ch for ch in household_id if ch.isdigit()) or "0")
+    people = [
+        Member(
+            member_id=f"{household_id}-m1",
+            name="王建国",
+            sex="male",
+            birth_date=date(1968, 5, 17),
+            resident_id=make_resident_id(date(1968, 5, 17), number * 2 + 1),
+            phone="13912345678",
+        ),
+        Member(
+            member_id=f"{household_id}-m2",
+            name="刘秀英",
+            sex="female",
+            birth_date=date(1970, 2, 3),
+            resident_id=make_resident_id(date(1970, 2, 3), number * 2),
+            relation="spouse",
+            health=Health(condition="major_illness", diagnosis="尿毒症"),
+            disability_grade=2,
+            employment="unable_to_work",
+        ),
+    ]
+    for i in range(2, members):
+        birth = date(2003, 9, i + 1)
+        people.append(
+            Member(
+                member_id=f"{household_id}-m{i + 1}",
+                name=f"王{i}",
+                sex="female" if i % 2 else "male",
+                birth_date=birth,
+                resident_id=make_resident_id(birth, number * 2 + i % 2),
+                relation="child",
+                schooling=Schooling(level="college", year_of_entry=2021, institution="西北大学"),
+                employment="student",
+            )
+        )
+    household = Household(
+        household_id=household_id,
+        region=VILLAGE,
+        members=tuple(people[:members]),
+        status_history=(
+            StatusChange("poor", date(2016, 1, 1)),
+            StatusChange("lifted_out", date(2019, 12, 31), note="验收通过"),
+        ),
+    )
+    return attrs.evolve(household, **changes)
+
+
+def make_pairing(
+    helper_id: str = "h001",
+    household_id: str = "hh001",
+    start: date = date(2021, 1, 1),
+    **changes: Any,
+) -> Pairing:
+    pairing = Pairing(
+        helper_id=helper_id,
+        household_id=household_id,
+        start=start,
+        reason="same township; medical strength",
+        costs=(CostTerm("distance", 1.25), CostTerm("strength_match", -0.5)),
+    )
+    return attrs.evolve(pairing, **changes)
+
+
+def make_need(need_id: str = "n001", household_id: str = "hh001", **changes: Any) -> Need:
+    need = Need(
+        need_id=need_id,
+        household_id=household_id,
+        kind="employment",
+        period=Quarter(2021, 1),
+        source="survey",
+        raised_on=date(2021, 3, 2),
+        member_id=f"{household_id}-m1",
+        note="wants seasonal work",
+    )
+    return attrs.evolve(need, **changes)
+
+
+def make_referral(referral_id: str = "r001", **changes: Any) -> Referral:
+    referral = Referral(
+        referral_id=referral_id,
+        need_id="n001",
+        household_id="hh001",
+        agency="employment_center",
+        referred_on=date(2021, 3, 10),
+        member_id="hh001-m1",
+    )
+    return attrs.evolve(referral, **changes)
+
+
+def make_activity(activity_id: str = "a001", **changes: Any) -> Activity:
+    activity = Activity(
+        activity_id=activity_id,
+        kind="visit",
+        on=date(2021, 2, 10),
+        helper_id="h001",
+        household_id="hh001",
+        note="春节走访",
+        event="activity_day_2021_02",
+    )
+    return attrs.evolve(activity, **changes)
+
+
+def make_program(program_id: str = "p_scholarship", **changes: Any) -> Program:
+    program = Program(
+        program_id=program_id,
+        name="爱心助学金",
+        funder="市爱心济困协会",
+        kind="scholarship",
+        amount=Decimal("5000.00"),
+        serves=frozenset({"schooling"}),
+    )
+    return attrs.evolve(program, **changes)
+
+
+def make_fund(fund_id: str = "f2021", **changes: Any) -> Fund:
+    fund = Fund(
+        fund_id=fund_id,
+        program_id="p_scholarship",
+        period=Year(2021),
+        budget=Decimal("70000.00"),
+        funder="市爱心济困协会",
+    )
+    return attrs.evolve(fund, **changes)
+
+
+def make_grant(grant_id: str = "g001", member_id: str | None = "hh001-m3", **changes: Any) -> Grant:
+    grant = Grant(
+        grant_id=grant_id,
+        program_id="p_scholarship",
+        fund_id="f2021",
+        period=Year(2021),
+        household_id="hh001",
+        member_id=member_id,
+        amount=Decimal("5000.00"),
+        decided_on=date(2021, 9, 1),
+        decision_id="d001",
+    )
+    return attrs.evolve(grant, **changes)
+
+
+def make_decision(decision_id: str = "d001", **changes: Any) -> Decision:
+    decision = Decision(
+        decision_id=decision_id,
+        program_id="p_scholarship",
+        period=Year(2021),
+        household_id="hh001",
+        member_id="hh001-m3",
+        outcome="granted",
+        decided_on=date(2021, 9, 1),
+        rule_version="scholarship@2021-01-01",
+        amount=Decimal("5000.00"),
+        reason="college freshman of a paired household",
+        conditions=(
+            ConditionOutcome("freshman", True, "year_of_entry=2021"),
+            ConditionOutcome("paired", True),
+        ),
+        parameters={"amount": "5000.00"},
+        inputs={"school_level": "college", "year_of_entry": "2021"},
+        priority=1,
+    )
+    return attrs.evolve(decision, **changes)
+
+
+#: Repository name -> (build a record from an id, a field to change for an update).
+KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
+    "helpers": (lambda i: make_helper(i), lambda h: attrs.evolve(h, capacity=h.capacity + 1)),
+    "households": (
+        lambda i: make_household(i),
+        lambda h: attrs.evolve(h, members=h.members[:2]),
+    ),
+    "needs": (
+        lambda i: make_need(i),
+        lambda n: attrs.evolve(
+            n, status=NeedStatus.ROUTED, route=Route("referral", "employment_center", "就业")
+        ),
+    ),
+    "referrals": (
+        lambda i: make_referral(i),
+        lambda r: attrs.evolve(r, completed_on=date(2021, 4, 1)),
+    ),
+    "activities": (lambda i: make_activity(i), lambda a: attrs.evolve(a, note="changed")),
+    "programs": (lambda i: make_program(i), lambda p: attrs.evolve(p, amount=Decimal("6000.50"))),
+    "funds": (lambda i: make_fund(i), lambda f: attrs.evolve(f, budget=Decimal("80000.01"))),
+    "grants": (
+        lambda i: make_grant(i, member_id=f"{i}-member"),
+        lambda g: attrs.evolve(g, amount=Decimal("4999.99")),
+    ),
+    "decisions": (lambda i: make_decision(i), lambda d: attrs.evolve(d, reason="re-decided")),
+}
+
+
+def _ids(n: int) -> list[str]:
+    return [f"x{i:04d}" for i in range(n)]
+
+
+class StorageContract:
+    """What every storage backend must do. Subclass it and provide ``storage_url``
+    (or ``storage``)."""
+
+    @pytest.fixture
+    def storage_url(self) -> str:
+        pytest.skip("the backend's test class must provide a storage_url or storage fixture")
+
+    @pytest.fixture
+    def storage(self, storage_url: str) -> Iterator[Storage]:
+        from jieqin import connect
+
+        with connect(storage_url) as campaign:
+            yield campaign.storage
+
+    # -- the unit of work --------------------------------------------------------------
+
+    def test_a_new_store_is_empty(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            for name in KEYED:
+                assert getattr(uow, name).count() == 0, name
+            assert uow.pairings.count() == 0
+            assert uow.handovers.count() == 0
+            assert uow.audit.count() == 0
+
+    def test_committed_writes_are_seen_by_later_units_of_work(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.helpers.get("h001") == make_helper("h001")
+
+    def test_leaving_without_commit_rolls_back(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.households.add(make_household("hh001"))
+            assert uow.helpers.count() == 1
+        with storage.unit_of_work("tester") as uow:
+            assert uow.helpers.count() == 0
+            assert uow.households.count() == 0
+            assert uow.audit.count() == 0
+
+    def test_an_exception_rolls_back(self, storage: Storage) -> None:
+        def write_then_fail() -> None:
+            with storage.unit_of_work("tester") as uow:
+                uow.helpers.add(make_helper("h001"))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            write_then_fail()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.helpers.find("h001") is None
+
+    def test_explicit_rollback_forgets_writes_since_commit(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+            uow.helpers.add(make_helper("h002"))
+            uow.rollback()
+            assert uow.helpers.count() == 1
+            uow.helpers.add(make_helper("h003"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert [h.helper_id for h in uow.helpers.list()] == ["h001", "h003"]
+
+    def test_uncommitted_writes_are_invisible_to_other_units_of_work(
+        self, storage: Storage
+    ) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+        with storage.unit_of_work("reader") as reader:
+            assert reader.helpers.count() == 1
+        with storage.unit_of_work("writer") as writer:
+            writer.helpers.update(make_helper("h001", capacity=9))
+            assert writer.helpers.get("h001").capacity == 9
+        with storage.unit_of_work("reader") as reader:
+            assert reader.helpers.get("h001").capacity == 3
+
+    def test_sql_backed_is_a_flag(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            assert isinstance(uow.sql_backed, bool)
+            assert (uow.connection is not None) == uow.sql_backed
+
+    # -- keyed repositories ---------------------------------------------------------
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_records_round_trip_exactly(self, storage: Storage, name: str) -> None:
+        make, _ = KEYED[name]
+        records = [make(i) for i in _ids(3)]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            repo.add(records[0])
+            assert repo.add_many(records[1:]) == 2
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            for record in records:
+                key = _key(record)
+                assert repo.get(key) == record
+                assert repo.find(key) == record
+            assert repo.list() == records
+            assert repo.count() == 3
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_missing_records(self, storage: Storage, name: str) -> None:
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            assert repo.find("nobody") is None
+            with pytest.raises(NotFound):
+                repo.get("nobody")
+            with pytest.raises(NotFound):
+                repo.update(KEYED[name][0]("nobody"))
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_a_duplicate_id_conflicts_and_the_unit_of_work_goes_on(
+        self, storage: Storage, name: str
+    ) -> None:
+        make, change = KEYED[name]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            repo.add(make("x0001"))
+            with pytest.raises(ConflictError):
+                repo.add(change(make("x0001")))
+            repo.add(make("x0002"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            assert repo.list() == [make("x0001"), make("x0002")]
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_add_many_is_all_or_nothing(self, storage: Storage, name: str) -> None:
+        make, _ = KEYED[name]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            repo.add(make("x0003"))
+            batch = [make(i) for i in _ids(5)]  # x0003 is already stored
+            with pytest.raises(ConflictError):
+                repo.add_many(batch)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert getattr(uow, name).list() == [make("x0003")]
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_upsert_many_is_idempotent_and_updates(self, storage: Storage, name: str) -> None:
+        make, change = KEYED[name]
+        records = [make(i) for i in _ids(4)]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            assert repo.upsert_many(records) == 4
+            assert repo.upsert_many(records) == 4
+            uow.commit()
+        changed = [change(records[1]), records[2]]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            assert repo.count() == 4
+            repo.upsert_many(changed)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            assert repo.count() == 4
+            assert repo.get(_key(records[1])) == changed[0]
+            assert repo.list() == [records[0], changed[0], records[2], records[3]]
+
+    @pytest.mark.parametrize("name", list(KEYED))
+    def test_update_replaces_the_record(self, storage: Storage, name: str) -> None:
+        make, change = KEYED[name]
+        with storage.unit_of_work("tester") as uow:
+            repo = getattr(uow, name)
+            repo.add(make("x0001"))
+            repo.update(change(make("x0001")))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert getattr(uow, name).get("x0001") == change(make("x0001"))
+
+    def test_list_and_count_filter_by_fields(self, storage: Storage) -> None:
+        needs = [
+            make_need("n1", kind="employment", period=Quarter(2021, 1)),
+            make_need("n2", kind="medical", period=Quarter(2021, 1), status="routed"),
+            make_need("n3", kind="employment", period=Month(2021, 4), member_id=None),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.needs.add_many(needs)
+            uow.helpers.add_many([make_helper("h1"), make_helper("h2", tier="agency_staff")])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.needs.list(kind="employment") == [needs[0], needs[2]]
+            assert uow.needs.list(period=Quarter(2021, 1)) == needs[:2]
+            assert uow.needs.list(period="2021-04") == [needs[2]]
+            assert uow.needs.list(status=NeedStatus.ROUTED) == [needs[1]]
+            assert uow.needs.list(member_id=None) == [needs[2]]
+            assert uow.needs.list(raised_on=date(2021, 3, 2), kind="medical") == [needs[1]]
+            assert uow.needs.count(kind="employment") == 2
+            assert [h.helper_id for h in uow.helpers.list(tier="agency_staff")] == ["h2"]
+            assert uow.helpers.count(home_region=RegionCode("610202")) == 2
+
+    # -- households and members ------------------------------------------------------
+
+    def test_households_keep_members_in_order_with_every_fact(self, storage: Storage) -> None:
+        household = make_household("hh007", members=4)
+        with storage.unit_of_work("tester") as uow:
+            uow.households.add(household)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            stored = uow.households.get("hh007")
+            assert stored == household
+            assert stored.members[1].health.diagnosis == "尿毒症"
+            assert stored.members[1].disability_grade == 2
+            assert stored.members[2].schooling == Schooling("college", 2021, "西北大学")
+            assert stored.status_on(date(2018, 6, 1)) == "poor"
+            assert uow.households.member("hh007-m2") == household.members[1]
+            assert uow.households.household_of("hh007-m4") == "hh007"
+            with pytest.raises(NotFound):
+                uow.households.member("nobody")
+
+    def test_upserting_a_household_replaces_its_members(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.households.add(make_household("hh001", members=4))
+            uow.commit()
+        smaller = make_household("hh001", members=2)
+        with storage.unit_of_work("tester") as uow:
+            uow.households.upsert_many([smaller])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.households.get("hh001") == smaller
+            with pytest.raises(NotFound):
+                uow.households.member("hh001-m4")
+
+    def test_a_member_belongs_to_one_household(self, storage: Storage) -> None:
+        first = make_household("hh001")
+        thief = make_household("hh002", members=1)
+        thief = attrs.evolve(thief, members=(first.members[0],))
+        with storage.unit_of_work("tester") as uow:
+            uow.households.add(first)
+            with pytest.raises(ConflictError):
+                uow.households.add(thief)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.households.count() == 1
+            assert uow.households.household_of(first.members[0].member_id) == "hh001"
+
+    # -- pairings and handovers -------------------------------------------------------
+
+    def test_pairings_are_keyed_by_helper_household_and_start(self, storage: Storage) -> None:
+        first = make_pairing("h001", "hh001", date(2020, 1, 1), end=date(2020, 12, 31))
+        second = make_pairing("h001", "hh001", date(2021, 1, 1))
+        other = make_pairing("h002", "hh002", date(2021, 6, 1))
+        with storage.unit_of_work("tester") as uow:
+            uow.pairings.add_many([first, second, other])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.pairings.get(("h001", "hh001", date(2021, 1, 1))) == second
+            assert uow.pairings.find(("h001", "hh001", date(2019, 1, 1))) is None
+            assert uow.pairings.list(helper_id="h001") == [first, second]
+            assert uow.pairings.active_on(date(2020, 12, 31)) == [first]
+            assert uow.pairings.active_on(date(2021, 7, 1)) == [second, other]
+            assert uow.pairings.active_on(date(2021, 7, 1), household_id="hh002") == [other]
+            assert uow.pairings.get(_key(second)).costs == second.costs
+
+    def test_ending_a_pairing(self, storage: Storage) -> None:
+        pairing = make_pairing()
+        with storage.unit_of_work("tester") as uow:
+            uow.pairings.add(pairing)
+            ended = uow.pairings.end(_key(pairing), date(2021, 12, 31), reason="moved away")
+            assert ended == attrs.evolve(pairing, end=date(2021, 12, 31), reason="moved away")
+            with pytest.raises(ConflictError):
+                uow.pairings.end(_key(pairing), date(2022, 1, 1))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.pairings.get(_key(pairing)) == ended
+            assert uow.pairings.active_on(date(2022, 1, 1)) == []
+
+    def test_handovers_are_appended_in_order(self, storage: Storage) -> None:
+        handovers = [
+            Handover("hh001", date(2021, 1, 1), "first pairing", None, "h001"),
+            Handover("hh002", date(2021, 1, 1), "first pairing", None, "h002"),
+            Handover("hh001", date(2021, 7, 1), "h001 retired", "h001", "h003"),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.handovers.add(handovers[0])
+            uow.handovers.add_many(handovers[1:])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.handovers.list() == handovers
+            assert uow.handovers.list(household_id="hh001") == [handovers[0], handovers[2]]
+            assert uow.handovers.count(from_helper_id=None) == 2
+
+    # -- money: funds and grants ------------------------------------------------------------
+
+    def test_money_is_exact(self, storage: Storage) -> None:
+        amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("99999999.99"), Decimal("0.01")]
+        grants = [
+            make_grant(f"g{i}", member_id=f"m{i}", amount=amount)
+            for i, amount in enumerate(amounts)
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.funds.add(make_fund("f2021", budget=Decimal("123456789012.34")))
+            uow.grants.add_many(grants)
+            uow.grants.add(make_grant("other", member_id="m9", fund_id="f2022"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.funds.get("f2021").budget == Decimal("123456789012.34")
+            spent = uow.funds.spent("f2021")
+            assert spent == Decimal("100000000.30")
+            assert str(spent) == "100000000.30"
+            assert uow.funds.spent("nothing-spent") == Decimal("0.00")
+            assert [g.amount for g in uow.grants.list(fund_id="f2021")] == amounts
+
+    def test_one_grant_per_member_per_programme_period(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add(make_grant("g1", member_id="hh001-m3"))
+            with pytest.raises(ConflictError, match="grant"):
+                uow.grants.add(make_grant("g2", member_id="hh001-m3"))
+            with pytest.raises(ConflictError):
+                uow.grants.upsert_many([make_grant("g3", member_id="hh001-m3")])
+            uow.grants.add(make_grant("g4", member_id="hh001-m3", period=Year(2022)))
+            uow.grants.add(make_grant("g5", member_id="hh001-m3", program_id="p_other"))
+            uow.grants.add(make_grant("g6", member_id=None))
+            uow.grants.add(make_grant("g7", member_id=None))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert [g.grant_id for g in uow.grants.list()] == ["g1", "g4", "g5", "g6", "g7"]
+
+    def test_locking_a_fund(self, storage: Storage) -> None:
+        with storage.unit_of_work("tester") as uow:
+            uow.funds.add(make_fund("f2021"))
+            uow.commit()
+        with storage.unit_of_work("allocator") as uow:
+            assert uow.funds.lock("f2021") == make_fund("f2021")
+            with pytest.raises(NotFound):
+                uow.funds.lock("nope")
+            uow.grants.add(make_grant("g1"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.funds.spent("f2021") == Decimal("5000.00")
+
+    def test_decisions_keep_conditions_parameters_and_inputs(self, storage: Storage) -> None:
+        decision = make_decision("d9", outcome="wait_listed", amount=None, priority=None)
+        with storage.unit_of_work("tester") as uow:
+            uow.decisions.add(decision)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            stored = uow.decisions.get("d9")
+            assert stored == decision
+            assert stored.conditions[0] == ConditionOutcome("freshman", True, "year_of_entry=2021")
+            assert dict(stored.parameters) == {"amount": "5000.00"}
+
+    # -- the audit log ----------------------------------------------------------------
+
+    def test_every_write_is_audited_with_actor_time_and_changes(self, storage: Storage) -> None:
+        with storage.unit_of_work("clerk:wang") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.helpers.add_many([make_helper("h002"), make_helper("h003")])
+            uow.helpers.update(make_helper("h001", capacity=5))
+            uow.helpers.upsert_many([make_helper("h004")])
+            uow.commit()
+        with storage.unit_of_work("clerk:li") as uow:
+            uow.pairings.add(make_pairing())
+            uow.pairings.end(_key(make_pairing()), date(2021, 6, 30))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            entries = uow.audit.entries()
+            assert [(e.actor, e.action, e.entity, e.entity_id) for e in entries] == [
+                ("clerk:wang", "add", "helpers", "h001"),
+                ("clerk:wang", "add_many", "helpers", None),
+                ("clerk:wang", "update", "helpers", "h001"),
+                ("clerk:wang", "upsert", "helpers", "h004"),
+                ("clerk:li", "add", "pairings", "h001/hh001/2021-01-01"),
+                ("clerk:li", "end", "pairings", "h001/hh001/2021-01-01"),
+            ]
+            ids = [e.entry_id for e in entries]
+            assert ids == sorted(ids)
+            assert len(set(ids)) == len(ids)
+            times = [e.at for e in entries]
+            assert all(t.tzinfo is not None for t in times)
+            assert times == sorted(times)
+            assert entries[0].changes["capacity"] == 3
+            assert entries[1].changes == {"count": 2, "ids": ["h002", "h003"]}
+            assert entries[2].changes == {"capacity": {"from": 3, "to": 5}}
+            assert entries[5].changes == {"end": {"from": None, "to": "2021-06-30"}}
+            assert uow.audit.count(actor="clerk:li") == 2
+            assert [e.entity_id for e in uow.audit.entries(entity="helpers", action="update")] == [
+                "h001"
+            ]
+
+    def test_the_audit_log_never_holds_sensitive_values(self, storage: Storage) -> None:
+        household = make_household("hh001")
+        with storage.unit_of_work("clerk") as uow:
+            uow.households.add(household)
+            changed = household.members[1]
+            changed = attrs.evolve(changed, health=Health("chronic_illness", "高血压"))
+            uow.households.update(
+                attrs.evolve(
+                    household, members=(household.members[0], changed, *household.members[2:])
+                )
+            )
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            text = json.dumps([dict(e.changes) for e in uow.audit.entries()], ensure_ascii=False)
+        for member in household.members:
+            assert member.resident_id not in text
+        assert "尿毒症" not in text
+        assert "高血压" not in text
+        assert "13912345678" not in text
+        assert "13800138000" not in text
+        assert "members" in text
+
+    def test_rolled_back_writes_leave_no_audit_entry(self, storage: Storage) -> None:
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.add(make_helper("h001"))
+        with storage.unit_of_work("auditor") as uow:
+            assert uow.audit.entries() == []
+
+    def test_the_audit_log_offers_no_way_to_change_it(self, storage: Storage) -> None:
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            public = {name for name in dir(uow.audit) if not name.startswith("_")}
+            assert public == {"entries", "count"}
+            entry = uow.audit.entries()[0]
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                entry.actor = "someone else"  # type: ignore[misc]
+
+
+def _key(record: Any) -> Any:
+    if isinstance(record, Pairing):
+        return (record.helper_id, record.household_id, record.start)
+    return getattr(record, attrs.fields(type(record))[0].name)
