@@ -194,3 +194,17 @@ def test_duplicate_term_names_are_refused():
             PairingPolicy(),
             terms=[PairingCostTerm("distance", _prefer_sector_bit_0)],
         )
+
+
+def test_a_dask_distributed_executor_gives_the_inline_plan():
+    distributed = pytest.importorskip("distributed")
+    households, helpers = _province(counties=3, per_county=100)
+    policy = PairingPolicy(max_candidates=10)
+    inline = solve_columns(households, helpers, policy)
+    with (
+        distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = solve_columns(households, helpers, policy, executor=client.get_executor())
+    assert np.array_equal(remote.helper, inline.helper)
+    assert remote.total_cost == inline.total_cost
