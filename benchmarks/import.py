@@ -1,0 +1,279 @@
+"""Benchmark: importing households with their members, jieqin against the raw driver.
+
+Builds a households CSV (three members per household), imports it with
+``jieqin import`` semantics (parse, validate every field, one transaction, batched
+``upsert_many``, audit log) and, in the same run, loads the same file into the same
+schema with the bare driver: ``sqlite3.executemany`` on SQLite and psycopg ``COPY``
+on PostgreSQL. Both sides read the same CSV; the anchor does the minimum a hand-written
+loader must (split the columns, fill defaults), without validation.
+
+    python benchmarks/import.py                      # 1,000,000 households, 3,000,000 members
+    python benchmarks/import.py --households 20000 --backend sqlite
+
+Prints both times and the ratio for each backend. Goals: SQLite <= 1.3, PostgreSQL <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import jieqin  # noqa: E402
+from _households_file import HEADER, write_households_csv  # noqa: E402
+from jieqin.io.importer import parse_file  # noqa: E402
+
+POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BATCH_HOUSEHOLDS = 5000
+
+HOUSEHOLD_COLUMNS = ("household_id", "region", "status")
+MEMBER_COLUMNS = (
+    "member_id",
+    "household_id",
+    "position",
+    "name",
+    "sex",
+    "birth_date",
+    "resident_id",
+    "relation",
+    "health_condition",
+    "diagnosis",
+    "disability_grade",
+    "school_level",
+    "school_year_of_entry",
+    "school_institution",
+    "employment",
+    "phone",
+)
+STATUS_COLUMNS = ("household_id", "position", "status", "since", "note")
+_AT = {name: i for i, name in enumerate(HEADER)}
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def anchor_batches(
+    path: Path,
+) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    """The rows of the three tables, in batches of households, straight from the CSV."""
+    at = _AT
+    households: list[tuple[Any, ...]] = []
+    members: list[tuple[Any, ...]] = []
+    statuses: list[tuple[Any, ...]] = []
+    current = None
+    position = 0
+    with open(path, encoding="utf-8", newline="") as source:
+        reader = csv.reader(source)
+        next(reader)
+        for row in reader:
+            hid = row[at["household_id"]]
+            if hid != current:
+                if len(households) >= BATCH_HOUSEHOLDS:
+                    yield households, members, statuses
+                    households, members, statuses = [], [], []
+                current = hid
+                position = 0
+                history = [e.split("@") for e in row[at["status_history"]].split(";")]
+                households.append((hid, row[at["region"]], history[-1][0]))
+                for i, (status, since) in enumerate(history):
+                    statuses.append((hid, i, status, since, ""))
+            members.append(
+                (
+                    row[at["member_id"]],
+                    hid,
+                    position,
+                    row[at["name"]],
+                    row[at["sex"]],
+                    row[at["birth_date"]],
+                    row[at["resident_id"]],
+                    row[at["relation"]] or "head",
+                    row[at["health_condition"]] or "healthy",
+                    row[at["diagnosis"]] or None,
+                    _optional_int(row[at["disability_grade"]]),
+                    row[at["school_level"]] or None,
+                    _optional_int(row[at["school_year_of_entry"]]),
+                    row[at["school_institution"]] or None,
+                    row[at["employment"]] or "farming",
+                    row[at["phone"]] or None,
+                )
+            )
+            position += 1
+    if households:
+        yield households, members, statuses
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join(mark for _ in columns)})"
+
+
+def anchor_sqlite(db: Path, path: Path) -> float:
+    """Load ``path`` into ``db`` (already at jieqin's schema) with ``executemany``."""
+    start = time.perf_counter()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("BEGIN")
+    sql = (
+        _insert_sql("households", HOUSEHOLD_COLUMNS, "?"),
+        _insert_sql("household_members", MEMBER_COLUMNS, "?"),
+        _insert_sql("household_status", STATUS_COLUMNS, "?"),
+    )
+    for households, members, statuses in anchor_batches(path):
+        conn.executemany(sql[0], households)
+        conn.executemany(sql[1], members)
+        conn.executemany(sql[2], statuses)
+    conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - start
+
+
+def anchor_copy(conninfo: str, path: Path) -> float:
+    """Load ``path`` into the database ``conninfo`` (at jieqin's schema) with ``COPY``."""
+    import psycopg
+
+    start = time.perf_counter()
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cursor:
+        copies = (
+            ("households", HOUSEHOLD_COLUMNS),
+            ("household_members", MEMBER_COLUMNS),
+            ("household_status", STATUS_COLUMNS),
+        )
+        for batch in anchor_batches(path):
+            for (table, columns), rows in zip(copies, batch, strict=True):
+                names = ", ".join(f'"{c}"' for c in columns)
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        conn.commit()
+    return time.perf_counter() - start
+
+
+def through_jieqin(url: str, path: Path) -> float:
+    """Import ``path`` with jieqin (the same work as ``jieqin import households``)."""
+    with jieqin.connect(url) as campaign:
+        start = time.perf_counter()
+        result = campaign.import_file("households", path, actor="benchmark")
+        elapsed = time.perf_counter() - start
+    print(f"  jieqin imported {result.records:,} households")
+    return elapsed
+
+
+def create_schema(url: str) -> None:
+    """A new, empty jieqin database at the newest schema (what the anchor loads into)."""
+    jieqin.connect(url).close()
+
+
+def counts_sqlite(db: Path) -> tuple[int, int, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("households", "household_members", "household_status")
+        )
+    finally:
+        conn.close()
+
+
+def counts_postgresql(conninfo: str) -> tuple[int, int, int]:
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            for t in ("households", "household_members", "household_status")
+        )
+
+
+def report(name: str, ours: float, anchor: float, anchor_name: str, goal: float) -> None:
+    ratio = ours / anchor
+    verdict = "met" if ratio <= goal else "NOT met"
+    print(f"  jieqin import:           {ours:8.1f} s")
+    print(f"  {anchor_name + ':':<25}{anchor:8.1f} s")
+    print(f"  ratio:                   {ratio:8.2f}   (goal <= {goal}: {verdict})")
+
+
+def bench_sqlite(work: Path, path: Path) -> None:
+    print("SQLite")
+    ours_db, anchor_db = work / "jieqin.db", work / "anchor.db"
+    ours = through_jieqin(f"sqlite:///{ours_db}", path)
+    create_schema(f"sqlite:///{anchor_db}")
+    anchor = anchor_sqlite(anchor_db, path)
+    assert counts_sqlite(ours_db) == counts_sqlite(anchor_db), "the two loads differ"
+    report("sqlite", ours, anchor, "sqlite3.executemany", 1.3)
+
+
+def bench_postgresql(base_url: str, path: Path) -> None:
+    import psycopg
+
+    print("PostgreSQL")
+    admin = base_url.replace("postgresql+psycopg://", "postgresql://")
+    names = [f"jieqin_bench_{uuid.uuid4().hex[:8]}", f"jieqin_anchor_{uuid.uuid4().hex[:8]}"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f"CREATE DATABASE {name}")
+    try:
+        ours_url, anchor_url = (base_url.rsplit("/", 1)[0] + f"/{name}" for name in names)
+        ours = through_jieqin(ours_url, path)
+        create_schema(anchor_url)
+        anchor_info = anchor_url.replace("postgresql+psycopg://", "postgresql://")
+        anchor = anchor_copy(anchor_info, path)
+        ours_info = ours_url.replace("postgresql+psycopg://", "postgresql://")
+        assert counts_postgresql(ours_info) == counts_postgresql(anchor_info), "loads differ"
+        report("postgresql", ours, anchor, "psycopg COPY", 1.5)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgresql", "both"], default="both", help="what to run"
+    )
+    parser.add_argument("--postgresql-url", default=POSTGRESQL_URL)
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time parsing and validating alone (no database)",
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="jieqin-import-bench-") as tmp:
+        work = Path(tmp)
+        path = work / "households.csv"
+        start = time.perf_counter()
+        write_households_csv(path, args.households)
+        size = os.path.getsize(path)
+        print(
+            f"{args.households:,} households, {3 * args.households:,} members: "
+            f"{size / 1e6:,.0f} MB written in {time.perf_counter() - start:.1f} s"
+        )
+        if args.breakdown:
+            start = time.perf_counter()
+            parsed = sum(1 for p in parse_file(path, "households") if p.ok)
+            print(
+                f"  parsing and validating alone: {time.perf_counter() - start:8.1f} s "
+                f"({parsed:,} households)"
+            )
+        if args.backend in ("sqlite", "both"):
+            bench_sqlite(work, path)
+        if args.backend in ("postgresql", "both"):
+            bench_postgresql(args.postgresql_url, path)
+
+
+if __name__ == "__main__":
+    main()
