@@ -76,9 +76,14 @@ def test_a_rolled_back_write_leaves_no_entry(campaign: jieqin.Campaign) -> None:
     with campaign.unit_of_work(actor=ACTOR) as uow:
         uow.helpers.add(_world.helper(1))
         assert uow.audit.count(actor=ACTOR) == 1
-    with pytest.raises(RuntimeError), campaign.unit_of_work(actor=ACTOR) as uow:
-        uow.helpers.add(_world.helper(2))
-        raise RuntimeError("boom")
+
+    def fail_midway() -> None:
+        with campaign.unit_of_work(actor=ACTOR) as uow:
+            uow.helpers.add(_world.helper(2))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_midway()
     with campaign.unit_of_work() as uow:
         assert uow.audit.count() == 0
         assert uow.helpers.count() == 0
@@ -115,11 +120,13 @@ def test_the_database_refuses_to_rewrite_the_audit_log(
     with campaign.unit_of_work(actor=ACTOR) as uow:
         uow.helpers.add(_world.helper(1))
         uow.commit()
-    with (
-        pytest.raises((sa.exc.DBAPIError, JieqinError), match="append-only"),
-        campaign.unit_of_work(actor="intruder") as uow,
-    ):
-        uow.connection.execute(sa.text(statement))
-        uow.commit()
+
+    def rewrite() -> None:
+        with campaign.unit_of_work(actor="intruder") as uow:
+            uow.connection.execute(sa.text(statement))
+            uow.commit()
+
+    with pytest.raises((sa.exc.DBAPIError, JieqinError), match="append-only"):
+        rewrite()
     with campaign.unit_of_work() as uow:
         assert [e.actor for e in uow.audit.entries()] == [ACTOR]
