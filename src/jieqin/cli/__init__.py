@@ -43,6 +43,8 @@ _COMMAND_MODULES: list[str] = [
     "report",
     "needs",
     "aid",
+    "plugins",
+    "db",
 ]
 
 _add_commands()
