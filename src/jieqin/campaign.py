@@ -242,9 +242,12 @@ class Campaign:
         fund_id: str | None = None,
     ) -> AllocationPlan:
         """Allocate a programme's fund for ``period`` (a dry run writes nothing)."""
-        from jieqin.services.aid import allocate
+        from jieqin.services.aid import allocate, find_fund
 
         program = self.aid_program(program_id)
+        if fund_id is None:
+            with self.unit_of_work(actor) as uow:
+                fund_id = find_fund(uow, program, period).fund_id
         with self.unit_of_work(actor) as uow:
             return allocate(uow, program, period, on=on, dry_run=dry_run, fund_id=fund_id)
 

@@ -36,7 +36,15 @@ from jieqin.model.money import ZERO
 from jieqin.rules import AidProgram, Context, Eligibility, Population, Subject
 from jieqin.rules.ids import stable_id
 
-__all__ = ["AllocationPlan", "allocate", "explain_member", "plan_allocation", "record_id"]
+__all__ = [
+    "AllocationPlan",
+    "allocate",
+    "context_for",
+    "explain_member",
+    "find_fund",
+    "plan_allocation",
+    "record_id",
+]
 
 
 #: Stable ids for decisions and grants, so a re-run writes the same records.
@@ -233,6 +241,11 @@ def _grant(program: AidProgram, fund: Fund, decision: Decision, amount: Decimal)
 # --- with storage ----------------------------------------------------------------------
 
 
+def find_fund(uow: Any, program: AidProgram, period: Period) -> Fund:
+    """The one fund of ``program`` for ``period``; :class:`AllocationError` if none or several."""
+    return _fund_for(uow, program, period, None)
+
+
 def _fund_for(uow: Any, program: AidProgram, period: Period, fund_id: str | None) -> Fund:
     if fund_id is not None:
         return uow.funds.get(fund_id)  # type: ignore[no-any-return]
@@ -269,12 +282,17 @@ def allocate(
     """Plan and (unless ``dry_run``) write an allocation atomically, then commit ``uow``.
 
     The fund is locked first, then its spending read, so concurrent allocations are
-    serialised. A dry run rolls back and writes nothing. ``households`` limits the
+    serialised. Give ``fund_id`` (see :func:`find_fund`) so the lock is the unit of
+    work's first statement: SQLite refuses to turn a transaction that has already
+    read into a writer while another process writes. A dry run rolls back and writes nothing. ``households`` limits the
     scope (default: every stored household).
     """
-    fund = _fund_for(uow, program, period, fund_id)
-    if not dry_run:
-        fund = uow.funds.lock(fund.fund_id)
+    if fund_id is not None and not dry_run:
+        fund = uow.funds.lock(fund_id)  # first statement: SQLite cannot upgrade a reader
+    else:
+        fund = _fund_for(uow, program, period, fund_id)
+        if not dry_run:
+            fund = uow.funds.lock(fund.fund_id)
     spent = uow.funds.spent(fund.fund_id)
     context = context_for(uow, program.program_id, period, on)
     scope = list(households) if households is not None else uow.households.list()
