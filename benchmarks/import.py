@@ -29,9 +29,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import jieqin  # noqa: E402
-from _households_file import HEADER, write_households_csv  # noqa: E402
-from jieqin.io.importer import parse_file  # noqa: E402
+from _households_file import HEADER, write_households_csv
+
+import jieqin
+from jieqin.io.importer import parse_file
 
 POSTGRESQL_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH_HOUSEHOLDS = 5000

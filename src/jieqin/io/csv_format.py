@@ -10,14 +10,17 @@ and the physical line the row starts on.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from jieqin.errors import InvalidValue, Problem
-from jieqin.io.kinds import Column, Kind
+from jieqin.io.kinds import Column, ColumnType, Kind
 from jieqin.io.records import Parsed, build
 
 __all__ = ["read_csv", "write_csv"]
+
+#: Where a column is in a row, the column, and its cell parser (``None``: text as is).
+_Step = tuple[int, Column, Callable[[str], Any] | None]
 
 
 class _Rows:
@@ -61,9 +64,28 @@ class _Rows:
         for row in self.reader:
             start = previous_end + 1
             previous_end = self.reader.line_num
-            if not row or all(not cell.strip() for cell in row):
+            if not row or not "".join(row).strip():
                 continue
             yield start, row
+
+    def plan(self, columns: Iterable[Column]) -> list[_Step]:
+        """Where each of ``columns`` is in a row, and how to parse its cells."""
+        at = {c.name: i for i, c in enumerate(self.columns) if c is not None}
+        return [
+            (at[c.name], c, None if c.type is ColumnType.TEXT else c.parse)
+            for c in columns
+            if c.name in at
+        ]
+
+    def check_width(self, row: list[str], line: int, problems: list[Problem]) -> None:
+        if len(row) > len(self.columns):
+            problems.append(
+                Problem(
+                    f"row has {len(row)} cells but the header has {len(self.columns)}",
+                    source=self.source,
+                    line=line,
+                )
+            )
 
 
 def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -72,43 +94,32 @@ def _put(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     data[path[-1]] = value
 
 
-def _cells(
-    row: list[str], columns: list[Column | None], line: int, source: str, problems: list[Problem]
-) -> dict[str, str]:
-    """The non-empty, stripped cells of ``row`` by column name."""
-    if len(row) > len(columns):
-        problems.append(
-            Problem(
-                f"row has {len(row)} cells but the header has {len(columns)}",
-                source=source,
-                line=line,
-            )
-        )
-    cells = {}
-    for column, cell in zip(columns, row, strict=False):
-        if column is not None:
-            text = cell.strip()
-            if text:
-                cells[column.name] = text
-    return cells
-
-
 def _fill(
     data: dict[str, Any],
-    cells: dict[str, str],
-    columns: Iterable[Column],
+    row: list[str],
+    plan: list[_Step],
     line: int,
     source: str,
     problems: list[Problem],
 ) -> None:
-    for column in columns:
-        text = cells.get(column.name)
-        if text is None:
+    """Put the non-empty, trimmed cells of ``row`` into ``data`` at their paths."""
+    width = len(row)
+    for index, column, parse in plan:
+        if index >= width:
+            continue
+        text = row[index].strip()
+        if not text:
             continue
         try:
-            _put(data, column.path, column.parse(text))
+            value = text if parse is None else parse(text)
         except InvalidValue as exc:
             problems.append(Problem(exc.reason, field=column.name, source=source, line=line))
+            continue
+        path = column.path
+        if len(path) == 1:
+            data[path[0]] = value
+        else:
+            _put(data, path, value)
 
 
 def _to_columns(parsed: Parsed, kind: Kind, lines: list[int] | None = None) -> Parsed:
@@ -140,11 +151,12 @@ def read_csv(lines: Iterable[str], kind: Kind, *, source: str) -> Iterator[Parse
     if kind.group_columns:
         yield from _read_grouped(rows, kind, source)
         return
+    plan = rows.plan(kind.columns)
     for line, row in rows:
         problems: list[Problem] = []
-        cells = _cells(row, rows.columns, line, source, problems)
+        rows.check_width(row, line, problems)
         data: dict[str, Any] = {}
-        _fill(data, cells, kind.columns, line, source, problems)
+        _fill(data, row, plan, line, source, problems)
         if problems:
             yield Parsed(line, None, tuple(problems))
         else:
@@ -154,46 +166,50 @@ def read_csv(lines: Iterable[str], kind: Kind, *, source: str) -> Iterator[Parse
 class _Group:
     """The consecutive member rows of one household."""
 
-    def __init__(self, line: int, key: dict[str, str]) -> None:
+    def __init__(self, line: int, key: tuple[str, ...], row: list[str]) -> None:
         self.line = line
         self.key = key
+        self.row = row
         self.members: list[dict[str, Any]] = []
         self.lines: list[int] = []
         self.problems: list[Problem] = []
 
 
 def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
-    group_names = [c.name for c in kind.group_columns]
-    id_name = group_names[0]
+    group_plan = rows.plan(kind.group_columns)
+    member_plan = rows.plan(kind.columns)
+    names = [column.name for _, column, _ in group_plan]
+    indices = [index for index, _, _ in group_plan]
     finished: set[str] = set()
     group: _Group | None = None
     for line, row in rows:
         problems: list[Problem] = []
-        cells = _cells(row, rows.columns, line, source, problems)
-        key = {name: cells.get(name, "") for name in group_names}
-        if group is not None and key[id_name] != group.key[id_name]:
-            finished.add(group.key[id_name])
-            yield _finish(group, kind, source)
+        rows.check_width(row, line, problems)
+        width = len(row)
+        key = tuple(row[i].strip() if i < width else "" for i in indices)
+        if group is not None and key[0] != group.key[0]:
+            finished.add(group.key[0])
+            yield _finish(group, kind, group_plan, source)
             group = None
         if group is None:
-            group = _Group(line, key)
-            if not key[id_name]:
+            group = _Group(line, key, row)
+            if not key[0]:
                 problems.append(
-                    Problem("required field is missing", field=id_name, source=source, line=line)
+                    Problem("required field is missing", field=names[0], source=source, line=line)
                 )
-            elif key[id_name] in finished:
+            elif key[0] in finished:
                 problems.append(
                     Problem(
                         "rows of one household must be consecutive; this household "
                         "appeared earlier in the file",
-                        field=id_name,
+                        field=names[0],
                         source=source,
                         line=line,
                     )
                 )
-        else:
-            for name in group_names:
-                if key[name] != group.key[name]:
+        elif key != group.key:
+            for name, mine, first in zip(names, key, group.key, strict=True):
+                if mine != first:
                     problems.append(
                         Problem(
                             f"differs from the household's first row (line {group.line})",
@@ -203,20 +219,19 @@ def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
                         )
                     )
         member: dict[str, Any] = {}
-        _fill(member, cells, kind.columns, line, source, problems)
+        _fill(member, row, member_plan, line, source, problems)
         group.members.append(member)
         group.lines.append(line)
         group.problems.extend(problems)
     if group is not None:
-        yield _finish(group, kind, source)
+        yield _finish(group, kind, group_plan, source)
 
 
-def _finish(group: _Group, kind: Kind, source: str) -> Parsed:
+def _finish(group: _Group, kind: Kind, plan: list[_Step], source: str) -> Parsed:
     if group.problems:
         return Parsed(group.line, None, tuple(group.problems))
     data: dict[str, Any] = {"members": group.members}
-    cells = {name: text for name, text in group.key.items() if text}
-    _fill(data, cells, kind.group_columns, group.line, source, group.problems)
+    _fill(data, group.row, plan, group.line, source, group.problems)
     if group.problems:
         return Parsed(group.line, None, tuple(group.problems))
     parsed = build(data, kind, source=source, line=group.line)

@@ -113,6 +113,11 @@ def _component_reason(compact: str, shown: str) -> str:
 
 def resident_id_birth_date(number: str) -> date:
     """The birth date embedded in a (valid) number."""
+    if len(number) == 18 and _DIGITS.issuperset(number[:14]):
+        try:
+            return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError:
+            pass
     return ric.get_birth_date(number)
 
 
