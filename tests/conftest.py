@@ -1,0 +1,59 @@
+"""Shared test set-up.
+
+The storage fixtures (``sqlite_url``, ``postgresql_url``, ``campaign_url``,
+``campaign``) come from :mod:`jieqin.testing.fixtures`, which jieqin registers as a
+pytest plugin; this file adds what only jieqin's own tests need.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from jieqin.plugins.manager import BLOCKED_ENV, DISABLE_AUTOLOAD_ENV
+
+#: Installs a distribution with a ``jieqin`` entry point: (dist, version, name, source).
+InstallPlugin = Callable[[str, str, str, str], None]
+
+
+@pytest.fixture
+def clean_plugin_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No plugin-loading variables from the caller's environment."""
+    monkeypatch.delenv(DISABLE_AUTOLOAD_ENV, raising=False)
+    monkeypatch.delenv(BLOCKED_ENV, raising=False)
+
+
+@pytest.fixture
+def install_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_plugin_env: None
+) -> Iterator[InstallPlugin]:
+    """Install plugin distributions into a directory on ``sys.path`` for one test.
+
+    Each is a real distribution (a ``.dist-info`` with ``METADATA`` and
+    ``entry_points.txt``) that :mod:`importlib.metadata` finds like any installed one.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    modules: list[str] = []
+
+    def install(distribution: str, version: str, name: str, source: str) -> None:
+        module = f"{distribution.replace('-', '_')}_plugin"
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n", encoding="utf-8"
+        )
+        (info / "entry_points.txt").write_text(f"[jieqin]\n{name} = {module}\n", encoding="utf-8")
+        modules.append(module)
+        importlib.invalidate_caches()
+
+    monkeypatch.syspath_prepend(str(site))
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

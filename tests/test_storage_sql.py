@@ -1,0 +1,185 @@
+"""What only the SQL backend does: migrations, schema versions, SQLite settings,
+database-enforced audit log, fund locks across connections."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+import jieqin
+from jieqin.errors import SchemaOutdated, StorageError
+from jieqin.storage.sql import SqlStorage, upgrade
+from jieqin.storage.sql.backend import _head, create_engine, schema_revision
+from jieqin.storage.sql.tables import METADATA, VERSION_TABLE
+from jieqin.testing.contract import make_fund, make_grant, make_helper
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def sql_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def engine(sql_url: str) -> Iterator[sa.Engine]:
+    engine = create_engine(sql_url)
+    yield engine
+    engine.dispose()
+
+
+def test_a_new_database_is_created_at_the_newest_revision(sql_url: str, engine: sa.Engine) -> None:
+    SqlStorage(sql_url).close()
+    with engine.connect() as conn:
+        assert schema_revision(conn) == _head()
+
+
+def test_the_migrations_build_exactly_the_tables(sql_url: str, engine: sa.Engine) -> None:
+    import jieqin.reports.sql  # noqa: F401  (its tables join the metadata)
+
+    SqlStorage(sql_url).close()
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        differences = compare_metadata(context, METADATA)
+    assert differences == []
+
+
+def test_an_outdated_database_is_refused_until_upgraded(sql_url: str, engine: sa.Engine) -> None:
+    before, after = upgrade(sql_url, "0001")
+    assert (before, after) == (None, "0001")
+    with pytest.raises(SchemaOutdated, match=r"revision 0001.*jieqin db upgrade"):
+        jieqin.connect(sql_url)
+    assert upgrade(sql_url) == ("0001", _head())
+    with jieqin.connect(sql_url) as campaign, campaign.unit_of_work("clerk") as uow:
+        uow.helpers.add(make_helper())
+        uow.commit()
+
+
+def test_a_database_from_a_newer_jieqin_is_refused(sql_url: str, engine: sa.Engine) -> None:
+    SqlStorage(sql_url).close()
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(StorageError, match="newer version"):
+        jieqin.connect(sql_url)
+
+
+def test_jieqin_tables_without_a_revision_are_refused(sql_url: str, engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        METADATA.tables["helpers"].create(conn)
+    with pytest.raises(SchemaOutdated, match="no schema revision"):
+        jieqin.connect(sql_url)
+
+
+def test_another_applications_tables_are_left_alone(sql_url: str, engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE town_budget (id INTEGER PRIMARY KEY, note TEXT)"))
+        conn.execute(sa.text("INSERT INTO town_budget VALUES (1, 'kept')"))
+    jieqin.connect(sql_url).close()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT note FROM town_budget")).scalar_one() == "kept"
+        assert schema_revision(conn) == _head()
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"]
+)
+def test_the_database_refuses_to_change_the_audit_log(
+    sql_url: str, engine: sa.Engine, statement: str
+) -> None:
+    with jieqin.connect(sql_url) as campaign, campaign.unit_of_work("clerk") as uow:
+        uow.helpers.add(make_helper())
+        uow.commit()
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT actor FROM audit_log")).scalars().all() == ["clerk"]
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_url: str) -> None:
+    storage = SqlStorage(sqlite_url)
+    try:
+        with storage.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() >= 5000
+    finally:
+        storage.close()
+
+
+def test_deleting_a_household_row_deletes_its_members(sql_url: str) -> None:
+    from jieqin.testing.contract import make_household
+
+    storage = SqlStorage(sql_url)
+    try:
+        with storage.unit_of_work("clerk") as uow:
+            uow.households.add(make_household("hh001"))
+            uow.commit()
+        with storage.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM households"))
+            members = conn.execute(sa.text("SELECT count(*) FROM household_members")).scalar_one()
+        assert members == 0
+    finally:
+        storage.close()
+
+
+def test_a_fund_lock_makes_a_second_allocator_wait_for_the_first(sql_url: str) -> None:
+    """The second allocator locks the fund while the first holds it; once it gets the
+    lock it must see the first allocator's grant, so together they cannot overspend."""
+    storage = SqlStorage(sql_url)
+    with storage.unit_of_work("setup") as uow:
+        uow.funds.add(make_fund("f2021", budget=Decimal("5000.00")))
+        uow.commit()
+    seen: list[Decimal] = []
+    first_holds_lock = threading.Event()
+    second_trying = threading.Event()
+
+    def second() -> None:
+        first_holds_lock.wait(10)
+        with storage.unit_of_work("allocator-2") as uow:
+            second_trying.set()
+            uow.funds.lock("f2021")
+            seen.append(uow.funds.spent("f2021"))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        with storage.unit_of_work("allocator-1") as uow:
+            uow.funds.lock("f2021")
+            first_holds_lock.set()
+            second_trying.wait(10)
+            time.sleep(0.3)  # give the second allocator time to block on the lock
+            uow.grants.add(make_grant("g1", amount=Decimal("5000.00")))
+            uow.commit()
+    finally:
+        thread.join(30)
+        storage.close()
+    assert seen == [Decimal("5000.00")]
+
+
+def test_a_bulk_load_of_many_households_reads_back(sql_url: str) -> None:
+    """Enough rows for PostgreSQL's COPY path."""
+    from jieqin.testing.contract import make_household
+
+    households = [make_household(f"hh{i:04d}", members=3) for i in range(700)]
+    with jieqin.connect(sql_url) as campaign:
+        with campaign.unit_of_work("importer") as uow:
+            assert uow.households.add_many(households) == 700
+            uow.commit()
+        with campaign.unit_of_work("reader") as uow:
+            assert uow.households.count() == 700
+            assert uow.households.list() == households
+            entry = uow.audit.entries(entity="households")[0]
+            assert entry.changes["count"] == 700
+            assert (
+                uow.connection.execute(
+                    sa.text("SELECT count(*) FROM household_members")
+                ).scalar_one()
+                == 2100
+            )
