@@ -178,3 +178,29 @@ def test_sensitive_facts_stay_out_of_the_audit_log(tmp_path: Path) -> None:
     assert "610220196803020118" not in audit
     assert "13900000001" not in audit
     assert "王建国" in audit
+
+
+def test_every_kind_written_in_one_commit_is_read_back_from_disk(tmp_path: Path) -> None:
+    from jieqin.testing import contract
+
+    household = contract.make_household("hh001")
+    records = {
+        "helpers": [contract.make_helper("h001"), contract.make_helper("h002")],
+        "households": [household],
+        "pairings": [contract.make_pairing()],
+        "needs": [contract.make_need()],
+        "referrals": [contract.make_referral()],
+        "activities": [contract.make_activity()],
+        "programs": [contract.make_program()],
+        "funds": [contract.make_fund()],
+        "grants": [contract.make_grant(member_id=household.members[-1].member_id)],
+        "decisions": [contract.make_decision()],
+    }
+    with jieqin.connect(_url(tmp_path)) as campaign, campaign.unit_of_work(actor="c") as uow:
+        for name, items in records.items():
+            getattr(uow, name).add_many(items)
+        uow.commit()
+    with jieqin.connect(_url(tmp_path)) as campaign, campaign.unit_of_work(actor="r") as uow:
+        for name, items in records.items():
+            assert getattr(uow, name).list() == items, name
+        assert uow.households.household_of(household.members[0].member_id) == "hh001"

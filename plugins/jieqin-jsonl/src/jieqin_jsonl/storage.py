@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -255,8 +255,7 @@ class JsonlUnitOfWork:
             return
         base = self._base
         changed: dict[str, Iterable[str]] = {
-            name: (_line(table[key]) for key in sorted(table, key=sort_key))
-            for name, table in self._working.items()
+            name: _lines(table) for name, table in self._working.items()
         }
         if self._handovers is not None:
             changed[_HANDOVERS] = (_line(h) for h in self._handovers)
@@ -297,6 +296,12 @@ class JsonlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.rollback()
+
+
+def _lines(table: Mapping[Any, Any]) -> Iterator[str]:
+    """The records of a table as JSON lines, in key order."""
+    for key in sorted(table, key=sort_key):
+        yield _line(table[key])
 
 
 def _line(item: object) -> str:
