@@ -44,6 +44,7 @@ _COMMAND_MODULES: list[str] = [
     "needs",
     "aid",
     "plugins",
+    "demo",
     "db",
 ]
 

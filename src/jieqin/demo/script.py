@@ -1,0 +1,401 @@
+"""The campaign year 2021, run through the public API on a fresh database.
+
+Each step is what a municipal system would do: load the roster, pair, take in the Q1
+needs survey and route the needs, allocate the charity programmes, log the year's
+activities, make the winter check, and report. The report at the end is computed
+from the stored records; nothing here counts anything itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from attrs import define, field, frozen
+
+import jieqin
+from jieqin.demo.cohort import Cohort, generate_cohort
+from jieqin.demo.schedule import plan_activities
+
+__all__ = [
+    "BRIEF_2021",
+    "PAIRING_DAY",
+    "TONGCHUAN_PLUGIN",
+    "DemoResult",
+    "Progress",
+    "Quiet",
+    "Step",
+    "figures_of",
+    "run_demo",
+    "tongchuan_missing",
+]
+
+#: The distribution that registers Tongchuan's programmes, agencies and region names.
+TONGCHUAN_PLUGIN = "jieqin-tongchuan"
+
+#: The day the helpers were paired for the 2021 campaign.
+PAIRING_DAY = date(2021, 1, 4)
+Q1 = jieqin.Quarter(2021, 1)
+Q4 = jieqin.Quarter(2021, 4)
+YEAR = jieqin.Year(2021)
+SURVEY_DAY = date(2021, 3, 15)
+ROUTING_DAY = date(2021, 3, 31)
+SCHOLARSHIP_DAY = date(2021, 9, 15)
+ILLNESS_GRANT_DAY = date(2021, 6, 30)
+WINTER_CHECK_DAY = date(2021, 11, 20)
+ACTOR = "demo"
+
+#: The figures the brief reports for Tongchuan 2021, in the order the summary shows them.
+BRIEF_2021: dict[str, int | Decimal] = {
+    "helpers": 755,
+    "households": 772,
+    "contact": 6087,
+    "visit": 4164,
+    "policy_explanation": 3095,
+    "warmth": 2013,
+    "practical_help": 1147,
+    "employment_referrals": 23,
+    "scholarships": 14,
+    "scholarship_amount": Decimal("70000.00"),
+    "illness_grants": 12,
+    "illness_grant_amount": Decimal("60000.00"),
+}
+
+#: Labels for the summary table.
+LABELS: dict[str, str] = {
+    "helpers": "helpers (all tiers)",
+    "households": "paired households",
+    "contact": "contacts",
+    "visit": "visits",
+    "policy_explanation": "policy explanations",
+    "warmth": "warmth deliveries",
+    "practical_help": "practical things done",
+    "employment_referrals": "referred to the Employment Promotion Center (Q1 survey)",
+    "scholarships": "college freshmen given scholarships",
+    "scholarship_amount": "  scholarships, yuan",
+    "illness_grants": "major-illness patients given grants",
+    "illness_grant_amount": "  major-illness grants, yuan",
+}
+
+#: Budgets the demo gives the charity funds: more than the rules grant, so the rules decide.
+FUND_BUDGETS = {"scholarship": Decimal("100000.00"), "major_illness": Decimal("100000.00")}
+
+
+class Progress(Protocol):
+    """Where the demo reports progress: the CLI shows rich progress bars."""
+
+    def task(
+        self, description: str, total: int | None = None
+    ) -> AbstractContextManager[Callable[[int], None]]:
+        """A stretch of work to show; the context yields ``advance(n)``."""
+        ...
+
+
+class Quiet:
+    """Progress that shows nothing (tests, embedding)."""
+
+    @contextmanager
+    def task(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+        yield lambda n: None
+
+
+@frozen
+class Step:
+    """One step of the year and what it did (or why it could not run)."""
+
+    name: str
+    done: bool
+    detail: str
+
+
+@define
+class DemoResult:
+    """What the demo did: the database, each step, the report, what could not run."""
+
+    url: str
+    seed: int
+    steps: list[Step] = field(factory=list)
+    report: Any = None
+    programs: dict[str, str] = field(factory=dict)
+    """Role (``scholarship``, ``major_illness``, ``employment``) -> programme id."""
+    employment_agency: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def missing(self) -> list[Step]:
+        return [s for s in self.steps if not s.done]
+
+    def say(self, name: str, detail: str, *, done: bool = True) -> None:
+        self.steps.append(Step(name, done, detail))
+
+
+def figures_of(result: DemoResult) -> dict[str, int | Decimal | None]:
+    """The brief's figures as the stored records give them (``None`` where not computed)."""
+    out: dict[str, int | Decimal | None] = dict.fromkeys(BRIEF_2021)
+    report = result.report
+    if report is None:
+        return out
+    totals = report.totals
+    out["helpers"] = totals.helpers
+    out["households"] = totals.households
+    for kind in ("contact", "visit", "policy_explanation", "warmth", "practical_help"):
+        out[kind] = totals.activities.get(kind, 0)
+    if result.employment_agency is not None:
+        out["employment_referrals"] = sum(
+            count or 0 for agency, count in totals.referrals if agency == result.employment_agency
+        )
+    for role, count_key, amount_key in (
+        ("scholarship", "scholarships", "scholarship_amount"),
+        ("major_illness", "illness_grants", "illness_grant_amount"),
+    ):
+        program = result.programs.get(role)
+        if program is None:
+            continue
+        lines = [g for g in totals.grants if g.program == program]
+        out[count_key] = sum(g.count or 0 for g in lines)
+        out[amount_key] = sum((g.amount or Decimal(0) for g in lines), Decimal("0.00"))
+    return out
+
+
+# -- the steps ---------------------------------------------------------------------
+
+
+def _fresh(db: Path) -> str:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def _find_programs(campaign: jieqin.Campaign, result: DemoResult) -> None:
+    """Which registered programmes play the brief's parts (by kind and the needs they serve)."""
+    for program_id, aid in sorted(campaign.aid_programs().items()):
+        program = aid.program
+        if program.kind is jieqin.ProgramKind.SCHOLARSHIP:
+            result.programs.setdefault("scholarship", program_id)
+        elif program.kind is jieqin.ProgramKind.REFERRAL and program.agency:
+            if jieqin.NeedKind.EMPLOYMENT in program.serves:
+                result.programs.setdefault("employment", program_id)
+                result.employment_agency = result.employment_agency or program.agency
+        elif jieqin.NeedKind.MEDICAL in program.serves:
+            result.programs.setdefault("major_illness", program_id)
+    if result.employment_agency is None:
+        for agency in campaign.registry.agencies.values():
+            if jieqin.NeedKind.EMPLOYMENT in agency.need_kinds:
+                result.employment_agency = agency.agency_id
+                break
+
+
+def tongchuan_missing() -> str | None:
+    """Why the Tongchuan programmes are not available, or ``None`` when they are."""
+    probe = DemoResult(url="memory://", seed=0)
+    with jieqin.connect("memory://") as campaign:
+        _find_programs(campaign, probe)
+    lacking = [role for role in ("scholarship", "major_illness") if role not in probe.programs]
+    if probe.employment_agency is None:
+        lacking.append("employment agency")
+    if not lacking:
+        return None
+    return "nothing registered for: " + ", ".join(lacking)
+
+
+def _load(campaign: jieqin.Campaign, cohort: Cohort, progress: Progress) -> None:
+    total = len(cohort.helpers) + len(cohort.households)
+    with (
+        progress.task("Loading helpers and households", total) as advance,
+        campaign.unit_of_work(ACTOR) as uow,
+    ):
+        for batch in _batches(cohort.helpers, 200):
+            uow.helpers.add_many(batch)
+            advance(len(batch))
+        for batch in _batches(cohort.households, 200):
+            uow.households.add_many(batch)
+            advance(len(batch))
+        uow.commit()
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _pair(campaign: jieqin.Campaign, result: DemoResult, progress: Progress) -> bool:
+    pair = getattr(campaign, "pair", None)
+    if pair is None:
+        result.say("pairing", "Campaign.pair is not available in this jieqin", done=False)
+        return False
+    with progress.task("Pairing helpers with households") as advance:
+        plan = pair(on=PAIRING_DAY, max_per_helper=2, actor=ACTOR)
+        advance(1)
+    unpaired = getattr(plan, "unpaired", ())
+    result.say(
+        "pairing",
+        f"{len(getattr(plan, 'pairs', ()) or ())} pairs made on {PAIRING_DAY}; "
+        f"{len(unpaired)} households left unpaired by the policy",
+    )
+    return True
+
+
+def _survey(
+    campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
+) -> None:
+    with progress.task("Q1 needs survey and routing", 3) as advance:
+        surveyed = campaign.survey_needs(
+            cohort.q1_survey, Q1, actor=ACTOR, raised_on=SURVEY_DAY, source="Q1 survey"
+        )
+        advance(1)
+        derived = campaign.derive_needs(Q1, actor=ACTOR, on=SURVEY_DAY)
+        advance(1)
+        routed = campaign.route_needs(Q1, actor=ACTOR, on=ROUTING_DAY)
+        advance(1)
+    referred = sum(1 for r in routed if r.route is not None and r.route.kind == "referral")
+    result.say(
+        "Q1 needs survey",
+        f"{len(surveyed)} needs from the survey, {len(derived)} from member facts; "
+        f"{len(routed)} routed, {referred} referred to agencies",
+    )
+
+
+def _allocate(campaign: jieqin.Campaign, result: DemoResult, progress: Progress) -> None:
+    days = {"scholarship": SCHOLARSHIP_DAY, "major_illness": ILLNESS_GRANT_DAY}
+    roles = [role for role in ("major_illness", "scholarship") if role in result.programs]
+    for role in ("scholarship", "major_illness"):
+        if role not in result.programs:
+            result.say(f"{role} allocation", "no such programme is registered", done=False)
+    if not roles:
+        return
+    with progress.task("Allocating the charity programmes", len(roles)) as advance:
+        for role in roles:
+            program_id = result.programs[role]
+            aid = campaign.aid_program(program_id)
+            with campaign.unit_of_work(ACTOR) as uow:
+                uow.funds.add(
+                    jieqin.Fund(
+                        fund_id=f"{program_id}-2021"[:64],
+                        program_id=program_id,
+                        period=YEAR,
+                        budget=FUND_BUDGETS[role],
+                        funder=aid.program.funder,
+                    )
+                )
+                uow.commit()
+            plan = campaign.allocate(program_id, YEAR, actor=ACTOR, on=days[role])
+            granted = plan.count(jieqin.Outcome.GRANTED)
+            refused = plan.count(jieqin.Outcome.INELIGIBLE)
+            result.say(
+                f"{role} allocation",
+                f"{aid.program.name}: {granted} granted, {plan.granted_total} yuan; "
+                f"{refused} members decided ineligible",
+            )
+            advance(1)
+
+
+def _activities(
+    campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
+) -> None:
+    with campaign.unit_of_work(ACTOR) as uow:
+        pairings = uow.pairings.list()
+    activities = plan_activities(pairings, seed=cohort.seed)
+    by_month: dict[int, list[jieqin.Activity]] = {}
+    for activity in activities:
+        by_month.setdefault(activity.on.month, []).append(activity)
+    with progress.task("Logging the year's activities", len(activities)) as advance:
+        for month in sorted(by_month):
+            campaign.log_activities(
+                by_month[month],
+                actor=ACTOR,
+                source=f"2021-{month:02d} log",
+                today=date(2022, 1, 10),
+            )
+            advance(len(by_month[month]))
+    result.say("activities", f"{len(activities)} activities logged, month by month")
+
+
+def _winter_check(
+    campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
+) -> None:
+    checklist = _winter_checklist()
+    if checklist is None:
+        result.say("winter check", f"the {TONGCHUAN_PLUGIN} plugin is not installed", done=False)
+        return
+    rng = random.Random(cohort.seed + 4)
+    with campaign.unit_of_work(ACTOR) as uow:
+        paired = sorted({p.household_id for p in uow.pairings.active_on(WINTER_CHECK_DAY)})
+    answers: list[jieqin.SurveyAnswer] = []
+    with progress.task("Safe-and-warm-winter check", len(paired)) as advance:
+        for household_id in paired:
+            met = {item: rng.random() > 0.03 for item in checklist.items}
+            answers.extend(checklist.answers(household_id, met))
+        advance(len(paired))
+        needs = campaign.survey_needs(
+            answers, Q4, actor=ACTOR, raised_on=WINTER_CHECK_DAY, source=checklist.name
+        )
+        routed = campaign.route_needs(Q4, actor=ACTOR, on=WINTER_CHECK_DAY)
+    result.say(
+        "winter check",
+        f"{len(paired)} households checked; {len(needs)} shortfalls recorded as needs, "
+        f"{sum(1 for r in routed if r.route is not None)} routed",
+    )
+
+
+def _winter_checklist() -> jieqin.Checklist | None:
+    """The safe-and-warm-winter checklist the Tongchuan plugin publishes."""
+    try:
+        module = importlib.import_module("jieqin_tongchuan")
+    except ImportError:
+        return None
+    checklist = getattr(module, "WINTER_CHECK", None)
+    return checklist if isinstance(checklist, jieqin.Checklist) else None
+
+
+def run_demo(
+    db: str | Path,
+    *,
+    seed: int = 2021,
+    progress: Progress | None = None,
+    cohort: Cohort | None = None,
+    url: str | None = None,
+) -> DemoResult:
+    """Run the Tongchuan 2021 year on a fresh SQLite file at ``db`` (replaced if it exists).
+
+    ``url`` runs it on another (empty) database instead, e.g. ``memory://``.
+    """
+    started = time.perf_counter()
+    progress = progress or Quiet()
+    url = url or _fresh(Path(db))
+    result = DemoResult(url=url, seed=seed)
+    with progress.task("Generating the synthetic cohort", 1) as advance:
+        cohort = cohort or generate_cohort(seed)
+        advance(1)
+    result.say(
+        "cohort",
+        f"{len(cohort.helpers)} helpers, {len(cohort.households)} households, "
+        f"{len(cohort.members)} members (seed {seed})",
+    )
+    with jieqin.connect(url) as campaign:
+        _find_programs(campaign, result)
+        if not result.programs:
+            result.say(
+                "Tongchuan plugin",
+                "no Tongchuan programmes are registered: install the plugin "
+                "(pip install -e plugins/jieqin-tongchuan)",
+                done=False,
+            )
+        _load(campaign, cohort, progress)
+        result.say("roster", "helpers and households stored")
+        if _pair(campaign, result, progress):
+            _survey(campaign, cohort, result, progress)
+            _allocate(campaign, result, progress)
+            _activities(campaign, cohort, result, progress)
+            _winter_check(campaign, cohort, result, progress)
+        with progress.task("Computing the 2021 report", 1) as advance:
+            result.report = campaign.report(YEAR)
+            advance(1)
+    result.seconds = time.perf_counter() - started
+    return result
