@@ -26,8 +26,12 @@ RESIDENT_IDS = [
 ]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgresql_url"))
     if request.param == "memory":
         return f"memory://export-{uuid.uuid4().hex}"
     return f"sqlite:///{tmp_path / 'campaign.db'}"

@@ -18,8 +18,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 KINDS = ["helpers", "households", "needs", "activities"]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgresql_url"))
     if request.param == "memory":
         return f"memory://import-{uuid.uuid4().hex}"
     return f"sqlite:///{tmp_path / 'campaign.db'}"
