@@ -65,6 +65,8 @@ from jieqin.model.identity import _county_table, birthplace_codes, check_digit
 __all__ = [
     "activities",
     "condition_outcomes",
+    "conditions",
+    "contexts",
     "cost_terms",
     "decisions",
     "funds",
@@ -582,3 +584,94 @@ def register_type_strategies() -> None:
     }
     for cls, strategy in table.items():
         st.register_type_strategy(cls, strategy)
+
+
+# --- rules: random condition trees and decision contexts ------------------------------
+# (for property tests of :mod:`jieqin.rules`: any rule, decided one by one and over a
+# population, must give the same answers)
+
+
+def conditions(*, max_depth: int = 3, max_parts: int = 3) -> st.SearchStrategy[object]:
+    """Random condition trees over the standard facts, combined with all / any / not.
+
+    Leaves compare numbers with literals, categories with codes, and read flags; names
+    are unique within a tree, as :func:`jieqin.rules.all_of` requires.
+    """
+    from jieqin.rules import all_of, any_of, check, fact, not_
+
+    numbers = st.sampled_from(["age", "disability_grade", "household_size", "year_of_entry"])
+    ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+    categories = {
+        "health": [str(h) for h in HealthCondition],
+        "employment": [str(e) for e in EmploymentStatus],
+        "school_level": ["none", *[str(s) for s in SchoolLevel]],
+        "household_status": [str(s) for s in HouseholdStatus],
+    }
+
+    @st.composite
+    def tree(draw: st.DrawFn) -> object:
+        counter = iter(range(10_000))
+
+        def name(prefix: str) -> str:
+            return f"{prefix}_{next(counter)}"
+
+        def leaf() -> object:
+            kind = draw(st.sampled_from(["number", "category", "flag", "freshman"]))
+            if kind == "number":
+                left = fact(draw(numbers))
+                value = draw(st.integers(0, 100) | st.integers(1990, 2030))
+                op = draw(ops)
+                expr = {
+                    "==": left == value,
+                    "!=": left != value,
+                    "<": left < value,
+                    "<=": left <= value,
+                    ">": left > value,
+                    ">=": left >= value,
+                }[op]
+                return check(name("n"), expr)
+            if kind == "category":
+                key = draw(st.sampled_from(sorted(categories)))
+                values = draw(st.lists(st.sampled_from(categories[key]), min_size=1, max_size=3))
+                if len(values) == 1 and draw(st.booleans()):
+                    return check(name("c"), fact(key) != values[0])
+                return check(name("c"), fact(key).isin(values))
+            if kind == "flag":
+                flag = draw(st.sampled_from(["paired", "monitored", "granted:aid"]))
+                return check(name("f"), fact(flag) == draw(st.booleans()))
+            return check(name("y"), fact("year_of_entry") == fact("period_year"))
+
+        def node(depth: int) -> object:
+            if depth >= max_depth or draw(st.integers(0, 2)) == 0:
+                return leaf()
+            combine = draw(st.sampled_from(["all", "any", "not"]))
+            if combine == "not":
+                return not_(name("not"), node(depth + 1))  # type: ignore[arg-type]
+            parts = [node(depth + 1) for _ in range(draw(st.integers(1, max_parts)))]
+            build = all_of if combine == "all" else any_of
+            return build(name(combine), *parts)  # type: ignore[arg-type]
+
+        return all_of("rule", node(0))  # type: ignore[arg-type]
+
+    return tree()
+
+
+def contexts(
+    households_: list[Household], *, period: st.SearchStrategy[Period] | None = None
+) -> st.SearchStrategy[object]:
+    """Decision contexts for ``households_``: a period, a day in it, some of the
+    households paired, some members already granted programme ``aid``."""
+    from jieqin.rules import Context
+
+    household_ids = [h.household_id for h in households_]
+    member_ids = [m.member_id for h in households_ for m in h.members]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> object:
+        chosen = draw(period or periods(min_year=2015, max_year=2030))
+        on = draw(st.dates(chosen.start, chosen.end))
+        paired = draw(st.sets(st.sampled_from(household_ids))) if household_ids else set()
+        granted = draw(st.sets(st.sampled_from(member_ids))) if member_ids else set()
+        return Context(chosen, on, paired, {("aid", m) for m in granted})
+
+    return build()
