@@ -223,3 +223,45 @@ def test_a_fund_for_another_period_is_refused(memory_campaign):
     setup(memory_campaign)
     with pytest.raises(AllocationError, match="no fund"):
         memory_campaign.allocate(SCHOLARSHIP, Year(2022))
+
+
+class Recorder:
+    """A plugin that records the aid notifications it gets."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.calls: list[tuple[int, int]] = []
+        self.resolved: list[str] = []
+
+    @jieqin.hookimpl
+    def jieqin_grants_decided(self, decisions, grants):
+        if self.fail:
+            raise RuntimeError("the municipal system is down")
+        self.calls.append((len(decisions), len(grants)))
+
+    @jieqin.hookimpl
+    def jieqin_need_resolved(self, need):
+        self.resolved.append(need.need_id)
+
+
+def test_plugins_hear_of_grants_and_resolved_needs():
+    recorder = Recorder()
+    with jieqin.connect("memory://", plugins=[recorder]) as campaign:
+        setup(campaign)
+        campaign.derive_needs(YEAR)
+        campaign.route_needs(YEAR)
+        plan = campaign.allocate(SCHOLARSHIP, YEAR)
+    assert recorder.calls == [(len(plan.decisions), 2)]
+    assert sorted(recorder.resolved) == sorted(g.need_id for g in plan.grants)
+
+
+def test_a_failing_plugin_rolls_the_whole_allocation_back(campaign_url):
+    from jieqin.errors import PluginError
+
+    with jieqin.connect(campaign_url, plugins=[Recorder(fail=True)]) as campaign:
+        setup(campaign)
+        with pytest.raises(PluginError, match="municipal system is down"):
+            campaign.allocate(SCHOLARSHIP, YEAR)
+        with campaign.unit_of_work("test") as uow:
+            assert uow.grants.count() == 0
+            assert uow.decisions.count() == 0
