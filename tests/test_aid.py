@@ -265,3 +265,26 @@ def test_a_failing_plugin_rolls_the_whole_allocation_back(campaign_url):
         with campaign.unit_of_work("test") as uow:
             assert uow.grants.count() == 0
             assert uow.decisions.count() == 0
+
+
+def test_a_rule_can_ask_about_grants_of_another_programme(memory_campaign):
+    """A top-up only for those who did not get the scholarship: earlier grants are context."""
+    from jieqin.rules import AidProgram, all_of, college_freshman, not_granted_before
+    from jieqin.services.aid import allocate
+
+    setup(memory_campaign, budget="5000")
+    memory_campaign.allocate(SCHOLARSHIP, YEAR)  # one freshman gets it, one is wait-listed
+    top_up = AidProgram(
+        jieqin.Program("top_up", "补助", "市慈善协会", "cash_grant", amount=Decimal(800)),
+        all_of("top_up", college_freshman(), not_granted_before(SCHOLARSHIP)),
+    )
+    with memory_campaign.unit_of_work("test") as uow:
+        uow.funds.add(Fund("f-top", "top_up", YEAR, Decimal(10_000)))
+        uow.commit()
+    with memory_campaign.unit_of_work("test") as uow:
+        plan = allocate(uow, top_up, YEAR, fund_id="f-top")
+    with memory_campaign.unit_of_work("test") as uow:
+        had = {g.member_id for g in uow.grants.list(program_id=SCHOLARSHIP)}
+    got = {g.member_id for g in plan.grants}
+    assert len(had) == 1
+    assert got == {"h1-2", "h6-2", "h5-2"} - had

@@ -258,15 +258,17 @@ def _fund_for(uow: Any, program: AidProgram, period: Period, fund_id: str | None
     return funds[0]  # type: ignore[no-any-return]
 
 
-def context_for(uow: Any, program_id: str, period: Period, on: date | None = None) -> Context:
-    """The decision context from storage: pairings active on the day, the programme's grants."""
+def context_for(uow: Any, program: AidProgram, period: Period, on: date | None = None) -> Context:
+    """The decision context from storage: pairings active on the day, and the grants of
+    every programme the rules ask about (``granted:<program>`` facts)."""
     day = on if on is not None else period.start
-    return Context.build(
-        period,
-        on=on,
-        pairings=uow.pairings.active_on(day),
-        grants=uow.grants.list(program_id=program_id),
-    )
+    asked = {
+        name.removeprefix("granted:")
+        for name in program.eligibility.facts()
+        if name.startswith("granted:")
+    }
+    grants = [g for program_id in sorted(asked) for g in uow.grants.list(program_id=program_id)]
+    return Context.build(period, on=on, pairings=uow.pairings.active_on(day), grants=grants)
 
 
 def allocate(
@@ -294,7 +296,7 @@ def allocate(
         if not dry_run:
             fund = uow.funds.lock(fund.fund_id)
     spent = uow.funds.spent(fund.fund_id)
-    context = context_for(uow, program.program_id, period, on)
+    context = context_for(uow, program, period, on)
     scope = list(households) if households is not None else uow.households.list()
     existing = uow.grants.list(program_id=program.program_id)
     plan = plan_allocation(program, fund, scope, context, spent=spent, existing=existing)
@@ -358,7 +360,7 @@ def explain_member(
         household = uow.households.get(uow.households.household_of(member_id))
     except (KeyError, NotFound):
         raise NotFound(f"no member {member_id}") from None
-    context = context_for(uow, program.program_id, period, on)
+    context = context_for(uow, program, period, on)
     explained = program.explain(
         Subject(household.member(member_id), household, context), reveal=reveal
     )
