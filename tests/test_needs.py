@@ -213,3 +213,9 @@ def test_winter_check_as_needs():
     )
     needs = intake(answers, Quarter(2021, 4), known_kinds=STANDARD_NEED_KINDS)
     assert sorted(n.kind for n in needs) == ["winter_food", "winter_heating"]
+
+
+def test_needs_noted_on_visits(campaign):
+    (need,) = campaign.survey_needs([SurveyAnswer("h4", "housing")], Q1, on_visit=True)
+    assert need.source is NeedSource.VISIT
+    assert need.member_id is None

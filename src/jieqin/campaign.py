@@ -192,8 +192,13 @@ class Campaign:
         actor: str = "jieqin",
         raised_on: date | None = None,
         source: str = "survey",
+        on_visit: bool = False,
     ) -> list[Need]:
-        """Store the needs of a survey for ``period`` (the Q1 survey); returns the new needs."""
+        """Store the needs of a survey for ``period`` (the Q1 survey); returns the new needs.
+
+        ``on_visit=True`` records them as noted by helpers on visits rather than surveyed.
+        """
+        from jieqin.model import NeedSource
         from jieqin.services.needs import survey
 
         with self.unit_of_work(actor) as uow:
@@ -204,6 +209,7 @@ class Campaign:
                 known_kinds=self.need_kinds(),
                 raised_on=raised_on,
                 source=source,
+                how=NeedSource.VISIT if on_visit else NeedSource.SURVEY,
             )
 
     def derive_needs(

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from jieqin.errors import InvalidValue
-from jieqin.model import Need, NeedStatus, Period, Referral, RouteKind
+from jieqin.model import Need, NeedSource, NeedStatus, Period, Referral, RouteKind
 from jieqin.needs import (
     STANDARD_NEED_KINDS,
     STANDARD_NEED_RULES,
@@ -56,10 +56,12 @@ def survey(
     known_kinds: Iterable[str],
     raised_on: date | None = None,
     source: str = "survey",
+    how: NeedSource = NeedSource.SURVEY,
 ) -> list[Need]:
-    """Take in a survey: store its needs (re-taking the same survey adds nothing)."""
+    """Take in a survey (or needs noted on visits): store its needs; re-taking the same
+    survey adds nothing."""
     needs = intake(
-        answers, period, raised_on=raised_on, known_kinds=set(known_kinds), source=source
+        answers, period, raised_on=raised_on, known_kinds=set(known_kinds), source=source, how=how
     )
     new = [n for n in needs if uow.needs.find(n.need_id) is None]
     for need in new:
