@@ -446,10 +446,12 @@ class _Generator:
         for _ in range(self.plan.moved_away):
             county = self.rng.choice(COUNTIES)
             draft = self._draft(county, self.rng.choice(county.townships), len(drafts) + 1)
+            lifted = date(2018, 12, self.rng.randrange(1, 29))
             closed = date(2020, self.rng.randrange(6, 12), self.rng.randrange(1, 29))
-            if closed <= draft.status_history[-1].since:
-                closed = draft.status_history[-1].since + timedelta(days=30)
-            draft.status_history.append(StatusChange(MOVED_AWAY, closed, "户籍迁出"))
+            draft.status_history[1:] = [
+                StatusChange(HouseholdStatus.LIFTED_OUT, lifted, "脱贫退出"),
+                StatusChange(MOVED_AWAY, closed, "户籍迁出"),
+            ]
             draft.in_campaign = False
             drafts.append(draft)
         for _ in range(self.plan.outside):

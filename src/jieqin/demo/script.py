@@ -50,6 +50,7 @@ ROUTING_DAY = date(2021, 3, 31)
 SCHOLARSHIP_DAY = date(2021, 9, 15)
 ILLNESS_GRANT_DAY = date(2021, 6, 30)
 WINTER_CHECK_DAY = date(2021, 11, 20)
+LOGGED_ON = date(2022, 1, 10)
 ACTOR = "demo"
 
 #: The figures the brief reports for Tongchuan 2021, in the order the summary shows them.
@@ -225,19 +226,28 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _pair(campaign: jieqin.Campaign, result: DemoResult, progress: Progress) -> bool:
-    pair = getattr(campaign, "pair", None)
-    if pair is None:
+def _pair(
+    campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
+) -> bool:
+    """Pair every eligible household within its county, at most two per helper."""
+    if not hasattr(campaign, "pair"):
         result.say("pairing", "Campaign.pair is not available in this jieqin", done=False)
         return False
-    with progress.task("Pairing helpers with households") as advance:
-        plan = pair(on=PAIRING_DAY, max_per_helper=2, actor=ACTOR)
+    policy = jieqin.PairingPolicy(max_per_helper=2, max_candidates=None)
+    with progress.task("Pairing helpers with households", 1) as advance:
+        plan = campaign.pair(policy, actor=ACTOR, on=PAIRING_DAY)
         advance(1)
-    unpaired = getattr(plan, "unpaired", ())
+    reasons: dict[str, int] = {}
+    for household in plan.unpaired:
+        reasons[str(household.reason)] = reasons.get(str(household.reason), 0) + 1
+    off = [h for h in cohort.households if h.status_on(PAIRING_DAY) not in policy.eligible_statuses]
+    if off:
+        reasons["not in a pairable status"] = len(off)
+    why = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(reasons.items()))
     result.say(
         "pairing",
-        f"{len(getattr(plan, 'pairs', ()) or ())} pairs made on {PAIRING_DAY}; "
-        f"{len(unpaired)} households left unpaired by the policy",
+        f"{len(plan.primary)} households paired on {PAIRING_DAY} (county limit, at most 2 "
+        f"per helper); {len(plan.unpaired) + len(off)} left unpaired" + (f": {why}" if why else ""),
     )
     return True
 
@@ -302,19 +312,17 @@ def _activities(
     with campaign.unit_of_work(ACTOR) as uow:
         pairings = uow.pairings.list()
     activities = plan_activities(pairings, seed=cohort.seed)
-    by_month: dict[int, list[jieqin.Activity]] = {}
+    # Each household's year goes in one batch, so each batch checks its households once.
+    by_household: dict[str, list[jieqin.Activity]] = {}
     for activity in activities:
-        by_month.setdefault(activity.on.month, []).append(activity)
+        by_household.setdefault(activity.household_id, []).append(activity)
+    households = sorted(by_household)
     with progress.task("Logging the year's activities", len(activities)) as advance:
-        for month in sorted(by_month):
-            campaign.log_activities(
-                by_month[month],
-                actor=ACTOR,
-                source=f"2021-{month:02d} log",
-                today=date(2022, 1, 10),
-            )
-            advance(len(by_month[month]))
-    result.say("activities", f"{len(activities)} activities logged, month by month")
+        for start in range(0, len(households), 64):
+            batch = [a for h in households[start : start + 64] for a in by_household[h]]
+            campaign.log_activities(batch, actor=ACTOR, source="2021 activity log", today=LOGGED_ON)
+            advance(len(batch))
+    result.say("activities", f"{len(activities)} activities of the year logged")
 
 
 def _winter_check(
@@ -389,7 +397,7 @@ def run_demo(
             )
         _load(campaign, cohort, progress)
         result.say("roster", "helpers and households stored")
-        if _pair(campaign, result, progress):
+        if _pair(campaign, cohort, result, progress):
             _survey(campaign, cohort, result, progress)
             _allocate(campaign, result, progress)
             _activities(campaign, cohort, result, progress)
