@@ -78,6 +78,14 @@ ACTIVITY_LATEST = sa.Table(
 )
 """The latest activity day per household and kind."""
 
+#: Covering indexes for "who was paired during the period" (an index-only scan each).
+PAIRING_SPAN_INDEXES = (
+    sa.Index(
+        "ix_pairings_household_span", PAIRINGS.c.household_id, PAIRINGS.c.start, PAIRINGS.c.end
+    ),
+    sa.Index("ix_pairings_helper_span", PAIRINGS.c.helper_id, PAIRINGS.c.start, PAIRINGS.c.end),
+)
+
 _U = UNKNOWN_REGION
 
 # -- SQLite: row triggers ------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Activity tallies for fast reports and follow-up: ``activity_tally`` (activities per
 day, household county, kind and helper tier) and ``activity_latest`` (latest activity
 day per household and kind), kept current by triggers on ``activities`` and filled
-from the activities already stored.
+from the activities already stored; covering indexes on the pairings' spans.
 
 Revision ID: 0003
 Revises: 0002
@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("last_on", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("household_id", "kind", name="pk_activity_latest"),
     )
+    op.create_index("ix_pairings_household_span", "pairings", ["household_id", "start", "end"])
+    op.create_index("ix_pairings_helper_span", "pairings", ["helper_id", "start", "end"])
     bind = op.get_bind()
     create_tally_triggers(bind)
     rebuild_tallies(bind)
@@ -48,5 +50,7 @@ def downgrade() -> None:
     from jieqin.reports.sql import drop_tally_triggers
 
     drop_tally_triggers(op.get_bind())
+    op.drop_index("ix_pairings_helper_span", "pairings")
+    op.drop_index("ix_pairings_household_span", "pairings")
     op.drop_table("activity_latest")
     op.drop_table("activity_tally")
