@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,74 +13,56 @@ from jieqin.io.kinds import HOUSEHOLDS
 #: County codes that are valid birth places for every birth year used here.
 BIRTH_PLACES = ("610322", "610323", "610324", "610326", "610327", "610328", "610329")
 HEADER = [c.name for c in HOUSEHOLDS.all_columns()]
-_COLUMN = {name: i for i, name in enumerate(HEADER)}
 _EPOCH = date(1940, 1, 1)
+_HISTORY = "poor@2016-01-01;lifted_out@2020-06-30"
+# The member columns after ``resident_id``, per member (none of the values need quoting).
+_HEAD = "head,,,,,,,migrant_worker,13900000001"
+_SPOUSE = "spouse,{health},,{grade},,,,farming,"
+_CHILD = "child,,,,primary,{entry},,student,"
 
 
-def _resident_id(place: str, born: date, serial: int) -> str:
-    first17 = f"{place}{born:%Y%m%d}{serial:03d}"
-    return first17 + str(ric.calc_check_digit(first17 + "0"))
+def _resident_id(place: str, born: str, serial: int) -> str:
+    first17 = f"{place}{born.replace('-', '')}{serial:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")
 
 
-def _row(**cells: str) -> list[str]:
-    row = [""] * len(HEADER)
-    for name, value in cells.items():
-        row[_COLUMN[name]] = value
-    return row
-
-
-def household_rows(households: int) -> Iterator[list[str]]:
-    """Three member rows per household: a head, a spouse and a schoolchild."""
+def household_lines(households: int) -> Iterator[str]:
+    """Three member rows per household (a head, a spouse and a schoolchild), as CSV lines."""
+    assert HEADER[:8] == [
+        "household_id",
+        "region",
+        "status_history",
+        "member_id",
+        "name",
+        "sex",
+        "birth_date",
+        "resident_id",
+    ]
     for i in range(households):
         hid = f"h{i:07d}"
-        region = f"6102020{i % 30 + 1:02d}{i % 200 + 1:03d}"
-        history = "poor@2016-01-01;lifted_out@2020-06-30"
+        common = f"{hid},6102020{i % 30 + 1:02d}{i % 200 + 1:03d},{_HISTORY}"
         place = BIRTH_PLACES[i % len(BIRTH_PLACES)]
         serial = (i // 7) % 1000
         head_born = _EPOCH + timedelta(days=(i * 37) % 12000)
-        spouse_born = head_born + timedelta(days=400)
-        child_born = date(2005 + i % 10, 1 + i % 12, 1 + i % 28)
-        common = {"household_id": hid, "region": region, "status_history": history}
-        yield _row(
-            **common,
-            member_id=f"{hid}-1",
-            name="王建国",
-            sex="male",
-            birth_date=head_born.isoformat(),
-            resident_id=_resident_id(place, head_born, serial),
-            relation="head",
-            employment="migrant_worker",
-            phone="13900000001",
+        head = head_born.isoformat()
+        spouse = (head_born + timedelta(days=400)).isoformat()
+        child_year = 2005 + i % 10
+        child = f"{child_year}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        spouse_tail = _SPOUSE.format(
+            health="chronic_illness" if i % 5 == 0 else "healthy",
+            grade="3" if i % 11 == 0 else "",
         )
-        yield _row(
-            **common,
-            member_id=f"{hid}-2",
-            name="李秀英",
-            sex="female",
-            birth_date=spouse_born.isoformat(),
-            resident_id=_resident_id(place, spouse_born, serial),
-            relation="spouse",
-            health_condition="chronic_illness" if i % 5 == 0 else "healthy",
-            disability_grade="3" if i % 11 == 0 else "",
-            employment="farming",
-        )
-        yield _row(
-            **common,
-            member_id=f"{hid}-3",
-            name="王磊",
-            sex="male",
-            birth_date=child_born.isoformat(),
-            resident_id=_resident_id(place, child_born, serial),
-            relation="child",
-            school_level="primary",
-            school_year_of_entry=str(child_born.year + 6),
-            employment="student",
+        yield (
+            f"{common},{hid}-1,王建国,male,{head},{_resident_id(place, head, serial)},{_HEAD}\n"
+            f"{common},{hid}-2,李秀英,female,{spouse},{_resident_id(place, spouse, serial)},"
+            f"{spouse_tail}\n"
+            f"{common},{hid}-3,王磊,male,{child},{_resident_id(place, child, serial)},"
+            f"{_CHILD.format(entry=child_year + 6)}\n"
         )
 
 
 def write_households_csv(path: Path, households: int) -> None:
     """Write ``households`` households (three members each) as the import CSV."""
     with open(path, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(household_rows(households))
+        out.write(",".join(HEADER) + "\n")
+        out.writelines(household_lines(households))
