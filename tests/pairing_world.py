@@ -7,14 +7,29 @@ check the engine's vectorised cost terms as well as its solver.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date
 
+import attrs
 import numpy as np
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from jieqin.model import Helper, Household, HouseholdStatus, Need, RegionCode, RegionLevel
+from jieqin.model import (
+    EmploymentStatus,
+    Health,
+    HealthCondition,
+    Helper,
+    Household,
+    HouseholdStatus,
+    Member,
+    Need,
+    RegionCode,
+    RegionLevel,
+    Schooling,
+    SchoolLevel,
+)
 from jieqin.pairing import PairingPolicy
 from jieqin.pairing.columns import implied_needs
 from jieqin.testing import strategies as js
@@ -23,15 +38,37 @@ ON = date(2031, 1, 1)
 CITY = RegionCode("610200")
 
 
+@functools.cache
 def household_regions(within: RegionCode = CITY) -> st.SearchStrategy[RegionCode]:
     return js.region_codes(
         within=within, min_level=RegionLevel.TOWNSHIP, max_townships=2, max_villages=2
     )
 
 
+@functools.cache
 def helper_regions(within: RegionCode = CITY) -> st.SearchStrategy[RegionCode]:
     return js.region_codes(
         within=within, min_level=RegionLevel.COUNTY, max_townships=2, max_villages=2
+    )
+
+
+_BASE = Member("m1", "张秀英", "female", date(1949, 12, 31), "11010519491231002X")
+
+
+def members() -> st.SearchStrategy[Member]:
+    """Members that differ in the facts that imply needs (cheap to draw, unlike full members)."""
+    return st.builds(
+        lambda health, employment, disability, schooling: attrs.evolve(
+            _BASE,
+            health=Health(health),
+            employment=employment,
+            disability_grade=disability,
+            schooling=schooling,
+        ),
+        st.sampled_from(list(HealthCondition)),
+        st.sampled_from(list(EmploymentStatus)),
+        st.none() | st.integers(1, 4),
+        st.none() | st.just(Schooling(SchoolLevel.COLLEGE, 2030)),
     )
 
 
@@ -65,6 +102,7 @@ def instances(
                 statuses=statuses or [HouseholdStatus.LIFTED_OUT, HouseholdStatus.UNSTABLE],
                 max_members=3,
                 max_history=1,
+                member_strategy=members(),
             ),
             max_size=max_households,
             unique_by=lambda h: h.household_id,

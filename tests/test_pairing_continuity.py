@@ -277,3 +277,33 @@ def test_strength_match_prefers_the_helper_whose_sector_covers_the_need():
 def test_duplicate_ids_are_refused():
     with pytest.raises(PairingError, match="appears twice"):
         plan_pairings([helper("p1"), helper("p1")], [household("h1")], on=ON)
+
+
+def test_secondary_helpers_use_places_left_after_every_primary_pair():
+    helpers = [helper("p1", capacity=2), helper("p2", OTHER_VILLAGE, capacity=1)]
+    households = [household("h1"), household("h2")]
+    plain = plan_pairings(helpers, households, on=ON)
+    plan = plan_pairings(helpers, households, policy=PairingPolicy(secondary=True), on=ON)
+    assert plan.primary == plain.pairs
+    second = [p for p in plan.pairs if p.role == "secondary"]
+    # Three places for two primaries: one household gets a secondary helper, never its primary.
+    assert len(second) == 1
+    primary_of = {p.household_id: p.helper_id for p in plan.primary}
+    assert second[0].helper_id != primary_of[second[0].household_id]
+    assert plan.summary()["secondary"] == 1
+    assert [p.role for p in plan.pairings].count("secondary") == 1
+    assert len(plan.handovers) == 2  # first pairings of the primaries only
+
+
+def test_secondary_pair_in_force_is_kept_or_ended_with_its_helper():
+    helpers = [helper("p1", capacity=1), helper("p2", OTHER_VILLAGE, capacity=1)]
+    existing = [pairing("p1", "h1"), attrs.evolve(pairing("p2", "h1"), role="secondary")]
+    policy = PairingPolicy(secondary=True)
+    plan = plan_pairings(helpers, [household("h1")], existing=existing, policy=policy, on=ON)
+    assert {(p.helper_id, str(p.role), p.status) for p in plan.pairs} == {
+        ("p1", "primary", PairStatus.KEPT),
+        ("p2", "secondary", PairStatus.KEPT),
+    }
+    assert plan.pairings == ()
+    gone = plan_pairings(helpers[:1], [household("h1")], existing=existing, policy=policy, on=ON)
+    assert [(p.helper_id, p.role) for p in gone.ended] == [("p2", "secondary")]

@@ -12,7 +12,7 @@ from tests.pairing_world import ON, brute_force, dense_optimum, eligible, instan
 from jieqin.model import RegionLevel
 from jieqin.pairing import PairingPolicy, plan_pairings
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 policies = st.builds(
     PairingPolicy,

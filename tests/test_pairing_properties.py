@@ -23,7 +23,7 @@ from jieqin.pairing import (
     solve_columns,
 )
 
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 limits = st.sampled_from(
     [RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
 )
@@ -208,3 +208,23 @@ def test_a_dask_distributed_executor_gives_the_inline_plan():
         remote = solve_columns(households, helpers, policy, executor=client.get_executor())
     assert np.array_equal(remote.helper, inline.helper)
     assert remote.total_cost == inline.total_cost
+
+
+@SETTINGS
+@given(instances(max_helpers=8, max_households=12, max_capacity=3), limits)
+def test_secondary_helpers_never_displace_primaries_nor_exceed_capacity(instance, limit):
+    helpers, households = instance
+    plain = plan_pairings(helpers, households, policy=PairingPolicy(locality_limit=limit), on=ON)
+    plan = plan_pairings(
+        helpers, households, policy=PairingPolicy(locality_limit=limit, secondary=True), on=ON
+    )
+    assert plan.primary == plain.pairs
+    capacity = {h.helper_id: h.capacity for h in helpers}
+    load: dict[str, int] = {}
+    for pair in plan.pairs:
+        load[pair.helper_id] = load.get(pair.helper_id, 0) + 1
+    assert all(count <= capacity[h] for h, count in load.items())
+    primary_of = {p.household_id: p.helper_id for p in plan.primary}
+    secondary = [p for p in plan.pairs if p.role == "secondary"]
+    assert all(p.helper_id != primary_of[p.household_id] for p in secondary)
+    assert len({p.household_id for p in secondary}) == len(secondary)

@@ -73,15 +73,23 @@ class PairingPlan:
         """The plan's total cost in whole units (the optimum of the solved part plus kept pairs)."""
         return sum(pair.cost for pair in self.pairs)
 
-    def count(self, status: PairStatus) -> int:
-        return sum(1 for pair in self.pairs if pair.status is status)
+    def count(self, status: PairStatus, role: PairingRole = PairingRole.PRIMARY) -> int:
+        """How many pairs of ``role`` have ``status``."""
+        return sum(1 for pair in self.pairs if pair.status is status and pair.role is role)
+
+    @property
+    def primary(self) -> tuple[PlannedPair, ...]:
+        """The primary pairs: one per paired household."""
+        return tuple(p for p in self.pairs if p.role is PairingRole.PRIMARY)
 
     def summary(self) -> dict[str, int]:
-        """Counts by pair status, unpaired reason, handovers and the total cost."""
+        """Counts of primary pairs by status, unpaired households by reason, secondary
+        pairs, handovers, ended pairings, and the total cost."""
         out = {str(s): self.count(s) for s in PairStatus}
         for reason in UnpairedReason:
             out[f"unpaired_{reason}"] = sum(1 for u in self.unpaired if u.reason is reason)
-        out["paired"] = len(self.pairs)
+        out["paired"] = len(self.primary)
+        out["secondary"] = len(self.pairs) - out["paired"]
         out["unpaired"] = len(self.unpaired)
         out["handovers"] = len(self.handovers)
         out["ended"] = len(self.ended)

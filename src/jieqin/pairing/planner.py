@@ -10,7 +10,16 @@ import attrs
 import numpy as np
 
 from jieqin.errors import PairingError
-from jieqin.model import CostTerm, Handover, Helper, Household, Need, Pairing, RegionLevel
+from jieqin.model import (
+    CostTerm,
+    Handover,
+    Helper,
+    Household,
+    Need,
+    Pairing,
+    PairingRole,
+    RegionLevel,
+)
 from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray, need_bits, take
 from jieqin.pairing.continuity import Continuity, HandoverReason, sort_out_existing
 from jieqin.pairing.costs import CandidateEdges, PairingCostTerm, evaluate_terms
@@ -94,7 +103,8 @@ def plan_pairings(
         h for h, hh in household_map.items() if hh.status_on(day) in policy.eligible_statuses
     )
     _check_pinned(policy, helper_map, household_map, eligible)
-    continuity = sort_out_existing(existing, helper_map, household_map, eligible, policy, day)
+    existing_list = list(existing)
+    continuity = sort_out_existing(existing_list, helper_map, household_map, eligible, policy, day)
     helper_list = [helper_map[h] for h in sorted(helper_map)]
     helper_row = {h.helper_id: i for i, h in enumerate(helper_list)}
     fixed: dict[str, str] = {h: p.helper_id for h, p in continuity.kept.items()}
@@ -178,8 +188,178 @@ def plan_pairings(
                 _explain(hh_cols, hp_cols, int(row), j, policy, status),
             )
         )
+    secondary: list[PlannedPair] = []
+    ended_secondary: list[Pairing] = []
+    if policy.secondary:
+        secondary, ended_secondary = _secondary(
+            pairs,
+            list(existing_list),
+            helper_list,
+            hh_cols,
+            hp_cols,
+            household_map,
+            eligible,
+            policy,
+            day,
+            terms,
+            executor,
+        )
     pairs.sort(key=lambda p: p.household_id)
-    return _records(day, pairs, unpaired, continuity, result.candidates)
+    plan = _records(day, pairs, unpaired, continuity, result.candidates)
+    if not policy.secondary:
+        return plan
+    new_secondary = [
+        Pairing(
+            p.helper_id,
+            p.household_id,
+            day,
+            role=PairingRole.SECONDARY,
+            reason=p.explanation,
+            costs=p.costs,
+        )
+        for p in secondary
+        if p.status is not PairStatus.KEPT
+    ]
+    return attrs.evolve(
+        plan,
+        pairs=tuple(
+            sorted(
+                (*plan.pairs, *secondary),
+                key=lambda p: (p.household_id, p.role != PairingRole.PRIMARY),
+            )
+        ),
+        pairings=tuple(
+            sorted((*plan.pairings, *new_secondary), key=lambda p: (p.household_id, p.role))
+        ),
+        ended=tuple(
+            sorted(
+                (*plan.ended, *(_end(p, day) for p in ended_secondary)),
+                key=lambda p: (p.household_id, p.helper_id),
+            )
+        ),
+    )
+
+
+def _end(pairing: Pairing, day: date) -> Pairing:
+    return attrs.evolve(pairing, end=max(pairing.start, day - timedelta(days=1)))
+
+
+def _secondary(
+    primary: list[PlannedPair],
+    existing: list[Pairing],
+    helper_list: list[Helper],
+    hh_cols: HouseholdColumns,
+    hp_cols: HelperColumns,
+    households: dict[str, Household],
+    eligible: frozenset[str],
+    policy: PairingPolicy,
+    day: date,
+    terms: Sequence[PairingCostTerm],
+    executor: Executor | None,
+) -> tuple[list[PlannedPair], list[Pairing]]:
+    """Secondary helpers from the places the primary pairs leave: kept ones, then an exact solve."""
+    primary_of = {p.household_id: p.helper_id for p in primary}
+    helper_of = {h.helper_id: h for h in helper_list}
+    helper_row = {h.helper_id: i for i, h in enumerate(helper_list)}
+    load: dict[str, int] = {}
+    for p in primary:
+        load[p.helper_id] = load.get(p.helper_id, 0) + 1
+    kept: dict[str, Pairing] = {}
+    workload: dict[str, int] = {}
+    ended: list[Pairing] = []
+    in_force = sorted(
+        (p for p in existing if p.role is PairingRole.SECONDARY and p.active_on(day)),
+        key=lambda p: (p.start, p.household_id, p.helper_id),
+    )
+    for pairing in in_force:
+        helper = helper_of.get(pairing.helper_id)
+        household = households.get(pairing.household_id)
+        allowed = (
+            helper is not None
+            and helper.active
+            and household is not None
+            and pairing.household_id in eligible
+            and pairing.household_id in primary_of
+            and pairing.household_id not in kept
+            and primary_of[pairing.household_id] != helper.helper_id
+            and (helper.helper_id, pairing.household_id) not in policy.forbidden
+            and not _beyond(helper, household, policy)
+            and load.get(helper.helper_id, 0) < policy.capacity(helper.capacity)
+        )
+        if allowed:
+            kept[pairing.household_id] = pairing
+            load[pairing.helper_id] = load.get(pairing.helper_id, 0) + 1
+            workload[pairing.household_id] = policy.slot_cost(load[pairing.helper_id])
+        else:
+            ended.append(pairing)
+    every = all_terms(policy, terms)
+    names = [t.name for t in every]
+    row_of = {h: i for i, h in enumerate(hh_cols.ids)}
+    out: list[PlannedPair] = []
+    kept_ids = sorted(kept)
+    if kept_ids:
+        rows = np.asarray([row_of[h] for h in kept_ids], np.int64)
+        cols = np.asarray([helper_row[kept[h].helper_id] for h in kept_ids], np.int64)
+        matrix = _terms_of(hh_cols, hp_cols, policy, every, rows, cols)
+        for k, household_id in enumerate(kept_ids):
+            out.append(
+                PlannedPair(
+                    kept[household_id].helper_id,
+                    household_id,
+                    PairStatus.KEPT,
+                    _costs(names, matrix[k], workload[household_id]),
+                    _explain(hh_cols, hp_cols, int(rows[k]), int(cols[k]), policy, PairStatus.KEPT),
+                    PairingRole.SECONDARY,
+                )
+            )
+    targets = np.asarray(sorted(row_of[h] for h in primary_of if h not in kept), np.int64)
+    if targets.size == 0:
+        return out, ended
+    sub = HouseholdColumns(
+        take(hh_cols.ids, targets),
+        hh_cols.keys[targets],
+        hh_cols.needs[targets],
+        np.full(targets.size, -1),
+    )
+    helpers2 = attrs.evolve(
+        hp_cols, load=np.asarray([load.get(h.helper_id, 0) for h in helper_list], np.int64)
+    )
+    n_helpers = len(helper_list)
+    codes = [k * n_helpers + helper_row[primary_of[hh_cols.ids[r]]] for k, r in enumerate(targets)]
+    sub_row = {hh_cols.ids[r]: k for k, r in enumerate(targets)}
+    codes += [
+        sub_row[hh] * n_helpers + helper_row[hp]
+        for hp, hh in policy.forbidden
+        if hh in sub_row and hp in helper_row
+    ]
+    result = solve_columns(
+        sub,
+        helpers2,
+        policy,
+        terms=terms,
+        forbidden=np.asarray(sorted(codes), np.int64),
+        executor=executor,
+    )
+    for k, row in enumerate(targets):
+        j = int(result.helper[k])
+        if j < 0:
+            continue
+        out.append(
+            PlannedPair(
+                helper_list[j].helper_id,
+                hh_cols.ids[row],
+                PairStatus.NEW,
+                _costs(names, result.terms[k], int(result.workload[k])),
+                _explain(hh_cols, hp_cols, int(row), j, policy, PairStatus.NEW),
+                PairingRole.SECONDARY,
+            )
+        )
+    return out, ended
+
+
+def _beyond(helper: Helper, household: Household, policy: PairingPolicy) -> bool:
+    level = helper.home_region.common_level(household.region)
+    return level is None or level < policy.locality_limit
 
 
 def _terms_of(

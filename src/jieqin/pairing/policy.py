@@ -139,6 +139,9 @@ class PairingPolicy:
       must not be made.
     - ``partition_level``: the regions solved independently (and in parallel); at
       or above the locality limit, which it defaults to.
+    - ``secondary``: also give each paired household a secondary helper (never its
+      primary one) from the places left once every primary pair is made; secondary
+      pairs in force are kept while allowed.
     """
 
     eligible_statuses: frozenset[str] = field(default=_ELIGIBLE, converter=frozenset)
@@ -159,6 +162,7 @@ class PairingPolicy:
     pinned: frozenset[tuple[str, str]] = field(default=frozenset(), converter=_pairs)
     forbidden: frozenset[tuple[str, str]] = field(default=frozenset(), converter=_pairs)
     partition_level: RegionLevel | None = field(default=None, converter=_optional_level)
+    secondary: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.partition_level is not None and self.partition_level > self.locality_limit:
