@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import attrs
 from attrs import frozen
 
 __all__ = [
@@ -34,6 +35,22 @@ class JieqinError(Exception):
     """Base of every error that jieqin raises on purpose."""
 
 
+def _masked(reason: object) -> str:
+    """The reason with resident-ID-like and phone-like text masked: messages often quote
+    the cell they reject, and a cell can hold a number that is not its column's."""
+    from jieqin.privacy import mask_text
+
+    return mask_text(str(reason))
+
+
+def _field_name(name: object) -> str | None:
+    """A field name as shown: masked, and cut short (an unknown CSV header can be anything)."""
+    if name is None:
+        return None
+    text = _masked(name)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 @frozen
 class Problem:
     """One thing wrong with one piece of input: where it is and why it is wrong.
@@ -43,8 +60,8 @@ class Problem:
     ``members[2].birth_date``.
     """
 
-    reason: str
-    field: str | None = None
+    reason: str = attrs.field(converter=_masked)
+    field: str | None = attrs.field(default=None, converter=_field_name)
     source: str | None = None
     line: int | None = None
 

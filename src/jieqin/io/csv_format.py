@@ -13,7 +13,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from jieqin.errors import InvalidValue, Problem
+from jieqin.errors import InvalidInput, InvalidValue, Problem
 from jieqin.io.kinds import Column, ColumnType, Kind
 from jieqin.io.records import Parsed, build
 
@@ -36,7 +36,7 @@ class _Rows:
 
     def _read_header(self) -> None:
         known = {c.name: c for c in self.kind.all_columns()}
-        header = next(self.reader, None)
+        header = self._next()
         if header is None:
             self.header_problems.append(Problem("the file is empty", source=self.source, line=1))
             return
@@ -59,9 +59,20 @@ class _Rows:
                 Problem("required column is missing", field=id_column, source=self.source, line=1)
             )
 
+    def _next(self) -> list[str] | None:
+        """The next row; a row the csv module cannot read (a stray quote or carriage
+        return, a cell over its size limit) is an :class:`InvalidInput` naming its line."""
+        try:
+            return next(self.reader, None)
+        except csv.Error as exc:
+            line = max(self.reader.line_num, 1)
+            raise InvalidInput(
+                [Problem(f"malformed CSV: {exc}", source=self.source, line=line)]
+            ) from None
+
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         previous_end = self.reader.line_num
-        for row in self.reader:
+        while (row := self._next()) is not None:
             start = previous_end + 1
             previous_end = self.reader.line_num
             if not row or not "".join(row).strip():

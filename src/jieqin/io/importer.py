@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
-from jieqin.errors import InvalidInput, InvalidValue, Problem
+from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
 from jieqin.io.csv_format import read_csv
 from jieqin.io.jsonl_format import read_jsonl
 from jieqin.io.kinds import Kind, kind_named
@@ -97,8 +97,12 @@ def load_records(
     report_errors: bool = False,
     max_errors: int = DEFAULT_MAX_ERRORS,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    source: str | None = None,
 ) -> int:
     """Pass good records to ``write`` in batches; raise :class:`InvalidInput` on bad ones.
+
+    A batch that conflicts with stored records (:class:`ConflictError`) is reported as
+    a problem of ``source`` at the batch's first line.
 
     After the first problem nothing more is passed to ``write`` (the caller rolls
     back); with ``report_errors`` parsing goes on to collect up to ``max_errors``
@@ -108,7 +112,17 @@ def load_records(
         raise InvalidValue(f"must be at least 1, got {max_errors}", field="max_errors")
     problems: list[Problem] = []
     batch: list[Any] = []
+    first_line = 0
     written = 0
+
+    def flush() -> None:
+        try:
+            write(batch)
+        except ConflictError as exc:
+            last = first_line + len(batch) - 1
+            reason = f"the records of lines {first_line}-{last} conflict with stored records: {exc}"
+            raise InvalidInput([Problem(reason, source=source, line=first_line)]) from exc
+
     for record in parsed:
         if record.problems:
             if not report_errors:
@@ -120,15 +134,17 @@ def load_records(
             continue
         if problems:
             continue
+        if not batch:
+            first_line = record.line
         batch.append(record.value)
         if len(batch) >= batch_size:
-            write(batch)
+            flush()
             written += len(batch)
             batch = []
     if problems:
         raise InvalidInput(problems)
     if batch:
-        write(batch)
+        flush()
         written += len(batch)
     return written
 
@@ -158,6 +174,7 @@ def load(
         report_errors=report_errors,
         max_errors=max_errors,
         batch_size=batch_size,
+        source=Path(path).name,
     )
     return ImportResult(kind=spec.name, source=Path(path).name, records=count)
 
