@@ -14,16 +14,30 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import jieqin
 from jieqin.model import Fund, Outcome, Pairing, Program, Year
-from jieqin.rules import AidProgram, Parameters, all_of, household_paired, major_illness
+from jieqin.rules import (
+    AidProgram,
+    AmountTier,
+    Parameters,
+    all_of,
+    check,
+    fact,
+    household_paired,
+    major_illness,
+)
 from jieqin.testing.strategies import healths, households, members
 
 PROGRAM = AidProgram(
     Program("sick", "大病救助", "省慈善协会", "cash_grant"),
     all_of("eligible", major_illness(), household_paired()),
     parameters=Parameters.from_mapping(
-        {"amount": {"unit": "yuan", "values": [{"since": "2020-01-01", "value": "3000"}]}}
+        {
+            "amount": {"unit": "yuan", "values": [{"since": "2020-01-01", "value": "3000"}]},
+            "disabled": {"unit": "yuan", "values": [{"since": "2020-01-01", "value": "4500.50"}]},
+        }
     ),
     amount_parameter="amount",
+    # amounts differ by member, so the budget check cannot rely on a fixed price
+    amount_tiers=[AmountTier(check("disabled", fact("disability_grade") > 0), "disabled")],
 )
 YEARS = [Year(2021), Year(2022)]
 

@@ -22,6 +22,7 @@ from jieqin.model import (
 )
 from jieqin.rules import (
     AidProgram,
+    AmountTier,
     Context,
     Parameters,
     Population,
@@ -229,3 +230,47 @@ def test_category_facts_compare_only_for_equality():
 def test_condition_names_are_unique_within_a_rule():
     with pytest.raises(InvalidValue, match="unique"):
         all_of("x", major_illness(), major_illness())
+
+
+TIERED = AidProgram(
+    Program("tiered", "分档救助", "省慈善协会", "cash_grant"),
+    all_of("any_member", check("alive", fact("age") >= 0)),
+    parameters=Parameters.from_mapping(
+        {
+            "base": {"unit": "yuan", "values": [{"since": "2015-01-01", "value": "2000"}]},
+            "severe": {"unit": "yuan", "values": [{"since": "2015-01-01", "value": "8000.50"}]},
+            "sick": {"unit": "yuan", "values": [{"since": "2015-01-01", "value": "5000"}]},
+        }
+    ),
+    amount_parameter="base",
+    amount_tiers=[
+        AmountTier(
+            check(
+                "severe_disability",
+                (fact("disability_grade") > 0) & (fact("disability_grade") <= 2),
+            ),
+            "severe",
+        ),
+        AmountTier(major_illness(), "sick"),
+    ],
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(households(max_members=4), min_size=1, max_size=5).filter(_unique),
+    periods(min_year=2018, max_year=2024),
+)
+def test_entitlement_tiers_agree_one_by_one_and_vectorised(hs, period):
+    context = Context(period)
+    fen = TIERED.amounts_fen(Population.from_households(hs), context).tolist()
+    explained = [TIERED.explain(s) for s in subjects_of(hs, context)]
+    assert fen == [int(e.amount * 100) for e in explained]
+    for s, e in zip(subjects_of(hs, context), explained, strict=True):
+        grade = s.member.disability_grade
+        if grade is not None and grade <= 2:
+            assert e.amount == Decimal("8000.50")
+        elif s.member.health.condition is HealthCondition.MAJOR_ILLNESS:
+            assert e.amount == Decimal("5000.00")
+        else:
+            assert (e.amount, e.amount_basis) == (Decimal("2000.00"), "base amount")

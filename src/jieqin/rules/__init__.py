@@ -35,7 +35,13 @@ from jieqin.rules.facts import (
     subjects_of,
 )
 from jieqin.rules.parameters import DatedValue, Parameter, Parameters, ParameterValue
-from jieqin.rules.programs import DEFAULT_PRIORITY, AidProgram, Eligibility, PriorityKey
+from jieqin.rules.programs import (
+    DEFAULT_PRIORITY,
+    AidProgram,
+    AmountTier,
+    Eligibility,
+    PriorityKey,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -43,6 +49,7 @@ __all__ = [
     "FACTS",
     "AidProgram",
     "AllOf",
+    "AmountTier",
     "AnyOf",
     "Check",
     "Condition",

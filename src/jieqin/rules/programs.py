@@ -8,11 +8,13 @@ population at once (:meth:`AidProgram.eligible`), from the same condition tree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from attrs import field, frozen
 
 from jieqin.errors import InvalidValue
@@ -23,7 +25,7 @@ from jieqin.rules.expressions import MASK, Columns, SubjectFacts
 from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition
 from jieqin.rules.parameters import Parameters, ParameterValue
 
-__all__ = ["DEFAULT_PRIORITY", "AidProgram", "Eligibility", "PriorityKey"]
+__all__ = ["DEFAULT_PRIORITY", "AidProgram", "AmountTier", "Eligibility", "PriorityKey"]
 
 
 @frozen
@@ -59,6 +61,10 @@ class Eligibility:
     inputs: Mapping[str, str]
     """The facts the rule read (sensitive facts masked unless revealed)."""
     sort_key: tuple[Any, ...]
+    amount: Decimal | None = None
+    """The entitlement for this member on the decision day (``None``: pays nothing)."""
+    amount_basis: str = ""
+    """Which entitlement tier set the amount, or that the fixed amount applies."""
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -72,6 +78,25 @@ class Eligibility:
         return "failed: " + "; ".join(f"{c.name} ({c.detail})" for c in leaves)
 
 
+@frozen(eq=False)
+class AmountTier:
+    """An entitlement tier: when ``condition`` holds, the amount is ``amount_parameter``.
+
+    A programme's tiers are tried in order; the first that holds sets the amount, and a
+    member no tier covers gets the programme's base amount.
+    """
+
+    condition: Condition
+    amount_parameter: str
+
+    def describe(self) -> str:
+        return f"{self.condition.describe()}=>{self.amount_parameter}"
+
+
+def _tiers(values: Iterable[AmountTier]) -> tuple[AmountTier, ...]:
+    return tuple(values)
+
+
 def _amount(value: object) -> Decimal | None:
     return None if value is None else yuan(value)  # type: ignore[arg-type]
 
@@ -81,7 +106,8 @@ class AidProgram:
     """A programme with its rules: who is eligible, how much, in which order, from which values.
 
     ``amount_parameter`` names a dated parameter for the amount per grant; otherwise
-    ``program.amount`` (a fixed amount) is used. ``version`` is the author's version of
+    ``program.amount`` (a fixed amount) is used. ``amount_tiers`` make the entitlement a
+    rule: the first tier whose condition holds for the member sets the amount. ``version`` is the author's version of
     the rules; :attr:`rule_version` adds a fingerprint of the condition tree, so a
     stored decision names exactly the logic that made it.
     """
@@ -93,6 +119,8 @@ class AidProgram:
     amount_parameter: str | None = None
     priority: tuple[PriorityKey, ...] = field(default=DEFAULT_PRIORITY, converter=tuple)
     description: str = ""
+    amount_tiers: tuple[AmountTier, ...] = field(default=(), converter=_tiers)
+    """Entitlement by rule: the first tier whose condition holds sets the amount."""
 
     def __attrs_post_init__(self) -> None:
         missing = sorted(n for n in self.parameter_names() if n not in self.parameters)
@@ -109,7 +137,10 @@ class AidProgram:
 
     @property
     def rule_version(self) -> str:
-        return f"{self.program_id}/{self.version}#{self.eligibility.fingerprint()}"
+        if not self.amount_tiers:
+            return f"{self.program_id}/{self.version}#{self.eligibility.fingerprint()}"
+        text = self.eligibility.describe() + "|" + "|".join(t.describe() for t in self.amount_tiers)
+        return f"{self.program_id}/{self.version}#{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
     def with_parameters(self, overrides: Parameters) -> AidProgram:
         """The same programme with some parameters replaced (a region's edited file)."""
@@ -121,6 +152,9 @@ class AidProgram:
         names = set(self.eligibility.params())
         if self.amount_parameter:
             names.add(self.amount_parameter)
+        for tier in self.amount_tiers:
+            names.add(tier.amount_parameter)
+            names.update(tier.condition.params())
         return frozenset(names)
 
     def values_on(self, day: date) -> dict[str, ParameterValue]:
@@ -141,6 +175,12 @@ class AidProgram:
         outcomes = tuple(self.eligibility.outcomes(facts, values, reveal=reveal))
         for key in self.priority:
             facts.value(fact_definition(key.fact))
+        amount, basis = self.amount_on(day), "base amount"
+        for tier in self.amount_tiers:
+            if tier.condition.holds(facts, values):
+                amount = _amount(values[tier.amount_parameter])
+                basis = f"{tier.condition.name} held: {tier.amount_parameter}"
+                break
         return Eligibility(
             member_id=subject.member.member_id,
             household_id=subject.household.household_id,
@@ -149,6 +189,8 @@ class AidProgram:
             parameters=self.parameters.cited(self.parameter_names(), day),
             inputs=_inputs(subject, facts.read, reveal),
             sort_key=self._sort_key(facts.read, subject.member.member_id),
+            amount=amount,
+            amount_basis=basis,
         )
 
     def decides(self, subject: Subject) -> bool:
@@ -160,6 +202,24 @@ class AidProgram:
         """One boolean per member of ``population``: the vectorised decision."""
         values = self.values_on(context.day)
         return self.eligibility.evaluate(Columns(population, context), values)
+
+    def amounts_fen(self, population: Population, context: Context) -> Array:
+        """Each member's entitlement in fen (int64; 0 where the programme pays nothing),
+        vectorised: the same tiers as :meth:`explain`, first match wins."""
+        day = context.day
+        values = self.values_on(day)
+        base = self.amount_on(day)
+        n = len(population)
+        result = np.full(n, _fen(base), dtype=np.int64)
+        if not self.amount_tiers:
+            return result
+        columns = Columns(population, context)
+        decided = np.zeros(n, dtype=bool)
+        for tier in self.amount_tiers:
+            hit = tier.condition.evaluate(columns, values) & ~decided
+            result[hit] = _fen(_amount(values[tier.amount_parameter]))
+            decided |= hit
+        return result
 
     def _sort_key(self, read: Mapping[str, Any], member_id: str) -> tuple[Any, ...]:
         key: list[Any] = []
@@ -176,6 +236,10 @@ class AidProgram:
     def priority_text(self) -> str:
         keys = [p.why or f"{p.fact} {'desc' if p.descending else 'asc'}" for p in self.priority]
         return "; ".join([*keys, "then member id"])
+
+
+def _fen(amount: Decimal | None) -> int:
+    return 0 if amount is None else int(amount * 100)
 
 
 def _inputs(subject: Subject, read: Mapping[str, Any], reveal: bool) -> dict[str, str]:

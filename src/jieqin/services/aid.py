@@ -61,6 +61,7 @@ class AllocationPlan:
     decided_on: date
     rule_version: str
     amount: Decimal | None
+    """The base amount per grant on the decision day (tiers may set others)."""
     budget: Decimal
     spent_before: Decimal
     priority: str
@@ -164,10 +165,12 @@ def plan_allocation(
     grants: list[Grant] = []
     full = False
     for rank, explained in enumerate(program.rank(eligible), start=1):
-        cost = amount if amount is not None else ZERO
+        cost = explained.amount if explained.amount is not None else ZERO
         if not full and cost <= remaining:
             remaining -= cost
-            decision = _decision(program, explained, context, Outcome.GRANTED, amount, rank)
+            decision = _decision(
+                program, explained, context, Outcome.GRANTED, explained.amount, rank
+            )
             decisions.append(decision)
             grants.append(_grant(program, fund, decision, cost))
         else:
@@ -177,7 +180,9 @@ def plan_allocation(
                 f"{cost} needed"
             )
             decisions.append(
-                _decision(program, explained, context, Outcome.WAIT_LISTED, amount, rank, reason)
+                _decision(
+                    program, explained, context, Outcome.WAIT_LISTED, explained.amount, rank, reason
+                )
             )
     return AllocationPlan(
         program_id=program.program_id,
