@@ -1,3 +1,4 @@
+# ruff: noqa: PT017  (the checks run on the error a whole import raised, inside one helper)
 """Malformed CSV and JSON Lines into every importer: a clean JieqinError, nothing written.
 
 Hypothesis starts from valid files of every kind and format and breaks them: wrong
@@ -256,7 +257,8 @@ def _problems(error: JieqinError) -> list[Problem]:
     return []
 
 
-def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> None:
+def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> JieqinError | None:
+    """Import the case's file and check the outcome; returns the error, if it failed."""
     path = folder / f"{case.kind}.{case.fmt}"
     path.write_bytes(case.data)
     lines = case.data.count(b"\n") + 1
@@ -277,7 +279,7 @@ def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> None:
                 assert any(p.line == case.line for p in problems), str(error)
         assert find_sensitive(str(error), **SENSITIVE, patterns=False) == [], str(error)
         assert _snapshot(campaign) == before, "a failed import wrote something"
-        return
+        return error
     if case.must_succeed:
         with campaign.unit_of_work() as uow:
             repository = getattr(uow, case.kind)
@@ -286,6 +288,7 @@ def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> None:
                 for r in RECORDS[case.kind]
             ]
         assert stored == RECORDS[case.kind]
+    return None
 
 
 def _whole_row(problem: Problem) -> bool:
@@ -319,3 +322,43 @@ def test_other_encodings(campaign: jieqin.Campaign, folder: Path, case: Case) ->
 
 def test_every_importer_is_covered() -> None:
     assert set(KINDS) == set(KIND_NAMES)
+
+
+INTEGER_FIELDS = [
+    ("helpers", "csv", "capacity", None),
+    ("helpers", "jsonl", "capacity", None),
+    ("households", "csv", "disability_grade", None),
+    ("households", "csv", "school_year_of_entry", None),
+    ("households", "jsonl", "members", "disability_grade"),
+]
+
+
+@pytest.mark.parametrize(("kind", "fmt", "key", "sub"), INTEGER_FIELDS)
+@pytest.mark.parametrize("number", [10**30, -(10**30), 2**31, 2**63])
+def test_a_number_too_large_for_the_database(
+    campaign: jieqin.Campaign,
+    folder: Path,
+    kind: str,
+    fmt: str,
+    key: str,
+    sub: str | None,
+    number: int,
+) -> None:
+    lines = _rows(VALID[kind, fmt])
+    if fmt == "csv":
+        header = next(iter(_csv_rows(lines[0])))
+        cells = next(iter(_csv_rows(lines[1])))
+        cells[header.index(key)] = str(number)
+        lines[1] = _csv_line(cells)
+        case = Case(kind, fmt, "".join(lines).encode(), 2, key)
+    else:
+        record = json.loads(lines[0])
+        if sub is None:
+            record[key] = number
+        else:
+            record[key][0][sub] = number
+        lines[0] = json.dumps(record) + "\n"
+        case = Case(kind, fmt, "".join(lines).encode(), 1, key)
+    error = run_case(campaign, folder, case)
+    assert isinstance(error, InvalidInput)
+    assert "out of range" in str(error) or "grade must be 1 to 4" in str(error)

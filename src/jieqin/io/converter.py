@@ -62,6 +62,24 @@ def _structure_date(value: object, _: type) -> date:
         raise InvalidValue(f"invalid date {value!r}; expected YYYY-MM-DD") from None
 
 
+#: Whole numbers an import accepts: what a 32-bit database column holds.
+INT_RANGE = range(-(2**31), 2**31)
+
+
+def _structure_int(value: object, _: type) -> int:
+    if isinstance(value, bool):
+        raise InvalidValue(f"expected a whole number, got {str(value).lower()}")
+    if isinstance(value, float) and not value.is_integer():
+        raise InvalidValue(f"expected a whole number, got {value!r}")
+    try:
+        number: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidValue(f"{value!r} is not a whole number") from None
+    if number not in INT_RANGE:
+        raise InvalidValue(f"{number} is out of range")
+    return number
+
+
 def _structure_region(value: object, _: type) -> RegionCode:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -76,6 +94,7 @@ def _structure_period(value: object, _: object) -> Period:
 
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, _structure_decimal)
+converter.register_structure_hook(int, _structure_int)
 converter.register_unstructure_hook(date, date.isoformat)
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(RegionCode, str)
