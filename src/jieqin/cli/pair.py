@@ -50,6 +50,10 @@ def pair_command(
     Every pair's cost is shown by term; households left unpaired say why (no helper
     within the locality limit, every place taken). Changes are written with their
     handovers in one transaction.
+
+    \b
+    Example:
+      jieqin pair --dry-run --max-per-helper 2 --db tongchuan.db
     """
     from jieqin import connect
     from jieqin.pairing import PairingPolicy
