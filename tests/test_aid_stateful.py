@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import jieqin
-from jieqin.model import Fund, Outcome, Pairing, Program, Year
+from jieqin.model import Fund, HealthCondition, Outcome, Pairing, Program, Year
 from jieqin.rules import (
     AidProgram,
     AmountTier,
@@ -40,18 +40,28 @@ PROGRAM = AidProgram(
     amount_tiers=[AmountTier(check("disabled", fact("disability_grade") > 0), "disabled")],
 )
 YEARS = [Year(2021), Year(2022)]
+#: Most members ill, a third of them with a chronic (not a major) illness.
+SICK_OFTEN = healths(
+    conditions=[
+        HealthCondition.MAJOR_ILLNESS,
+        HealthCondition.MAJOR_ILLNESS,
+        HealthCondition.CHRONIC_ILLNESS,
+        HealthCondition.HEALTHY,
+    ]
+)
 
 
 class Allocations(RuleBasedStateMachine):
     @initialize(
         homes=st.lists(
-            households(max_members=3, member_strategy=members(health=healths())),
-            min_size=1,
+            households(max_members=3, member_strategy=members(health=SICK_OFTEN)),
+            min_size=2,
             max_size=5,
             unique_by=lambda h: h.household_id,
-        )
+        ),
+        budgets=st.lists(st.sampled_from([0, 2999, 3000, 7500, 20_000]), min_size=2, max_size=2),
     )
-    def setup(self, homes):
+    def setup(self, homes, budgets):
         self.campaign = jieqin.connect("memory://")
         self.homes = homes
         with self.campaign.unit_of_work("t") as uow:
@@ -60,15 +70,15 @@ class Allocations(RuleBasedStateMachine):
                 [Pairing("p1", h.household_id, date(2020, 1, 1)) for h in homes[::2]]
             )
             uow.programs.add(PROGRAM.program)
-            for year in YEARS:
-                uow.funds.add(Fund(f"f{year}", "sick", year, Decimal("0")))
+            for year, budget in zip(YEARS, budgets, strict=True):
+                uow.funds.add(Fund(f"f{year}", "sick", year, Decimal(budget)))
             uow.commit()
 
     def teardown(self):
         if hasattr(self, "campaign"):
             self.campaign.close()
 
-    @rule(year=st.sampled_from(YEARS), budget=st.integers(0, 20_000))
+    @rule(year=st.sampled_from(YEARS), budget=st.sampled_from([1, 1500, 3000, 4500, 9000]))
     def top_up(self, year, budget):
         with self.campaign.unit_of_work("t") as uow:
             fund = uow.funds.get(f"f{year}")
@@ -99,5 +109,5 @@ class Allocations(RuleBasedStateMachine):
             assert all(n == 1 for n in slots.values())
 
 
-Allocations.TestCase.settings = settings(max_examples=15, stateful_step_count=8, deadline=None)
+Allocations.TestCase.settings = settings(max_examples=15, stateful_step_count=12, deadline=None)
 TestAllocations = Allocations.TestCase
