@@ -33,6 +33,7 @@ from jieqin.plugins.hookspecs import hookimpl
 from jieqin.privacy import install_log_masking
 from jieqin.rules import (
     AidProgram,
+    AmountTier,
     Context,
     Parameters,
     Population,
@@ -66,6 +67,7 @@ __all__ = [
     "Overdue",
     "WindowKind",
     "AidProgram",
+    "AmountTier",
     "Campaign",
     "Checklist",
     "Context",
