@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
 
 from jieqin.errors import AllocationError, NotFound
@@ -35,6 +36,9 @@ from jieqin.model import Decision, Fund, Grant, Household, NeedStatus, Outcome, 
 from jieqin.model.money import ZERO
 from jieqin.rules import AidProgram, Context, Eligibility, Population, Subject
 from jieqin.rules.ids import stable_id
+
+if TYPE_CHECKING:
+    from jieqin.storage.base import UnitOfWork
 
 __all__ = [
     "AllocationPlan",
@@ -246,24 +250,26 @@ def _grant(program: AidProgram, fund: Fund, decision: Decision, amount: Decimal)
 # --- with storage ----------------------------------------------------------------------
 
 
-def find_fund(uow: Any, program: AidProgram, period: Period) -> Fund:
+def find_fund(uow: UnitOfWork, program: AidProgram, period: Period) -> Fund:
     """The one fund of ``program`` for ``period``; :class:`AllocationError` if none or several."""
     return _fund_for(uow, program, period, None)
 
 
-def _fund_for(uow: Any, program: AidProgram, period: Period, fund_id: str | None) -> Fund:
+def _fund_for(uow: UnitOfWork, program: AidProgram, period: Period, fund_id: str | None) -> Fund:
     if fund_id is not None:
-        return uow.funds.get(fund_id)  # type: ignore[no-any-return]
+        return uow.funds.get(fund_id)
     funds = uow.funds.list(program_id=program.program_id, period=str(period))
     if not funds:
         raise AllocationError(f"no fund for programme {program.program_id} in {period}")
     if len(funds) > 1:
         ids = ", ".join(f.fund_id for f in funds)
         raise AllocationError(f"several funds for {program.program_id} in {period}: {ids}")
-    return funds[0]  # type: ignore[no-any-return]
+    return funds[0]
 
 
-def context_for(uow: Any, program: AidProgram, period: Period, on: date | None = None) -> Context:
+def context_for(
+    uow: UnitOfWork, program: AidProgram, period: Period, on: date | None = None
+) -> Context:
     """The decision context from storage: pairings active on the day, and the grants of
     every programme the rules ask about (``granted:<program>`` facts)."""
     day = on if on is not None else period.start
@@ -277,7 +283,7 @@ def context_for(uow: Any, program: AidProgram, period: Period, on: date | None =
 
 
 def allocate(
-    uow: Any,
+    uow: UnitOfWork,
     program: AidProgram,
     period: Period,
     *,
@@ -290,9 +296,9 @@ def allocate(
 
     The fund is locked first, then its spending read, so concurrent allocations are
     serialised. Give ``fund_id`` (see :func:`find_fund`) so the lock is the unit of
-    work's first statement: SQLite refuses to turn a transaction that has already
-    read into a writer while another process writes. A dry run rolls back and writes nothing. ``households`` limits the
-    scope (default: every stored household).
+    work's first statement: SQLite refuses to turn a transaction that has already read
+    into a writer while another process writes. A dry run rolls back and writes
+    nothing. ``households`` limits the scope (default: every stored household).
     """
     if fund_id is not None and not dry_run:
         fund = uow.funds.lock(fund_id)  # first statement: SQLite cannot upgrade a reader
@@ -315,15 +321,11 @@ def allocate(
     uow.grants.add_many(grants)
     uow.notify("jieqin_grants_decided", decisions=list(plan.decisions), grants=list(grants))
     uow.commit()
-    import attrs
-
     return attrs.evolve(plan, grants=tuple(grants), dry_run=False)
 
 
-def _resolve_needs(uow: Any, program: AidProgram, plan: AllocationPlan) -> list[Grant]:
+def _resolve_needs(uow: UnitOfWork, program: AidProgram, plan: AllocationPlan) -> list[Grant]:
     """Link each grant to the member's need routed to this programme, and resolve it."""
-    import attrs
-
     routed = [
         n
         for n in uow.needs.list(status=NeedStatus.ROUTED)
@@ -352,7 +354,7 @@ def _resolve_needs(uow: Any, program: AidProgram, plan: AllocationPlan) -> list[
 
 
 def explain_member(
-    uow: Any,
+    uow: UnitOfWork,
     program: AidProgram,
     member_id: str,
     period: Period,

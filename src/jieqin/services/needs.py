@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,9 @@ from jieqin.needs import (
 from jieqin.rules import AidProgram, Context
 from jieqin.rules.ids import stable_id
 
+if TYPE_CHECKING:
+    from jieqin.storage.base import UnitOfWork
+
 __all__ = [
     "complete_referral",
     "derive",
@@ -40,7 +43,7 @@ __all__ = [
 ]
 
 
-def needs_in(uow: Any, period: Period | None = None) -> list[Need]:
+def needs_in(uow: UnitOfWork, period: Period | None = None) -> list[Need]:
     """Stored needs whose period overlaps ``period`` (all when ``None``)."""
     needs: list[Need] = uow.needs.list()
     if period is None:
@@ -49,7 +52,7 @@ def needs_in(uow: Any, period: Period | None = None) -> list[Need]:
 
 
 def survey(
-    uow: Any,
+    uow: UnitOfWork,
     answers: Iterable[SurveyAnswer],
     period: Period,
     *,
@@ -72,7 +75,7 @@ def survey(
 
 
 def derive(
-    uow: Any,
+    uow: UnitOfWork,
     period: Period,
     rules: Sequence[NeedRule] = STANDARD_NEED_RULES,
     *,
@@ -91,7 +94,7 @@ def derive(
 
 
 def route(
-    uow: Any,
+    uow: UnitOfWork,
     period: Period | None,
     *,
     programs: Sequence[AidProgram] = (),
@@ -141,7 +144,7 @@ def route(
     return results
 
 
-def complete_referral(uow: Any, referral_id: str, on: date, note: str = "") -> Need:
+def complete_referral(uow: UnitOfWork, referral_id: str, on: date, note: str = "") -> Need:
     """The agency acted: complete the referral and resolve its need."""
     referral = uow.referrals.get(referral_id)
     done = attrs.evolve(referral, completed_on=on, note=note or referral.note)
@@ -153,7 +156,7 @@ def complete_referral(uow: Any, referral_id: str, on: date, note: str = "") -> N
     return resolved
 
 
-def resolve_with_activity(uow: Any, need_id: str, activity_id: str) -> Need:
+def resolve_with_activity(uow: UnitOfWork, need_id: str, activity_id: str) -> Need:
     """A helper's practical help resolved the need."""
     activity = uow.activities.get(activity_id)
     if activity.need_id not in (None, need_id):
