@@ -217,3 +217,31 @@ def test_rebuilding_the_tallies_changes_nothing(loaded: jieqin.Campaign) -> None
         before = recount(uow.connection)
         rebuild_tallies(uow.connection)
         assert recount(uow.connection) == before == full_recount(uow.connection)
+
+
+def test_a_cached_report_follows_every_write(loaded: jieqin.Campaign) -> None:
+    from jieqin.model import Grant, Pairing
+
+    first = loaded.report("2021")
+    again = loaded.report("2021")
+    assert again == first
+    with loaded.unit_of_work("test") as uow:
+        uow.pairings.add(Pairing("p2", "h4", date(2021, 6, 1)))
+        uow.grants.add(
+            Grant(
+                "g9",
+                "scholarship",
+                "f1",
+                Year(2021),
+                "h4",
+                "h4-1",
+                Decimal(5000),
+                date(2021, 8, 21),
+                "d9",
+            )
+        )
+        uow.commit()
+    after = loaded.report("2021").as_dict()
+    assert after["households"] == first.totals.households + 1  # type: ignore[operator]
+    scholarship = next(g for g in after["grants"] if g["program"] == "scholarship")  # type: ignore[union-attr]
+    assert scholarship == {**scholarship, "count": 2, "amount": "10000.00"}

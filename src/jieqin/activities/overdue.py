@@ -129,12 +129,14 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Ov
 
     worst = overdue_days.max(axis=0)
     behind = np.flatnonzero(worst > 0)
+    expected = {code: [(tracks.index(c.track), c) for c in policy.cadences(code)] for code in codes}
     result: list[Overdue] = []
-    for i in behind.tolist():
-        code = codes[int(category[i])]
+    for i, cat, days in zip(
+        behind.tolist(), category[behind].tolist(), worst[behind].tolist(), strict=True
+    ):
+        code = codes[cat]
         items = []
-        for cadence in policy.cadences(code):
-            t = tracks.index(cadence.track)
+        for t, cadence in expected[code]:
             days_late = int(overdue_days[t, i])
             if days_late > 0:
                 last_day = int(reference[t, i])
@@ -148,8 +150,6 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Ov
                     )
                 )
         items.sort(key=lambda item: -item.days_overdue)
-        result.append(
-            Overdue(rows.helper_ids[i], rows.household_ids[i], code, int(worst[i]), tuple(items))
-        )
+        result.append(Overdue(rows.helper_ids[i], rows.household_ids[i], code, days, tuple(items)))
     result.sort(key=lambda o: (-o.days_overdue, -rank[o.category], o.household_id, o.helper_id))
     return result

@@ -44,7 +44,7 @@ def report(
 ) -> Report:
     """The report for ``period`` from the records ``uow`` sees."""
     setup = setup or ActivitySetup.defaults()
-    return build_report(
+    built = build_report(
         report_source(uow),
         period,
         kinds=setup.kinds,
@@ -53,6 +53,9 @@ def report(
         k=k,
         region_names=region_names,
     )
+    if uow.sql_backed:
+        uow.commit()  # keeps what was computed in report_cache
+    return built
 
 
 def default_period(uow: UnitOfWork) -> str:

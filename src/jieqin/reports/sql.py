@@ -18,7 +18,8 @@ which the tallies do not follow). A hypothesis test proves tallies equal a recou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -49,8 +50,12 @@ from jieqin.storage.sql.tables import (
 __all__ = [
     "ACTIVITY_LATEST",
     "ACTIVITY_TALLY",
+    "CACHE_SOURCES",
+    "REPORT_CACHE",
     "SqlSource",
+    "create_cache_triggers",
     "create_tally_triggers",
+    "drop_cache_triggers",
     "drop_tally_triggers",
     "latest_activity_day",
     "rebuild_tallies",
@@ -60,14 +65,31 @@ __all__ = [
 ACTIVITY_TALLY = sa.Table(
     "activity_tally",
     METADATA,
-    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
     sa.Column("region", sa.String(12), primary_key=True),
     sa.Column("kind", sa.String(64), primary_key=True),
     sa.Column("tier", sa.String(64), primary_key=True),
-    sa.Column("month", sa.String(7), nullable=False),
+    sa.Column("day", sa.Date, primary_key=True),
     sa.Column("n", sa.BigInteger, nullable=False),
 )
-"""Activities per day, household county (``unknown`` if none), kind and helper tier."""
+"""Activities per day, household county (``unknown`` if none), kind and helper tier.
+
+The key leads with the month, so a period's figures are grouped in key order."""
+
+REPORT_CACHE = sa.Table(
+    "report_cache",
+    METADATA,
+    sa.Column("first", sa.Date, primary_key=True),
+    sa.Column("last", sa.Date, primary_key=True),
+    sa.Column("figure", sa.String(32), primary_key=True),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+"""Figures not taken from the tallies (helpers, households, needs, referrals, grants),
+kept once computed for a date range; triggers empty it on any write to the tables
+they come from, so a cached figure always equals a recount."""
+
+#: The tables whose writes empty ``report_cache``.
+CACHE_SOURCES = ("helpers", "households", "pairings", "needs", "referrals", "grants", "programs")
 
 ACTIVITY_LATEST = sa.Table(
     "activity_latest",
@@ -99,7 +121,7 @@ def _sqlite_add(row: str) -> str:
     INSERT INTO activity_tally (day, region, kind, tier, month, n)
     VALUES ({row}."on", {_SQLITE_REGION.format(r=row, u=_U)}, {row}.kind,
             {_SQLITE_TIER.format(r=row, u=_U)}, substr({row}."on", 1, 7), 1)
-    ON CONFLICT (day, region, kind, tier) DO UPDATE SET n = n + 1;
+    ON CONFLICT (month, region, kind, tier, day) DO UPDATE SET n = n + 1;
     INSERT INTO activity_latest (household_id, kind, last_on)
     VALUES ({row}.household_id, {row}.kind, {row}."on")
     ON CONFLICT (household_id, kind) DO UPDATE SET last_on = max(last_on, excluded.last_on);"""
@@ -139,7 +161,7 @@ _PG_GROUPED = f"""
 _PG_ADD = f"""
     INSERT INTO activity_tally (day, region, kind, tier, month, n)
     {_PG_GROUPED.format(rows="new_rows")}
-    ON CONFLICT (day, region, kind, tier) DO UPDATE SET n = activity_tally.n + EXCLUDED.n;
+    ON CONFLICT (month, region, kind, tier, day) DO UPDATE SET n = activity_tally.n + EXCLUDED.n;
     INSERT INTO activity_latest (household_id, kind, last_on)
     SELECT household_id, kind, max("on") FROM new_rows GROUP BY 1, 2
     ON CONFLICT (household_id, kind)
@@ -200,6 +222,39 @@ def drop_tally_triggers(conn: Any) -> None:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
+def create_cache_triggers(conn: Any) -> None:
+    """Create the triggers that empty ``report_cache`` when a source table is written."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION report_cache_clear() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN DELETE FROM report_cache; RETURN NULL; END $$"
+        )
+        for table in CACHE_SOURCES:
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER report_cache_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION report_cache_clear()"
+            )
+        return
+    for table in CACHE_SOURCES:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER report_cache_{table}_{event.lower()} AFTER {event} ON {table} "
+                "BEGIN DELETE FROM report_cache; END"
+            )
+
+
+def drop_cache_triggers(conn: Any) -> None:
+    """Drop the triggers of :func:`create_cache_triggers`."""
+    for table in CACHE_SOURCES:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS report_cache_{table} ON {table}")
+        else:
+            for event in ("insert", "update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS report_cache_{table}_{event}")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS report_cache_clear()")
+
+
 def rebuild_tallies(conn: Any) -> None:
     """Recount both tallies from the activity table (one ``GROUP BY`` each)."""
     a, h, p = ACTIVITIES, HOUSEHOLDS, HELPERS
@@ -252,15 +307,76 @@ def _county(column: Any) -> Any:
 
 
 class SqlSource:
-    """A :class:`~jieqin.reports.source.ReportSource` answering with SQL aggregates."""
+    """A :class:`~jieqin.reports.source.ReportSource` answering with SQL aggregates.
 
-    def __init__(self, conn: Any) -> None:
+    Activity figures come from ``activity_tally``; the others are computed once per
+    date range and kept in ``report_cache`` until a write to their tables empties it.
+    """
+
+    def __init__(self, conn: Any, *, cache: bool = True) -> None:
         self._conn = conn
+        self._cache = cache
 
     def _rows(self, query: Any) -> list[Any]:
         return list(self._conn.execute(query))
 
+    def _cached(
+        self, figure: str, first: date, last: date, compute: Callable[[], list[list[Any]]]
+    ) -> list[list[Any]]:
+        """``compute()``'s rows, from the cache when they are there (JSON rows)."""
+        if not self._cache:
+            return compute()
+        c = REPORT_CACHE.c
+        where = sa.and_(c.first == first, c.last == last, c.figure == figure)
+        payload = self._conn.execute(sa.select(c.payload).where(where)).scalar()
+        if payload is not None:
+            rows: list[list[Any]] = json.loads(payload)
+            return rows
+        rows = compute()
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        values = {"first": first, "last": last, "figure": figure, "payload": json.dumps(rows)}
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        self._conn.execute(dialect.insert(REPORT_CACHE).values(values).on_conflict_do_nothing())
+        return rows
+
     def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        rows = self._cached("helpers", first, last, lambda: self._helpers(first, last))
+        return {(r, t): int(n) for r, t, n in rows}
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        rows = self._cached("households", first, last, lambda: self._households(first, last))
+        return {r: int(n) for r, n in rows}
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        rows = self._cached("needs", first, last, lambda: self._needs(first, last))
+        return {(r, k, rt): int(c) for r, k, rt, c in rows}
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        rows = self._cached("referrals", first, last, lambda: self._referrals(first, last))
+        return {(c, a): int(k) for c, a, k in rows}
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        rows = self._cached("grants", first, last, lambda: self._grants(first, last))
+        return {
+            (r, pid, pn, f): (int(c), (Decimal(int(fen)) * FEN).quantize(FEN))
+            for r, pid, pn, f, c, fen in rows
+        }
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        t = ACTIVITY_TALLY
+        total = sa.func.sum(t.c.n)
+        months = (f"{first.year:04d}-{first.month:02d}", f"{last.year:04d}-{last.month:02d}")
+        query = (
+            sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, total)
+            .where(t.c.month.between(*months), t.c.day.between(first, last))
+            .group_by(t.c.month, t.c.region, t.c.kind, t.c.tier)
+        )
+        return {(m, r, k, tr): int(n) for m, r, k, tr, n in self._rows(query) if n}
+
+    # -- the queries behind the cache ---------------------------------------------------
+
+    def _helpers(self, first: date, last: date) -> list[list[Any]]:
         ids = sa.select(PAIRINGS.c.helper_id).where(_active(first, last)).distinct().subquery()
         h = HELPERS
         region, tier = _county(h.c.home_region), sa.func.coalesce(h.c.tier, _U)
@@ -269,9 +385,9 @@ class SqlSource:
             .select_from(ids.outerjoin(h, h.c.helper_id == ids.c.helper_id))
             .group_by(region, tier)
         )
-        return {(r, t): int(n) for r, t, n in self._rows(query)}
+        return [[r, t, int(n)] for r, t, n in self._rows(query)]
 
-    def households(self, first: date, last: date) -> dict[str, int]:
+    def _households(self, first: date, last: date) -> list[list[Any]]:
         ids = sa.select(PAIRINGS.c.household_id).where(_active(first, last)).distinct().subquery()
         h = HOUSEHOLDS
         region = _county(h.c.region)
@@ -280,19 +396,9 @@ class SqlSource:
             .select_from(ids.outerjoin(h, h.c.household_id == ids.c.household_id))
             .group_by(region)
         )
-        return {r: int(n) for r, n in self._rows(query)}
+        return [[r, int(n)] for r, n in self._rows(query)]
 
-    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
-        t = ACTIVITY_TALLY
-        total = sa.func.sum(t.c.n)
-        query = (
-            sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, total)
-            .where(t.c.day.between(first, last))
-            .group_by(t.c.month, t.c.region, t.c.kind, t.c.tier)
-        )
-        return {(m, r, k, tr): int(n) for m, r, k, tr, n in self._rows(query) if n}
-
-    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+    def _needs(self, first: date, last: date) -> list[list[Any]]:
         n, h = NEEDS, HOUSEHOLDS
         region, route = _county(h.c.region), sa.func.coalesce(n.c.route_kind, "unrouted")
         query = (
@@ -301,9 +407,9 @@ class SqlSource:
             .where(n.c.raised_on.between(first, last))
             .group_by(region, n.c.kind, route)
         )
-        return {(r, k, rt): int(c) for r, k, rt, c in self._rows(query)}
+        return [[r, k, rt, int(c)] for r, k, rt, c in self._rows(query)]
 
-    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+    def _referrals(self, first: date, last: date) -> list[list[Any]]:
         r, h = REFERRALS, HOUSEHOLDS
         region = _county(h.c.region)
         query = (
@@ -312,9 +418,9 @@ class SqlSource:
             .where(r.c.referred_on.between(first, last))
             .group_by(region, r.c.agency)
         )
-        return {(c, a): int(k) for c, a, k in self._rows(query)}
+        return [[c, a, int(k)] for c, a, k in self._rows(query)]
 
-    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+    def _grants(self, first: date, last: date) -> list[list[Any]]:
         g, p, h = GRANTS, PROGRAMS, HOUSEHOLDS
         region = _county(h.c.region)
         name = sa.func.coalesce(p.c.name, g.c.program_id)
@@ -331,10 +437,7 @@ class SqlSource:
             .where(g.c.decided_on.between(first, last))
             .group_by(region, g.c.program_id, name, funder)
         )
-        return {
-            (r, pid, pn, f): (int(c), (Decimal(int(fen)) * FEN).quantize(FEN))
-            for r, pid, pn, f, c, fen in self._rows(query)
-        }
+        return [[r, pid, pn, f, int(c), int(fen)] for r, pid, pn, f, c, fen in self._rows(query)]
 
 
 def latest_activity_day(conn: Any) -> date | None:
@@ -386,55 +489,50 @@ def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[st
 def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArrays:
     """Pairings in force on ``as_of`` with the latest activity day per kind, from SQL.
 
-    Reads ``activity_latest`` when no activity is dated after ``as_of``; for a day in
-    the past, the latest days are aggregated from the activities up to it.
+    One query: the active pairings, each joined by primary key to its household's
+    latest day of every kind in ``activity_latest``. For a day before the newest
+    activity, the latest days are first aggregated from the activities up to it.
     """
     kinds = sorted(set(kinds))
     p = PAIRINGS
     newest = latest_activity_day(conn)
+    source: Any
     if newest is None or newest <= as_of:
-        latest = sa.select(
-            ACTIVITY_LATEST.c.household_id, ACTIVITY_LATEST.c.kind, ACTIVITY_LATEST.c.last_on
-        ).subquery()
+        source = ACTIVITY_LATEST
     else:
         a = ACTIVITIES
-        latest = (
+        source = (
             sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on).label("last_on"))
             .where(a.c.on <= as_of, a.c.kind.in_(kinds))
             .group_by(a.c.household_id, a.c.kind)
-            .subquery()
+            .cte("latest_then")
         )
-    day = _ordinal(conn, latest.c.last_on)
-    columns = [
-        sa.func.max(sa.case((latest.c.kind == kind, day), else_=0)).label(f"k{i}")
-        for i, kind in enumerate(kinds)
-    ]
+    joined: Any = p
+    columns = []
+    for i, kind in enumerate(kinds):
+        latest = source.alias(f"l{i}")
+        joined = joined.outerjoin(
+            latest, sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind == kind)
+        )
+        columns.append(sa.func.coalesce(_ordinal(conn, latest.c.last_on), 0))
     query = (
         sa.select(p.c.helper_id, p.c.household_id, _ordinal(conn, p.c.start), *columns)
-        .select_from(
-            p.outerjoin(
-                latest,
-                sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind.in_(kinds)),
-            )
-        )
+        .select_from(joined)
         .where(_active(as_of, as_of))
-        .group_by(p.c.helper_id, p.c.household_id, p.c.start)
     )
-    rows = conn.execute(query).fetchall()
+    rows = conn.execute(query).all()
     ill, disabled, monitored = _household_flags(conn, as_of)
-    households = [r[1] for r in rows]
-    table = np.array([tuple(r[2:]) for r in rows], dtype=np.int64).reshape(
-        len(rows), 1 + len(kinds)
-    )
+    table = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(kinds))
+    households = list(table[1])
     facts = np.fromiter(
         ((h in ill) | (h in disabled) << 1 | (h in monitored) << 2 for h in households),
         dtype=np.int64,
         count=len(households),
     )
     return FollowUpArrays(
-        helper_ids=[r[0] for r in rows],
+        helper_ids=list(table[0]),
         household_ids=households,
-        start=table[:, 0],
+        start=np.array(table[2], dtype=np.int64),
         facts=facts,
-        last_by_kind={kind: table[:, 1 + i] for i, kind in enumerate(kinds)},
+        last_by_kind={kind: np.array(table[3 + i], dtype=np.int64) for i, kind in enumerate(kinds)},
     )

@@ -1,7 +1,8 @@
 """Activity tallies for fast reports and follow-up: ``activity_tally`` (activities per
 day, household county, kind and helper tier) and ``activity_latest`` (latest activity
 day per household and kind), kept current by triggers on ``activities`` and filled
-from the activities already stored; covering indexes on the pairings' spans.
+from the activities already stored; covering indexes on the pairings' spans; and
+``report_cache``, emptied by triggers whenever a table it summarises is written.
 
 Revision ID: 0003
 Revises: 0002
@@ -20,17 +21,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from jieqin.reports.sql import create_tally_triggers, rebuild_tallies
+    from jieqin.reports.sql import create_cache_triggers, create_tally_triggers, rebuild_tallies
 
     op.create_table(
         "activity_tally",
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
         sa.Column("region", sa.String(12), nullable=False),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("tier", sa.String(64), nullable=False),
-        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "region", "kind", "tier", name="pk_activity_tally"),
+        sa.PrimaryKeyConstraint("month", "region", "kind", "tier", "day", name="pk_activity_tally"),
+    )
+    op.create_table(
+        "report_cache",
+        sa.Column("first", sa.Date(), nullable=False),
+        sa.Column("last", sa.Date(), nullable=False),
+        sa.Column("figure", sa.String(32), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("first", "last", "figure", name="pk_report_cache"),
     )
     op.create_table(
         "activity_latest",
@@ -43,14 +52,17 @@ def upgrade() -> None:
     op.create_index("ix_pairings_helper_span", "pairings", ["helper_id", "start", "end"])
     bind = op.get_bind()
     create_tally_triggers(bind)
+    create_cache_triggers(bind)
     rebuild_tallies(bind)
 
 
 def downgrade() -> None:
-    from jieqin.reports.sql import drop_tally_triggers
+    from jieqin.reports.sql import drop_cache_triggers, drop_tally_triggers
 
+    drop_cache_triggers(op.get_bind())
     drop_tally_triggers(op.get_bind())
     op.drop_index("ix_pairings_helper_span", "pairings")
     op.drop_index("ix_pairings_household_span", "pairings")
+    op.drop_table("report_cache")
     op.drop_table("activity_latest")
     op.drop_table("activity_tally")
