@@ -133,7 +133,13 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
     if result.missing:
         names = ", ".join(step.name for step in result.missing)
         out.print(f"[yellow]Not run in this installation: {names}; the figures above lack them.[/]")
-    out.print(
+    if result.refused is not None:
+        program, member = result.refused
+        click.echo(
+            f"Why was {member}, a college student in a later year, refused the scholarship?\n"
+            f"  jieqin aid explain {program} {member} --db {db} --period 2021"
+        )
+    click.echo(
         f"Done in {result.seconds:.1f} s. The records are in {path}; try\n"
         f"  jieqin report --db {db} --by-region\n"
         f"  jieqin overdue --db {db} --as-of 2021-12-31"

@@ -40,8 +40,8 @@ __all__ = [
 #: The distribution that registers Tongchuan's programmes, agencies and region names.
 TONGCHUAN_PLUGIN = "jieqin-tongchuan"
 
-#: The day the helpers were paired for the 2021 campaign.
-PAIRING_DAY = date(2021, 1, 4)
+#: The day the 2021 pairing list takes effect.
+PAIRING_DAY = date(2021, 1, 1)
 Q1 = jieqin.Quarter(2021, 1)
 Q4 = jieqin.Quarter(2021, 4)
 YEAR = jieqin.Year(2021)
@@ -127,6 +127,8 @@ class DemoResult:
     programs: dict[str, str] = field(factory=dict)
     """Role (``scholarship``, ``major_illness``, ``employment``) -> programme id."""
     employment_agency: str | None = None
+    refused: tuple[str, str] | None = None
+    """(programme id, member id) of a second-year student the scholarship rule refused."""
     seconds: float = 0.0
 
     @property
@@ -272,7 +274,9 @@ def _survey(
     )
 
 
-def _allocate(campaign: jieqin.Campaign, result: DemoResult, progress: Progress) -> None:
+def _allocate(
+    campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
+) -> None:
     days = {"scholarship": SCHOLARSHIP_DAY, "major_illness": ILLNESS_GRANT_DAY}
     roles = [role for role in ("major_illness", "scholarship") if role in result.programs]
     for role in ("scholarship", "major_illness"):
@@ -298,12 +302,29 @@ def _allocate(campaign: jieqin.Campaign, result: DemoResult, progress: Progress)
             plan = campaign.allocate(program_id, YEAR, actor=ACTOR, on=days[role])
             granted = plan.count(jieqin.Outcome.GRANTED)
             refused = plan.count(jieqin.Outcome.INELIGIBLE)
+            if role == "scholarship" and (student := _refused_student(cohort, plan)):
+                result.refused = (program_id, student)
             result.say(
                 f"{role} allocation",
                 f"{aid.program.name}: {granted} granted, {plan.granted_total} yuan; "
                 f"{refused} members decided ineligible",
             )
             advance(1)
+
+
+def _refused_student(cohort: Cohort, plan: Any) -> str | None:
+    """A college student in a later year whom the freshman rule refused (for the example)."""
+    refused = {d.member_id for d in plan.decisions if d.outcome is jieqin.Outcome.INELIGIBLE}
+    for member in cohort.members:
+        school = member.schooling
+        if (
+            school is not None
+            and school.level is jieqin.SchoolLevel.COLLEGE
+            and school.year_of_entry < YEAR.year
+            and member.member_id in refused
+        ):
+            return member.member_id
+    return None
 
 
 def _activities(
@@ -399,7 +420,7 @@ def run_demo(
         result.say("roster", "helpers and households stored")
         if _pair(campaign, cohort, result, progress):
             _survey(campaign, cohort, result, progress)
-            _allocate(campaign, result, progress)
+            _allocate(campaign, cohort, result, progress)
             _activities(campaign, cohort, result, progress)
             _winter_check(campaign, cohort, result, progress)
         with progress.task("Computing the 2021 report", 1) as advance:
