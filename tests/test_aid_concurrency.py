@@ -28,6 +28,8 @@ from jieqin.model import (
 )
 from jieqin.model.identity import birthplace_codes, check_digit
 
+pytestmark = pytest.mark.slow
+
 SCHOLARSHIP = "tc_freshman_scholarship"
 WORKERS = 4
 FRESHMEN = 24
