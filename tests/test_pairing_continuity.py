@@ -307,3 +307,14 @@ def test_secondary_pair_in_force_is_kept_or_ended_with_its_helper():
     assert plan.pairings == ()
     gone = plan_pairings(helpers[:1], [household("h1")], existing=existing, policy=policy, on=ON)
     assert [(p.helper_id, p.role) for p in gone.ended] == [("p2", "secondary")]
+
+
+def test_a_township_short_of_helpers_borrows_from_the_rest_of_the_county():
+    # One candidate each: both households' nearest helper is p1 (same village), which has
+    # one place; the other household must still get p2 from another township.
+    helpers = [helper("p1", VILLAGE), helper("p2", OTHER_TOWNSHIP)]
+    plan = plan_pairings(
+        helpers, [household("h1"), household("h2")], policy=PairingPolicy(max_candidates=1), on=ON
+    )
+    assert sorted(p.helper_id for p in plan.pairs) == ["p1", "p2"]
+    assert plan.unpaired == ()

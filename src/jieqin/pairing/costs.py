@@ -30,6 +30,7 @@ __all__ = [
     "PairingCostTerm",
     "builtin_terms",
     "evaluate_terms",
+    "helper_covers",
 ]
 
 
@@ -90,15 +91,8 @@ def distance_cost(edges: CandidateEdges) -> np.ndarray:
 def strength_match_cost(edges: CandidateEdges) -> np.ndarray:
     """The weights of the household's needs that none of the helper's sectors covers."""
     policy = edges.policy
-    sectors = sector_bits(policy)
     bits = need_bits(policy)
-    # Per helper: the need kinds its sectors cover (a mask over need bits).
-    covers = np.zeros(len(edges.helpers), np.int64)
-    for kind, bit in bits.items():
-        cover = 0
-        for sector in policy.need_sectors.get(kind, ()):
-            cover |= 1 << sectors[sector]
-        covers |= ((edges.helpers.sectors & cover) != 0).astype(np.int64) << bit
+    covers = helper_covers(edges.helpers, policy)
     unmet = edges.households.needs[edges.household] & ~covers[edges.helper]
     # Sum the weights of the unmet bits a byte at a time through 256-entry tables.
     out = np.zeros(len(edges), np.int64)
@@ -111,6 +105,18 @@ def strength_match_cost(edges: CandidateEdges) -> np.ndarray:
         table = ((values[:, None] >> np.arange(chunk.size)) & 1) @ chunk
         out += table[(unmet >> (8 * byte)) & 255]
     return out
+
+
+def helper_covers(helpers: HelperColumns, policy: PairingPolicy) -> IntArray:
+    """Per helper, the need kinds its sectors cover (a mask over :func:`need_bits`)."""
+    sectors = sector_bits(policy)
+    covers = np.zeros(len(helpers), np.int64)
+    for kind, bit in need_bits(policy).items():
+        cover = 0
+        for sector in policy.need_sectors.get(kind, ()):
+            cover |= 1 << sectors[sector]
+        covers |= ((helpers.sectors & cover) != 0).astype(np.int64) << bit
+    return covers
 
 
 def handover_cost(edges: CandidateEdges) -> np.ndarray:

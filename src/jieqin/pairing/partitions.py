@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
+import attrs
 import numpy as np
 from attrs import frozen
 
@@ -174,10 +175,31 @@ def _reasons(
     return reason
 
 
-def solve_partition(
+def most_pairs(task: PartitionTask, policy: PairingPolicy) -> int:
+    """How many households of the partition could be paired, forbidden pairs aside.
+
+    Within one region at the locality limit every helper is allowed for every
+    household, so the most is, per such region, the smaller of its households and
+    its helpers' free places.
+    """
+    col = level_column(policy.locality_limit)
+    hh_keys = task.households.keys[:, col]
+    hp_keys = task.helpers.keys[:, col]
+    free = task.helpers.free
+    regions, households = np.unique(hh_keys[hh_keys >= 0], return_counts=True)
+    order = np.argsort(hp_keys, kind="stable")
+    sorted_keys = hp_keys[order]
+    cumulative = np.r_[0, np.cumsum(free[order])]
+    places = (
+        cumulative[np.searchsorted(sorted_keys, regions, "right")]
+        - cumulative[np.searchsorted(sorted_keys, regions, "left")]
+    )
+    return int(np.minimum(households, places).sum())
+
+
+def _solve(
     task: PartitionTask, policy: PairingPolicy, terms: Sequence[PairingCostTerm]
-) -> PartitionResult:
-    """Candidates, costs and the exact assignment of one partition."""
+) -> tuple[Candidates, np.ndarray, np.ndarray]:
     candidates = generate_candidates(task.households, task.helpers, policy, terms, task.forbidden)
     helpers = task.helpers
     assignment = solve_assignment(
@@ -189,14 +211,30 @@ def solve_partition(
         np.minimum(helpers.load, helpers.capacity),
         policy.workload_step,
     )
-    paired = np.flatnonzero(assignment.edge >= 0)
-    edges = assignment.edge[paired]
-    unpaired = np.flatnonzero(assignment.edge < 0)
+    return candidates, assignment.edge, assignment.slot_cost
+
+
+def solve_partition(
+    task: PartitionTask, policy: PairingPolicy, terms: Sequence[PairingCostTerm]
+) -> PartitionResult:
+    """Candidates, costs and the exact assignment of one partition.
+
+    When the candidates pair fewer households than the free places allow (a
+    township short of helpers whose households' few candidates all live there),
+    the partition is solved again with every allowed pair as a candidate, so a
+    household is never left unpaired while a place it may take is free.
+    """
+    candidates, edge, slot_cost = _solve(task, policy, terms)
+    if policy.max_candidates is not None and int((edge >= 0).sum()) < most_pairs(task, policy):
+        candidates, edge, slot_cost = _solve(task, attrs.evolve(policy, max_candidates=None), terms)
+    paired = np.flatnonzero(edge >= 0)
+    edges = edge[paired]
+    unpaired = np.flatnonzero(edge < 0)
     return PartitionResult(
         task.household_rows[paired],
         task.helper_rows[candidates.helper[edges]],
         candidates.terms[edges],
-        assignment.slot_cost[paired],
+        slot_cost[paired],
         task.household_rows[unpaired],
         _reasons(task, candidates, unpaired, policy),
         int(candidates.household.size),

@@ -20,9 +20,9 @@ from jieqin.model import (
     PairingRole,
     RegionLevel,
 )
-from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray, need_bits, take
+from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray, take
 from jieqin.pairing.continuity import Continuity, HandoverReason, sort_out_existing
-from jieqin.pairing.costs import CandidateEdges, PairingCostTerm, evaluate_terms
+from jieqin.pairing.costs import CandidateEdges, PairingCostTerm, evaluate_terms, helper_covers
 from jieqin.pairing.engine import all_terms, solve_columns
 from jieqin.pairing.partitions import REASONS, UnpairedReason
 from jieqin.pairing.plan import PairingPlan, PairStatus, PlannedPair, UnpairedHousehold
@@ -121,6 +121,7 @@ def plan_pairings(
     need_list = list(needs)
     every = all_terms(policy, terms)
     hp_cols = HelperColumns.from_model(helper_list, policy, load=load)
+    covers = helper_covers(hp_cols, policy)
     hh_cols = HouseholdColumns.from_model(household_list, need_list, policy, current=current)
     solve_rows = np.asarray(
         [i for i, h in enumerate(household_list) if h.household_id not in fixed], np.int64
@@ -161,7 +162,7 @@ def plan_pairings(
                 household_id,
                 status,
                 costs,
-                _explain(hh_cols, hp_cols, int(fixed_hh[k]), int(fixed_hp[k]), policy, status),
+                _explain(hh_cols, hp_cols, int(fixed_hh[k]), int(fixed_hp[k]), covers, status),
             )
         )
     unpaired: list[UnpairedHousehold] = []
@@ -185,7 +186,7 @@ def plan_pairings(
                 household_id,
                 status,
                 costs,
-                _explain(hh_cols, hp_cols, int(row), j, policy, status),
+                _explain(hh_cols, hp_cols, int(row), j, covers, status),
             )
         )
     secondary: list[PlannedPair] = []
@@ -296,6 +297,7 @@ def _secondary(
     names = [t.name for t in every]
     row_of = {h: i for i, h in enumerate(hh_cols.ids)}
     out: list[PlannedPair] = []
+    covers = helper_covers(hp_cols, policy)
     kept_ids = sorted(kept)
     if kept_ids:
         rows = np.asarray([row_of[h] for h in kept_ids], np.int64)
@@ -308,7 +310,7 @@ def _secondary(
                     household_id,
                     PairStatus.KEPT,
                     _costs(names, matrix[k], workload[household_id]),
-                    _explain(hh_cols, hp_cols, int(rows[k]), int(cols[k]), policy, PairStatus.KEPT),
+                    _explain(hh_cols, hp_cols, int(rows[k]), int(cols[k]), covers, PairStatus.KEPT),
                     PairingRole.SECONDARY,
                 )
             )
@@ -350,7 +352,7 @@ def _secondary(
                 hh_cols.ids[row],
                 PairStatus.NEW,
                 _costs(names, result.terms[k], int(result.workload[k])),
-                _explain(hh_cols, hp_cols, int(row), j, policy, PairStatus.NEW),
+                _explain(hh_cols, hp_cols, int(row), j, covers, PairStatus.NEW),
                 PairingRole.SECONDARY,
             )
         )
@@ -404,26 +406,20 @@ def _explain(
     hp: HelperColumns,
     row: int,
     helper: int,
-    policy: PairingPolicy,
+    covers: IntArray,
     status: PairStatus,
 ) -> str:
-    """Why this pair, without naming any need (needs can reveal health facts)."""
+    """Why this pair, without naming any need (needs can reveal health facts).
+
+    ``covers`` is :func:`~jieqin.pairing.costs.helper_covers` of ``hp``.
+    """
     same = (hh.keys[row] == hp.keys[helper]) & (hp.keys[helper] >= 0)
     level = RegionLevel(int(np.cumprod(same).sum()))
     parts = [str(status), _NEAR[level]]
     needs = int(hh.needs[row])
     if needs:
-        edges = CandidateEdges(
-            np.asarray([row]), np.asarray([helper]), np.asarray([int(level)]), hh, hp, policy
-        )
-        total = covered = 0
-        for kind in need_bits(policy):
-            if edges.household_needs(kind)[0]:
-                total += 1
-                covered += any(
-                    edges.helper_has_sector(s)[0] for s in policy.need_sectors.get(kind, ())
-                )
-        parts.append(f"helper's sectors cover {covered} of {total} needs")
+        covered = needs & int(covers[helper])
+        parts.append(f"helper's sectors cover {covered.bit_count()} of {needs.bit_count()} needs")
     return "; ".join(parts)
 
 
