@@ -201,9 +201,9 @@ def plan_activities(
         grouped = 0
         if kind == ActivityKind.VISIT and activity_days:
             grouped = round(total * _ACTIVITY_DAY_SHARE)
+            present = {day: [p for p, _ in active if p.active_on(day)] for day in activity_days}
             for day in itertools.islice(itertools.cycle(activity_days), grouped):
-                candidates = [p for p, _ in active if p.active_on(day)]
-                drafts.append((day, kind, rng.choice(candidates), f"member_day_{day:%Y%m%d}"))
+                drafts.append((day, kind, rng.choice(present[day]), f"member_day_{day:%Y%m%d}"))
         cumulative = _cumulative(kind, days, windows)
         for (pairing, (lo, hi)), share in zip(
             active, _shares(rng, total - grouped, len(active)), strict=True
