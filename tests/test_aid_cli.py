@@ -77,3 +77,13 @@ def test_needs_derive_route_and_list(db: str) -> None:
     code, out = run("needs", "--period", "2021", "--db", db)
     assert code == 0
     assert "needs in 2021" in out
+
+
+def test_programs_lists_rules_and_the_amount_in_force(db: str) -> None:
+    code, out = run("aid", "programs", "--on", "2021-09-01", "--json", "--db", db)
+    assert code == 0
+    rows = {r["program"]: r for r in json.loads(out)}
+    assert rows[SCHOLARSHIP]["amount"] == "5000.00"
+    assert "college_freshman" in rows[SCHOLARSHIP]["rules"]
+    code, out = run("aid", "programs", "--on", "2020-06-01", "--db", db)
+    assert "no amount in force" in out

@@ -73,6 +73,57 @@ def run_command(
     click.echo(f"Priority: {plan.priority}. Rules: {plan.rule_version}.")
 
 
+@aid_group.command("programs")
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Amounts in force on this day (default today).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
+@url_option
+def programs_command(on: object, as_json: bool, db: str | None, url: str | None) -> None:
+    """List the registered aid programmes: funder, amount in force, rules and priority."""
+    from datetime import date
+
+    from jieqin import connect
+
+    day = on.date() if hasattr(on, "date") else date.today()
+    with connect(database_url(db, url)) as campaign:
+        programs = sorted(campaign.aid_programs().values(), key=lambda p: p.program_id)
+    rows = []
+    for p in programs:
+        try:
+            amount = p.amount_on(day)
+        except ValueError:
+            amount = None
+        rows.append(
+            {
+                "program": p.program_id,
+                "name": p.program.name,
+                "funder": p.program.funder,
+                "kind": str(p.program.kind),
+                "serves": sorted(p.program.serves),
+                "amount": None if amount is None else str(amount),
+                "rule_version": p.rule_version,
+                "rules": p.eligibility.describe(),
+                "priority": p.priority_text(),
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No aid programmes are registered; install a regional plugin.")
+        return
+    for r in rows:
+        shown = f"{r['amount']} yuan" if r["amount"] is not None else "no amount in force"
+        click.echo(f"{r['program']}: {r['name']} ({r['funder']}), {shown} on {day}")
+        click.echo(f"  rules {r['rule_version']}: {r['rules']}")
+        click.echo(f"  priority: {r['priority']}")
+
+
 @aid_group.command("explain")
 @click.argument("program")
 @click.argument("member")
