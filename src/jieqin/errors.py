@@ -7,6 +7,7 @@ and never repeat a full resident ID number or a health fact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -35,12 +36,27 @@ class JieqinError(Exception):
     """Base of every error that jieqin raises on purpose."""
 
 
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+
+
+def _quoted(match: re.Match[str]) -> str:
+    text = match.group(0)[1:-1]
+    if text.isascii() and len(text) <= 40:
+        return match.group(0)
+    return f"<text of {len(text)} characters>"
+
+
 def _masked(reason: object) -> str:
-    """The reason with resident-ID-like and phone-like text masked: messages often quote
-    the cell they reject, and a cell can hold a number that is not its column's."""
+    """The reason with sensitive-looking text hidden.
+
+    Messages quote the value they reject, and a value can be in the wrong column (a
+    diagnosis where a number belongs). Resident-ID-like and phone-like text is
+    masked; a quoted value with non-ASCII characters (Chinese free text such as a
+    diagnosis) or over 40 characters is shown only by its length.
+    """
     from jieqin.privacy import mask_text
 
-    return mask_text(str(reason))
+    return mask_text(_QUOTED.sub(_quoted, str(reason)))
 
 
 def _field_name(name: object) -> str | None:

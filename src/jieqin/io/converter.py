@@ -94,7 +94,9 @@ def _structure_period(value: object, _: object) -> Period:
 
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, _structure_decimal)
+_structure_bool = converter.get_structure_hook(bool)
 converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(bool, _structure_bool)  # bool is an int: keep its own hook
 converter.register_unstructure_hook(date, date.isoformat)
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(RegionCode, str)

@@ -10,6 +10,7 @@ and the physical line the row starts on.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -18,6 +19,8 @@ from jieqin.io.kinds import Column, ColumnType, Kind
 from jieqin.io.records import Parsed, build
 
 __all__ = ["read_csv", "write_csv"]
+
+_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 #: Where a column is in a row, the column, and its cell parser (``None``: text as is).
 _Step = tuple[int, Column, Callable[[str], Any] | None]
@@ -41,12 +44,17 @@ class _Rows:
             self.header_problems.append(Problem("the file is empty", source=self.source, line=1))
             return
         seen: set[str] = set()
-        for cell in header:
+        for number, cell in enumerate(header, start=1):
             name = cell.strip().lstrip("\ufeff")
             column = known.get(name)
             if column is None:
                 reason = f"unknown column; expected: {', '.join(known)}"
-                self.header_problems.append(Problem(reason, field=name, source=self.source, line=1))
+                # A header cell that is no column name may be data (a lost header line):
+                # name it by position rather than repeat what it holds.
+                shown = name if _COLUMN_NAME.fullmatch(name) else f"column {number}"
+                self.header_problems.append(
+                    Problem(reason, field=shown, source=self.source, line=1)
+                )
             elif name in seen:
                 self.header_problems.append(
                     Problem("column appears twice", field=name, source=self.source, line=1)
