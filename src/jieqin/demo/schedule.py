@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from attrs import frozen
 
-from jieqin import Activity, ActivityKind, Pairing
+from jieqin import Activity, ActivityKind, Need, Pairing
 
 __all__ = [
     "ACTIVITIES_2021",
@@ -181,12 +181,15 @@ def plan_activities(
     counts: Mapping[str, int] = ACTIVITIES_2021,
     windows: Sequence[SeasonWindow] = WINDOWS_2021,
     activity_days: Sequence[date] = MEMBER_ACTIVITY_DAYS_2021,
+    needs: Iterable[Need] = (),
 ) -> tuple[Activity, ...]:
     """Exactly ``counts[kind]`` activities of each kind over the year, in date order.
 
     Each pairing active during the year gets an even share of each kind; its dates
     are drawn inside its active span, weighted towards the windows. A share of the
-    visits fall on member activity days and name the day in ``event``.
+    visits fall on member activity days and name the day in ``event``. Each of
+    ``needs`` (those routed to the paired helper) is served by the household's first
+    practical help on or after the day it was raised, if there is one.
     """
     rng = random.Random(seed)
     days = _days(year)
@@ -211,6 +214,7 @@ def plan_activities(
             for _ in range(share):
                 drafts.append((days[_draw(rng, cumulative, lo, hi)], kind, pairing, None))
     drafts.sort(key=lambda d: (d[0], d[2].household_id, d[1]))
+    served = _serve(drafts, needs)
     return tuple(
         Activity(
             activity_id=f"A{year}-{n:05d}",
@@ -218,8 +222,27 @@ def plan_activities(
             on=day,
             helper_id=pairing.helper_id,
             household_id=pairing.household_id,
+            member_id=served[n - 1].member_id if n - 1 in served else None,
+            need_id=served[n - 1].need_id if n - 1 in served else None,
             note=rng.choice(_NOTES.get(kind, ("",))),
             event=event,
         )
         for n, (day, kind, pairing, event) in enumerate(drafts, start=1)
     )
+
+
+def _serve(
+    drafts: Sequence[tuple[date, str, Pairing, str | None]], needs: Iterable[Need]
+) -> dict[int, Need]:
+    """Which practical help (by position in ``drafts``) serves which need."""
+    helps: dict[str, list[int]] = {}
+    for i, (_day, kind, pairing, _event) in enumerate(drafts):
+        if kind == ActivityKind.PRACTICAL_HELP:
+            helps.setdefault(pairing.household_id, []).append(i)
+    served: dict[int, Need] = {}
+    for need in sorted(needs, key=lambda n: (n.raised_on, n.need_id)):
+        for i in helps.get(need.household_id, ()):
+            if i not in served and drafts[i][0] >= need.raised_on:
+                served[i] = need
+                break
+    return served

@@ -266,12 +266,25 @@ def _survey(
         advance(1)
         routed = campaign.route_needs(Q1, actor=ACTOR, on=ROUTING_DAY)
         advance(1)
-    referred = sum(1 for r in routed if r.route is not None and r.route.kind == "referral")
     result.say(
         "Q1 needs survey",
         f"{len(surveyed)} needs from the survey, {len(derived)} from member facts; "
-        f"{len(routed)} routed, {referred} referred to agencies",
+        f"routed: {_route_counts(routed)}",
     )
+
+
+def _route_counts(results: Sequence[Any]) -> str:
+    """``"23 to an agency, 40 to a programme, 12 to a helper, 5 left open"``."""
+    counts = {"referral": 0, "program": 0, "helper": 0}
+    open_ = 0
+    for r in results:
+        if r.route is None:
+            open_ += 1
+        else:
+            counts[str(r.route.kind)] = counts.get(str(r.route.kind), 0) + 1
+    words = {"referral": "to an agency", "program": "to a programme", "helper": "to a helper"}
+    parts = [f"{n} {words.get(kind, kind)}" for kind, n in counts.items() if n]
+    return ", ".join([*parts, f"{open_} left open"])
 
 
 def _allocate(
@@ -332,7 +345,12 @@ def _activities(
 ) -> None:
     with campaign.unit_of_work(ACTOR) as uow:
         pairings = uow.pairings.list()
-    activities = plan_activities(pairings, seed=cohort.seed)
+        for_helpers = [
+            n
+            for n in uow.needs.list(status=jieqin.NeedStatus.ROUTED)
+            if n.route is not None and n.route.kind is jieqin.RouteKind.HELPER
+        ]
+    activities = plan_activities(pairings, seed=cohort.seed, needs=for_helpers)
     # Each household's year goes in one batch, so each batch checks its households once.
     by_household: dict[str, list[jieqin.Activity]] = {}
     for activity in activities:
@@ -343,7 +361,17 @@ def _activities(
             batch = [a for h in households[start : start + 64] for a in by_household[h]]
             campaign.log_activities(batch, actor=ACTOR, source="2021 activity log", today=LOGGED_ON)
             advance(len(batch))
-    result.say("activities", f"{len(activities)} activities of the year logged")
+    with campaign.unit_of_work(ACTOR) as uow:
+        resolved = [
+            n
+            for n in uow.needs.list(status=jieqin.NeedStatus.RESOLVED)
+            if (n.resolved_by or "").startswith("activity:")
+        ]
+    result.say(
+        "activities",
+        f"{len(activities)} activities of the year logged; {len(resolved)} of the "
+        f"{len(for_helpers)} needs routed to helpers resolved by their practical help",
+    )
 
 
 def _winter_check(
@@ -368,8 +396,8 @@ def _winter_check(
         routed = campaign.route_needs(Q4, actor=ACTOR, on=WINTER_CHECK_DAY)
     result.say(
         "winter check",
-        f"{len(paired)} households checked; {len(needs)} shortfalls recorded as needs, "
-        f"{sum(1 for r in routed if r.route is not None)} routed",
+        f"{len(paired)} households checked; {len(needs)} shortfalls recorded as needs; "
+        f"routed: {_route_counts(routed)}",
     )
 
 
@@ -421,8 +449,8 @@ def run_demo(
         if _pair(campaign, cohort, result, progress):
             _survey(campaign, cohort, result, progress)
             _allocate(campaign, cohort, result, progress)
-            _activities(campaign, cohort, result, progress)
             _winter_check(campaign, cohort, result, progress)
+            _activities(campaign, cohort, result, progress)
         with progress.task("Computing the 2021 report", 1) as advance:
             result.report = campaign.report(YEAR)
             advance(1)
