@@ -181,3 +181,22 @@ def test_no_helper_has_more_than_two_households(campaign: jieqin.Campaign) -> No
     assert max(per_helper.values()) <= 2
     assert len(per_helper) == 755
     assert len({p.household_id for p in active}) == 772
+
+
+def test_without_the_tongchuan_plugin_the_demo_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JIEQIN_BLOCKED_PLUGINS", "tongchuan")
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(db)])
+    assert result.exit_code == 1
+    assert "pip install -e plugins/jieqin-tongchuan" in result.output
+    assert "Traceback" not in result.output
+    assert not db.exists()
+
+
+def test_demo_help_has_an_example() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--help"])
+    assert result.exit_code == 0
+    assert "jieqin demo --db" in result.output
+    assert "jieqin-demo.db" in result.output

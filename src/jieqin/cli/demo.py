@@ -19,9 +19,8 @@ __all__ = ["COMMANDS", "demo_command"]
 
 DEFAULT_DB = "jieqin-demo.db"
 INSTALL_HINT = (
-    "the Tongchuan plugin is not installed; the demo needs its programmes. Install it with\n"
-    "  pip install -e plugins/jieqin-tongchuan   (from a jieqin source checkout)\n"
-    "  pip install jieqin-tongchuan              (from a package index)"
+    "install it with: pip install -e plugins/jieqin-tongchuan (in a jieqin checkout) "
+    "or pip install jieqin-tongchuan"
 )
 
 
@@ -118,7 +117,9 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
 
     missing = tongchuan_missing()
     if missing:
-        raise click.ClickException(f"{INSTALL_HINT}\n({missing})")
+        raise click.ClickException(
+            f"the demo needs the Tongchuan plugin, which is not loaded ({missing}); {INSTALL_HINT}"
+        )
     err = Console(stderr=True)
     path = db.resolve()
     err.print(f"Building a fresh demo database: [bold]{path}[/] (replaced if it existed)")
