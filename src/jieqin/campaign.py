@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from jieqin.model import Period as _Period
     from jieqin.pairing import PairingPlan, PairingPolicy
     from jieqin.reports import Report
+    from jieqin.services.scoped import HelperView
 
 
 class Campaign:
@@ -362,6 +363,16 @@ class Campaign:
                 k=k,
                 region_names=dict(self.registry.region_names),
             )
+
+    def for_helper(self, helper_id: str, *, on: _date | None = None) -> HelperView:
+        """What one helper may see: only the households paired with them on ``on``.
+
+        A read-only :class:`~jieqin.services.scoped.HelperView` of those households,
+        their members, needs and activities (default day: today).
+        """
+        from jieqin.services.scoped import HelperView
+
+        return HelperView(lambda: self.unit_of_work(f"helper:{helper_id}"), helper_id, on=on)
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a notification hook now (``campaign`` is passed for you).

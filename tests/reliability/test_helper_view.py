@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import attrs
@@ -104,25 +105,26 @@ def _store(campaign: jieqin.Campaign, world: World) -> None:
         uow.commit()
 
 
-@pytest.fixture(params=["memory://"])
-def campaign_url(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(world=worlds())
-def test_a_helper_sees_exactly_their_paired_households(campaign_url: str, world: World) -> None:
-    with jieqin.connect(campaign_url) as campaign:
+def _check_every_helper(url: str, world: World) -> None:
+    with jieqin.connect(url) as campaign:
         _store(campaign, world)
         for helper in world.helpers:
-            view = HelperView(
-                lambda: campaign.unit_of_work(actor="test:view"), helper.helper_id, on=world.day
+            _check_view(
+                campaign.for_helper(helper.helper_id, on=world.day), world, helper.helper_id
             )
-            _check_view(view, world, helper.helper_id)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds())
+def test_a_helper_sees_exactly_their_paired_households(world: World) -> None:
+    _check_every_helper("memory://", world)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world=worlds())
+def test_the_same_on_sqlite(tmp_path_factory: pytest.TempPathFactory, world: World) -> None:
+    folder = tmp_path_factory.getbasetemp()
+    _check_every_helper(f"sqlite:///{folder / uuid.uuid4().hex}.db", world)
 
 
 def _check_view(view: HelperView, world: World, helper_id: str) -> None:
