@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -75,6 +76,24 @@ def _summary(figures: dict[str, int | Decimal | None]) -> Table:
     return table
 
 
+def _regions(report: Any) -> Table:
+    table = Table(title="By district and county", title_justify="left")
+    for column in ("district / county", "helpers", "households", "activities", "grants", "yuan"):
+        table.add_column(column, justify="left" if column.startswith("district") else "right")
+    for code, figures in report.regions.items():
+        grants = sum(g.count or 0 for g in figures.grants)
+        amount = sum((g.amount or Decimal(0) for g in figures.grants), Decimal("0.00"))
+        table.add_row(
+            f"{report.region_names.get(code, code)} {code}",
+            _shown(figures.helpers),
+            _shown(figures.households),
+            _shown(figures.activities_total),
+            _shown(grants),
+            _shown(amount),
+        )
+    return table
+
+
 def _steps(result: object) -> Table:
     table = Table(title="The year, step by step", title_justify="left", show_lines=False)
     table.add_column("step")
@@ -130,6 +149,8 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
         return
     out = Console()
     out.print(_steps(result))
+    if result.report is not None and result.report.regions:
+        out.print(_regions(result.report))
     out.print(_summary(figures_of(result)))
     if result.missing:
         names = ", ".join(step.name for step in result.missing)

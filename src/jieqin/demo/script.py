@@ -452,7 +452,7 @@ def run_demo(
             _winter_check(campaign, cohort, result, progress)
             _activities(campaign, cohort, result, progress)
         with progress.task("Computing the 2021 report", 1) as advance:
-            result.report = campaign.report(YEAR)
+            result.report = campaign.report(YEAR, by_region=True)
             advance(1)
     result.seconds = time.perf_counter() - started
     return result
