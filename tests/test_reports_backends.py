@@ -109,7 +109,7 @@ def test_practical_help_resolves_the_need_it_names(loaded: jieqin.Campaign) -> N
 def recount(
     conn: sa.Connection,
 ) -> tuple[dict[tuple[object, ...], int], dict[tuple[str, str], object]]:
-    from jieqin.reports.sql import ACTIVITY_LATEST, ACTIVITY_TALLY
+    from jieqin.reports.sql import ACTIVITY_LATEST, ACTIVITY_TALLY, ACTIVITY_TALLY_MONTH
 
     tally = {
         (str(d), r, k, t, m): int(n)
@@ -125,6 +125,9 @@ def recount(
         )
         if n
     }
+    for month, region, kind, tier, n in conn.execute(sa.select(ACTIVITY_TALLY_MONTH)):
+        if n:
+            tally[("month", month, region, kind, tier)] = int(n)
     latest = {(h, k): str(d) for h, k, d in conn.execute(sa.select(ACTIVITY_LATEST))}
     return tally, latest
 
@@ -138,7 +141,11 @@ def full_recount(
         "LEFT JOIN households h ON h.household_id = a.household_id "
         "LEFT JOIN helpers p ON p.helper_id = a.helper_id GROUP BY 1, 2, 3, 4"
     )
-    tally = {(str(d), r, k, t, str(d)[:7]): int(n) for d, r, k, t, n in rows}
+    tally: dict[tuple[object, ...], int] = {}
+    for d, r, k, t, n in rows:
+        tally[(str(d), r, k, t, str(d)[:7])] = int(n)
+        month = ("month", str(d)[:7], r, k, t)
+        tally[month] = tally.get(month, 0) + int(n)
     latest = {
         (h, k): str(d)
         for h, k, d in conn.exec_driver_sql(

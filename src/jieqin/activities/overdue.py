@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,9 +43,8 @@ class FollowUpArrays:
         return len(self.household_ids)
 
 
-@frozen
-class TrackOverdue:
-    """One cadence a pairing is behind on."""
+class TrackOverdue(NamedTuple):
+    """One cadence a pairing is behind on (a named tuple: a million are cheap to make)."""
 
     track: str
     every_days: int
@@ -53,8 +53,7 @@ class TrackOverdue:
     last_on: date | None
 
 
-@frozen
-class Overdue:
+class Overdue(NamedTuple):
     """A pairing behind its cadence; ``days_overdue`` is its worst track."""
 
     helper_id: str
@@ -130,16 +129,23 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Ov
     worst = overdue_days.max(axis=0)
     behind = np.flatnonzero(worst > 0)
     expected = {code: [(tracks.index(c.track), c) for c in policy.cadences(code)] for code in codes}
+    late_rows = overdue_days[:, behind].T.tolist()
+    last_rows = reference[:, behind].T.tolist()
     result: list[Overdue] = []
-    for i, cat, days in zip(
-        behind.tolist(), category[behind].tolist(), worst[behind].tolist(), strict=True
+    for i, cat, days, late_row, last_row in zip(
+        behind.tolist(),
+        category[behind].tolist(),
+        worst[behind].tolist(),
+        late_rows,
+        last_rows,
+        strict=True,
     ):
         code = codes[cat]
         items = []
         for t, cadence in expected[code]:
-            days_late = int(overdue_days[t, i])
+            days_late = late_row[t]
             if days_late > 0:
-                last_day = int(reference[t, i])
+                last_day = last_row[t]
                 items.append(
                     TrackOverdue(
                         cadence.track,

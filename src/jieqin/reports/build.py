@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from jieqin.activities.kinds import ActivityKindRegistry
 from jieqin.activities.windows import CampaignCalendar
@@ -18,6 +19,8 @@ from jieqin.reports.source import ActivityKey, GrantKey, NeedKey, ReportSource
 __all__ = ["build_report", "suppress"]
 
 _ALL = "*"
+KeyT = TypeVar("KeyT", bound=tuple[Any, ...])
+V = TypeVar("V")
 
 
 def suppress(value: int, k: int | None) -> Count:
@@ -55,9 +58,26 @@ def build_report(
     seen_kinds += sorted({key[2] for key in activities} - set(seen_kinds))
 
     def figures(region: str) -> Figures:
+        if region == _ALL:
+            return _figures(
+                helpers, households, activities, needs, referrals, grants, seen_kinds, k
+            )
         return _figures(
-            region, helpers, households, activities, needs, referrals, grants, seen_kinds, k
+            split_helpers.get(region, {}),
+            {region: households[region]} if region in households else {},
+            split_activities.get(region, {}),
+            split_needs.get(region, {}),
+            split_referrals.get(region, {}),
+            split_grants.get(region, {}),
+            seen_kinds,
+            k,
         )
+
+    split_helpers = _split(helpers, 0)
+    split_activities = _split(activities, 1)
+    split_needs = _split(needs, 0)
+    split_referrals = _split(referrals, 0)
+    split_grants = _split(grants, 0)
 
     monthly: dict[str, dict[str, Count]] = {}
     per_month: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -126,8 +146,15 @@ def period_months(period: Period) -> list[str]:
     return [str(m) for m in period.months()]
 
 
+def _split(mapping: Mapping[KeyT, V], index: int) -> dict[str, dict[KeyT, V]]:
+    """``mapping`` split by the county at ``index`` of its keys, in one pass."""
+    out: defaultdict[str, dict[KeyT, V]] = defaultdict(dict)
+    for key, value in mapping.items():
+        out[str(key[index])][key] = value
+    return out
+
+
 def _figures(
-    region: str,
     helpers: Mapping[tuple[str, str], int],
     households: Mapping[str, int],
     activities: Mapping[ActivityKey, int],
@@ -137,31 +164,23 @@ def _figures(
     kinds: Iterable[str],
     k: int | None,
 ) -> Figures:
-    def mine(county: str) -> bool:
-        return region == _ALL or county == region
-
     by_tier: defaultdict[str, int] = defaultdict(int)
-    for (county, tier), n in helpers.items():
-        if mine(county):
-            by_tier[tier] += n
+    for (_county, tier), n in helpers.items():
+        by_tier[tier] += n
     by_kind: defaultdict[str, int] = defaultdict(int)
-    for (_month, county, kind, _tier), n in activities.items():
-        if mine(county):
-            by_kind[kind] += n
+    for (_month, _county, kind, _tier), n in activities.items():
+        by_kind[kind] += n
     need_lines: defaultdict[tuple[str, str], int] = defaultdict(int)
-    for (county, kind, route), n in needs.items():
-        if mine(county):
-            need_lines[(kind, route)] += n
+    for (_county, kind, route), n in needs.items():
+        need_lines[(kind, route)] += n
     agencies: defaultdict[str, int] = defaultdict(int)
-    for (county, agency), n in referrals.items():
-        if mine(county):
-            agencies[agency] += n
+    for (_county, agency), n in referrals.items():
+        agencies[agency] += n
     grant_counts: defaultdict[tuple[str, str, str], int] = defaultdict(int)
     grant_amounts: defaultdict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
-    for (county, program, name, funder), (n, amount) in grants.items():
-        if mine(county):
-            grant_counts[(program, name, funder)] += n
-            grant_amounts[(program, name, funder)] += amount
+    for (_county, program, name, funder), (n, amount) in grants.items():
+        grant_counts[(program, name, funder)] += n
+        grant_amounts[(program, name, funder)] += amount
 
     def grant_line(key: tuple[str, str, str], count: int, amount: Decimal) -> GrantLine:
         shown = suppress(count, k)
@@ -170,7 +189,7 @@ def _figures(
     return Figures(
         helpers=suppress(sum(by_tier.values()), k),
         helpers_by_tier={t: suppress(n, k) for t, n in sorted(by_tier.items())},
-        households=suppress(sum(n for c, n in households.items() if mine(c)), k),
+        households=suppress(sum(households.values()), k),
         activities={kind: suppress(by_kind.get(kind, 0), k) for kind in kinds},
         needs=tuple(
             NeedLine(kind, route, suppress(n, k)) for (kind, route), n in sorted(need_lines.items())

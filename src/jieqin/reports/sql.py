@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +50,7 @@ from jieqin.storage.sql.tables import (
 __all__ = [
     "ACTIVITY_LATEST",
     "ACTIVITY_TALLY",
+    "ACTIVITY_TALLY_MONTH",
     "CACHE_SOURCES",
     "REPORT_CACHE",
     "SqlSource",
@@ -71,10 +72,23 @@ ACTIVITY_TALLY = sa.Table(
     sa.Column("tier", sa.String(64), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("n", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 """Activities per day, household county (``unknown`` if none), kind and helper tier.
 
 The key leads with the month, so a period's figures are grouped in key order."""
+
+ACTIVITY_TALLY_MONTH = sa.Table(
+    "activity_tally_month",
+    METADATA,
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("region", sa.String(12), primary_key=True),
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("tier", sa.String(64), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The same counts per month: what a year, quarter or month report reads."""
 
 REPORT_CACHE = sa.Table(
     "report_cache",
@@ -97,6 +111,7 @@ ACTIVITY_LATEST = sa.Table(
     sa.Column("household_id", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(64), primary_key=True),
     sa.Column("last_on", sa.Date, nullable=False),
+    sqlite_with_rowid=False,
 )
 """The latest activity day per household and kind."""
 
@@ -122,17 +137,27 @@ def _sqlite_add(row: str) -> str:
     VALUES ({row}."on", {_SQLITE_REGION.format(r=row, u=_U)}, {row}.kind,
             {_SQLITE_TIER.format(r=row, u=_U)}, substr({row}."on", 1, 7), 1)
     ON CONFLICT (month, region, kind, tier, day) DO UPDATE SET n = n + 1;
+    INSERT INTO activity_tally_month (month, region, kind, tier, n)
+    VALUES (substr({row}."on", 1, 7), {_SQLITE_REGION.format(r=row, u=_U)}, {row}.kind,
+            {_SQLITE_TIER.format(r=row, u=_U)}, 1)
+    ON CONFLICT (month, region, kind, tier) DO UPDATE SET n = n + 1;
     INSERT INTO activity_latest (household_id, kind, last_on)
     VALUES ({row}.household_id, {row}.kind, {row}."on")
     ON CONFLICT (household_id, kind) DO UPDATE SET last_on = max(last_on, excluded.last_on);"""
 
 
 def _sqlite_remove(row: str) -> str:
-    key = f'day = {row}."on" AND kind = {row}.kind AND region = {_SQLITE_REGION.format(r=row, u=_U)} AND tier = {_SQLITE_TIER.format(r=row, u=_U)}'
+    month = (
+        f'month = substr({row}."on", 1, 7) AND kind = {row}.kind AND '
+        f"region = {_SQLITE_REGION.format(r=row, u=_U)} AND tier = {_SQLITE_TIER.format(r=row, u=_U)}"
+    )
+    key = f'{month} AND day = {row}."on"'
     latest = f"household_id = {row}.household_id AND kind = {row}.kind"
     return f"""
     UPDATE activity_tally SET n = n - 1 WHERE {key};
     DELETE FROM activity_tally WHERE {key} AND n <= 0;
+    UPDATE activity_tally_month SET n = n - 1 WHERE {month};
+    DELETE FROM activity_tally_month WHERE {month} AND n <= 0;
     DELETE FROM activity_latest WHERE {latest};
     INSERT INTO activity_latest (household_id, kind, last_on)
     SELECT household_id, kind, max("on") FROM activities WHERE {latest}
@@ -162,6 +187,10 @@ _PG_ADD = f"""
     INSERT INTO activity_tally (day, region, kind, tier, month, n)
     {_PG_GROUPED.format(rows="new_rows")}
     ON CONFLICT (month, region, kind, tier, day) DO UPDATE SET n = activity_tally.n + EXCLUDED.n;
+    INSERT INTO activity_tally_month (month, region, kind, tier, n)
+    SELECT month, region, kind, tier, sum(n) FROM ({_PG_GROUPED.format(rows="new_rows")}) g
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (month, region, kind, tier) DO UPDATE SET n = activity_tally_month.n + EXCLUDED.n;
     INSERT INTO activity_latest (household_id, kind, last_on)
     SELECT household_id, kind, max("on") FROM new_rows GROUP BY 1, 2
     ON CONFLICT (household_id, kind)
@@ -171,6 +200,11 @@ _PG_REMOVE = f"""
     UPDATE activity_tally t SET n = t.n - g.n FROM ({_PG_GROUPED.format(rows="old_rows")}) g
     WHERE t.day = g.day AND t.region = g.region AND t.kind = g.kind AND t.tier = g.tier;
     DELETE FROM activity_tally WHERE n <= 0;
+    UPDATE activity_tally_month t SET n = t.n - g.n FROM (
+        SELECT month, region, kind, tier, sum(n) AS n
+        FROM ({_PG_GROUPED.format(rows="old_rows")}) d GROUP BY 1, 2, 3, 4) g
+    WHERE t.month = g.month AND t.region = g.region AND t.kind = g.kind AND t.tier = g.tier;
+    DELETE FROM activity_tally_month WHERE n <= 0;
     DELETE FROM activity_latest l USING (SELECT DISTINCT household_id, kind FROM old_rows) o
     WHERE l.household_id = o.household_id AND l.kind = o.kind;
     INSERT INTO activity_latest (household_id, kind, last_on)
@@ -259,6 +293,7 @@ def rebuild_tallies(conn: Any) -> None:
     """Recount both tallies from the activity table (one ``GROUP BY`` each)."""
     a, h, p = ACTIVITIES, HOUSEHOLDS, HELPERS
     conn.execute(ACTIVITY_TALLY.delete())
+    conn.execute(ACTIVITY_TALLY_MONTH.delete())
     conn.execute(ACTIVITY_LATEST.delete())
     region = sa.func.coalesce(sa.func.substr(h.c.region, 1, 6), _U)
     tier = sa.func.coalesce(p.c.tier, _U)
@@ -276,6 +311,13 @@ def rebuild_tallies(conn: Any) -> None:
         ACTIVITY_TALLY.insert().from_select(
             ["day", "region", "kind", "tier", "month", "n"], grouped
         )
+    )
+    t = ACTIVITY_TALLY
+    monthly = sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, sa.func.sum(t.c.n)).group_by(
+        t.c.month, t.c.region, t.c.kind, t.c.tier
+    )
+    conn.execute(
+        ACTIVITY_TALLY_MONTH.insert().from_select(["month", "region", "kind", "tier", "n"], monthly)
     )
     latest = sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on)).group_by(
         a.c.household_id, a.c.kind
@@ -364,15 +406,21 @@ class SqlSource:
         }
 
     def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
-        t = ACTIVITY_TALLY
-        total = sa.func.sum(t.c.n)
         months = (f"{first.year:04d}-{first.month:02d}", f"{last.year:04d}-{last.month:02d}")
-        query = (
-            sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, total)
-            .where(t.c.month.between(*months), t.c.day.between(first, last))
-            .group_by(t.c.month, t.c.region, t.c.kind, t.c.tier)
-        )
-        return {(m, r, k, tr): int(n) for m, r, k, tr, n in self._rows(query) if n}
+        whole_months = first.day == 1 and (last + timedelta(days=1)).day == 1
+        if whole_months:
+            m = ACTIVITY_TALLY_MONTH
+            query = sa.select(m.c.month, m.c.region, m.c.kind, m.c.tier, m.c.n).where(
+                m.c.month.between(*months)
+            )
+        else:
+            t = ACTIVITY_TALLY
+            query = (
+                sa.select(t.c.month, t.c.region, t.c.kind, t.c.tier, sa.func.sum(t.c.n))
+                .where(t.c.month.between(*months), t.c.day.between(first, last))
+                .group_by(t.c.month, t.c.region, t.c.kind, t.c.tier)
+            )
+        return {(m_, r, k, tr): int(n) for m_, r, k, tr, n in self._rows(query) if n}
 
     # -- the queries behind the cache ---------------------------------------------------
 
@@ -520,7 +568,9 @@ def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArray
         .select_from(joined)
         .where(_active(as_of, as_of))
     )
-    rows = conn.execute(query).all()
+    result = conn.execute(query)
+    rows = result.cursor.fetchall()  # plain tuples: no per-row objects for a million rows
+    result.close()
     ill, disabled, monitored = _household_flags(conn, as_of)
     table = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(kinds))
     households = list(table[1])

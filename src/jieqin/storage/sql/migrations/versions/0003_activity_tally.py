@@ -1,5 +1,6 @@
-"""Activity tallies for fast reports and follow-up: ``activity_tally`` (activities per
-day, household county, kind and helper tier) and ``activity_latest`` (latest activity
+"""Activity tallies for fast reports and follow-up: ``activity_tally`` and
+``activity_tally_month`` (activities per day or month, household county, kind and
+helper tier) and ``activity_latest`` (latest activity
 day per household and kind), kept current by triggers on ``activities`` and filled
 from the activities already stored; covering indexes on the pairings' spans; and
 ``report_cache``, emptied by triggers whenever a table it summarises is written.
@@ -32,6 +33,17 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("month", "region", "kind", "tier", "day", name="pk_activity_tally"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "activity_tally_month",
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("region", sa.String(12), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("tier", sa.String(64), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "region", "kind", "tier", name="pk_activity_tally_month"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "report_cache",
@@ -47,6 +59,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("last_on", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("household_id", "kind", name="pk_activity_latest"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_pairings_household_span", "pairings", ["household_id", "start", "end"])
     op.create_index("ix_pairings_helper_span", "pairings", ["helper_id", "start", "end"])
@@ -65,4 +78,5 @@ def downgrade() -> None:
     op.drop_index("ix_pairings_household_span", "pairings")
     op.drop_table("report_cache")
     op.drop_table("activity_latest")
+    op.drop_table("activity_tally_month")
     op.drop_table("activity_tally")
