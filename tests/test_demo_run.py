@@ -198,5 +198,5 @@ def test_without_the_tongchuan_plugin_the_demo_says_how_to_install_it(
 def test_demo_help_has_an_example() -> None:
     result = CliRunner().invoke(cli, ["demo", "--help"])
     assert result.exit_code == 0
-    assert "jieqin demo --db" in result.output
+    assert "jieqin demo --db tongchuan.db" in result.output
     assert "jieqin-demo.db" in result.output

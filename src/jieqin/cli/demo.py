@@ -130,7 +130,7 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
     \b
     Example:
       jieqin demo                      # builds ./jieqin-demo.db
-      jieqin demo --db /tmp/tc.db --seed 7 --json
+      jieqin demo --db tongchuan.db --seed 7 --json
     """
     from jieqin.demo.script import figures_of, run_demo, tongchuan_missing
 
