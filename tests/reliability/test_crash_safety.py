@@ -67,11 +67,11 @@ def _kill_midway(url: str, path: Path, size: int, rng: random.Random) -> int:
     child = FORK.Process(target=_child, args=(url, str(path), progress, started))
     child.start()
     assert started.wait(60), "the import did not start"
-    target = rng.uniform(0.0, 1.15) * size
+    target = rng.uniform(0.0, 1.4) * size
     while child.is_alive() and progress.value < min(target, size):
         time.sleep(0.0005)
     if target > size and child.is_alive():
-        time.sleep(rng.uniform(0.0, 0.08))
+        time.sleep(rng.uniform(0.0, 0.5))
     if child.is_alive():
         os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
     child.join(30)
