@@ -123,3 +123,26 @@ def test_activities_have_the_given_counts_and_stay_inside_pairings() -> None:
     assert months[2] + months[12] > 3 * (months[5] + months[10])
     days = {a.on for a in activities if a.event}
     assert days == set(MEMBER_ACTIVITY_DAYS_2021)
+
+
+@pytest.mark.parametrize("seed", [1, 7, 99])
+def test_any_seed_gives_exactly_the_places_the_campaign_needs(seed: int) -> None:
+    """Per county, helpers' places equal the households in the campaign, so a full
+    pairing uses every helper; the planted people sit in campaign households."""
+    cohort = generate_cohort(seed)
+    tongchuan = jieqin.RegionCode("610200")
+    in_campaign = [
+        h for h in cohort.households if h.status != MOVED_AWAY and tongchuan.contains(h.region)
+    ]
+    assert len(in_campaign) == 772
+    places = Counter()
+    for helper in cohort.helpers:
+        places[helper.home_region.code[:6]] += helper.capacity
+    assert places == Counter(h.region.code[:6] for h in in_campaign)
+    members = [m for h in in_campaign for m in h.members]
+    freshmen = [m for m in members if m.schooling and m.schooling.level == "college"]
+    assert sum(m.schooling.year_of_entry == 2021 for m in freshmen if m.schooling) == 14
+    assert sum(m.health.major_illness for m in members) == 12
+    seekers = [m for m in members if m.employment is jieqin.EmploymentStatus.UNEMPLOYED_SEEKING]
+    training = [a for a in cohort.q1_survey if a.kind == jieqin.NeedKind.SKILLS_TRAINING]
+    assert len(seekers) + len(training) == 23
