@@ -1,8 +1,8 @@
 """The campaign year 2021, run through the public API on a fresh database.
 
 Each step is what a municipal system would do: load the roster, pair, take in the Q1
-needs survey and route the needs, allocate the charity programmes, log the year's
-activities, make the winter check, and report. The report at the end is computed
+needs survey and route the needs, allocate the charity programmes, make the winter
+check, log the year's activities, and report. The report at the end is computed
 from the stored records; nothing here counts anything itself.
 """
 
@@ -16,13 +16,16 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import define, field, frozen
 
 import jieqin
 from jieqin.demo.cohort import Cohort, generate_cohort
 from jieqin.demo.schedule import plan_activities
+
+if TYPE_CHECKING:
+    from jieqin.reports import Report
 
 __all__ = [
     "BRIEF_2021",
@@ -123,7 +126,7 @@ class DemoResult:
     url: str
     seed: int
     steps: list[Step] = field(factory=list)
-    report: Any = None
+    report: Report | None = None
     programs: dict[str, str] = field(factory=dict)
     """Role (``scholarship``, ``major_illness``, ``employment``) -> programme id."""
     employment_agency: str | None = None
@@ -230,11 +233,8 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 def _pair(
     campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
-) -> bool:
+) -> None:
     """Pair every eligible household within its county, at most two per helper."""
-    if not hasattr(campaign, "pair"):
-        result.say("pairing", "Campaign.pair is not available in this jieqin", done=False)
-        return False
     policy = jieqin.PairingPolicy(max_per_helper=2, max_candidates=None)
     with progress.task("Pairing helpers with households", 1) as advance:
         plan = campaign.pair(policy, actor=ACTOR, on=PAIRING_DAY)
@@ -251,7 +251,6 @@ def _pair(
         f"{len(plan.primary)} households paired on {PAIRING_DAY} (county limit, at most 2 "
         f"per helper); {len(plan.unpaired) + len(off)} left unpaired" + (f": {why}" if why else ""),
     )
-    return True
 
 
 def _survey(
@@ -319,8 +318,8 @@ def _allocate(
                 result.refused = (program_id, student)
             result.say(
                 f"{role} allocation",
-                f"{aid.program.name}: {granted} granted, {plan.granted_total} yuan; "
-                f"{refused} members decided ineligible",
+                f"{aid.program.name}: {granted} granted, {plan.granted_total} yuan from a "
+                f"{FUND_BUDGETS[role]:,.0f}-yuan fund; {refused} members decided ineligible",
             )
             advance(1)
 
@@ -446,11 +445,11 @@ def run_demo(
             )
         _load(campaign, cohort, progress)
         result.say("roster", "helpers and households stored")
-        if _pair(campaign, cohort, result, progress):
-            _survey(campaign, cohort, result, progress)
-            _allocate(campaign, cohort, result, progress)
-            _winter_check(campaign, cohort, result, progress)
-            _activities(campaign, cohort, result, progress)
+        _pair(campaign, cohort, result, progress)
+        _survey(campaign, cohort, result, progress)
+        _allocate(campaign, cohort, result, progress)
+        _winter_check(campaign, cohort, result, progress)
+        _activities(campaign, cohort, result, progress)
         with progress.task("Computing the 2021 report", 1) as advance:
             result.report = campaign.report(YEAR, by_region=True)
             advance(1)
