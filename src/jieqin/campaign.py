@@ -333,7 +333,7 @@ class Campaign:
             uow.commit()
         return added
 
-    def overdue(self, as_of: _date | None = None) -> list[Overdue]:
+    def overdue(self, as_of: _date | None = None) -> Sequence[Overdue]:
         """Pairings behind their follow-up cadence on ``as_of`` (today), most urgent first."""
         import datetime
 

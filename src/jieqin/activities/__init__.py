@@ -19,7 +19,7 @@ from jieqin.activities.cadence import (
     household_facts,
 )
 from jieqin.activities.kinds import STANDARD_KINDS, ActivityKindRegistry, ActivityKindSpec
-from jieqin.activities.overdue import FollowUpArrays, Overdue, TrackOverdue, overdue
+from jieqin.activities.overdue import FollowUpArrays, Overdue, OverdueList, TrackOverdue, overdue
 from jieqin.activities.setup import ActivitySetup
 from jieqin.activities.validation import activity_problems
 from jieqin.activities.windows import (
@@ -44,6 +44,7 @@ __all__ = [
     "HouseholdCategory",
     "HouseholdFacts",
     "Overdue",
+    "OverdueList",
     "TrackOverdue",
     "WindowKind",
     "activity_problems",

@@ -9,17 +9,17 @@ pairings take a fraction of a second. Days are proleptic ordinals
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
 from attrs import field, frozen
 
-from jieqin.activities.cadence import CadencePolicy, HouseholdFacts
+from jieqin.activities.cadence import Cadence, CadencePolicy, HouseholdFacts
 
-__all__ = ["FollowUpArrays", "Overdue", "TrackOverdue", "overdue"]
+__all__ = ["FollowUpArrays", "Overdue", "OverdueList", "TrackOverdue", "overdue"]
 
 Days = npt.NDArray[np.int64]
 
@@ -82,7 +82,7 @@ class Overdue(NamedTuple):
         }
 
 
-def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Overdue]:
+def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> OverdueList:
     """Pairings behind their cadence on ``as_of``, most days overdue first.
 
     A cadence's clock runs from the later of the pairing's start and the latest
@@ -91,9 +91,9 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Ov
     the household id.
     """
     n = len(rows)
-    if n == 0:
-        return []
     today = as_of.toordinal()
+    if n == 0 or not policy.tracks():
+        return OverdueList(rows, today, [], [], [], [], [], {})
     categories = policy.categories
     rank = {c.code: len(categories) - i for i, c in enumerate(categories)}
     # The category of each distinct facts value, looked up instead of asked per row.
@@ -128,34 +128,101 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> list[Ov
 
     worst = overdue_days.max(axis=0)
     behind = np.flatnonzero(worst > 0)
-    expected = {code: [(tracks.index(c.track), c) for c in policy.cadences(code)] for code in codes}
-    late_rows = overdue_days[:, behind].T.tolist()
-    last_rows = reference[:, behind].T.tolist()
-    result: list[Overdue] = []
-    for i, cat, days, late_row, last_row in zip(
+    ranks = np.array([rank[code] for code in codes], dtype=np.int64)[category[behind]]
+    names = np.array([rows.household_ids[i] for i in behind.tolist()], dtype=str)
+    helpers = np.array([rows.helper_ids[i] for i in behind.tolist()], dtype=str)
+    behind = behind[np.lexsort((helpers, names, -ranks, -worst[behind]))]
+    expected = {
+        code_index[code]: (code, [(tracks.index(c.track), c) for c in policy.cadences(code)])
+        for code in codes
+    }
+    return OverdueList(
+        rows,
+        today,
         behind.tolist(),
         category[behind].tolist(),
         worst[behind].tolist(),
-        late_rows,
-        last_rows,
-        strict=True,
-    ):
-        code = codes[cat]
-        items = []
-        for t, cadence in expected[code]:
-            days_late = late_row[t]
-            if days_late > 0:
-                last_day = last_row[t]
-                items.append(
-                    TrackOverdue(
-                        cadence.track,
-                        cadence.every_days,
-                        date.fromordinal(today - days_late),
-                        days_late,
-                        date.fromordinal(last_day) if last_day > 0 else None,
-                    )
-                )
-        items.sort(key=lambda item: -item.days_overdue)
-        result.append(Overdue(rows.helper_ids[i], rows.household_ids[i], code, days, tuple(items)))
-    result.sort(key=lambda o: (-o.days_overdue, -rank[o.category], o.household_id, o.helper_id))
-    return result
+        [overdue_days[t, behind].tolist() for t in range(len(tracks))],
+        [reference[t, behind].tolist() for t in range(len(tracks))],
+        expected,
+    )
+
+
+def _by_days(item: TrackOverdue) -> int:
+    return -item.days_overdue
+
+
+class OverdueList(Sequence[Overdue]):
+    """The pairings behind, most urgent first; each :class:`Overdue` is made when read.
+
+    The scan itself is done when this is returned; a caller that shows the first
+    fifty of half a million pays for fifty.
+    """
+
+    def __init__(
+        self,
+        rows: FollowUpArrays,
+        today: int,
+        index: list[int],
+        category: list[int],
+        worst: list[int],
+        late: list[list[int]],
+        last: list[list[int]],
+        expected: dict[int, tuple[str, list[tuple[int, Cadence]]]],
+    ) -> None:
+        self._rows, self._today, self._index = rows, today, index
+        self._category, self._worst, self._late, self._last = category, worst, late, last
+        self._expected = expected
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    @overload
+    def __getitem__(self, j: int) -> Overdue: ...
+
+    @overload
+    def __getitem__(self, j: slice) -> list[Overdue]: ...
+
+    def __getitem__(self, j: int | slice) -> Overdue | list[Overdue]:
+        if isinstance(j, slice):
+            return [self._make(k) for k in range(*j.indices(len(self)))]
+        if j < 0:
+            j += len(self)
+        if not 0 <= j < len(self):
+            raise IndexError(j)
+        return self._make(j)
+
+    def __iter__(self) -> Iterator[Overdue]:
+        return (self._make(k) for k in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<OverdueList of {len(self)} pairings>"
+
+    def _make(self, j: int) -> Overdue:
+        i = self._index[j]
+        code, cadences = self._expected[self._category[j]]
+        today, late, last = self._today, self._late, self._last
+        items = [
+            TrackOverdue(
+                cadence.track,
+                cadence.every_days,
+                date.fromordinal(today - late[t][j]),
+                late[t][j],
+                date.fromordinal(last[t][j]) if last[t][j] > 0 else None,
+            )
+            for t, cadence in cadences
+            if late[t][j] > 0
+        ]
+        if len(items) > 1:
+            items.sort(key=_by_days)
+        rows = self._rows
+        return Overdue(
+            rows.helper_ids[i], rows.household_ids[i], code, self._worst[j], tuple(items)
+        )

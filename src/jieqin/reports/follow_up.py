@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 
 from jieqin.activities.cadence import CadencePolicy, household_facts
-from jieqin.activities.overdue import FollowUpArrays, Overdue, overdue
+from jieqin.activities.overdue import FollowUpArrays, OverdueList, overdue
 from jieqin.storage.base import UnitOfWork
 
 __all__ = ["follow_up_arrays", "overdue_pairings"]
@@ -55,6 +55,6 @@ def _python_follow_up(uow: UnitOfWork, as_of: date, policy: CadencePolicy) -> Fo
     )
 
 
-def overdue_pairings(uow: UnitOfWork, as_of: date, policy: CadencePolicy) -> list[Overdue]:
+def overdue_pairings(uow: UnitOfWork, as_of: date, policy: CadencePolicy) -> OverdueList:
     """Pairings behind their cadence on ``as_of``, most days overdue first."""
     return overdue(policy, as_of, follow_up_arrays(uow, as_of, policy))
