@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -109,13 +110,16 @@ def city(seed: int = 2021) -> tuple[HouseholdColumns, HelperColumns]:
     )
 
 
-def _min_cost_flow(task: PartitionTask, edges: Candidates, step: int) -> tuple[int, int, float]:
-    """OR-Tools on one county's candidate edges: (pairs, optimal cost, seconds)."""
+def _min_cost_flow(
+    task: PartitionTask, edges: Candidates, step: int
+) -> tuple[int, int, float, float]:
+    """OR-Tools on one county's candidate edges: (pairs, optimal cost, seconds, CPU seconds)."""
     from ortools.graph.python import min_cost_flow
 
     free = task.helpers.free
     load = task.helpers.load
     started = time.perf_counter()
+    cpu = time.process_time()
     n, p = len(task.households), len(task.helpers)
     source, sink = n + p, n + p + 1
     flow = min_cost_flow.SimpleMinCostFlow()
@@ -138,50 +142,64 @@ def _min_cost_flow(task: PartitionTask, edges: Candidates, step: int) -> tuple[i
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"OR-Tools: {status}")
-    return flow.maximum_flow(), flow.optimal_cost(), time.perf_counter() - started
+    return (
+        flow.maximum_flow(),
+        flow.optimal_cost(),
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
 
 
 def anchor(
     households: HouseholdColumns, helpers: HelperColumns, policy: PairingPolicy
-) -> tuple[float, int]:
-    """OR-Tools min-cost flow per county on jieqin's candidate edges: (seconds, total cost).
+) -> tuple[float, float, int]:
+    """OR-Tools per county on jieqin's candidate edges: (seconds, CPU seconds, total cost).
 
     Like jieqin, a county whose candidates pair fewer households than its places
     allow is solved again with every allowed pair (both solves are timed).
     """
     terms = all_terms(policy)
     everyone = attrs.evolve(policy, max_candidates=None)
-    seconds = 0.0
+    seconds = cpu = 0.0
     total = 0
     for task in split(households, helpers, policy):
         edges = generate_candidates(task.households, task.helpers, policy, terms, task.forbidden)
-        pairs, cost, spent = _min_cost_flow(task, edges, policy.workload_step)
+        pairs, cost, spent, used = _min_cost_flow(task, edges, policy.workload_step)
         seconds += spent
+        cpu += used
         if pairs < most_pairs(task, policy):
             edges = generate_candidates(
                 task.households, task.helpers, everyone, terms, task.forbidden
             )
-            pairs, cost, spent = _min_cost_flow(task, edges, policy.workload_step)
+            pairs, cost, spent, used = _min_cost_flow(task, edges, policy.workload_step)
             seconds += spent
+            cpu += used
         total += cost
-    return seconds, total
+    return seconds, cpu, total
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run(households: HouseholdColumns, helpers: HelperColumns, workers: int) -> dict[str, object]:
     policy = PairingPolicy(max_candidates=50)
     if workers > 1 and len(households) > COUNTY_HOUSEHOLDS:
-        started = time.perf_counter()  # starting and stopping the pool is timed too
+        started, cpu = time.perf_counter(), _cpu_seconds()  # the pool's start and stop too
         with ProcessPoolExecutor(workers) as pool:
             plan = solve_columns(households, helpers, policy, executor=pool)
-        jieqin_s = time.perf_counter() - started
+        jieqin_s, jieqin_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     else:
         # One worker: every partition in turn in this process (a one-thread pool).
         with ThreadPoolExecutor(1) as one:
             solve_columns(households, helpers, policy, executor=one)  # warm imports
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             plan = solve_columns(households, helpers, policy, executor=one)
-            jieqin_s = time.perf_counter() - started
-    anchor_s, anchor_cost = anchor(households, helpers, policy)
+            jieqin_s, jieqin_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    anchor_s, anchor_cpu, anchor_cost = anchor(households, helpers, policy)
     return {
         "households": len(households),
         "helpers": len(helpers),
@@ -191,6 +209,9 @@ def run(households: HouseholdColumns, helpers: HelperColumns, workers: int) -> d
         "jieqin_s": round(jieqin_s, 3),
         "anchor_s": round(anchor_s, 3),
         "ratio": round(jieqin_s / anchor_s, 3),
+        "jieqin_cpu_s": round(jieqin_cpu, 3),
+        "anchor_cpu_s": round(anchor_cpu, 3),
+        "load_average": round(os.getloadavg()[0], 2),
         "jieqin_cost": plan.total_cost,
         "anchor_cost": anchor_cost,
         "cost_equal": plan.total_cost == anchor_cost,
