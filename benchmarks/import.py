@@ -168,7 +168,7 @@ def through_jieqin(url: str, path: Path) -> float:
         start = time.perf_counter()
         result = campaign.import_file("households", path, actor="benchmark")
         elapsed = time.perf_counter() - start
-    print(f"  jieqin imported {result.records:,} households")
+    print(f"  jieqin imported {result.records:,} households in {elapsed:.1f} s", flush=True)
     return elapsed
 
 
@@ -209,9 +209,11 @@ def report(name: str, ours: float, anchor: float, anchor_name: str, goal: float)
 def bench_sqlite(work: Path, path: Path) -> None:
     print("SQLite")
     ours_db, anchor_db = work / "jieqin.db", work / "anchor.db"
-    ours = through_jieqin(f"sqlite:///{ours_db}", path)
+    create_schema(f"sqlite:///{ours_db}")
     create_schema(f"sqlite:///{anchor_db}")
+    ours = through_jieqin(f"sqlite:///{ours_db}", path)
     anchor = anchor_sqlite(anchor_db, path)
+    print(f"  sqlite3.executemany: {anchor:.1f} s", flush=True)
     assert counts_sqlite(ours_db) == counts_sqlite(anchor_db), "the two loads differ"
     report("sqlite", ours, anchor, "sqlite3.executemany", 1.3)
 
@@ -227,10 +229,12 @@ def bench_postgresql(base_url: str, path: Path) -> None:
             conn.execute(f"CREATE DATABASE {name}")
     try:
         ours_url, anchor_url = (base_url.rsplit("/", 1)[0] + f"/{name}" for name in names)
-        ours = through_jieqin(ours_url, path)
+        create_schema(ours_url)
         create_schema(anchor_url)
+        ours = through_jieqin(ours_url, path)
         anchor_info = anchor_url.replace("postgresql+psycopg://", "postgresql://")
         anchor = anchor_copy(anchor_info, path)
+        print(f"  psycopg COPY: {anchor:.1f} s", flush=True)
         ours_info = ours_url.replace("postgresql+psycopg://", "postgresql://")
         assert counts_postgresql(ours_info) == counts_postgresql(anchor_info), "loads differ"
         report("postgresql", ours, anchor, "psycopg COPY", 1.5)
@@ -261,7 +265,8 @@ def main() -> None:
         size = os.path.getsize(path)
         print(
             f"{args.households:,} households, {3 * args.households:,} members: "
-            f"{size / 1e6:,.0f} MB written in {time.perf_counter() - start:.1f} s"
+            f"{size / 1e6:,.0f} MB written in {time.perf_counter() - start:.1f} s",
+            flush=True,
         )
         if args.breakdown:
             start = time.perf_counter()
