@@ -373,7 +373,11 @@ def trigger_cost(url: str, cohort: Cohort, rows: int) -> tuple[float, float]:
 
 
 def run_backend(
-    name: str, url: str, cohort: Cohort, load: Callable[[str, Cohort], None], month_sql: str
+    name: str,
+    url: str,
+    cohort: Cohort,
+    load: Callable[[str, Cohort], None] | None,
+    month_sql: str,
 ) -> dict[str, float]:
     print(
         f"\n== {name}: {cohort.activities:,} activities, {cohort.households:,} households, "
@@ -381,10 +385,10 @@ def run_backend(
         flush=True,
     )
     start = time.perf_counter()
-    load(url, cohort)
-    print(
-        f"load (bulk, then tallies counted once): {time.perf_counter() - start:8.1f} s", flush=True
-    )
+    if load is not None:
+        load(url, cohort)
+        elapsed = time.perf_counter() - start
+        print(f"load (bulk, then tallies counted once): {elapsed:8.1f} s", flush=True)
     figures: dict[str, float] = {}
     with jieqin.connect(url) as campaign:
         t_cold, report = timed(lambda: campaign.report(str(YEAR), by_region=True), repeat=1)
@@ -460,6 +464,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgresql", action="store_true")
     parser.add_argument("--sqlite-path", default=None, help="default: a temporary file")
+    parser.add_argument(
+        "--reuse-sqlite",
+        action="store_true",
+        help="measure the database at --sqlite-path as it is (built by an earlier run "
+        "with the same --activities and --households)",
+    )
     args = parser.parse_args(argv)
     households = args.households or max(10, args.activities // 10)
     start = time.perf_counter()
@@ -469,9 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.sqlite_path or os.path.join(tmp, "bench.db")
-            if os.path.exists(path):
+            reuse = args.reuse_sqlite and os.path.exists(path)
+            if os.path.exists(path) and not reuse:
                 os.remove(path)
-            run_backend("SQLite", f"sqlite:///{path}", cohort, load_sqlite, 'substr(a."on", 1, 7)')
+            loader = None if reuse else load_sqlite
+            run_backend("SQLite", f"sqlite:///{path}", cohort, loader, 'substr(a."on", 1, 7)')
     if not args.skip_postgresql:
         import secrets
 
