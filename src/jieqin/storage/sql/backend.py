@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 
 from jieqin.errors import SchemaOutdated, StorageError
 from jieqin.storage._common import BaseUnitOfWork
+from jieqin.storage.sql.bulk import register_sqlite_adapters
 from jieqin.storage.sql.repositories import repositories_for
 from jieqin.storage.sql.tables import AUDIT_LOG, METADATA, VERSION_TABLE
 
@@ -59,6 +60,7 @@ def create_engine(url: str) -> sa.Engine:
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
+        register_sqlite_adapters()
         database = engine.url.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
 

@@ -1,118 +1,179 @@
 """Bulk writes at the speed of the driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 
-Rows arrive as dicts of database values (from :mod:`.mappers`), all with the same keys.
-On SQLite they go straight to the driver's ``executemany`` with dates and JSON
-already turned into text, skipping per-value processing; on PostgreSQL a batch of
-:data:`COPY_THRESHOLD` rows or more is streamed with ``COPY ... FROM STDIN``; other
-dialects use SQLAlchemy's ``insertmanyvalues``.
+Rows arrive as tuples of database values in the order of a column list (or as dicts,
+turned into such tuples). On SQLite they go straight to the driver's ``executemany``
+(dates are adapted to ISO text by the driver adapter jieqin registers, JSON and
+booleans are converted here); on PostgreSQL a batch of :data:`COPY_THRESHOLD` rows or
+more is streamed with ``COPY ... FROM STDIN``, and an upsert copies into a temporary
+table and merges with one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["COPY_THRESHOLD", "bulk_insert", "bulk_upsert"]
+__all__ = [
+    "COPY_THRESHOLD",
+    "bulk_insert",
+    "bulk_upsert",
+    "insert_values",
+    "register_sqlite_adapters",
+    "upsert_values",
+]
 
-#: From this many rows on, PostgreSQL inserts use COPY.
+#: From this many rows on, PostgreSQL writes use COPY.
 COPY_THRESHOLD = 500
 
 Converter = Callable[[Any], Any]
+Values = Sequence[tuple[Any, ...]]
+
+
+def register_sqlite_adapters() -> None:
+    """Dates go to SQLite as ISO text (what SQLAlchemy's ``Date`` reads back).
+
+    Registered explicitly rather than relying on the driver's deprecated default.
+    """
+    sqlite3.register_adapter(date, date.isoformat)
 
 
 def _json_text(value: Any) -> Any:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _date_text(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def _bool_int(value: Any) -> Any:
     return None if value is None else int(value)
 
 
-def _converters(table: sa.Table, columns: Sequence[str], *, dates: bool) -> list[Converter | None]:
+def _converters(
+    table: sa.Table, columns: Sequence[str], *, sqlite_values: bool
+) -> list[Converter | None]:
     converters: list[Converter | None] = []
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, sa.JSON):
             converters.append(_json_text)
-        elif dates and isinstance(column_type, sa.Date):
-            converters.append(_date_text)
-        elif dates and isinstance(column_type, sa.Boolean):
+        elif sqlite_values and isinstance(column_type, sa.Boolean):
             converters.append(_bool_int)
         else:
             converters.append(None)
     return converters
 
 
-def _tuples(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], converters: Sequence[Converter | None]
-) -> list[tuple[Any, ...]]:
+def _converted(values: Values, converters: Sequence[Converter | None]) -> Values:
     if not any(converters):
-        return [tuple(row[c] for c in columns) for row in rows]
-    pairs = list(zip(columns, converters, strict=True))
-    return [tuple(conv(row[c]) if conv else row[c] for c, conv in pairs) for row in rows]
+        return values
+    indexed = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
+    out = []
+    for row in values:
+        items = list(row)
+        for i, conv in indexed:
+            items[i] = conv(items[i])
+        out.append(tuple(items))
+    return out
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` into ``table`` in one batch, in the connection's transaction."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    columns = list(rows[0])
-    if dialect == "sqlite":
-        quote = conn.dialect.identifier_preparer.quote
-        sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        data = _tuples(rows, columns, _converters(table, columns, dates=True))
-        conn.exec_driver_sql(sql, data)
-    elif dialect == "postgresql" and len(rows) >= COPY_THRESHOLD:
-        _copy(conn, table, rows, columns)
-    else:
-        conn.execute(table.insert(), list(rows))
-
-
-def _copy(
-    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], columns: list[str]
-) -> None:
+def _names(conn: sa.Connection, table: sa.Table, columns: Sequence[str]) -> tuple[str, str]:
     preparer = conn.dialect.identifier_preparer
-    sql = (
-        f"COPY {preparer.format_table(table)} ({', '.join(preparer.quote(c) for c in columns)}) "
-        "FROM STDIN"
-    )
-    converters = _converters(table, columns, dates=False)
+    return preparer.format_table(table), ", ".join(preparer.quote(c) for c in columns)
+
+
+def _copy(conn: sa.Connection, target: str, column_list: str, values: Values) -> None:
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in _tuples(rows, columns, converters):
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy,
+    ):
+        for row in values:
             copy.write_row(row)
 
 
-def bulk_upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows``; a row whose primary key exists replaces the stored one."""
-    if not rows:
+def insert_values(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], values: Values
+) -> None:
+    """Insert rows given as tuples in ``columns`` order, in the connection's transaction."""
+    if not values:
         return
     dialect = conn.dialect.name
-    keys = [c.name for c in table.primary_key.columns]
-    stmt: Any
+    target, column_list = _names(conn, table, columns)
     if dialect == "sqlite":
-        stmt = sqlite.insert(table)
+        rows = _converted(values, _converters(table, columns, sqlite_values=True))
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {target} ({column_list}) VALUES ({placeholders})"
+        conn.exec_driver_sql(sql, list(rows))
+    elif dialect == "postgresql" and len(values) >= COPY_THRESHOLD:
+        rows = _converted(values, _converters(table, columns, sqlite_values=False))
+        _copy(conn, target, column_list, rows)
+    else:
+        conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in values])
+
+
+def upsert_values(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], values: Values
+) -> None:
+    """Insert rows; a row whose primary key is stored replaces the stored one."""
+    if not values:
+        return
+    dialect = conn.dialect.name
+    preparer = conn.dialect.identifier_preparer
+    keys = [c.name for c in table.primary_key.columns]
+    others = [c for c in columns if c not in keys]
+    key_list = ", ".join(preparer.quote(k) for k in keys)
+    if others:
+        assignments = ", ".join(
+            f"{preparer.quote(c)} = excluded.{preparer.quote(c)}" for c in others
+        )
+        conflict = f"ON CONFLICT ({key_list}) DO UPDATE SET {assignments}"
+    else:
+        conflict = f"ON CONFLICT ({key_list}) DO NOTHING"
+    target, column_list = _names(conn, table, columns)
+    if dialect == "sqlite":
+        rows = _converted(values, _converters(table, columns, sqlite_values=True))
+        placeholders = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {target} ({column_list}) VALUES ({placeholders}) {conflict}"
+        conn.exec_driver_sql(sql, list(rows))
     elif dialect == "postgresql":
-        stmt = postgresql.insert(table)
+        rows = _converted(values, _converters(table, columns, sqlite_values=False))
+        if len(rows) < COPY_THRESHOLD:
+            placeholders = ", ".join("%s" for _ in columns)
+            sql = f"INSERT INTO {target} ({column_list}) VALUES ({placeholders}) {conflict}"
+            conn.exec_driver_sql(sql, list(rows))
+            return
+        staging = preparer.quote(f"jieqin_upsert_{secrets.token_hex(4)}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {staging} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        try:
+            _copy(conn, staging, column_list, rows)
+            conn.exec_driver_sql(
+                f"INSERT INTO {target} ({column_list}) SELECT {column_list} FROM {staging} "
+                f"{conflict}"
+            )
+        finally:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {staging}")
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(f"upsert on {dialect}")
-    others = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-    if others:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=others)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(stmt, list(rows))
+
+
+def _as_values(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    columns = list(rows[0])
+    return columns, [tuple(row[c] for c in columns) for row in rows]
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows given as dicts with the same keys."""
+    if rows:
+        insert_values(conn, table, *_as_values(rows))
+
+
+def bulk_upsert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Upsert rows given as dicts with the same keys."""
+    if rows:
+        upsert_values(conn, table, *_as_values(rows))

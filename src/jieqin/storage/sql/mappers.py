@@ -90,42 +90,73 @@ def household_row(h: Household) -> dict[str, Any]:
     return {"household_id": h.household_id, "region": h.region.code, "status": h.status}
 
 
-def member_rows(h: Household) -> list[dict[str, Any]]:
+#: The columns :func:`member_values` fills, in order.
+MEMBER_COLUMNS = (
+    "member_id",
+    "household_id",
+    "position",
+    "name",
+    "sex",
+    "birth_date",
+    "resident_id",
+    "relation",
+    "health_condition",
+    "diagnosis",
+    "disability_grade",
+    "school_level",
+    "school_year_of_entry",
+    "school_institution",
+    "employment",
+    "phone",
+)
+
+#: The columns :func:`status_values` fills, in order.
+STATUS_COLUMNS = ("household_id", "position", "status", "since", "note")
+
+#: The columns :func:`household_values` fills, in order.
+HOUSEHOLD_COLUMNS = ("household_id", "region", "status")
+
+
+def household_values(h: Household) -> tuple[Any, ...]:
+    """The ``households`` row as a tuple (bulk loads build millions of these)."""
+    return (h.household_id, h.region.code, h.status_history[-1].status)
+
+
+def member_values(h: Household) -> list[tuple[Any, ...]]:
+    """The ``household_members`` rows of a household as tuples, in ``MEMBER_COLUMNS`` order."""
+    hid = h.household_id
     rows = []
     for position, m in enumerate(h.members):
         school = m.schooling
+        health = m.health
         rows.append(
-            {
-                "member_id": m.member_id,
-                "household_id": h.household_id,
-                "position": position,
-                "name": m.name,
-                "sex": m.sex.value,
-                "birth_date": m.birth_date,
-                "resident_id": m.resident_id,
-                "relation": m.relation.value,
-                "health_condition": m.health.condition.value,
-                "diagnosis": m.health.diagnosis,
-                "disability_grade": m.disability_grade,
-                "school_level": school.level.value if school else None,
-                "school_year_of_entry": school.year_of_entry if school else None,
-                "school_institution": school.institution if school else None,
-                "employment": m.employment.value,
-                "phone": m.phone,
-            }
+            (
+                m.member_id,
+                hid,
+                position,
+                m.name,
+                m.sex.value,
+                m.birth_date,
+                m.resident_id,
+                m.relation.value,
+                health.condition.value,
+                health.diagnosis,
+                m.disability_grade,
+                school.level.value if school else None,
+                school.year_of_entry if school else None,
+                school.institution if school else None,
+                m.employment.value,
+                m.phone,
+            )
         )
     return rows
 
 
-def status_rows(h: Household) -> list[dict[str, Any]]:
+def status_values(h: Household) -> list[tuple[Any, ...]]:
+    """The ``household_status`` rows of a household as tuples, in ``STATUS_COLUMNS`` order."""
+    hid = h.household_id
     return [
-        {
-            "household_id": h.household_id,
-            "position": position,
-            "status": change.status,
-            "since": change.since,
-            "note": change.note,
-        }
+        (hid, position, change.status, change.since, change.note)
         for position, change in enumerate(h.status_history)
     ]
 

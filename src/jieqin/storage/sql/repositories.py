@@ -32,7 +32,7 @@ from jieqin.storage._common import (
 )
 from jieqin.storage.base import AuditEntry, PairingKey
 from jieqin.storage.sql import mappers
-from jieqin.storage.sql.bulk import bulk_insert, bulk_upsert
+from jieqin.storage.sql.bulk import Values, bulk_insert, bulk_upsert, insert_values, upsert_values
 from jieqin.storage.sql.mappers import Row
 from jieqin.storage.sql.tables import (
     AUDIT_LOG,
@@ -229,31 +229,48 @@ class HouseholdRepository(SqlRepository[Household]):
 
     def _rows(
         self, items: Sequence[Household]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         households, members, history = [], [], []
+        household_values = mappers.household_values
+        member_values = mappers.member_values
+        status_values = mappers.status_values
         for h in items:
-            households.append(mappers.household_row(h))
-            members.extend(mappers.member_rows(h))
-            history.extend(mappers.status_rows(h))
+            households.append(household_values(h))
+            members.extend(member_values(h))
+            history.extend(status_values(h))
         return households, members, history
+
+    def _insert_children(self, conn: sa.Connection, members: Values, history: Values) -> None:
+        insert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, members)
+        insert_values(conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, history)
 
     def _insert(self, conn: sa.Connection, items: Sequence[Household]) -> None:
         households, members, history = self._rows(items)
-        bulk_insert(conn, HOUSEHOLDS, households)
-        bulk_insert(conn, MEMBERS, members)
-        bulk_insert(conn, STATUS_HISTORY, history)
+        insert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
+        self._insert_children(conn, members, history)
 
     def _delete_children(self, conn: sa.Connection, ids: Sequence[str]) -> None:
-        for chunk in _chunks(ids):
-            conn.execute(sa.delete(MEMBERS).where(MEMBERS.c.household_id.in_(chunk)))
-            conn.execute(sa.delete(STATUS_HISTORY).where(STATUS_HISTORY.c.household_id.in_(chunk)))
+        """Delete the members and status rows of these households (plain SQL: a bulk
+        re-import sends many thousands of ids)."""
+        preparer = conn.dialect.identifier_preparer
+        for table in (MEMBERS, STATUS_HISTORY):
+            name = preparer.format_table(table)
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    f"DELETE FROM {name} WHERE household_id = ANY(%s)", (list(ids),)
+                )
+                continue
+            for chunk in _chunks(ids, 500):
+                marks = ", ".join("?" for _ in chunk)
+                conn.exec_driver_sql(
+                    f"DELETE FROM {name} WHERE household_id IN ({marks})", tuple(chunk)
+                )
 
     def _upsert(self, conn: sa.Connection, items: Sequence[Household]) -> None:
         households, members, history = self._rows(items)
-        bulk_upsert(conn, HOUSEHOLDS, households)
+        upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
         self._delete_children(conn, [h.household_id for h in items])
-        bulk_insert(conn, MEMBERS, members)
-        bulk_insert(conn, STATUS_HISTORY, history)
+        self._insert_children(conn, members, history)
 
     def _replace(self, conn: sa.Connection, item: Household) -> None:
         self._upsert(conn, [item])
