@@ -23,6 +23,7 @@ pytest.importorskip("jieqin_tongchuan", reason="the demo needs the Tongchuan plu
 from jieqin_tongchuan import EMPLOYMENT_CENTER, FRESHMAN_SCHOLARSHIP, MAJOR_ILLNESS_GRANT
 
 YEAR = jieqin.Year(2021)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
