@@ -717,6 +717,14 @@ class StorageContract:
             entry = uow.audit.entries()[0]
             with pytest.raises(attrs.exceptions.FrozenInstanceError):
                 entry.actor = "someone else"  # type: ignore[misc]
+            if isinstance(entry.changes, dict):
+                entry.changes["capacity"] = 99
+            uow.audit.entries().clear()
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            (again,) = uow.audit.entries()
+            assert again.actor == "clerk"
+            assert again.changes["capacity"] == 3
 
 
 def _key(record: Any) -> Any:
