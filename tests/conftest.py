@@ -17,6 +17,8 @@ import pytest
 
 from jieqin.plugins.manager import BLOCKED_ENV, DISABLE_AUTOLOAD_ENV
 
+pytest_plugins = ["pytester"]
+
 #: Installs a distribution with a ``jieqin`` entry point: (dist, version, name, source).
 InstallPlugin = Callable[[str, str, str, str], None]
 
