@@ -147,10 +147,10 @@ _COLLEGES = (
     "铜川职业技术学院",
 )
 _OTHER_NEEDS = (
-    (NeedKind.MEDICAL, "门诊慢病报销咨询"),
+    (NeedKind.MEDICAL, "医疗费用报销咨询"),
     (NeedKind.SOCIAL_INSURANCE, "城乡居民养老保险续缴"),
     (NeedKind.HOUSING, "房屋漏雨需维修"),
-    (NeedKind.DISABILITY_SUPPORT, "残疾人两项补贴申请"),
+    (NeedKind.DISABILITY_SUPPORT, "补贴申请咨询"),
 )
 _SECTOR_WEIGHTS = {
     Tier.PROVINCIAL_MEMBER: (
@@ -567,7 +567,14 @@ class _Generator:
         ]
         for draft in rng.sample(inside, plan.other_survey_needs):
             kind, note = rng.choice(_OTHER_NEEDS)
-            survey.append(SurveyAnswer(draft.household_id, kind, draft.head().member_id, note))
+            who = draft.head()
+            if kind == NeedKind.DISABILITY_SUPPORT:
+                disabled = [m for m in draft.members if m.disabled]
+                if not disabled:
+                    kind, note = _OTHER_NEEDS[1]
+                else:
+                    who = disabled[0]
+            survey.append(SurveyAnswer(draft.household_id, kind, who.member_id, note))
         rng.shuffle(survey)
         return survey
 
