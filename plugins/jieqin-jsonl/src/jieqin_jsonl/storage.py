@@ -11,6 +11,7 @@ the directory across processes) until commit or rollback.
 from __future__ import annotations
 
 import builtins
+import copy
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -570,7 +571,12 @@ class _AuditLog:
         if unknown:
             raise StorageError(f"cannot filter the audit log by {', '.join(unknown)}")
         every = [*self._uow._base.audit, *self._uow.pending_audit()]
-        return [e for e in every if all(getattr(e, k) == v for k, v in filters.items())]
+        # Copies, so that changing a returned entry's ``changes`` changes nothing stored.
+        return [
+            attrs.evolve(e, changes=copy.deepcopy(dict(e.changes)))
+            for e in every
+            if all(getattr(e, k) == v for k, v in filters.items())
+        ]
 
     def count(self, **filters: object) -> int:
         return len(self.entries(**filters))
