@@ -261,3 +261,19 @@ def test_batches_are_bounded(tmp_path: Path) -> None:
     count = load_records(parse_file(path, "activities"), batches.append, batch_size=10)
     assert count == 25
     assert [len(b) for b in batches] == [10, 10, 5]
+
+
+def test_an_id_given_twice_in_one_file_is_refused(tmp_path: Path) -> None:
+    lines = (EXAMPLES / "helpers.csv").read_text(encoding="utf-8").splitlines()
+    lines.append(lines[1].replace("张志明", "张志明二"))
+    path = _write(tmp_path, "helpers.csv", "\n".join(lines) + "\n")
+    (problem,) = _problems(path, "helpers")
+    assert (problem.line, problem.field) == (5, "helper_id")
+    assert "first given on line 2" in problem.reason
+
+
+def test_a_household_given_twice_in_json_lines_is_refused(tmp_path: Path) -> None:
+    lines = (EXAMPLES / "households.jsonl").read_text(encoding="utf-8").splitlines()
+    path = _write(tmp_path, "households.jsonl", "\n".join([*lines, lines[0]]) + "\n")
+    (problem,) = _problems(path, "households")
+    assert (problem.line, problem.field) == (3, "household_id")

@@ -86,8 +86,30 @@ def parse_file(
     source = Path(path).name
     lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
     if format_for(path, format) == "csv":
-        return read_csv(lines, spec, source=source)
-    return read_jsonl(lines, spec, source=source)
+        return _once_each(read_csv(lines, spec, source=source), spec, source)
+    return _once_each(read_jsonl(lines, spec, source=source), spec, source)
+
+
+def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Parsed]:
+    """Refuse a record whose id an earlier record of the same file already had.
+
+    Within one file a repeated id is a mistake (which of the two is meant?), not an
+    update; re-importing the file later is what updates.
+    """
+    first_line: dict[str, int] = {}
+    for record in parsed:
+        if record.value is not None:
+            key = getattr(record.value, kind.id_attribute)
+            earlier = first_line.setdefault(key, record.line)
+            if earlier != record.line:
+                problem = Problem(
+                    f"{key!r} appears again; it was first given on line {earlier}",
+                    field=kind.id_attribute,
+                    source=source,
+                    line=record.line,
+                )
+                record = Parsed(record.line, None, (problem,))
+        yield record
 
 
 def load_records(
