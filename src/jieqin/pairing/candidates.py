@@ -114,7 +114,9 @@ def generate_candidates(
     hp = np.concatenate(blocks_hp)
     edges = CandidateEdges(hh, hp, np.concatenate(blocks_level), households, helpers, policy)
     matrix = evaluate_terms(terms, edges)
-    cost = matrix.sum(axis=1)
+    cost = np.zeros(hh.size, np.int64)
+    for column in range(matrix.shape[1]):
+        cost += matrix[:, column]
     allowed = np.ones(hh.size, bool)
     if forbidden is not None and forbidden.size:
         allowed = ~np.isin(hh * len(helpers) + hp, forbidden)

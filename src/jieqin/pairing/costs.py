@@ -139,7 +139,7 @@ def builtin_terms(policy: PairingPolicy) -> tuple[PairingCostTerm, ...]:
 
 def evaluate_terms(terms: Sequence[PairingCostTerm], edges: CandidateEdges) -> IntArray:
     """An ``(edges, terms)`` matrix of whole cost units; checks each term's answer."""
-    out = np.zeros((len(edges), len(terms)), np.int64)
+    out = np.zeros((len(edges), len(terms)), np.int64, order="F")  # a term per column
     for col, term in enumerate(terms):
         values = np.asarray(term.compute(edges))
         if values.shape != (len(edges),):
