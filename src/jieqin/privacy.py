@@ -46,6 +46,9 @@ _RESIDENT_ID = re.compile(
 _MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
 """A mainland mobile number, with or without +86 and with spaces or dashes in 3-4-4 groups."""
 
+_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9Xx])*")
+"""A run of digits (and X), possibly grouped by single spaces or dashes."""
+
 _LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[ -][2-9][0-9]{6,7}(?![0-9])")
 """A landline with its area code: ``0919-3182345``."""
 
@@ -161,9 +164,9 @@ def find_sensitive(
 ) -> list[Finding]:
     """Every unmasked resident ID, phone number or diagnosis in ``text``.
 
-    The given values are looked for as written and, for phones, also as bare digits
-    (``138 1234 5678`` found as ``13812345678``); resident IDs are matched without
-    regard to the case of a final ``X``. With ``patterns`` anything shaped like a
+    The given resident IDs and phones are looked for as digit sequences, also where
+    single spaces or dashes group them (``138 1234 5678``) or a longer run of digits
+    holds them, in one pass over the text; a final ``x`` counts as ``X``. With ``patterns`` anything shaped like a
     resident ID (with a valid check character) or a mobile number also counts.
     Findings are sorted by position; overlapping ones are reported once.
     """
@@ -178,17 +181,29 @@ def find_sensitive(
         after = mask_text(text[end : end + 30])
         found[(start, kind)] = Finding(kind, start, shown, f"{before}{shown}{after}")
 
-    lowered = text.casefold()
-    for number in {str(n) for n in resident_ids if n}:
-        for m in re.finditer(re.escape(number.casefold()), lowered):
-            add("resident_id", m.start(), m.end(), mask_resident_id(number))
-    for phone in {str(p) for p in phones if p}:
-        forms = {phone, _digits(phone)} - {""}
-        for form in forms:
-            for m in re.finditer(r"(?<![0-9])" + re.escape(form) + r"(?![0-9])", text):
-                add("phone", m.start(), m.end(), mask_phone(phone))
-    for diagnosis in {str(d) for d in diagnoses if d and str(d).strip()}:
-        for m in re.finditer(re.escape(diagnosis), text):
+    ids = {str(n).upper() for n in resident_ids if n}
+    phone_digits = {_digits(str(p)) for p in phones if p} - {""}
+    if ids or phone_digits:
+        # One pass over the runs of digits (a space or a dash may separate them); every
+        # window of a wanted length is looked up, so a value inside a longer run is found.
+        id_lengths = {len(n) for n in ids}
+        phone_lengths = {len(p) for p in phone_digits}
+        for run in _DIGIT_RUN.finditer(text):
+            offsets = [i for i, c in enumerate(run.group(0)) if c not in " -"]
+            chars = "".join(run.group(0)[i] for i in offsets).upper()
+            for length in id_lengths:
+                for i in range(len(chars) - length + 1):
+                    if chars[i : i + length] in ids:
+                        a, b = run.start() + offsets[i], run.start() + offsets[i + length - 1] + 1
+                        add("resident_id", a, b, mask_resident_id(chars[i : i + length]))
+            for length in phone_lengths:
+                for i in range(len(chars) - length + 1):
+                    if chars[i : i + length] in phone_digits:
+                        a, b = run.start() + offsets[i], run.start() + offsets[i + length - 1] + 1
+                        add("phone", a, b, mask_phone(chars[i : i + length]))
+    wanted = sorted({str(d) for d in diagnoses if d and str(d).strip()}, key=len, reverse=True)
+    if wanted:
+        for m in re.finditer("|".join(map(re.escape, wanted)), text):
             add("diagnosis", m.start(), m.end(), "<diagnosis>")
     if patterns:
         for m in _RESIDENT_ID.finditer(text):
