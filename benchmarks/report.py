@@ -327,24 +327,26 @@ ANCHOR_REST = [
 ]
 
 
-def anchor(url: str, month: str) -> tuple[Callable[[], Any], Callable[[], Any]]:
-    """The raw-SQL report and the bare ``GROUP BY kind``, on one open connection."""
+def anchor(url: str, month: str) -> tuple[Callable[[], Any], Callable[[], Any], Any]:
+    """The raw-SQL report and the bare ``GROUP BY kind`` on one connection, and the engine
+    (dispose of it after: an open read transaction would block dropping the triggers)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
-    conn = engine.connect()
     bounds = {"first": f"{YEAR}-01-01", "last": f"{YEAR}-12-31"}
 
     def full() -> list[Any]:
-        out = list(conn.exec_driver_sql(ANCHOR_ACTIVITIES.format(month=month, **bounds)))
-        for query in ANCHOR_REST:
-            out += list(conn.exec_driver_sql(query.format(**bounds)))
+        with engine.connect() as conn:
+            out = list(conn.exec_driver_sql(ANCHOR_ACTIVITIES.format(month=month, **bounds)))
+            for query in ANCHOR_REST:
+                out += list(conn.exec_driver_sql(query.format(**bounds)))
         return out
 
     def kinds() -> dict[str, int]:
-        return dict(conn.exec_driver_sql(ANCHOR_KINDS.format(**bounds)).all())
+        with engine.connect() as conn:
+            return dict(conn.exec_driver_sql(ANCHOR_KINDS.format(**bounds)).all())
 
-    return full, kinds
+    return full, kinds, engine
 
 
 def trigger_cost(url: str, cohort: Cohort, rows: int) -> tuple[float, float]:
@@ -397,9 +399,10 @@ def run_backend(
         as_of = date(YEAR + 1, 1, 1)
         t_overdue, late = timed(lambda: campaign.overdue(as_of), repeat=2)
         figures["overdue"] = t_overdue
-    full, kinds = anchor(url, month_sql)
+    full, kinds, engine = anchor(url, month_sql)
     t_anchor, _ = timed(full, repeat=2)
     t_kinds, by_kind = timed(kinds, repeat=2)
+    engine.dispose()
     figures["anchor"], figures["anchor_kinds"] = t_anchor, t_kinds
     assert by_kind == {k: v for k, v in report.totals.activities.items() if v}, (by_kind, report)
     print(
