@@ -42,9 +42,11 @@ class NeedRule:
 
 #: The standard rules: college freshmen need schooling support, members with a major
 #: illness need medical support, unemployed members seeking work need employment help.
+#: A need's note is free text that exports and reports may show, so the medical rule's
+#: note names no health fact.
 STANDARD_NEED_RULES: tuple[NeedRule, ...] = (
     NeedRule("college_freshman", NeedKind.SCHOOLING, college_freshman(), note="大学新生"),
-    NeedRule("major_illness", NeedKind.MEDICAL, major_illness(), note="大病"),
+    NeedRule("major_illness", NeedKind.MEDICAL, major_illness(), note="医疗救助"),
     NeedRule(
         "unemployed_seeking_work",
         NeedKind.EMPLOYMENT,
