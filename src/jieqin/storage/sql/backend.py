@@ -77,7 +77,11 @@ def create_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # Every unit of work starts as a writer. A plain BEGIN that reads and later
+            # writes fails at once with "database is locked" when another process wrote
+            # in between (SQLite cannot promote a stale reader); IMMEDIATE waits out the
+            # busy timeout instead. Readers in other connections are not blocked (WAL).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     elif engine.dialect.name != "postgresql":
         raise StorageError(
