@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -223,3 +223,15 @@ def check_filters(spec_cls: type, filters: Mapping[str, object]) -> None:
             f"cannot filter {spec_cls.__name__} by {', '.join(unknown)}; "
             f"fields are {', '.join(sorted(names))}"
         )
+
+
+def handover_batch(items: Iterable[Handover]) -> list[Handover]:
+    """The handovers to append, as a list; refuse anything that is not a ``Handover``.
+
+    Shared by every backend so each refuses a wrong record with the same message.
+    """
+    batch = list(items)
+    for item in batch:
+        if not isinstance(item, Handover):
+            raise StorageError(f"handovers stores Handover, not {type(item).__name__}")
+    return batch

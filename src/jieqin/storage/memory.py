@@ -28,6 +28,7 @@ from jieqin.storage._common import (
     check_filters,
     describe,
     difference,
+    handover_batch,
     matches,
     plain,
 )
@@ -377,10 +378,7 @@ class _Handovers:
         self.add_many([item], _action="add")
 
     def add_many(self, items: Iterable[Handover], *, _action: str = "add_many") -> int:
-        batch = list(items)
-        for item in batch:
-            if not isinstance(item, Handover):
-                raise StorageError(f"handovers stores Handover, not {type(item).__name__}")
+        batch = handover_batch(items)
         if not batch:
             return 0
         self._uow.handover_list(write=True).extend(batch)

@@ -29,6 +29,7 @@ from jieqin.storage._common import (
     check_filters,
     describe,
     difference,
+    handover_batch,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
 from jieqin.storage.sql import mappers
@@ -410,10 +411,7 @@ class HandoverRepository:
         self.add_many([item], _action="add")
 
     def add_many(self, items: Iterable[Handover], *, _action: str = "add_many") -> int:
-        batch = list(items)
-        for item in batch:
-            if not isinstance(item, Handover):
-                raise StorageError(f"handovers stores Handover, not {type(item).__name__}")
+        batch = handover_batch(items)
         if not batch:
             return 0
         conn: sa.Connection = self._uow.connection
