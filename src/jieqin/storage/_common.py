@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import attrs
 
@@ -36,7 +36,10 @@ __all__ = [
     "describe",
     "difference",
     "plain",
+    "unique_by_key",
 ]
+
+T = TypeVar("T")
 
 #: Fields whose values never go into the audit log (or any log).
 SENSITIVE_FIELDS = frozenset({"resident_id", "phone", "health", "diagnosis", "disability_grade"})
@@ -61,6 +64,11 @@ class EntitySpec:
         if isinstance(key, tuple):
             return "/".join(str(plain(k)) for k in key)
         return str(plain(key))
+
+    def check_type(self, item: object) -> None:
+        """Refuse a record of another class than this kind's."""
+        if not isinstance(item, self.cls):
+            raise StorageError(f"{self.name} stores {self.cls.__name__}, not {type(item).__name__}")
 
 
 ENTITIES: Mapping[str, EntitySpec] = {
@@ -234,4 +242,17 @@ def handover_batch(items: Iterable[Handover]) -> list[Handover]:
     for item in batch:
         if not isinstance(item, Handover):
             raise StorageError(f"handovers stores Handover, not {type(item).__name__}")
+    return batch
+
+
+def unique_by_key(spec: EntitySpec, items: Iterable[T]) -> dict[Any, T]:
+    """The batch of an ``upsert_many``: each record type-checked, one per key.
+
+    A key given twice keeps its first position and its last record, so a batch that
+    repeats a record is written (and audited) once. Shared by every backend.
+    """
+    batch: dict[Any, T] = {}
+    for item in items:
+        spec.check_type(item)
+        batch[spec.key(item)] = item
     return batch

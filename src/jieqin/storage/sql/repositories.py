@@ -30,6 +30,7 @@ from jieqin.storage._common import (
     describe,
     difference,
     handover_batch,
+    unique_by_key,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
 from jieqin.storage.sql import mappers
@@ -173,10 +174,7 @@ class SqlRepository(Generic[T]):
         return len(batch)
 
     def upsert_many(self, items: Iterable[T]) -> int:
-        unique: dict[Any, Any] = {}
-        for item in items:
-            self._check_type(item)
-            unique[self._spec.key(item)] = item
+        unique = unique_by_key(self._spec, items)
         if not unique:
             return 0
         batch = list(unique.values())
