@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import jieqin
 from jieqin.activities import default_policy, overdue
 from jieqin.errors import InvalidInput
-from jieqin.model import Activity, Fund, NeedStatus, Year
+from jieqin.model import Activity, Fund, Need, NeedStatus, RegionCode, Year
 from jieqin.reports import PythonSource, build_report
 from jieqin.reports.follow_up import _python_follow_up
 
@@ -106,10 +106,19 @@ def test_practical_help_resolves_the_need_it_names(loaded: jieqin.Campaign) -> N
 # -- the tallies equal a recount, whatever is written -----------------------------------
 
 
-def recount(
-    conn: sa.Connection,
-) -> tuple[dict[tuple[object, ...], int], dict[tuple[str, str], object]]:
-    from jieqin.reports.sql import ACTIVITY_LATEST, ACTIVITY_TALLY, ACTIVITY_TALLY_MONTH
+Recount = tuple[
+    dict[tuple[object, ...], int], dict[tuple[str, str], object], dict[str, tuple[object, ...]]
+]
+
+
+def recount(conn: sa.Connection) -> Recount:
+    """What the trigger-kept tables hold."""
+    from jieqin.reports.sql import (
+        ACTIVITY_FOLLOW_UP,
+        ACTIVITY_LATEST,
+        ACTIVITY_TALLY,
+        ACTIVITY_TALLY_MONTH,
+    )
 
     tally = {
         (str(d), r, k, t, m): int(n)
@@ -129,12 +138,12 @@ def recount(
         if n:
             tally[("month", month, region, kind, tier)] = int(n)
     latest = {(h, k): str(d) for h, k, d in conn.execute(sa.select(ACTIVITY_LATEST))}
-    return tally, latest
+    follow_up = {row[0]: tuple(row[1:]) for row in conn.execute(sa.select(ACTIVITY_FOLLOW_UP))}
+    return tally, latest, follow_up
 
 
-def full_recount(
-    conn: sa.Connection,
-) -> tuple[dict[tuple[object, ...], int], dict[tuple[str, str], object]]:
+def full_recount(conn: sa.Connection) -> Recount:
+    """The same, counted from the activities by plain SQL and Python."""
     rows = conn.exec_driver_sql(
         "SELECT a.\"on\", COALESCE(substr(h.region, 1, 6), 'unknown'), a.kind, "
         "COALESCE(p.tier, 'unknown'), COUNT(*) FROM activities a "
@@ -152,14 +161,20 @@ def full_recount(
             'SELECT household_id, kind, MAX("on") FROM activities GROUP BY 1, 2'
         )
     }
-    return tally, latest
+    duties = ("contact", "visit", "policy_explanation", "warmth", "practical_help")
+    follow_up: dict[str, list[int | None]] = {}
+    for (household, kind), day in latest.items():
+        if kind in duties:
+            days = follow_up.setdefault(household, [None] * len(duties))
+            days[duties.index(kind)] = date.fromisoformat(day).toordinal()
+    return tally, latest, {h: tuple(days) for h, days in follow_up.items()}
 
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["insert", "update", "delete", "raw_insert"]),
+        st.sampled_from(["insert", "update", "move", "delete", "raw_insert"]),
         st.integers(0, 15),
-        st.sampled_from(["contact", "visit", "warmth", "party"]),
+        st.sampled_from(["contact", "visit", "warmth", "practical_help", "party"]),
         st.sampled_from(["h1", "h2", "h3", "h4", "h9"]),
         st.sampled_from(["p1", "p2", "p3", "p9"]),
         st.dates(date(2021, 1, 1), date(2021, 3, 31)),
@@ -188,7 +203,7 @@ def test_tallies_equal_a_full_recount(sql_campaign: jieqin.Campaign, ops: list[t
     with sql_campaign.unit_of_work("test") as uow:
         conn = uow.connection
         conn.exec_driver_sql("DELETE FROM activities")
-        assert recount(conn) == ({}, {})
+        assert recount(conn) == ({}, {}, {})
         for op, n, kind, hid, pid, day in ops:
             activity = Activity(f"a{n}", kind, day, pid, hid)
             exists = uow.activities.find(activity.activity_id)
@@ -196,6 +211,8 @@ def test_tallies_equal_a_full_recount(sql_campaign: jieqin.Campaign, ops: list[t
                 uow.activities.add(activity)
             elif op == "update" and exists is not None:
                 uow.activities.update(attrs.evolve(activity, on=day + timedelta(days=n)))
+            elif op == "move" and exists is not None:
+                uow.activities.update(attrs.evolve(exists, household_id=hid, kind=kind))
             elif op == "delete":
                 conn.exec_driver_sql(
                     "DELETE FROM activities WHERE activity_id = %s"
@@ -252,3 +269,59 @@ def test_a_cached_report_follows_every_write(loaded: jieqin.Campaign) -> None:
     assert after["households"] == first.totals.households + 1  # type: ignore[operator]
     scholarship = next(g for g in after["grants"] if g["program"] == "scholarship")  # type: ignore[union-attr]
     assert scholarship == {**scholarship, "count": 2, "amount": "10000.00"}
+
+
+def test_a_write_forgets_only_the_cached_figures_it_can_change(
+    loaded: jieqin.Campaign,
+) -> None:
+    if not loaded.sql_backed:
+        pytest.skip("the report cache is kept by SQL backends only")
+    from jieqin.reports.sql import REPORT_CACHE
+
+    def cached() -> set[str]:
+        with loaded.unit_of_work() as uow:
+            return {r[0] for r in uow.connection.execute(sa.select(REPORT_CACHE.c.figure))}
+
+    everything = {"helpers", "households", "needs", "referrals", "grants"}
+    loaded.report("2021")
+    assert cached() == everything
+    with loaded.unit_of_work("test") as uow:
+        uow.needs.add(Need("n-new", "h4", "medical", Year(2021), "survey", date(2021, 5, 1)))
+        uow.commit()
+    assert cached() == everything - {"needs"}
+    truth = loaded.report("2021")
+    assert cached() == everything
+    with loaded.unit_of_work("test") as uow:
+        uow.households.update(
+            attrs.evolve(uow.households.get("h4"), region=RegionCode("610204001001"))
+        )
+        uow.commit()
+    assert cached() == {"helpers"}
+    assert loaded.report("2021").totals.needs == truth.totals.needs
+
+
+def test_the_live_trigger_code_builds_what_the_migrations_built(sqlite_url: str) -> None:
+    """The benchmarks and bulk loaders drop and re-create the triggers with the live code
+    in ``jieqin.reports.sql``; the migrations carry their own copies. They must agree."""
+    from jieqin.reports.sql import (
+        create_cache_triggers,
+        create_tally_triggers,
+        drop_cache_triggers,
+        drop_tally_triggers,
+    )
+
+    def triggers(conn: sa.Connection) -> dict[str, str]:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        return {name: " ".join(sql.split()) for name, sql in conn.exec_driver_sql(query)}
+
+    with jieqin.connect(sqlite_url) as campaign, campaign.unit_of_work() as uow:
+        migrated = triggers(uow.connection)
+        drop_tally_triggers(uow.connection)
+        drop_cache_triggers(uow.connection)
+        assert not any(
+            name.startswith(("activity_", "report_cache")) for name in triggers(uow.connection)
+        )
+        create_tally_triggers(uow.connection)
+        create_cache_triggers(uow.connection)
+        assert triggers(uow.connection) == migrated
+        uow.rollback()

@@ -80,14 +80,21 @@ def _dump(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+#: Tables the database's own triggers fill from the others: never written directly.
+DERIVED = {"activity_tally", "activity_tally_month", "activity_latest", "activity_follow_up"}
+
+
 def _fill(engine: sa.Engine, rows: dict[str, list[dict[str, Any]]]) -> int:
-    """Insert ``rows`` into the tables and columns the database has; returns how many."""
+    """Insert ``rows`` into the tables and columns the database has; returns how many.
+
+    Tables kept by triggers at that revision are left to the triggers."""
     written = 0
     with engine.begin() as conn:
         meta = sa.MetaData()
         meta.reflect(conn)
-        for table in meta.sorted_tables:
-            if table.name == VERSION_TABLE or not rows.get(table.name):
+        # Activities last: their triggers read the household's county and helper's tier.
+        for table in sorted(meta.sorted_tables, key=lambda t: t.name == "activities"):
+            if table.name in (VERSION_TABLE, *DERIVED) or not rows.get(table.name):
                 continue
             columns = set(table.c.keys())
             batch = [{k: v for k, v in r.items() if k in columns} for r in rows[table.name]]

@@ -52,6 +52,7 @@ def _python_follow_up(uow: UnitOfWork, as_of: date, policy: CadencePolicy) -> Fo
             kind: np.array([days.get(p.household_id, 0) for p in pairings], dtype=np.int64)
             for kind, days in latest.items()
         },
+        in_id_order=True,
     )
 
 

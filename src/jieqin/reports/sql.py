@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from jieqin.activities.overdue import FollowUpArrays
 from jieqin.model.money import FEN
 from jieqin.model.people import HealthCondition
-from jieqin.model.vocab import MONITORED_STATUSES
+from jieqin.model.vocab import MONITORED_STATUSES, ActivityKind
 from jieqin.reports.python_source import UNKNOWN_REGION
 from jieqin.reports.source import ActivityKey, GrantKey, NeedKey
 from jieqin.storage.sql.tables import (
@@ -48,18 +48,22 @@ from jieqin.storage.sql.tables import (
 )
 
 __all__ = [
+    "ACTIVITY_FOLLOW_UP",
     "ACTIVITY_LATEST",
     "ACTIVITY_TALLY",
     "ACTIVITY_TALLY_MONTH",
     "CACHE_SOURCES",
+    "FOLLOW_UP_KINDS",
     "REPORT_CACHE",
     "SqlSource",
     "create_cache_triggers",
+    "create_follow_up_triggers",
     "create_tally_triggers",
     "drop_cache_triggers",
     "drop_tally_triggers",
     "latest_activity_day",
     "rebuild_tallies",
+    "recount_follow_up",
     "sql_follow_up",
 ]
 
@@ -102,8 +106,17 @@ REPORT_CACHE = sa.Table(
 kept once computed for a date range; triggers empty it on any write to the tables
 they come from, so a cached figure always equals a recount."""
 
-#: The tables whose writes empty ``report_cache``.
-CACHE_SOURCES = ("helpers", "households", "pairings", "needs", "referrals", "grants", "programs")
+#: The figures in ``report_cache`` that a write to each table can change; the
+#: triggers forget only those, so logging a grant does not recount the pairings.
+CACHE_SOURCES: dict[str, tuple[str, ...]] = {
+    "helpers": ("helpers",),
+    "households": ("households", "needs", "referrals", "grants"),
+    "pairings": ("helpers", "households"),
+    "needs": ("needs",),
+    "referrals": ("referrals",),
+    "grants": ("grants",),
+    "programs": ("grants",),
+}
 
 ACTIVITY_LATEST = sa.Table(
     "activity_latest",
@@ -114,6 +127,20 @@ ACTIVITY_LATEST = sa.Table(
     sqlite_with_rowid=False,
 )
 """The latest activity day per household and kind."""
+
+#: The five standing duties, each with a column in ``activity_follow_up``.
+FOLLOW_UP_KINDS: tuple[str, ...] = tuple(kind.value for kind in ActivityKind)
+
+ACTIVITY_FOLLOW_UP = sa.Table(
+    "activity_follow_up",
+    METADATA,
+    sa.Column("household_id", sa.String(64), primary_key=True),
+    *(sa.Column(f"{kind}_day", sa.Integer) for kind in FOLLOW_UP_KINDS),
+    sqlite_with_rowid=False,
+)
+"""One row per household: the day (``date.toordinal()``) of its latest activity of
+each standing duty, ``NULL`` if none. The overdue scan joins it once per pairing
+instead of once per kind; other kinds are read from ``activity_latest``."""
 
 #: Covering indexes for "who was paired during the period" (an index-only scan each).
 PAIRING_SPAN_INDEXES = (
@@ -173,6 +200,53 @@ _SQLITE_TRIGGERS = {
     ),
 }
 
+_FOLLOW_UP_IN = "(" + ", ".join(f"'{k}'" for k in FOLLOW_UP_KINDS) + ")"
+_FOLLOW_UP_COLUMNS = ", ".join(f"{k}_day" for k in FOLLOW_UP_KINDS)
+_SQLITE_ORDINAL = "CAST(julianday({}) - 1721424.5 AS INTEGER)"
+
+
+def _sqlite_follow_up_recount(household: str) -> str:
+    day = _SQLITE_ORDINAL.format('"on"')
+    days = ", ".join(f"max(CASE WHEN kind = '{k}' THEN {day} END)" for k in FOLLOW_UP_KINDS)
+    return f"""
+    DELETE FROM activity_follow_up WHERE household_id = {household};
+    INSERT INTO activity_follow_up (household_id, {_FOLLOW_UP_COLUMNS})
+    SELECT household_id, {days} FROM activities
+    WHERE household_id = {household} AND kind IN {_FOLLOW_UP_IN} GROUP BY household_id;"""
+
+
+def _sqlite_follow_up_add() -> str:
+    day = _SQLITE_ORDINAL.format('NEW."on"')
+    values = ", ".join(f"CASE WHEN NEW.kind = '{k}' THEN {day} END" for k in FOLLOW_UP_KINDS)
+    later = ", ".join(
+        f"{k}_day = CASE WHEN excluded.{k}_day > coalesce({k}_day, 0) "
+        f"THEN excluded.{k}_day ELSE {k}_day END"
+        for k in FOLLOW_UP_KINDS
+    )
+    return f"""
+    INSERT INTO activity_follow_up (household_id, {_FOLLOW_UP_COLUMNS})
+    VALUES (NEW.household_id, {values})
+    ON CONFLICT (household_id) DO UPDATE SET {later};"""
+
+
+_SQLITE_FOLLOW_UP_TRIGGERS = {
+    "activity_follow_up_insert": (
+        "CREATE TRIGGER activity_follow_up_insert AFTER INSERT ON activities "
+        f"WHEN NEW.kind IN {_FOLLOW_UP_IN} BEGIN {_sqlite_follow_up_add()} END"
+    ),
+    "activity_follow_up_delete": (
+        "CREATE TRIGGER activity_follow_up_delete AFTER DELETE ON activities "
+        f"WHEN OLD.kind IN {_FOLLOW_UP_IN} BEGIN "
+        f"{_sqlite_follow_up_recount('OLD.household_id')} END"
+    ),
+    "activity_follow_up_update": (
+        'CREATE TRIGGER activity_follow_up_update AFTER UPDATE OF "on", kind, household_id '
+        f"ON activities WHEN OLD.kind IN {_FOLLOW_UP_IN} OR NEW.kind IN {_FOLLOW_UP_IN} BEGIN "
+        f"{_sqlite_follow_up_recount('OLD.household_id')} "
+        f"{_sqlite_follow_up_recount('NEW.household_id')} END"
+    ),
+}
+
 # -- PostgreSQL: statement triggers over transition tables --------------------------
 
 _PG_GROUPED = f"""
@@ -215,6 +289,40 @@ _PG_REMOVE = f"""
     ON CONFLICT (household_id, kind) DO UPDATE SET last_on = EXCLUDED.last_on;"""
 
 
+_PG_ORDINAL = "(({}) - DATE '0001-01-01' + 1)"
+
+
+def _pg_follow_up_days(source: str) -> str:
+    day = _PG_ORDINAL.format(f'{source}."on"')
+    return ", ".join(
+        f"max(CASE WHEN {source}.kind = '{k}' THEN {day} END)" for k in FOLLOW_UP_KINDS
+    )
+
+
+_PG_FOLLOW_UP_ADD = f"""
+    INSERT INTO activity_follow_up (household_id, {_FOLLOW_UP_COLUMNS})
+    SELECT n.household_id, {_pg_follow_up_days("n")} FROM new_rows n
+    WHERE n.kind IN {_FOLLOW_UP_IN} GROUP BY n.household_id
+    ON CONFLICT (household_id) DO UPDATE SET {
+    ", ".join(
+        f"{k}_day = GREATEST(activity_follow_up.{k}_day, EXCLUDED.{k}_day)" for k in FOLLOW_UP_KINDS
+    )
+};"""
+
+_PG_FOLLOW_UP_RECOUNT = f"""
+    DELETE FROM activity_follow_up f
+    USING (SELECT DISTINCT household_id FROM old_rows WHERE kind IN {_FOLLOW_UP_IN}) o
+    WHERE f.household_id = o.household_id;
+    INSERT INTO activity_follow_up (household_id, {_FOLLOW_UP_COLUMNS})
+    SELECT a.household_id, {_pg_follow_up_days("a")} FROM activities a
+    JOIN (SELECT DISTINCT household_id FROM old_rows WHERE kind IN {_FOLLOW_UP_IN}) o
+      ON a.household_id = o.household_id
+    WHERE a.kind IN {_FOLLOW_UP_IN} GROUP BY a.household_id
+    ON CONFLICT (household_id) DO UPDATE SET {
+    ", ".join(f"{k}_day = EXCLUDED.{k}_day" for k in FOLLOW_UP_KINDS)
+};"""
+
+
 def _pg_function(name: str, body: str) -> str:
     return (
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
@@ -235,20 +343,46 @@ _PG_STATEMENTS = (
     "FOR EACH STATEMENT EXECUTE FUNCTION activity_tally_update()",
 )
 
+_PG_FOLLOW_UP_STATEMENTS = (
+    _pg_function("activity_follow_up_insert", _PG_FOLLOW_UP_ADD),
+    _pg_function("activity_follow_up_delete", _PG_FOLLOW_UP_RECOUNT),
+    _pg_function("activity_follow_up_update", _PG_FOLLOW_UP_RECOUNT + _PG_FOLLOW_UP_ADD),
+    "CREATE TRIGGER activity_follow_up_insert AFTER INSERT ON activities "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION activity_follow_up_insert()",
+    "CREATE TRIGGER activity_follow_up_delete AFTER DELETE ON activities "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION activity_follow_up_delete()",
+    "CREATE TRIGGER activity_follow_up_update AFTER UPDATE ON activities "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION activity_follow_up_update()",
+)
+
 
 def create_tally_triggers(conn: Any) -> None:
     """Create the triggers that keep the tallies current (SQLite or PostgreSQL)."""
     if conn.dialect.name == "postgresql":
-        for statement in _PG_STATEMENTS:
+        for statement in (*_PG_STATEMENTS, *_PG_FOLLOW_UP_STATEMENTS):
             conn.exec_driver_sql(statement)
     else:
-        for statement in _SQLITE_TRIGGERS.values():
+        for statement in (*_SQLITE_TRIGGERS.values(), *_SQLITE_FOLLOW_UP_TRIGGERS.values()):
             conn.exec_driver_sql(statement)
+
+
+def create_follow_up_triggers(conn: Any) -> None:
+    """Create only the triggers that keep ``activity_follow_up`` current."""
+    statements = (
+        _PG_FOLLOW_UP_STATEMENTS
+        if conn.dialect.name == "postgresql"
+        else tuple(_SQLITE_FOLLOW_UP_TRIGGERS.values())
+    )
+    for statement in statements:
+        conn.exec_driver_sql(statement)
 
 
 def drop_tally_triggers(conn: Any) -> None:
     """Drop the tally triggers (and, on PostgreSQL, their functions)."""
-    for name in _SQLITE_TRIGGERS:
+    for name in (*_SQLITE_TRIGGERS, *_SQLITE_FOLLOW_UP_TRIGGERS):
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON activities")
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
@@ -257,28 +391,30 @@ def drop_tally_triggers(conn: Any) -> None:
 
 
 def create_cache_triggers(conn: Any) -> None:
-    """Create the triggers that empty ``report_cache`` when a source table is written."""
+    """Create the triggers that forget cached figures when a table they come from is written."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
-            "CREATE OR REPLACE FUNCTION report_cache_clear() RETURNS trigger LANGUAGE plpgsql "
-            "AS $$ BEGIN DELETE FROM report_cache; RETURN NULL; END $$"
+            "CREATE OR REPLACE FUNCTION report_cache_forget() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN DELETE FROM report_cache WHERE figure = ANY(TG_ARGV); RETURN NULL; END $$"
         )
-        for table in CACHE_SOURCES:
+        for table, figures in CACHE_SOURCES.items():
+            names = ", ".join(f"'{f}'" for f in figures)
             conn.exec_driver_sql(
                 f"CREATE TRIGGER report_cache_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION report_cache_clear()"
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION report_cache_forget({names})"
             )
         return
-    for table in CACHE_SOURCES:
+    for table, figures in CACHE_SOURCES.items():
+        names = ", ".join(f"'{f}'" for f in figures)
         for event in ("INSERT", "UPDATE", "DELETE"):
             conn.exec_driver_sql(
                 f"CREATE TRIGGER report_cache_{table}_{event.lower()} AFTER {event} ON {table} "
-                "BEGIN DELETE FROM report_cache; END"
+                f"BEGIN DELETE FROM report_cache WHERE figure IN ({names}); END"
             )
 
 
 def drop_cache_triggers(conn: Any) -> None:
-    """Drop the triggers of :func:`create_cache_triggers`."""
+    """Drop the triggers of :func:`create_cache_triggers` (and those of schema 0003)."""
     for table in CACHE_SOURCES:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS report_cache_{table} ON {table}")
@@ -286,6 +422,7 @@ def drop_cache_triggers(conn: Any) -> None:
             for event in ("insert", "update", "delete"):
                 conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS report_cache_{table}_{event}")
     if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS report_cache_forget()")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS report_cache_clear()")
 
 
@@ -323,6 +460,23 @@ def rebuild_tallies(conn: Any) -> None:
         a.c.household_id, a.c.kind
     )
     conn.execute(ACTIVITY_LATEST.insert().from_select(["household_id", "kind", "last_on"], latest))
+    recount_follow_up(conn)
+
+
+def recount_follow_up(conn: Any) -> None:
+    """Refill ``activity_follow_up`` from the activity table (one ``GROUP BY``)."""
+    a = ACTIVITIES
+    conn.execute(ACTIVITY_FOLLOW_UP.delete())
+    day = _ordinal(conn, a.c.on)
+    days = [sa.func.max(sa.case((a.c.kind == kind, day))) for kind in FOLLOW_UP_KINDS]
+    pivot = (
+        sa.select(a.c.household_id, *days)
+        .where(a.c.kind.in_(FOLLOW_UP_KINDS))
+        .group_by(a.c.household_id)
+    )
+    conn.execute(
+        ACTIVITY_FOLLOW_UP.insert().from_select([c.name for c in ACTIVITY_FOLLOW_UP.c], pivot)
+    )
 
 
 def _month(conn: Any, column: Any) -> Any:
@@ -336,6 +490,13 @@ def _ordinal(conn: Any, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return sa.cast(column - sa.literal(date(1, 1, 1)), sa.Integer) + 1
     return sa.cast(sa.func.julianday(column) - 1721424.5, sa.Integer)
+
+
+def _code_point_order(conn: Any, column: Any) -> Any:
+    """``column`` compared as Python compares strings (PostgreSQL sorts by locale otherwise)."""
+    if conn.dialect.name == "postgresql":
+        return sa.collate(column, "C")
+    return column
 
 
 def _active(first: date, last: date) -> Any:
@@ -537,36 +698,51 @@ def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[st
 def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArrays:
     """Pairings in force on ``as_of`` with the latest activity day per kind, from SQL.
 
-    One query: the active pairings, each joined by primary key to its household's
-    latest day of every kind in ``activity_latest``. For a day before the newest
-    activity, the latest days are first aggregated from the activities up to it.
+    One query, in household then helper order: the active pairings, each joined by
+    primary key to its household's row of ``activity_follow_up`` (the five standing
+    duties) and, for any other kind, to ``activity_latest``. For a day before the
+    newest activity, the latest days up to it are first aggregated from the
+    activities in one pivoting ``GROUP BY``.
     """
     kinds = sorted(set(kinds))
     p = PAIRINGS
     newest = latest_activity_day(conn)
-    source: Any
-    if newest is None or newest <= as_of:
-        source = ACTIVITY_LATEST
-    else:
-        a = ACTIVITIES
-        source = (
-            sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on).label("last_on"))
-            .where(a.c.on <= as_of, a.c.kind.in_(kinds))
-            .group_by(a.c.household_id, a.c.kind)
-            .cte("latest_then")
-        )
     joined: Any = p
-    columns = []
-    for i, kind in enumerate(kinds):
-        latest = source.alias(f"l{i}")
-        joined = joined.outerjoin(
-            latest, sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind == kind)
+    columns: list[Any] = []
+    if newest is None or newest <= as_of:
+        f = ACTIVITY_FOLLOW_UP
+        joined = joined.outerjoin(f, f.c.household_id == p.c.household_id)
+        for i, kind in enumerate(kinds):
+            if kind in FOLLOW_UP_KINDS:
+                columns.append(sa.func.coalesce(f.c[f"{kind}_day"], 0))
+                continue
+            latest = ACTIVITY_LATEST.alias(f"l{i}")
+            joined = joined.outerjoin(
+                latest, sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind == kind)
+            )
+            columns.append(sa.func.coalesce(_ordinal(conn, latest.c.last_on), 0))
+    elif kinds:
+        a = ACTIVITIES
+        day = _ordinal(conn, a.c.on)
+        then = (
+            sa.select(
+                a.c.household_id,
+                *(
+                    sa.func.max(sa.case((a.c.kind == kind, day))).label(f"k{i}")
+                    for i, kind in enumerate(kinds)
+                ),
+            )
+            .where(a.c.on <= as_of, a.c.kind.in_(kinds))
+            .group_by(a.c.household_id)
+            .subquery("latest_then")
         )
-        columns.append(sa.func.coalesce(_ordinal(conn, latest.c.last_on), 0))
+        joined = joined.outerjoin(then, then.c.household_id == p.c.household_id)
+        columns = [sa.func.coalesce(then.c[f"k{i}"], 0) for i in range(len(kinds))]
     query = (
         sa.select(p.c.helper_id, p.c.household_id, _ordinal(conn, p.c.start), *columns)
         .select_from(joined)
         .where(_active(as_of, as_of))
+        .order_by(*(_code_point_order(conn, c) for c in (p.c.household_id, p.c.helper_id)))
     )
     result = conn.execute(query)
     rows = result.cursor.fetchall()  # plain tuples: no per-row objects for a million rows
@@ -585,4 +761,5 @@ def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArray
         start=np.array(table[2], dtype=np.int64),
         facts=facts,
         last_by_kind={kind: np.array(table[3 + i], dtype=np.int64) for i, kind in enumerate(kinds)},
+        in_id_order=True,
     )
