@@ -161,6 +161,10 @@ class SchemaOutdated(StorageError):
     """The database was made by an older jieqin; run ``jieqin db upgrade``."""
 
 
+class StorageBusy(StorageError):
+    """Other writers kept the database locked for longer than jieqin waits for it."""
+
+
 class NotFound(StorageError, KeyError):
     """A record with the given id does not exist."""
 

@@ -16,6 +16,7 @@ from types import ModuleType
 import pytest
 
 import jieqin
+from jieqin.errors import StorageBusy
 from jieqin.model import Activity
 
 OPERATIONS = int(os.environ.get("JIEQIN_LOAD_OPERATIONS", "48"))
@@ -74,3 +75,29 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -
         holder.__exit__(None, None, None)
         with first.unit_of_work() as uow:
             assert {a.activity_id for a in uow.activities.list()} == {"held", "waited"}
+
+
+def test_a_writer_kept_out_too_long_gets_a_clear_error_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``JIEQIN_SQLITE_LOCK_WAIT`` the caller sees StorageBusy, never SQLite's own error."""
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    load.prepare(url, households_count=2, budget_grants=1)
+    monkeypatch.setenv("JIEQIN_SQLITE_LOCK_WAIT", "0.3")
+    with jieqin.connect(url) as first, jieqin.connect(url) as second:
+
+        def kept_out() -> None:
+            with second.unit_of_work("waiter") as uow:
+                uow.activities.add(
+                    Activity("kept-out", "visit", load.date(2021, 1, 2), "LP1", "L1")
+                )
+                uow.commit()
+
+        with first.unit_of_work("holder") as holder:
+            holder.activities.add(Activity("held", "visit", load.date(2021, 1, 1), "LP0", "L0"))
+            with pytest.raises(StorageBusy, match="locked for over 0 s") as caught:
+                kept_out()
+            assert "database is locked" not in str(caught.value)
+            holder.commit()
+        with second.unit_of_work() as uow:
+            assert {a.activity_id for a in uow.activities.list()} == {"held"}

@@ -12,6 +12,8 @@ shipped inside this package.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +24,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from jieqin.errors import SchemaOutdated, StorageError
+from jieqin.errors import SchemaOutdated, StorageBusy, StorageError
 from jieqin.storage._common import BaseUnitOfWork
 from jieqin.storage.sql.bulk import register_sqlite_adapters
 from jieqin.storage.sql.repositories import repositories_for
@@ -30,6 +32,7 @@ from jieqin.storage.sql.tables import AUDIT_LOG, METADATA, VERSION_TABLE
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "LOCK_WAIT_SECONDS",
     "SqlStorage",
     "SqlUnitOfWork",
     "alembic_config",
@@ -38,8 +41,12 @@ __all__ = [
     "upgrade",
 ]
 
-#: How long a SQLite writer waits for another writer's lock before giving up.
+#: How long one attempt to take SQLite's write lock waits (SQLite's busy timeout).
 BUSY_TIMEOUT_MS = 30_000
+
+#: How long a unit of work keeps trying to take SQLite's write lock in all, by default;
+#: ``JIEQIN_SQLITE_LOCK_WAIT`` (seconds) overrides it.
+LOCK_WAIT_SECONDS = 600.0
 
 #: Where the migrations live, as a package resource (works from an installed wheel).
 SCRIPT_LOCATION = "jieqin.storage.sql:migrations"
@@ -69,7 +76,8 @@ def create_engine(url: str) -> sa.Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            busy_ms = min(BUSY_TIMEOUT_MS, int(_lock_wait() * 1000))
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
@@ -81,13 +89,47 @@ def create_engine(url: str) -> sa.Engine:
             # writes fails at once with "database is locked" when another process wrote
             # in between (SQLite cannot promote a stale reader); IMMEDIATE waits out the
             # busy timeout instead. Readers in other connections are not blocked (WAL).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(conn)
 
     elif engine.dialect.name != "postgresql":
         raise StorageError(
             f"jieqin's SQL backend supports SQLite and PostgreSQL, not {engine.dialect.name}"
         )
     return engine
+
+
+def _lock_wait() -> float:
+    value = os.environ.get("JIEQIN_SQLITE_LOCK_WAIT")
+    try:
+        return float(value) if value else LOCK_WAIT_SECONDS
+    except ValueError:
+        raise StorageError(
+            f"JIEQIN_SQLITE_LOCK_WAIT must be a number of seconds, not {value!r}"
+        ) from None
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    """Take SQLite's write lock, waiting out other writers.
+
+    SQLite's busy handler is not a queue: with many writers one can lose the race
+    for the lock again and again and see "database is locked" after the busy
+    timeout. So the attempt is repeated until :data:`LOCK_WAIT_SECONDS` have passed
+    in all, then :class:`~jieqin.errors.StorageBusy` says what happened.
+    """
+    deadline = time.monotonic() + _lock_wait()
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            if time.monotonic() >= deadline:
+                raise StorageBusy(
+                    f"other writers kept {conn.engine.url.database} locked for over "
+                    f"{_lock_wait():.0f} s; nothing was written, try again "
+                    "(JIEQIN_SQLITE_LOCK_WAIT sets how long to wait)"
+                ) from None
 
 
 def alembic_config(engine_or_connection: sa.Engine | sa.Connection | None = None) -> Config:
