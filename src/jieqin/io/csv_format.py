@@ -73,19 +73,24 @@ class _Rows:
         try:
             return next(self.reader, None)
         except csv.Error as exc:
-            line = max(self.reader.line_num, 1)
-            raise InvalidInput(
-                [Problem(f"malformed CSV: {exc}", source=self.source, line=line)]
-            ) from None
+            raise self._malformed(exc) from None
+
+    def _malformed(self, exc: csv.Error) -> InvalidInput:
+        line = max(self.reader.line_num, 1)
+        return InvalidInput([Problem(f"malformed CSV: {exc}", source=self.source, line=line)])
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        previous_end = self.reader.line_num
-        while (row := self._next()) is not None:
-            start = previous_end + 1
-            previous_end = self.reader.line_num
-            if not row or not "".join(row).strip():
-                continue
-            yield start, row
+        """``(line the row starts on, row)`` for each row that is not blank."""
+        reader = self.reader
+        previous_end = reader.line_num
+        try:
+            for row in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if row and (row[0].strip() or "".join(row).strip()):
+                    yield start, row
+        except csv.Error as exc:
+            raise self._malformed(exc) from None
 
     def plan(self, columns: Iterable[Column]) -> list[_Step]:
         """Where each of ``columns`` is in a row, and how to parse its cells."""
@@ -194,29 +199,47 @@ class _Group:
         self.problems: list[Problem] = []
 
 
-def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
-    group_plan = rows.plan(kind.group_columns)
-    member_plan = rows.plan(kind.columns)
-    names = [column.name for _, column, _ in group_plan]
-    indices = [index for index, _, _ in group_plan]
-    finished: set[str] = set()
-    group: _Group | None = None
-    for line, row in rows:
-        problems: list[Problem] = []
-        rows.check_width(row, line, problems)
+class _Grouping:
+    """Gathers the rows of one household into a :class:`_Group` and builds the record.
+
+    The reading loop decides where a household ends; this class checks each row
+    (its width, its household columns against the first row's, its member cells).
+    The import fast path replays a household's rows through it to report exactly
+    what this reader reports.
+    """
+
+    def __init__(self, rows: _Rows, kind: Kind, source: str) -> None:
+        self.rows = rows
+        self.kind = kind
+        self.source = source
+        self.group_plan = rows.plan(kind.group_columns)
+        self.member_plan = rows.plan(kind.columns)
+        self.names = [column.name for _, column, _ in self.group_plan]
+        self.indices = [index for index, _, _ in self.group_plan]
+
+    def key(self, row: list[str]) -> tuple[str, ...]:
+        """The row's household cells, trimmed (the household id first)."""
         width = len(row)
-        key = tuple(row[i].strip() if i < width else "" for i in indices)
-        if group is not None and key[0] != group.key[0]:
-            finished.add(group.key[0])
-            yield _finish(group, kind, group_plan, source)
-            group = None
+        return tuple(row[i].strip() if i < width else "" for i in self.indices)
+
+    def add(
+        self, group: _Group | None, line: int, row: list[str], key: tuple[str, ...], repeated: bool
+    ) -> _Group:
+        """Add a row to ``group``, or start a new group with it when ``group`` is None.
+
+        ``repeated`` says that the new group's household id ended earlier in the file.
+        """
+        source = self.source
+        names = self.names
+        problems: list[Problem] = []
+        self.rows.check_width(row, line, problems)
         if group is None:
             group = _Group(line, key, row)
             if not key[0]:
                 problems.append(
                     Problem("required field is missing", field=names[0], source=source, line=line)
                 )
-            elif key[0] in finished:
+            elif repeated:
                 problems.append(
                     Problem(
                         "rows of one household must be consecutive; this household "
@@ -238,12 +261,39 @@ def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
                         )
                     )
         member: dict[str, Any] = {}
-        _fill(member, row, member_plan, line, source, problems)
+        _fill(member, row, self.member_plan, line, source, problems)
         group.members.append(member)
         group.lines.append(line)
         group.problems.extend(problems)
+        return group
+
+    def finish(self, group: _Group) -> Parsed:
+        """The household record of ``group``, or its problems."""
+        return _finish(group, self.kind, self.group_plan, self.source)
+
+    def replay(self, rows: Iterable[tuple[int, list[str]]], repeated: bool) -> Parsed:
+        """The record of one household's ``(line, row)`` pairs, as :func:`read_csv` makes it."""
+        group: _Group | None = None
+        for line, row in rows:
+            group = self.add(group, line, row, self.key(row), repeated and group is None)
+        assert group is not None
+        return self.finish(group)
+
+
+def _read_grouped(rows: _Rows, kind: Kind, source: str) -> Iterator[Parsed]:
+    grouping = _Grouping(rows, kind, source)
+    finished: set[str] = set()
+    group: _Group | None = None
+    for line, row in rows:
+        key = grouping.key(row)
+        if group is not None and key[0] != group.key[0]:
+            finished.add(group.key[0])
+            yield grouping.finish(group)
+            group = None
+        repeated = group is None and key[0] in finished
+        group = grouping.add(group, line, row, key, repeated)
     if group is not None:
-        yield _finish(group, kind, group_plan, source)
+        yield grouping.finish(group)
 
 
 def _finish(group: _Group, kind: Kind, plan: list[_Step], source: str) -> Parsed:

@@ -18,8 +18,9 @@ from attrs import frozen
 
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
 from jieqin.io.csv_format import read_csv
+from jieqin.io.household_rows import read_household_rows, writer_for
 from jieqin.io.jsonl_format import read_jsonl
-from jieqin.io.kinds import Kind, kind_named
+from jieqin.io.kinds import HOUSEHOLDS, Kind, kind_named
 from jieqin.io.records import Parsed
 from jieqin.io.text import AUTO, read_lines
 
@@ -189,10 +190,22 @@ def load(
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     repository: _Upserting = getattr(uow, spec.repository)
-    parsed = parse_file(path, spec, format=format, encoding=encoding, on_bytes=on_bytes)
+    write: Callable[[list[Any]], object] = repository.upsert_many
+    if (
+        spec is HOUSEHOLDS
+        and hasattr(repository, "upsert_rows")
+        and format_for(path, format) == "csv"
+    ):
+        # Storage that takes rows: check cells and build rows directly (household_rows).
+        source = Path(path).name
+        lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
+        parsed = _once_each(read_household_rows(lines, source=source), spec, source)
+        write = writer_for(repository)  # type: ignore[arg-type]
+    else:
+        parsed = parse_file(path, spec, format=format, encoding=encoding, on_bytes=on_bytes)
     count = load_records(
         parsed,
-        repository.upsert_many,
+        write,
         report_errors=report_errors,
         max_errors=max_errors,
         batch_size=batch_size,

@@ -18,6 +18,12 @@ from jieqin.errors import InvalidValue
 from jieqin.model.vocab import check_code
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+#: What a record id looks like (the import fast path matches ids with it too).
+ID_PATTERN = _ID
+#: What a phone number looks like.
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+#: The longest a text field (a name) may be.
+MAX_TEXT = 200
 MASKED = "<masked>"
 E = TypeVar("E", bound=StrEnum)
 
@@ -47,8 +53,10 @@ def code_field(instance: object, attribute: Attribute[Any], value: object) -> No
 def text_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue("must be non-empty text", field=attribute.name)
-    if len(value) > 200:
-        raise InvalidValue(f"is {len(value)} characters long; at most 200", field=attribute.name)
+    if len(value) > MAX_TEXT:
+        raise InvalidValue(
+            f"is {len(value)} characters long; at most {MAX_TEXT}", field=attribute.name
+        )
 
 
 def date_field(instance: object, attribute: Attribute[Any], value: object) -> None:
@@ -61,7 +69,7 @@ def date_field(instance: object, attribute: Attribute[Any], value: object) -> No
 def phone_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     if value is None:
         return
-    if not isinstance(value, str) or not re.fullmatch(r"\+?[0-9][0-9 -]{4,19}", value):
+    if not isinstance(value, str) or not PHONE_PATTERN.fullmatch(value):
         raise InvalidValue("is not a phone number", field=attribute.name)
 
 

@@ -23,6 +23,7 @@ from stdnum.exceptions import (
 from jieqin.errors import InvalidResidentId
 
 __all__ = [
+    "birth_place_known",
     "birthplace_codes",
     "check_digit",
     "mask_resident_id",
@@ -101,6 +102,15 @@ def _birth_place_known(place: str, year: int) -> bool:
     except (ValidationError, KeyError):
         return False
     return True
+
+
+def birth_place_known(place: str, year: int) -> bool:
+    """Whether the six-digit ``place`` was a county-level birth-place code in ``year``.
+
+    The check :func:`validate_resident_id` makes of a number's first six digits
+    (answered from a cache after the first question about a place and year).
+    """
+    return _birth_place_known(place, year)
 
 
 def _component_reason(compact: str, shown: str) -> str:

@@ -274,6 +274,27 @@ class HouseholdRepository(SqlRepository[Household]):
     def _replace(self, conn: sa.Connection, item: Household) -> None:
         self._upsert(conn, [item])
 
+    def upsert_rows(self, households: Values, members: Values, statuses: Values) -> int:
+        """:meth:`upsert_many` for households given as rows of the three tables.
+
+        The rows are those of :func:`~jieqin.storage.sql.mappers.household_values`,
+        :func:`~jieqin.storage.sql.mappers.member_values` and
+        :func:`~jieqin.storage.sql.mappers.status_values`, validated by the caller
+        (the import fast path); each household id at most once. Same writes and the
+        same audit entry as ``upsert_many`` of a batch of several households.
+        """
+        ids = [row[0] for row in households]
+        if not ids:
+            return 0
+        if len(set(ids)) != len(ids):
+            raise StorageError("households: a batch of rows names a household twice")
+        with self._writing() as conn:
+            upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
+            self._delete_children(conn, ids)
+            self._insert_children(conn, members, statuses)
+            self._uow.record("upsert_many", self._spec.name, None, {"count": len(ids), "ids": ids})
+        return len(ids)
+
     def _assemble(self, rows: Sequence[Row]) -> builtins.list[Household]:
         if not rows:
             return []
