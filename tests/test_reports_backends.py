@@ -20,7 +20,7 @@ from jieqin.activities import default_policy, overdue
 from jieqin.errors import InvalidInput
 from jieqin.model import Activity, Fund, Need, NeedStatus, RegionCode, Year
 from jieqin.reports import PythonSource, build_report
-from jieqin.reports.follow_up import _python_follow_up
+from jieqin.reports.follow_up import _python_follow_up, follow_up_arrays
 
 sys.path.insert(0, str(Path(__file__).parent))
 from activity_world import world
@@ -325,3 +325,33 @@ def test_the_live_trigger_code_builds_what_the_migrations_built(sqlite_url: str)
         create_cache_triggers(uow.connection)
         assert triggers(uow.connection) == migrated
         uow.rollback()
+
+
+def test_a_household_with_two_helpers_is_listed_in_helper_order(
+    loaded: jieqin.Campaign,
+) -> None:
+    """Rows arrive in household order (then by start); a household's pairings are ranked
+    by helper id, as the memory backend ranks them."""
+    from jieqin.model import Pairing
+
+    # p3 starts before h1's pairing with p1, so the span index lists it first
+    extra = Pairing("p3", "h1", date(2020, 1, 1), role="secondary")
+    with loaded.unit_of_work("test") as uow:
+        uow.pairings.add(extra)
+        uow.commit()
+    as_of = date(2022, 3, 1)
+    late = loaded.overdue(as_of)
+    assert [o.helper_id for o in late if o.household_id == "h1"] == ["p1", "p3"]
+    with loaded.unit_of_work() as uow:
+        rows = follow_up_arrays(uow, as_of, default_policy())
+    assert rows.in_id_order, "the rows were put in order, not left to a string sort"
+    assert [h for h, hh in zip(rows.helper_ids, rows.household_ids, strict=True) if hh == "h1"] == [
+        "p1",
+        "p3",
+    ]
+    with jieqin.connect("memory://") as memory:
+        load(memory, world())
+        with memory.unit_of_work("test") as uow:
+            uow.pairings.add(extra)
+            uow.commit()
+        assert list(memory.overdue(as_of)) == list(late)

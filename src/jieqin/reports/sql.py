@@ -19,12 +19,16 @@ which the tallies do not follow). A hypothesis test proves tallies equal a recou
 from __future__ import annotations
 
 import json
+import operator
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 
 from jieqin.activities.overdue import FollowUpArrays
@@ -658,20 +662,23 @@ def latest_activity_day(conn: Any) -> date | None:
 def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[str]]:
     """Households with a major illness, with a disability, and under monitoring on ``as_of``."""
     m, s = MEMBERS, STATUS_HISTORY
-    ill = {
-        r[0]
-        for r in conn.execute(
-            sa.select(m.c.household_id)
-            .where(m.c.health_condition == HealthCondition.MAJOR_ILLNESS.value)
-            .distinct()
+    ill_member = m.c.health_condition == HealthCondition.MAJOR_ILLNESS.value
+    disabled_member = m.c.disability_grade.is_not(None)
+    ill: set[str] = set()
+    disabled: set[str] = set()
+    for household, is_ill, is_disabled in conn.execute(
+        sa.select(
+            m.c.household_id,
+            sa.func.max(sa.case((ill_member, 1), else_=0)),
+            sa.func.max(sa.case((disabled_member, 1), else_=0)),
         )
-    }
-    disabled = {
-        r[0]
-        for r in conn.execute(
-            sa.select(m.c.household_id).where(m.c.disability_grade.is_not(None)).distinct()
-        )
-    }
+        .where(sa.or_(ill_member, disabled_member))
+        .group_by(m.c.household_id)
+    ):
+        if is_ill:
+            ill.add(household)
+        if is_disabled:
+            disabled.add(household)
     later = s.alias("later")
     newer = (
         sa.select(sa.literal(1))
@@ -742,24 +749,127 @@ def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArray
         sa.select(p.c.helper_id, p.c.household_id, _ordinal(conn, p.c.start), *columns)
         .select_from(joined)
         .where(_active(as_of, as_of))
-        .order_by(*(_code_point_order(conn, c) for c in (p.c.household_id, p.c.helper_id)))
+        # Household order only: the span index gives it without a sort (sorting by
+        # helper as well doubled the query's time); ties are put right below.
+        .order_by(_code_point_order(conn, p.c.household_id))
     )
+    if conn.dialect.name == "sqlite":
+        columns_ = _sqlite_columns(conn, query, 1 + len(kinds))
+    else:
+        columns_ = _fetched_columns(conn, query, 1 + len(kinds))
+    helpers, households, numbers = _helpers_in_order(*columns_)
+    return FollowUpArrays(
+        helper_ids=helpers,
+        household_ids=households,
+        start=numbers[0],
+        facts=_facts(households, *_household_flags(conn, as_of)),
+        last_by_kind={kind: numbers[1 + i] for i, kind in enumerate(kinds)},
+        in_id_order=_in_id_order(households, helpers),
+    )
+
+
+Columns = tuple[list[str], list[str], list[npt.NDArray[np.int64]]]
+
+#: Separates ids in a concatenated column (ids are letters, digits and ``_.:-``).
+_ID_SEPARATOR = "\x1f"
+
+
+def _sqlite_columns(conn: Any, query: Any, numbers: int) -> Columns:
+    """The two id columns and ``numbers`` integer columns of ``query``, column-wise.
+
+    SQLite concatenates each column into one string (``group_concat``), which costs
+    far less than a Python tuple per row and an object per cell: a million rows
+    arrive as a few strings, split by ``str.split`` and parsed by numpy.
+    """
+    rows = query.subquery("follow_up_rows")
+    texts = conn.execute(
+        sa.select(
+            sa.func.group_concat(rows.c[0], _ID_SEPARATOR),
+            sa.func.group_concat(rows.c[1], _ID_SEPARATOR),
+            *(sa.func.group_concat(rows.c[2 + i], ",") for i in range(numbers)),
+        )
+    ).one()
+    if texts[0] is None:
+        return [], [], [np.zeros(0, dtype=np.int64) for _ in range(numbers)]
+    return (
+        texts[0].split(_ID_SEPARATOR),
+        texts[1].split(_ID_SEPARATOR),
+        [np.fromstring(str(t), dtype=np.int64, sep=",") for t in texts[2:]],
+    )
+
+
+def _fetched_columns(conn: Any, query: Any, numbers: int) -> Columns:
+    """The same from plain rows (PostgreSQL's driver fetches rows quickly enough)."""
     result = conn.execute(query)
     rows = result.cursor.fetchall()  # plain tuples: no per-row objects for a million rows
     result.close()
-    ill, disabled, monitored = _household_flags(conn, as_of)
-    table = list(zip(*rows, strict=True)) if rows else [()] * (3 + len(kinds))
-    households = list(table[1])
-    facts = np.fromiter(
-        ((h in ill) | (h in disabled) << 1 | (h in monitored) << 2 for h in households),
-        dtype=np.int64,
-        count=len(households),
+    return (
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [
+            np.fromiter((r[2 + i] for r in rows), dtype=np.int64, count=len(rows))
+            for i in range(numbers)
+        ],
     )
-    return FollowUpArrays(
-        helper_ids=list(table[0]),
-        household_ids=households,
-        start=np.array(table[2], dtype=np.int64),
-        facts=facts,
-        last_by_kind={kind: np.array(table[3 + i], dtype=np.int64) for i, kind in enumerate(kinds)},
-        in_id_order=True,
+
+
+def _facts(
+    households: list[str], ill: set[str], disabled: set[str], monitored: set[str]
+) -> npt.NDArray[np.int64]:
+    """:attr:`HouseholdFacts.bits` per row, set from the (small) flagged sets.
+
+    The rows are normally in household order, so each flagged household's rows are
+    found by bisection instead of looking every row up."""
+    facts = np.zeros(len(households), dtype=np.int64)
+    ordered = all(map(operator.le, households, islice(households, 1, None)))
+    rows: dict[str, list[int]] = {}
+    if not ordered:
+        wanted = ill | disabled | monitored
+        for i, household in enumerate(households):
+            if household in wanted:
+                rows.setdefault(household, []).append(i)
+    for bit, flagged in ((1, ill), (2, disabled), (4, monitored)):
+        for household in flagged:
+            if not ordered:
+                for i in rows.get(household, ()):
+                    facts[i] |= bit
+                continue
+            i = bisect_left(households, household)
+            while i < len(households) and households[i] == household:
+                facts[i] |= bit
+                i += 1
+    return facts
+
+
+def _helpers_in_order(
+    helpers: list[str], households: list[str], numbers: list[npt.NDArray[np.int64]]
+) -> Columns:
+    """The rows with each household's pairings sorted by helper id.
+
+    Rows come in household order; a household with several pairings in force is
+    rare, so the rows are permuted only when one of them is out of helper order."""
+    runs = (
+        [i for i in range(len(households) - 1) if households[i] == households[i + 1]]
+        if not all(map(operator.ne, households, islice(households, 1, None)))
+        else []
+    )
+    if all(helpers[i] <= helpers[i + 1] for i in runs):
+        return helpers, households, numbers
+    order = sorted(range(len(households)), key=lambda i: (households[i], helpers[i]))
+    index = np.array(order, dtype=np.int64)
+    return (
+        [helpers[i] for i in order],
+        [households[i] for i in order],
+        [column[index] for column in numbers],
+    )
+
+
+def _in_id_order(households: list[str], helpers: list[str]) -> bool:
+    """Whether the rows are sorted by household id, then helper id (code point order)."""
+    if not all(map(operator.le, households, islice(households, 1, None))):
+        return False
+    return all(
+        helpers[i] <= helpers[i + 1]
+        for i in range(len(households) - 1)
+        if households[i] == households[i + 1]
     )
