@@ -848,12 +848,7 @@ def _helpers_in_order(
 
     Rows come in household order; a household with several pairings in force is
     rare, so the rows are permuted only when one of them is out of helper order."""
-    runs = (
-        [i for i in range(len(households) - 1) if households[i] == households[i + 1]]
-        if not all(map(operator.ne, households, islice(households, 1, None)))
-        else []
-    )
-    if all(helpers[i] <= helpers[i + 1] for i in runs):
+    if all(helpers[i] <= helpers[i + 1] for i in _repeats(households)):
         return helpers, households, numbers
     order = sorted(range(len(households)), key=lambda i: (households[i], helpers[i]))
     index = np.array(order, dtype=np.int64)
@@ -868,8 +863,11 @@ def _in_id_order(households: list[str], helpers: list[str]) -> bool:
     """Whether the rows are sorted by household id, then helper id (code point order)."""
     if not all(map(operator.le, households, islice(households, 1, None))):
         return False
-    return all(
-        helpers[i] <= helpers[i + 1]
-        for i in range(len(households) - 1)
-        if households[i] == households[i + 1]
-    )
+    return all(helpers[i] <= helpers[i + 1] for i in _repeats(households))
+
+
+def _repeats(households: list[str]) -> list[int]:
+    """The rows whose household is also the next row's (none, usually: checked in C)."""
+    if all(map(operator.ne, households, islice(households, 1, None))):
+        return []
+    return [i for i in range(len(households) - 1) if households[i] == households[i + 1]]
