@@ -154,6 +154,15 @@ PAIRING_SPAN_INDEXES = (
     sa.Index("ix_pairings_helper_span", PAIRINGS.c.helper_id, PAIRINGS.c.start, PAIRINGS.c.end),
 )
 
+#: Covering indexes for "the county of each of these households / helpers": the
+#: report's counts join a million ids to them with one index lookup each.
+COUNTY_INDEXES = (
+    sa.Index("ix_households_id_region", HOUSEHOLDS.c.household_id, HOUSEHOLDS.c.region),
+    sa.Index(
+        "ix_helpers_id_region_tier", HELPERS.c.helper_id, HELPERS.c.home_region, HELPERS.c.tier
+    ),
+)
+
 _U = UNKNOWN_REGION
 
 # -- SQLite: row triggers ------------------------------------------------------------

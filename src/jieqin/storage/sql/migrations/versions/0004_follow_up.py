@@ -3,6 +3,7 @@
 ``activity_follow_up`` holds, per household, the day of its latest activity of each
 of the five standing duties, kept current by triggers on ``activities`` and filled
 from the activities already stored; the overdue scan joins it once per pairing.
+Covering indexes give the county of a household or helper in one index lookup.
 The ``report_cache`` triggers are replaced by ones that forget only the figures a
 write can change (a new grant no longer forgets the pairing counts).
 
@@ -311,6 +312,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("household_id", name="pk_activity_follow_up"),
         sqlite_with_rowid=False,
     )
+    op.create_index("ix_households_id_region", "households", ["household_id", "region"])
+    op.create_index("ix_helpers_id_region_tier", "helpers", ["helper_id", "home_region", "tier"])
     bind = op.get_bind()
     for statement in _POSTGRESQL if bind.dialect.name == "postgresql" else _SQLITE:
         bind.exec_driver_sql(statement)
@@ -330,6 +333,8 @@ def downgrade() -> None:
         else:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("activity_follow_up")
+    op.drop_index("ix_helpers_id_region_tier", "helpers")
+    op.drop_index("ix_households_id_region", "households")
     for table in _CACHE_SOURCES:
         if postgresql:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS report_cache_{table} ON {table}")
