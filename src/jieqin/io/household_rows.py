@@ -8,14 +8,15 @@ rows of the ``households``, ``household_members`` and ``household_status`` table
 
 Every check is the model's own, made cheap:
 
-- values that repeat across a file (region codes, status histories, birth dates,
-  school years) are validated once per distinct cell text, by the converter and the
-  model's validators themselves, and the answer is remembered for the file;
-- closed vocabularies (sex, relation, health, schooling, employment) are set lookups
-  over the enums' values;
+- values that repeat across a file (region codes, status histories, birth dates)
+  are validated once per distinct cell text, by the converter and the model's
+  validators themselves, and the answer is remembered for the file;
+- a member's code cells (sex, relation, health condition, disability grade, school
+  level and year, employment) are checked once per distinct combination: against
+  the enums' values, and the numbers by the model's validators;
 - ids, names and phone numbers use the model's patterns and limits; a resident ID's
-  check character is stdnum's, its birth place is asked once per (place, year), and
-  its embedded birth date must spell the member's birth date.
+  check character is stdnum's (tabled by remainder), its birth place is asked once
+  per (place, year), and its embedded birth date must spell the member's birth date.
 
 The fast path only ever *accepts*. A household it has any doubt about (a bad value,
 an unusual spelling such as ``+3`` for a grade, a short row, a repeated id) is
@@ -29,7 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any, Generic, Protocol, TypeVar
+from operator import itemgetter
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import attrs
 from cattrs.errors import BaseValidationError
@@ -58,26 +60,30 @@ Row = tuple[Any, ...]
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: The CSV columns the fast path reads, in the order it unpacks them.
+#: The CSV columns the fast path reads one by one, in the order it unpacks them.
 _COLUMNS = (
     "household_id",
     "region",
     "status_history",
     "member_id",
     "name",
-    "sex",
     "birth_date",
     "resident_id",
+    "diagnosis",
+    "school_institution",
+    "phone",
+)
+#: The member columns of codes and small numbers, checked together (see ``_codes``).
+_CODE_COLUMNS = (
+    "sex",
     "relation",
     "health_condition",
-    "diagnosis",
     "disability_grade",
     "school_level",
     "school_year_of_entry",
-    "school_institution",
     "employment",
-    "phone",
 )
+_ALL_COLUMNS = _COLUMNS + _CODE_COLUMNS
 
 _SEXES = frozenset(e.value for e in Sex)
 _RELATIONS = frozenset(e.value for e in Relation)
@@ -115,7 +121,7 @@ def _region(cell: str) -> str | None:
     try:
         region = converter.structure(text, RegionCode)
         _HOUSEHOLD_FIELDS.region.validator(None, _HOUSEHOLD_FIELDS.region, region)  # type: ignore[misc]
-    except (JieqinError, ValueError, TypeError):
+    except (BaseValidationError, JieqinError, ValueError, TypeError):
         return None
     return region.code
 
@@ -192,16 +198,54 @@ def _grade(cell: str) -> Any:
     return number
 
 
-def _choice(values: frozenset[str], default: Any) -> _Memo[str, Any]:
-    """Cells of a closed vocabulary: the value, ``default`` when empty, else ``_NO``."""
+def _choice(cell: str, values: frozenset[str], default: Any) -> Any:
+    """A cell of a closed vocabulary: the value, ``default`` when empty, else ``_NO``."""
+    text = cell.strip()
+    if not text:
+        return default
+    return text if text in values else _NO
 
-    def value(cell: str) -> Any:
-        text = cell.strip()
-        if not text:
-            return default
-        return text if text in values else _NO
 
-    return _Memo(value)
+def _codes(cells: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The stored values of a member's ``_CODE_COLUMNS`` cells, or ``None`` if in doubt.
+
+    These cells take few distinct values, so whole combinations repeat across a file
+    and each is checked once.
+    """
+    sex_cell, relation_cell, condition_cell, grade_cell, level_cell, year_cell, job_cell = cells
+    values = (
+        _choice(sex_cell, _SEXES, _NO),
+        _choice(relation_cell, _RELATIONS, _HEAD),
+        _choice(condition_cell, _CONDITIONS, _HEALTHY),
+        _grade(grade_cell),
+        _choice(level_cell, _LEVELS, None),
+        _school_year(year_cell),
+        _choice(job_cell, _EMPLOYMENTS, _FARMING),
+    )
+    if any(value is _NO for value in values):
+        return None
+    level, year = values[4], values[5]
+    if (level is None) is not (year is None):
+        return None  # schooling needs a level and a year of entry
+    return values
+
+
+def _check_characters() -> tuple[str, ...]:
+    """The check character of a resident ID by ``int(first 17 digits, 13) % 11``.
+
+    stdnum's ``calc_check_digit`` (ISO 7064 MOD 11-2) depends on the first 17 digits
+    only through that remainder, so asking it once per remainder gives a table.
+    """
+    table: dict[int, str] = {}
+    n = 0
+    while len(table) < 11:
+        digits = str(n).rjust(17, "0")
+        table.setdefault(int(digits, 13) % 11, calc_check_digit(digits + "0"))
+        n += 1
+    return tuple(table[r] for r in range(11))
+
+
+_CHECK_CHARACTER = _check_characters()
 
 
 def _place_known(first10: str) -> bool:
@@ -209,19 +253,19 @@ def _place_known(first10: str) -> bool:
     return birth_place_known(first10[:6], int(first10[6:10]))
 
 
-@attrs.define(slots=True)
-class HouseholdRecord:
+class HouseholdRecord(NamedTuple):
     """One household read by the fast path, as the rows storage keeps.
 
     ``household`` is the ``households`` row, ``members`` and ``statuses`` the rows of
     its members and status history (the column orders of
-    :mod:`jieqin.storage.sql.mappers`).
+    :mod:`jieqin.storage.sql.mappers`). Tuples of plain values all the way down, so
+    the garbage collector stops tracking a batch in flight after its first look.
     """
 
     household_id: str
     household: Row
-    members: list[Row]
-    statuses: list[Row]
+    members: tuple[Row, ...]
+    statuses: tuple[Row, ...]
 
     def to_household(self) -> Household:
         """The model object these rows store (what the storage reads back)."""
@@ -249,13 +293,8 @@ class _FastHouseholds:
         self.histories = _Memo(_history)
         self.births = _Memo(_birth_date)
         self.places = _Memo(_place_known)
-        self.years = _Memo(_school_year)
-        self.grades = _Memo(_grade)
-        self.sexes = _choice(_SEXES, _NO)
-        self.relations = _choice(_RELATIONS, _HEAD)
-        self.conditions = _choice(_CONDITIONS, _HEALTHY)
-        self.levels = _choice(_LEVELS, None)
-        self.employments = _choice(_EMPLOYMENTS, _FARMING)
+        self.codes = _Memo(_codes)
+        self.pick_codes = itemgetter(*(at[name] for name in _CODE_COLUMNS))
 
     def record(self, rows: list[tuple[int, list[str]]]) -> HouseholdRecord | None:
         """The household of ``rows`` (consecutive, one household id), or ``None`` if in doubt."""
@@ -265,17 +304,10 @@ class _FastHouseholds:
             i_history,
             i_mid,
             i_name,
-            i_sex,
             i_birth,
             i_rid,
-            i_relation,
-            i_condition,
             i_diagnosis,
-            i_grade,
-            i_level,
-            i_year,
             i_institution,
-            i_employment,
             i_phone,
         ) = self.at
         width = self.width
@@ -290,12 +322,9 @@ class _FastHouseholds:
         if region is None or history is None:
             return None
         hid_cell, region_cell, history_cell = first[i_hid], first[i_region], first[i_history]
-        births, places, years, grades = self.births, self.places, self.years, self.grades
-        sexes, relations, conditions = self.sexes, self.relations, self.conditions
-        levels, employments = self.levels, self.employments
+        births, places, codes, pick_codes = self.births, self.places, self.codes, self.pick_codes
         id_match, phone_match = ID_PATTERN.match, PHONE_PATTERN.fullmatch
         members: list[Row] = []
-        seen: set[str] = set()
         heads = 0
         for position, (_, row) in enumerate(rows):
             if len(row) != width:
@@ -307,9 +336,8 @@ class _FastHouseholds:
             ):
                 return None
             mid = row[i_mid].strip()
-            if mid in seen or not id_match(mid):
+            if not id_match(mid):
                 return None
-            seen.add(mid)
             name = row[i_name].strip()
             if not name or len(name) > MAX_TEXT:
                 return None
@@ -323,30 +351,17 @@ class _FastHouseholds:
                 or rid[6:14] != born[1]
                 or not first17.isascii()
                 or not first17.isdigit()
-                or calc_check_digit(rid) != rid[17]
+                or _CHECK_CHARACTER[int(first17, 13) % 11] != rid[17]
                 or not places[rid[:10]]
             ):
                 return None
-            sex = sexes[row[i_sex]]
-            relation = relations[row[i_relation]]
-            condition = conditions[row[i_condition]]
-            employment = employments[row[i_employment]]
-            grade = grades[row[i_grade]]
-            level = levels[row[i_level]]
-            year = years[row[i_year]]
-            if (
-                sex is _NO
-                or relation is _NO
-                or condition is _NO
-                or employment is _NO
-                or grade is _NO
-                or level is _NO
-                or year is _NO
-            ):
+            coded = codes[pick_codes(row)]
+            if coded is None:
                 return None
+            sex, relation, condition, grade, level, year, employment = coded
             institution = row[i_institution].strip() or None
-            if (level is None) is not (year is None) or (level is None and institution):
-                return None  # schooling needs a level and a year of entry
+            if institution is not None and level is None:
+                return None  # a school with no level: schooling needs a level and a year
             phone = row[i_phone].strip() or None
             if phone is not None and not phone_match(phone):
                 return None
@@ -374,8 +389,10 @@ class _FastHouseholds:
             )
         if heads != 1:
             return None
-        statuses = [(hid, i, status, since, "") for i, (status, since) in enumerate(history)]
-        return HouseholdRecord(hid, (hid, region, history[-1][0]), members, statuses)
+        if len(members) > 1 and len({member[0] for member in members}) != len(members):
+            return None  # a member id twice
+        statuses = tuple([(hid, i, status, since, "") for i, (status, since) in enumerate(history)])
+        return HouseholdRecord(hid, (hid, region, history[-1][0]), tuple(members), statuses)
 
 
 def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed]:
@@ -392,7 +409,7 @@ def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed
         return
     grouping = _Grouping(rows, kind, source)
     at = {column.name: i for i, column in enumerate(rows.columns) if column is not None}
-    fast = _FastHouseholds(at, len(rows.columns)) if all(name in at for name in _COLUMNS) else None
+    fast = _FastHouseholds(at, len(rows.columns)) if all(n in at for n in _ALL_COLUMNS) else None
     id_at = at[kind.id_attribute]
     finished: set[str] = set()
     pending: list[tuple[int, list[str]]] = []

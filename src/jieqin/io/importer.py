@@ -5,6 +5,10 @@ work in batches with the repository's ``upsert_many`` (same id: update, never a
 duplicate). The first bad record raises :class:`~jieqin.errors.InvalidInput`; with
 ``report_errors`` every bad record up to ``max_errors`` is listed instead. Either
 way the caller's unit of work is left uncommitted, so nothing is written.
+
+A households CSV going to SQL storage (a repository with ``upsert_rows``) takes the
+fast path of :mod:`jieqin.io.household_rows`: the same checks and problems, without
+building model objects.
 """
 
 from __future__ import annotations
@@ -186,7 +190,8 @@ def load(
 ) -> ImportResult:
     """Import ``path`` into the open unit of work ``uow`` (the caller commits).
 
-    ``uow`` has one repository per kind (``uow.households``) with ``upsert_many``.
+    ``uow`` has one repository per kind (``uow.households``) with ``upsert_many``;
+    a households repository that also has ``upsert_rows`` is given rows instead.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     repository: _Upserting = getattr(uow, spec.repository)
