@@ -39,11 +39,23 @@ class JieqinError(Exception):
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
 
 
+_LONG_DIGITS = re.compile(r"[0-9]{7,}")
+
+
 def _quoted(match: re.Match[str]) -> str:
     text = match.group(0)[1:-1]
-    if text.isascii() and len(text) <= 40:
-        return match.group(0)
-    return f"<text of {len(text)} characters>"
+    # An escape (``\x00``, ``\n``) can glue digits onto a number, so that a phone
+    # number no longer looks like one ('true\x0013800000001'); such a value is
+    # garbage anyway, and is shown by its length too.
+    if not text.isascii() or len(text) > 40 or "\\" in text:
+        return f"<text of {len(text)} characters>"
+    # A phone or ID number run together with other digits ('true013800000001', a
+    # comma lost) has no shape to recognise: long digit runs in a rejected value are
+    # masked whatever they look like.
+    from jieqin.privacy import mask_phone
+
+    quote = match.group(0)[0]
+    return quote + _LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), text) + quote
 
 
 def _masked(reason: object) -> str:
@@ -52,7 +64,8 @@ def _masked(reason: object) -> str:
     Messages quote the value they reject, and a value can be in the wrong column (a
     diagnosis where a number belongs). Resident-ID-like and phone-like text is
     masked; a quoted value with non-ASCII characters (Chinese free text such as a
-    diagnosis) or over 40 characters is shown only by its length.
+    diagnosis), escapes or over 40 characters is shown only by its length, and in
+    other quoted values every run of seven or more digits is masked.
     """
     from jieqin.privacy import mask_text
 

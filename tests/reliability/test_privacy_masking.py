@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jieqin.errors import InvalidValue
 from jieqin.privacy import find_sensitive, install_log_masking, mask_phone, mask_text
 from jieqin.testing.strategies import resident_ids
 
@@ -112,3 +113,34 @@ def test_installing_twice_masks_once() -> None:
         logger.info("call %s", "13812345678")
     assert stream.getvalue().count("138******78") == 1
     assert logging.getLogger("jieqin").filters.count(install_log_masking()) == 1
+
+
+@given(
+    resident_ids(),
+    mobiles,
+    st.text(alphabet=st.characters(max_codepoint=31), min_size=1, max_size=3),
+    st.sampled_from(["true", "5", "2021-01-01", ""]),
+)
+def test_an_error_quoting_a_value_with_control_characters_shows_no_number(
+    number: str, phone: str, control: str, before: str
+) -> None:
+    """Found by the nightly fuzzing: ``repr`` turned ``\\x00`` and a phone number into
+    ``\\x0013800000001``, a run of digits the phone pattern did not recognise."""
+    for value in (f"{before}{control}{phone}", f"{before}{control}{number}{control}"):
+        error = InvalidValue(f"{value!r} is not true or false", field="active")
+        assert find_sensitive(str(error), resident_ids=[number], phones=[phone]) == [], str(error)
+
+
+@given(
+    resident_ids(),
+    mobiles,
+    st.text(alphabet="0123456789", max_size=3),
+    st.sampled_from(["true", "5", "2021-01-01", ""]),
+)
+def test_an_error_quoting_a_number_run_into_other_digits_shows_no_number(
+    number: str, phone: str, digits: str, before: str
+) -> None:
+    """Also found by the nightly fuzzing: a lost comma gave ``'true013800000001'``."""
+    for value in (f"{before}{digits}{phone}{digits}", f"{before}{digits}{number}"):
+        error = InvalidValue(f"{value!r} is not true or false", field="active")
+        assert find_sensitive(str(error), resident_ids=[number], phones=[phone]) == [], str(error)
