@@ -417,3 +417,26 @@ def test_a_file_without_a_column_is_read_the_ordinary_way(missing: str) -> None:
     assert [type(r.value) for r in actual] == [type(r.value) for r in expected]
     if expected[0].value is not None:
         assert _rows(actual[0].value) == _rows(expected[0].value)
+
+
+def test_households_stored_meanwhile_by_another_writer_are_replaced_not_refused(
+    campaign: jieqin.Campaign, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New households go in by plain insert; if one is found stored after all (another
+    transaction stored it between the check and the insert), the batch is upserted."""
+    from jieqin.storage.sql.repositories import HouseholdRepository
+
+    path = tmp_path / "households.csv"
+    path.write_text(_typical(30), encoding="utf-8")
+    campaign.import_file("households", path)
+    changed = _typical(30).replace("王建国", "王建军")
+    path.write_text(changed, encoding="utf-8")
+    monkeypatch.setattr(HouseholdRepository, "_any_stored", lambda self, conn, ids: False)
+    assert campaign.import_file("households", path).records == 30
+    stored = _stored(campaign)
+    assert len(stored) == 30
+    assert {m.name for h in stored for m in h.members} == {"王建军"}
+    assert stored == sorted(
+        (p.value for p in parse_file(path, "households")),  # type: ignore[misc]
+        key=lambda h: h.household_id,  # type: ignore[union-attr]
+    )

@@ -289,11 +289,38 @@ class HouseholdRepository(SqlRepository[Household]):
         if len(set(ids)) != len(ids):
             raise StorageError("households: a batch of rows names a household twice")
         with self._writing() as conn:
-            upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
-            self._delete_children(conn, ids)
+            # The usual first import has nothing to replace: plain inserts (COPY on
+            # PostgreSQL) instead of an upsert through a staging table and deletes.
+            if self._any_stored(conn, ids) or not self._inserted_new(conn, households):
+                upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
+                self._delete_children(conn, ids)
             self._insert_children(conn, members, statuses)
             self._uow.record("upsert_many", self._spec.name, None, {"count": len(ids), "ids": ids})
         return len(ids)
+
+    @staticmethod
+    def _inserted_new(conn: sa.Connection, households: Values) -> bool:
+        """Insert households none of which is stored; ``False`` (nothing written) if
+        another transaction stored one of them in the meantime."""
+        try:
+            with conn.begin_nested():
+                insert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def _any_stored(self, conn: sa.Connection, ids: Sequence[str]) -> bool:
+        """Whether any of these households is stored already."""
+        name = conn.dialect.identifier_preparer.format_table(HOUSEHOLDS)
+        if conn.dialect.name == "postgresql":
+            query = f"SELECT 1 FROM {name} WHERE household_id = ANY(%s) LIMIT 1"
+            return conn.exec_driver_sql(query, (list(ids),)).first() is not None
+        for chunk in _chunks(ids, 500):
+            marks = ", ".join("?" for _ in chunk)
+            query = f"SELECT 1 FROM {name} WHERE household_id IN ({marks}) LIMIT 1"
+            if conn.exec_driver_sql(query, tuple(chunk)).first() is not None:
+                return True
+        return False
 
     def _assemble(self, rows: Sequence[Row]) -> builtins.list[Household]:
         if not rows:
