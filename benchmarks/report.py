@@ -447,14 +447,18 @@ def after_writes(url: str, cohort: Cohort) -> dict[str, float]:
         'INSERT INTO activities (activity_id, kind, "on", helper_id, household_id, note) '
         f"VALUES ('w{tag}', 'visit', '{YEAR}-12-30', '{helper}', 'h0000001', '')"
     )
+    # A member without a grant yet (grants go to every 50th household), different on
+    # each run so that a reused database takes the new grant too.
+    n = 1 + int(tag, 16) % (cohort.households - 1)
+    n += n % 50 == 0
     copy_grant = (
-        "INSERT INTO grants SELECT 'g{tag}', program_id, fund_id, period, 'h0000001', "
-        "'h0000001-1', amount_fen, decided_on, 'd{tag}', agency, need_id FROM grants "
+        f"INSERT INTO grants SELECT 'g{{tag}}', program_id, fund_id, period, 'h{n:07d}', "
+        f"'h{n:07d}-1', amount_fen, decided_on, 'd{{tag}}', agency, need_id FROM grants "
         "WHERE grant_id = 'g0000000'"
     )
     copy_pairing = (
         "INSERT INTO pairings SELECT helper_id, household_id, '2021-12-{day:02d}', 'secondary', "
-        "NULL, '', '[]' FROM pairings WHERE household_id = 'h0000001'"
+        f"NULL, '', '[]' FROM pairings WHERE household_id = 'h{n:07d}'"
     )
     writes = {
         "after_activity": lambda c: _raw(c, new_activity),
