@@ -164,8 +164,9 @@ def _whole(text: str) -> int | None:
     return number if number in INT_RANGE else None
 
 
-def _school_year(cell: str) -> Any:
-    """A year-of-entry cell as stored (``None`` when empty), or ``_NO``."""
+def _validated_number(cell: str, field: Any) -> Any:
+    """An optional whole-number cell as stored (``None`` when empty), checked by the
+    model's validator of ``field``; ``_NO`` when in doubt."""
     text = cell.strip()
     if not text:
         return None
@@ -173,29 +174,20 @@ def _school_year(cell: str) -> Any:
     if number is None:
         return _NO
     try:
-        _SCHOOLING_FIELDS.year_of_entry.validator(  # type: ignore[misc]
-            None, _SCHOOLING_FIELDS.year_of_entry, number
-        )
+        field.validator(None, field, number)
     except (JieqinError, ValueError, TypeError):
         return _NO
     return number
+
+
+def _school_year(cell: str) -> Any:
+    """A year-of-entry cell as stored (``None`` when empty), or ``_NO``."""
+    return _validated_number(cell, _SCHOOLING_FIELDS.year_of_entry)
 
 
 def _grade(cell: str) -> Any:
     """A disability-grade cell as stored (``None`` when empty), or ``_NO``."""
-    text = cell.strip()
-    if not text:
-        return None
-    number = _whole(text)
-    if number is None:
-        return _NO
-    try:
-        _MEMBER_FIELDS.disability_grade.validator(  # type: ignore[misc]
-            None, _MEMBER_FIELDS.disability_grade, number
-        )
-    except (JieqinError, ValueError, TypeError):
-        return _NO
-    return number
+    return _validated_number(cell, _MEMBER_FIELDS.disability_grade)
 
 
 def _choice(cell: str, values: frozenset[str], default: Any) -> Any:
