@@ -61,7 +61,6 @@ __all__ = [
     "REPORT_CACHE",
     "SqlSource",
     "create_cache_triggers",
-    "create_follow_up_triggers",
     "create_tally_triggers",
     "drop_cache_triggers",
     "drop_tally_triggers",
@@ -380,17 +379,6 @@ def create_tally_triggers(conn: Any) -> None:
     else:
         for statement in (*_SQLITE_TRIGGERS.values(), *_SQLITE_FOLLOW_UP_TRIGGERS.values()):
             conn.exec_driver_sql(statement)
-
-
-def create_follow_up_triggers(conn: Any) -> None:
-    """Create only the triggers that keep ``activity_follow_up`` current."""
-    statements = (
-        _PG_FOLLOW_UP_STATEMENTS
-        if conn.dialect.name == "postgresql"
-        else tuple(_SQLITE_FOLLOW_UP_TRIGGERS.values())
-    )
-    for statement in statements:
-        conn.exec_driver_sql(statement)
 
 
 def drop_tally_triggers(conn: Any) -> None:
