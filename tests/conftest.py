@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
+import jieqin
 from jieqin.plugins.manager import BLOCKED_ENV, DISABLE_AUTOLOAD_ENV
+
+sys.path.insert(0, str(Path(__file__).parent))
+from activity_world import world
 
 pytest_plugins = ["pytester"]
 
@@ -59,3 +63,17 @@ def install_plugin(
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def sql_campaign(request: pytest.FixtureRequest) -> Iterator[jieqin.Campaign]:
+    """A SQL campaign (SQLite, then PostgreSQL) holding the helpers and households of
+    :func:`activity_world.world`, for tests that write the other tables by hand."""
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgresql_url")
+    with jieqin.connect(url) as campaign:
+        data = world()
+        with campaign.unit_of_work("test") as uow:
+            for name in ("helpers", "households"):
+                getattr(uow, name).add_many(data[name])
+            uow.commit()
+        yield campaign

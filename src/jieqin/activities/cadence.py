@@ -170,6 +170,11 @@ class CadencePolicy:
             k for per in self._cadences.values() for c in per.values() for k in c.kinds
         )
 
+    def kind_sets(self) -> frozenset[frozenset[str]]:
+        """The distinct sets of kinds the cadences count (the default policy has two:
+        any standard duty, and visits): what the overdue scan needs per household."""
+        return frozenset(c.kinds for per in self._cadences.values() for c in per.values())
+
     def __iter__(self) -> Iterator[tuple[str, Cadence]]:
         for category in self.categories:
             for cadence in self.cadences(category.code):

@@ -30,9 +30,12 @@ class FollowUpArrays:
 
     ``facts`` holds :attr:`HouseholdFacts.bits` per pairing; ``last_by_kind[kind][i]``
     is the ordinal day of the latest activity of ``kind`` with household ``i`` on or
-    before the day asked about, ``0`` when there was none. ``in_id_order`` says the
-    rows are already sorted by household id, then helper id (as storage backends
-    return them), which spares :func:`overdue` sorting a million strings for ties.
+    before the day asked about, ``0`` when there was none. ``last_by_kinds`` may hold
+    the same already reduced over a set of kinds (``frozenset`` keys: the kinds a
+    cadence counts), which lets SQL storage hand over one column per cadence instead
+    of one per kind. ``in_id_order`` says the rows are already sorted by household
+    id, then helper id (as storage backends return them), which spares
+    :func:`overdue` sorting a million strings for ties.
     """
 
     helper_ids: Sequence[str]
@@ -41,9 +44,22 @@ class FollowUpArrays:
     facts: npt.NDArray[np.int64]
     last_by_kind: Mapping[str, Days] = field(factory=dict)
     in_id_order: bool = False
+    last_by_kinds: Mapping[frozenset[str], Days] = field(factory=dict)
 
     def __len__(self) -> int:
         return len(self.household_ids)
+
+    def latest(self, kinds: frozenset[str]) -> Days:
+        """The day of each row's latest activity of any of ``kinds`` (``0``: none)."""
+        reduced = self.last_by_kinds.get(kinds)
+        if reduced is not None:
+            return np.asarray(reduced, dtype=np.int64)
+        last = np.zeros(len(self), dtype=np.int64)
+        for kind in kinds:
+            days = self.last_by_kind.get(kind)
+            if days is not None:
+                np.maximum(last, days, out=last)
+        return last
 
 
 class TrackOverdue(NamedTuple):
@@ -112,18 +128,16 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> Overdue
     tracks = policy.tracks()
     overdue_days = np.full((len(tracks), n), np.iinfo(np.int64).min, dtype=np.int64)
     reference = np.zeros((len(tracks), n), dtype=np.int64)
-    never = np.zeros(n, dtype=np.int64)
+    latest: dict[frozenset[str], Days] = {}
     for code in codes:
         in_category = category == code_index[code]
         if not in_category.any():
             continue
         for cadence in policy.cadences(code):
             t = tracks.index(cadence.track)
-            last = never.copy()
-            for kind in cadence.kinds:
-                days = rows.last_by_kind.get(kind)
-                if days is not None:
-                    np.maximum(last, days, out=last)
+            if cadence.kinds not in latest:
+                latest[cadence.kinds] = rows.latest(cadence.kinds)
+            last = latest[cadence.kinds]
             ref = np.maximum(last, start)
             late = today - (ref + cadence.every_days)
             overdue_days[t] = np.where(in_category, late, overdue_days[t])

@@ -24,7 +24,7 @@ def follow_up_arrays(uow: UnitOfWork, as_of: date, policy: CadencePolicy) -> Fol
     if uow.sql_backed:
         from jieqin.reports.sql import sql_follow_up
 
-        return sql_follow_up(uow.connection, as_of, policy.kinds())
+        return sql_follow_up(uow.connection, as_of, policy.kind_sets())
     return _python_follow_up(uow, as_of, policy)
 
 

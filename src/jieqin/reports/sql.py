@@ -1,19 +1,22 @@
 """Report aggregates in SQL, and the tallies that make the annual report fast.
 
-Two tables, kept current by database triggers in the same transaction as every
-insert, update or delete of an activity (whatever wrote it: the logging service, an
+Tables kept current by database triggers in the same transaction as every insert,
+update or delete of an activity (whatever wrote it: the logging service, an
 import, raw SQL):
 
-- ``activity_tally``: activities counted per (day, household county, kind, helper
-  tier). A year is at most a few hundred thousand rows however many activities
-  there are, so the annual report sums those instead of scanning the activity table.
-- ``activity_latest``: the day of the latest activity per (household, kind), which
-  the overdue scan reads instead of the activities.
+- ``activity_tally`` (and ``activity_tally_month``): activities counted per (day,
+  household county, kind, helper tier). A year is at most a few hundred thousand
+  rows however many activities there are, so the annual report sums those instead
+  of scanning the activity table.
+- ``activity_latest`` and ``activity_follow_up``: the day of the latest activity
+  per household and kind, which the overdue scan reads instead of the activities.
 
-SQLite uses row triggers; PostgreSQL statement triggers with transition tables, so
-a bulk insert updates each tally row once. :func:`rebuild_tallies` recounts both
-from the activities (after a household moves county or a helper changes tier,
-which the tallies do not follow). A hypothesis test proves tallies equal a recount.
+Who was paired in a period comes from the span tables of :mod:`jieqin.reports.paired`,
+kept by triggers on the pairings. SQLite uses row triggers; PostgreSQL statement
+triggers with transition tables, so a bulk insert updates each tally row once.
+:func:`rebuild_tallies` recounts them all (after a household moves county or a
+helper changes tier, which the activity tallies do not follow). Hypothesis tests
+prove each equal to a recount.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any
 
 import numpy as np
@@ -32,9 +35,25 @@ import numpy.typing as npt
 import sqlalchemy as sa
 
 from jieqin.activities.overdue import FollowUpArrays
+from jieqin.errors import StorageError
 from jieqin.model.money import FEN
 from jieqin.model.people import HealthCondition
 from jieqin.model.vocab import MONITORED_STATUSES, ActivityKind
+from jieqin.reports.paired import (
+    PAIRED_POSTGRESQL,
+    PAIRED_SQLITE,
+    PAIRED_TRIGGERS,
+    paired_helpers,
+    paired_households,
+    recount_paired,
+)
+from jieqin.reports.pairing_follow_up import (
+    PAIRING_FOLLOW_UP,
+    PAIRING_FOLLOW_UP_POSTGRESQL,
+    PAIRING_FOLLOW_UP_SQLITE,
+    PAIRING_FOLLOW_UP_TRIGGERS,
+    recount_pairing_follow_up,
+)
 from jieqin.reports.python_source import UNKNOWN_REGION
 from jieqin.reports.source import ActivityKey, GrantKey, NeedKey
 from jieqin.storage.sql.tables import (
@@ -144,14 +163,6 @@ ACTIVITY_FOLLOW_UP = sa.Table(
 """One row per household: the day (``date.toordinal()``) of its latest activity of
 each standing duty, ``NULL`` if none. The overdue scan joins it once per pairing
 instead of once per kind; other kinds are read from ``activity_latest``."""
-
-#: Covering indexes for "who was paired during the period" (an index-only scan each).
-PAIRING_SPAN_INDEXES = (
-    sa.Index(
-        "ix_pairings_household_span", PAIRINGS.c.household_id, PAIRINGS.c.start, PAIRINGS.c.end
-    ),
-    sa.Index("ix_pairings_helper_span", PAIRINGS.c.helper_id, PAIRINGS.c.start, PAIRINGS.c.end),
-)
 
 #: Covering indexes for "the county of each of these households / helpers": the
 #: report's counts join a million ids to them with one index lookup each.
@@ -374,18 +385,32 @@ _PG_FOLLOW_UP_STATEMENTS = (
 def create_tally_triggers(conn: Any) -> None:
     """Create the triggers that keep the tallies current (SQLite or PostgreSQL)."""
     if conn.dialect.name == "postgresql":
-        for statement in (*_PG_STATEMENTS, *_PG_FOLLOW_UP_STATEMENTS):
+        for statement in (
+            *_PG_STATEMENTS,
+            *_PG_FOLLOW_UP_STATEMENTS,
+            *PAIRING_FOLLOW_UP_POSTGRESQL,
+            *PAIRED_POSTGRESQL,
+        ):
             conn.exec_driver_sql(statement)
     else:
-        for statement in (*_SQLITE_TRIGGERS.values(), *_SQLITE_FOLLOW_UP_TRIGGERS.values()):
+        for statement in (
+            *_SQLITE_TRIGGERS.values(),
+            *_SQLITE_FOLLOW_UP_TRIGGERS.values(),
+            *PAIRING_FOLLOW_UP_SQLITE.values(),
+            *PAIRED_SQLITE.values(),
+        ):
             conn.exec_driver_sql(statement)
 
 
 def drop_tally_triggers(conn: Any) -> None:
-    """Drop the tally triggers (and, on PostgreSQL, their functions)."""
-    for name in (*_SQLITE_TRIGGERS, *_SQLITE_FOLLOW_UP_TRIGGERS):
+    """Drop the tally triggers (and, on PostgreSQL, their functions): for a bulk load,
+    followed by :func:`rebuild_tallies` and :func:`create_tally_triggers`."""
+    on = dict.fromkeys((*_SQLITE_TRIGGERS, *_SQLITE_FOLLOW_UP_TRIGGERS), "activities")
+    on.update(PAIRING_FOLLOW_UP_TRIGGERS)
+    on.update(PAIRED_TRIGGERS)
+    for name, table in on.items():
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON activities")
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
         else:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
@@ -428,7 +453,7 @@ def drop_cache_triggers(conn: Any) -> None:
 
 
 def rebuild_tallies(conn: Any) -> None:
-    """Recount both tallies from the activity table (one ``GROUP BY`` each)."""
+    """Recount every trigger-kept table from the activities and pairings (set-based)."""
     a, h, p = ACTIVITIES, HOUSEHOLDS, HELPERS
     conn.execute(ACTIVITY_TALLY.delete())
     conn.execute(ACTIVITY_TALLY_MONTH.delete())
@@ -462,10 +487,12 @@ def rebuild_tallies(conn: Any) -> None:
     )
     conn.execute(ACTIVITY_LATEST.insert().from_select(["household_id", "kind", "last_on"], latest))
     recount_follow_up(conn)
+    recount_paired(conn)
 
 
 def recount_follow_up(conn: Any) -> None:
-    """Refill ``activity_follow_up`` from the activity table (one ``GROUP BY``)."""
+    """Refill ``activity_follow_up`` from the activity table (one ``GROUP BY``), then
+    ``pairing_follow_up`` from it and the pairings."""
     a = ACTIVITIES
     conn.execute(ACTIVITY_FOLLOW_UP.delete())
     day = _ordinal(conn, a.c.on)
@@ -478,6 +505,7 @@ def recount_follow_up(conn: Any) -> None:
     conn.execute(
         ACTIVITY_FOLLOW_UP.insert().from_select([c.name for c in ACTIVITY_FOLLOW_UP.c], pivot)
     )
+    recount_pairing_follow_up(conn)
 
 
 def _month(conn: Any, column: Any) -> Any:
@@ -587,26 +615,11 @@ class SqlSource:
     # -- the queries behind the cache ---------------------------------------------------
 
     def _helpers(self, first: date, last: date) -> list[list[Any]]:
-        ids = sa.select(PAIRINGS.c.helper_id).where(_active(first, last)).distinct().subquery()
-        h = HELPERS
-        region, tier = _county(h.c.home_region), sa.func.coalesce(h.c.tier, _U)
-        query = (
-            sa.select(region, tier, sa.func.count())
-            .select_from(ids.outerjoin(h, h.c.helper_id == ids.c.helper_id))
-            .group_by(region, tier)
-        )
-        return [[r, t, int(n)] for r, t, n in self._rows(query)]
+        counts = paired_helpers(self._conn, first, last)
+        return [[r, t, n] for (r, t), n in sorted(counts.items())]
 
     def _households(self, first: date, last: date) -> list[list[Any]]:
-        ids = sa.select(PAIRINGS.c.household_id).where(_active(first, last)).distinct().subquery()
-        h = HOUSEHOLDS
-        region = _county(h.c.region)
-        query = (
-            sa.select(region, sa.func.count())
-            .select_from(ids.outerjoin(h, h.c.household_id == ids.c.household_id))
-            .group_by(region)
-        )
-        return [[r, int(n)] for r, n in self._rows(query)]
+        return [[r, n] for r, n in sorted(paired_households(self._conn, first, last).items())]
 
     def _needs(self, first: date, last: date) -> list[list[Any]]:
         n, h = NEEDS, HOUSEHOLDS
@@ -656,26 +669,18 @@ def latest_activity_day(conn: Any) -> date | None:
     return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
 
 
-def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[str]]:
-    """Households with a major illness, with a disability, and under monitoring on ``as_of``."""
+def _household_flags(conn: Any, as_of: date) -> tuple[list[str], list[str], list[str]]:
+    """Households with a major illness, with a disability, and under monitoring on ``as_of``.
+
+    Each is read from an index alone (a few tens of thousands of ids in a million
+    households), not from a scan of the members."""
     m, s = MEMBERS, STATUS_HISTORY
-    ill_member = m.c.health_condition == HealthCondition.MAJOR_ILLNESS.value
-    disabled_member = m.c.disability_grade.is_not(None)
-    ill: set[str] = set()
-    disabled: set[str] = set()
-    for household, is_ill, is_disabled in conn.execute(
-        sa.select(
-            m.c.household_id,
-            sa.func.max(sa.case((ill_member, 1), else_=0)),
-            sa.func.max(sa.case((disabled_member, 1), else_=0)),
-        )
-        .where(sa.or_(ill_member, disabled_member))
-        .group_by(m.c.household_id)
-    ):
-        if is_ill:
-            ill.add(household)
-        if is_disabled:
-            disabled.add(household)
+    # No DISTINCT: it would make SQLite walk a whole index in household order; a
+    # household listed twice just sets its bit twice.
+    ill = sa.select(m.c.household_id).where(
+        m.c.health_condition == HealthCondition.MAJOR_ILLNESS.value
+    )
+    disabled = sa.select(m.c.household_id).where(m.c.disability_grade.is_not(None))
     later = s.alias("later")
     newer = (
         sa.select(sa.literal(1))
@@ -686,45 +691,49 @@ def _household_flags(conn: Any, as_of: date) -> tuple[set[str], set[str], set[st
         )
         .exists()
     )
-    monitored = {
-        r[0]
-        for r in conn.execute(
-            sa.select(s.c.household_id).where(
-                s.c.status.in_(sorted(str(x) for x in MONITORED_STATUSES)),
-                s.c.since <= as_of,
-                ~newer,
-            )
-        )
-    }
-    return ill, disabled, monitored
+    monitored = sa.select(s.c.household_id).where(
+        s.c.status.in_(sorted(str(x) for x in MONITORED_STATUSES)),
+        s.c.since <= as_of,
+        ~newer,
+    )
+    return _ids(conn, ill), _ids(conn, disabled), _ids(conn, monitored)
 
 
-def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArrays:
-    """Pairings in force on ``as_of`` with the latest activity day per kind, from SQL.
+def _ids(conn: Any, query: Any) -> list[str]:
+    """The ids ``query`` selects, fetched as one concatenated string."""
+    rows = query.subquery("ids")
+    text = conn.execute(sa.select(_concatenated(conn, rows.c[0], _ID_SEPARATOR))).scalar()
+    return [] if text is None else str(text).split(_ID_SEPARATOR)
 
-    One query, in household then helper order: the active pairings, each joined by
-    primary key to its household's row of ``activity_follow_up`` (the five standing
-    duties) and, for any other kind, to ``activity_latest``. For a day before the
-    newest activity, the latest days up to it are first aggregated from the
-    activities in one pivoting ``GROUP BY``.
+
+def sql_follow_up(conn: Any, as_of: date, kind_sets: Iterable[Iterable[str]]) -> FollowUpArrays:
+    """Pairings in force on ``as_of`` with, per set of kinds, the latest activity day.
+
+    One query over ``pairing_follow_up`` (every pairing with its household's latest
+    day of each standing duty), read in its key order, household then helper, so
+    there is no join and nothing to sort; any other kind joins ``activity_latest``.
+    Each set of kinds (one per cadence: "any duty", "a visit") becomes one column,
+    the greatest of its kinds' days, so a million pairings cross over as a few
+    concatenated columns. For a day before the newest activity, the latest days up
+    to it are first aggregated from the activities in one pivoting ``GROUP BY``.
     """
-    kinds = sorted(set(kinds))
-    p = PAIRINGS
+    sets = sorted({frozenset(s) for s in kind_sets}, key=sorted)
+    kinds = sorted(set().union(*sets))
+    pf = PAIRING_FOLLOW_UP
     newest = latest_activity_day(conn)
-    joined: Any = p
-    columns: list[Any] = []
-    if newest is None or newest <= as_of:
-        f = ACTIVITY_FOLLOW_UP
-        joined = joined.outerjoin(f, f.c.household_id == p.c.household_id)
+    current = newest is None or newest <= as_of
+    joined: Any = pf
+    day_of: dict[str, Any] = {}
+    if current:
         for i, kind in enumerate(kinds):
             if kind in FOLLOW_UP_KINDS:
-                columns.append(sa.func.coalesce(f.c[f"{kind}_day"], 0))
+                day_of[kind] = sa.func.coalesce(pf.c[f"{kind}_day"], 0)
                 continue
             latest = ACTIVITY_LATEST.alias(f"l{i}")
             joined = joined.outerjoin(
-                latest, sa.and_(latest.c.household_id == p.c.household_id, latest.c.kind == kind)
+                latest, sa.and_(latest.c.household_id == pf.c.household_id, latest.c.kind == kind)
             )
-            columns.append(sa.func.coalesce(_ordinal(conn, latest.c.last_on), 0))
+            day_of[kind] = sa.func.coalesce(_ordinal(conn, latest.c.last_on), 0)
     elif kinds:
         a = ACTIVITIES
         day = _ordinal(conn, a.c.on)
@@ -740,29 +749,41 @@ def sql_follow_up(conn: Any, as_of: date, kinds: Iterable[str]) -> FollowUpArray
             .group_by(a.c.household_id)
             .subquery("latest_then")
         )
-        joined = joined.outerjoin(then, then.c.household_id == p.c.household_id)
-        columns = [sa.func.coalesce(then.c[f"k{i}"], 0) for i in range(len(kinds))]
+        joined = joined.outerjoin(then, then.c.household_id == pf.c.household_id)
+        day_of = {kind: sa.func.coalesce(then.c[f"k{i}"], 0) for i, kind in enumerate(kinds)}
+    columns = [
+        # The standing duties together (the default contact cadence) are kept reduced.
+        sa.func.coalesce(pf.c.any_duty_day, 0)
+        if current and s == set(FOLLOW_UP_KINDS)
+        else _greatest(conn, [day_of[kind] for kind in sorted(s)])
+        for s in sets
+    ]
     query = (
-        sa.select(p.c.helper_id, p.c.household_id, _ordinal(conn, p.c.start), *columns)
+        sa.select(pf.c.household_id, pf.c.helper_id, pf.c.start_day, *columns)
         .select_from(joined)
-        .where(_active(as_of, as_of))
-        # Household order only: the span index gives it without a sort (sorting by
-        # helper as well doubled the query's time); ties are put right below.
-        .order_by(_code_point_order(conn, p.c.household_id))
+        .where(pf.c.start <= as_of, sa.or_(pf.c.end.is_(None), pf.c.end >= as_of))
+        # The key's order: nothing to sort. Its collation may not be Python's
+        # (PostgreSQL sorts by locale), so the order is checked, and put right if not.
+        .order_by(pf.c.household_id, pf.c.helper_id)
     )
-    if conn.dialect.name == "sqlite":
-        columns_ = _sqlite_columns(conn, query, 1 + len(kinds))
-    else:
-        columns_ = _fetched_columns(conn, query, 1 + len(kinds))
-    helpers, households, numbers = _helpers_in_order(*columns_)
+    households, helpers, numbers = _in_id_order(*_concatenated_columns(conn, query, 1 + len(sets)))
     return FollowUpArrays(
         helper_ids=helpers,
         household_ids=households,
         start=numbers[0],
         facts=_facts(households, *_household_flags(conn, as_of)),
-        last_by_kind={kind: numbers[1 + i] for i, kind in enumerate(kinds)},
-        in_id_order=_in_id_order(households, helpers),
+        last_by_kinds={s: numbers[1 + i] for i, s in enumerate(sets)},
+        in_id_order=True,
     )
+
+
+def _greatest(conn: Any, values: list[Any]) -> Any:
+    """The greatest of non-null SQL ``values`` (SQLite's ``max`` of several arguments)."""
+    if len(values) == 1:
+        return values[0]
+    if conn.dialect.name == "postgresql":
+        return sa.func.greatest(*values)
+    return sa.func.max(*values)
 
 
 Columns = tuple[list[str], list[str], list[npt.NDArray[np.int64]]]
@@ -771,96 +792,75 @@ Columns = tuple[list[str], list[str], list[npt.NDArray[np.int64]]]
 _ID_SEPARATOR = "\x1f"
 
 
-def _sqlite_columns(conn: Any, query: Any, numbers: int) -> Columns:
+def _concatenated_columns(conn: Any, query: Any, numbers: int) -> Columns:
     """The two id columns and ``numbers`` integer columns of ``query``, column-wise.
 
-    SQLite concatenates each column into one string (``group_concat``), which costs
-    far less than a Python tuple per row and an object per cell: a million rows
-    arrive as a few strings, split by ``str.split`` and parsed by numpy.
+    The database concatenates each column into one string (``group_concat`` on
+    SQLite, ``string_agg`` on PostgreSQL), which costs far less than a Python tuple
+    per row and an object per cell: a million rows arrive as a few strings, split
+    by ``str.split`` and parsed by numpy. No value may be ``NULL`` (the query
+    coalesces them), or a column would come out short; the lengths are checked.
     """
     rows = query.subquery("follow_up_rows")
     texts = conn.execute(
         sa.select(
-            sa.func.group_concat(rows.c[0], _ID_SEPARATOR),
-            sa.func.group_concat(rows.c[1], _ID_SEPARATOR),
-            *(sa.func.group_concat(rows.c[2 + i], ",") for i in range(numbers)),
+            _concatenated(conn, rows.c[0], _ID_SEPARATOR),
+            _concatenated(conn, rows.c[1], _ID_SEPARATOR),
+            *(_concatenated(conn, rows.c[2 + i], ",") for i in range(numbers)),
         )
     ).one()
     if texts[0] is None:
         return [], [], [np.zeros(0, dtype=np.int64) for _ in range(numbers)]
-    return (
-        texts[0].split(_ID_SEPARATOR),
-        texts[1].split(_ID_SEPARATOR),
-        [np.fromstring(str(t), dtype=np.int64, sep=",") for t in texts[2:]],
-    )
+    first, second = texts[0].split(_ID_SEPARATOR), texts[1].split(_ID_SEPARATOR)
+    parsed = [np.fromstring(str(t), dtype=np.int64, sep=",") for t in texts[2:]]
+    if any(len(column) != len(first) for column in (second, *parsed)):
+        raise StorageError("the follow-up columns came back with different lengths")
+    return first, second, parsed
 
 
-def _fetched_columns(conn: Any, query: Any, numbers: int) -> Columns:
-    """The same from plain rows (PostgreSQL's driver fetches rows quickly enough)."""
-    result = conn.execute(query)
-    rows = result.cursor.fetchall()  # plain tuples: no per-row objects for a million rows
-    result.close()
-    return (
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [
-            np.fromiter((r[2 + i] for r in rows), dtype=np.int64, count=len(rows))
-            for i in range(numbers)
-        ],
-    )
+def _concatenated(conn: Any, column: Any, separator: str) -> Any:
+    """SQL concatenating ``column`` over the rows, in their order, as one string."""
+    if conn.dialect.name == "postgresql":
+        return sa.func.string_agg(sa.cast(column, sa.Text), separator)
+    return sa.func.group_concat(column, separator)
 
 
 def _facts(
-    households: list[str], ill: set[str], disabled: set[str], monitored: set[str]
+    households: list[str], ill: list[str], disabled: list[str], monitored: list[str]
 ) -> npt.NDArray[np.int64]:
-    """:attr:`HouseholdFacts.bits` per row, set from the (small) flagged sets.
+    """:attr:`HouseholdFacts.bits` per row, set from the (small) flagged lists.
 
-    The rows are normally in household order, so each flagged household's rows are
-    found by bisection instead of looking every row up."""
+    The rows are in household order, so each flagged household's first row is found
+    by bisection; a household's further rows (rare) copy its first."""
     facts = np.zeros(len(households), dtype=np.int64)
-    ordered = all(map(operator.le, households, islice(households, 1, None)))
-    rows: dict[str, list[int]] = {}
-    if not ordered:
-        wanted = ill | disabled | monitored
-        for i, household in enumerate(households):
-            if household in wanted:
-                rows.setdefault(household, []).append(i)
+    n = len(households)
     for bit, flagged in ((1, ill), (2, disabled), (4, monitored)):
-        for household in flagged:
-            if not ordered:
-                for i in rows.get(household, ()):
-                    facts[i] |= bit
-                continue
-            i = bisect_left(households, household)
-            while i < len(households) and households[i] == household:
-                facts[i] |= bit
-                i += 1
+        found = map(bisect_left, repeat(households), flagged)
+        rows = [i for i, h in zip(found, flagged, strict=True) if i < n and households[i] == h]
+        facts[np.array(rows, dtype=np.int64)] |= bit
+    for i in _repeats(households):
+        facts[i + 1] = facts[i]
     return facts
 
 
-def _helpers_in_order(
-    helpers: list[str], households: list[str], numbers: list[npt.NDArray[np.int64]]
+def _in_id_order(
+    households: list[str], helpers: list[str], numbers: list[npt.NDArray[np.int64]]
 ) -> Columns:
-    """The rows with each household's pairings sorted by helper id.
+    """The rows sorted by household id, then helper id, as Python compares strings.
 
-    Rows come in household order; a household with several pairings in force is
-    rare, so the rows are permuted only when one of them is out of helper order."""
-    if all(helpers[i] <= helpers[i + 1] for i in _repeats(households)):
-        return helpers, households, numbers
+    They normally arrive so (checked in C, in a few hundredths of a second for a
+    million rows); a database whose collation sorts otherwise costs a sort here."""
+    if all(map(operator.le, households, islice(households, 1, None))) and all(
+        helpers[i] <= helpers[i + 1] for i in _repeats(households)
+    ):
+        return households, helpers, numbers
     order = sorted(range(len(households)), key=lambda i: (households[i], helpers[i]))
     index = np.array(order, dtype=np.int64)
     return (
-        [helpers[i] for i in order],
         [households[i] for i in order],
+        [helpers[i] for i in order],
         [column[index] for column in numbers],
     )
-
-
-def _in_id_order(households: list[str], helpers: list[str]) -> bool:
-    """Whether the rows are sorted by household id, then helper id (code point order)."""
-    if not all(map(operator.le, households, islice(households, 1, None))):
-        return False
-    return all(helpers[i] <= helpers[i + 1] for i in _repeats(households))
 
 
 def _repeats(households: list[str]) -> list[int]:

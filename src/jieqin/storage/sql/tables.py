@@ -94,15 +94,19 @@ MEMBERS = sa.Table(
     sa.Column("birth_date", sa.Date, nullable=False, index=True),
     sa.Column("resident_id", sa.String(18), nullable=False, index=True),
     sa.Column("relation", CODE, nullable=False),
-    sa.Column("health_condition", CODE, nullable=False, index=True),
+    sa.Column("health_condition", CODE, nullable=False),
     sa.Column("diagnosis", sa.Text),
-    sa.Column("disability_grade", sa.SmallInteger, index=True),
+    sa.Column("disability_grade", sa.SmallInteger),
     sa.Column("school_level", CODE),
     sa.Column("school_year_of_entry", sa.Integer),
     sa.Column("school_institution", sa.Text),
     sa.Column("employment", CODE, nullable=False, index=True),
     sa.Column("phone", sa.String(32)),
     sa.Index("ix_household_members_schooling", "school_level", "school_year_of_entry"),
+    # Covering: which households have a member with a major illness or a disability
+    # is read from the index alone (the overdue scan's household facts).
+    sa.Index("ix_household_members_condition", "health_condition", "household_id"),
+    sa.Index("ix_household_members_disability", "disability_grade", "household_id"),
 )
 
 STATUS_HISTORY = sa.Table(
