@@ -48,7 +48,11 @@ def naive_helpers(conn: Any, first: date, last: date) -> dict[tuple[str, str], i
 
 
 def tables(conn: Any) -> dict[str, set[tuple[Any, ...]]]:
-    names = ("paired_households", "paired_household_gaps", "paired_helpers", "paired_helper_gaps")
+    names = [
+        f"paired_{side}{table}"
+        for side in ("household", "helper")
+        for table in ("s", "_gaps", "_tally")
+    ]
     return {name: set(map(tuple, conn.exec_driver_sql(f"SELECT * FROM {name}"))) for name in names}
 
 
@@ -77,7 +81,9 @@ def joined(conn: Any) -> set[tuple[Any, ...]]:
     return {(*row, max((d for d in row[4:] if d is not None), default=None)) for row in rows}
 
 
-days = st.integers(0, 120).map(lambda n: DAY0 + timedelta(days=n))
+# Mostly whole weeks, so that spans often share their days (and so their tally rows).
+offsets = st.one_of(st.integers(0, 17).map(lambda n: 7 * n), st.integers(0, 120))
+days = offsets.map(lambda n: DAY0 + timedelta(days=n))
 operations = st.lists(
     st.tuples(
         st.sampled_from(
@@ -86,7 +92,7 @@ operations = st.lists(
         st.sampled_from(HELPERS),
         st.sampled_from(HOUSEHOLDS),
         days,
-        st.one_of(st.none(), st.integers(0, 60)),
+        st.one_of(st.none(), st.integers(0, 8).map(lambda n: 7 * n), st.integers(0, 60)),
     ),
     max_size=20,
 )
@@ -167,15 +173,17 @@ def test_paired_counts_equal_a_scan_of_the_pairings(
                 run("DELETE FROM pairings WHERE helper_id = :p AND household_id = :h", **key)
             elif op == "relabel":
                 # The household moves county, the helper changes tier: counts follow.
-                county = f"6102{(length or 0) % 20 + 2:02d}"
+                # Two counties and two tiers only, so that moved spans meet others.
+                county = ("610202", "610203")[(length or 0) % 2]
                 run(
                     "UPDATE households SET region = :r WHERE household_id = :h",
                     r=f"{county}001001",
                     h=household,
                 )
                 run(
-                    "UPDATE helpers SET tier = :t WHERE helper_id = :p",
-                    t=["city_member", "county_member"][len(household) % 2],
+                    "UPDATE helpers SET tier = :t, home_region = :r WHERE helper_id = :p",
+                    r=f"{county}001",
+                    t=("city_member", "county_member")[(length or 0) // 2 % 2],
                     p=helper,
                 )
         for first, length in asked:
@@ -207,4 +215,44 @@ def test_a_gap_longer_than_the_period_is_not_counted(sql_campaign: jieqin.Campai
         assert sum(paired_households(conn, date(2021, 1, 1), date(2021, 3, 31)).values()) == 1
         assert sum(paired_households(conn, date(2021, 3, 31), date(2021, 4, 1)).values()) == 1
         assert sum(paired_helpers(conn, date(2022, 1, 1), date(2022, 12, 31)).values()) == 1
+        uow.rollback()
+
+
+def test_spans_sharing_their_days_are_each_counted(sql_campaign: jieqin.Campaign) -> None:
+    """Households paired on the same day share a tally row: it counts both, and follows
+    them when they end, move county or are unpaired."""
+    with sql_campaign.unit_of_work("test") as uow:
+        conn = uow.connection
+        conn.exec_driver_sql("DELETE FROM pairings")
+        year = (date(2021, 1, 1), date(2021, 12, 31))
+
+        def run(sql: str, **values: Any) -> None:
+            binds = [
+                sa.bindparam(k, type_=sa.Date) for k, v in values.items() if isinstance(v, date)
+            ]
+            conn.execute(sa.text(sql).bindparams(*binds), values)
+
+        def check() -> dict[str, int]:
+            counts = paired_households(conn, *year)
+            assert counts == naive_households(conn, *year)
+            assert paired_helpers(conn, *year) == naive_helpers(conn, *year)
+            kept = tables(conn)
+            recount_paired(conn)
+            assert tables(conn) == kept
+            return counts
+
+        for household in ("h1", "h2", "h3"):
+            run(
+                'INSERT INTO pairings (helper_id, household_id, start, role, "end", reason, '
+                "costs) VALUES ('p1', :h, :s, 'primary', NULL, '', '[]')",
+                h=household,
+                s=date(2021, 3, 1),
+            )
+        assert sum(check().values()) == 3
+        run('UPDATE pairings SET "end" = :e', e=date(2021, 6, 30))
+        assert sum(check().values()) == 3
+        run("UPDATE households SET region = '610203001001' WHERE household_id IN ('h1', 'h2')")
+        assert check()["610203"] == 3
+        run("DELETE FROM pairings WHERE household_id = 'h2'")
+        assert check()["610203"] == 2
         uow.rollback()

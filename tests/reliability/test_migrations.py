@@ -81,7 +81,17 @@ def _dump(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
 
 
 #: Tables the database's own triggers fill from the others: never written directly.
-DERIVED = {"activity_tally", "activity_tally_month", "activity_latest", "activity_follow_up"}
+DERIVED = {
+    "activity_tally",
+    "activity_tally_month",
+    "activity_latest",
+    "activity_follow_up",
+    "pairing_follow_up",
+    "paired_households",
+    "paired_household_gaps",
+    "paired_helpers",
+    "paired_helper_gaps",
+}
 
 
 def _fill(engine: sa.Engine, rows: dict[str, list[dict[str, Any]]]) -> int:

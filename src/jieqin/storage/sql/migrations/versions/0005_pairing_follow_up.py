@@ -2,12 +2,14 @@
 
 ``pairing_follow_up`` holds every pairing with a copy of its household's latest duty
 days, kept current by triggers on ``pairings`` and ``activity_follow_up``: the
-overdue scan reads it alone, in key order. Four tables, kept by triggers on
+overdue scan reads it alone, in key order. Six tables, kept by triggers on
 ``pairings`` (and on ``households`` and ``helpers`` for county and tier), give who
 was paired in a period without scanning the pairings: ``paired_households`` and
-``paired_helpers`` (the first and last day each was paired, with county and tier)
-and ``paired_household_gaps`` and ``paired_helper_gaps`` (stretches inside those
-spans with no pairing in force). All are filled from the rows already stored.
+``paired_helpers`` (the first and last day each was paired, with county and tier),
+``paired_household_gaps`` and ``paired_helper_gaps`` (stretches inside those spans
+with no pairing in force), and ``paired_household_tally`` and
+``paired_helper_tally`` (the spans counted per county, tier, first and last day).
+All are filled from the rows already stored.
 
 The members' single-column indexes on health condition and disability grade become
 covering indexes with the household id (which households have a member with a major
@@ -36,9 +38,11 @@ depends_on = None
 
 #: The triggers and their tables (on PostgreSQL each trigger also names its function).
 _TRIGGERS = {
+    **{f"paired_pairings_{event}": "pairings" for event in ("insert", "delete", "update")},
     **{
-        f"paired_{table}_{event}": table
-        for table in ("pairings", "households", "helpers")
+        f"paired_{kind}_{side}s_{event}": table
+        for side in ("household", "helper")
+        for kind, table in (("relabel", f"{side}s"), ("tally", f"paired_{side}s"))
         for event in ("insert", "delete", "update")
     },
     **{
@@ -49,7 +53,7 @@ _TRIGGERS = {
 }
 _DUTIES = ("contact", "visit", "policy_explanation", "warmth", "practical_help")
 
-#: The triggers, then the first count, on SQLite.
+#: The triggers, the first count, then the tallies' triggers, on SQLite.
 _SQLITE: tuple[str, ...] = (
     "CREATE TRIGGER paired_pairings_insert AFTER INSERT ON pairings BEGIN \n    DELETE FROM "
     "paired_households WHERE household_id = NEW.household_id;\n    DELETE FROM "
@@ -162,19 +166,19 @@ _SQLITE: tuple[str, ...] = (
     "FROM (SELECT start, max(coalesce(\"end\", '9999-12-31')) OVER (ORDER BY start ROWS "
     "BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach FROM pairings WHERE helper_id = "
     "NEW.helper_id)\n    WHERE reach < date(start, '-1 day'); END",
-    "CREATE TRIGGER paired_households_insert AFTER INSERT ON households BEGIN \n    UPDATE "
-    "paired_households SET county = COALESCE((SELECT substr(region, 1, 6) FROM households "
-    "WHERE household_id = NEW.household_id), 'unknown') WHERE household_id = "
+    "CREATE TRIGGER paired_relabel_households_insert AFTER INSERT ON households BEGIN \n    "
+    "UPDATE paired_households SET county = COALESCE((SELECT substr(region, 1, 6) FROM "
+    "households WHERE household_id = NEW.household_id), 'unknown') WHERE household_id = "
     "NEW.household_id;\n    UPDATE paired_household_gaps SET county = COALESCE((SELECT "
     "substr(region, 1, 6) FROM households WHERE household_id = NEW.household_id), 'unknown') "
     "WHERE household_id = NEW.household_id; END",
-    "CREATE TRIGGER paired_households_delete AFTER DELETE ON households BEGIN \n    UPDATE "
-    "paired_households SET county = COALESCE((SELECT substr(region, 1, 6) FROM households "
-    "WHERE household_id = OLD.household_id), 'unknown') WHERE household_id = "
+    "CREATE TRIGGER paired_relabel_households_delete AFTER DELETE ON households BEGIN \n    "
+    "UPDATE paired_households SET county = COALESCE((SELECT substr(region, 1, 6) FROM "
+    "households WHERE household_id = OLD.household_id), 'unknown') WHERE household_id = "
     "OLD.household_id;\n    UPDATE paired_household_gaps SET county = COALESCE((SELECT "
     "substr(region, 1, 6) FROM households WHERE household_id = OLD.household_id), 'unknown') "
     "WHERE household_id = OLD.household_id; END",
-    "CREATE TRIGGER paired_households_update AFTER UPDATE OF household_id, region ON "
+    "CREATE TRIGGER paired_relabel_households_update AFTER UPDATE OF household_id, region ON "
     "households BEGIN \n    UPDATE paired_households SET county = COALESCE((SELECT "
     "substr(region, 1, 6) FROM households WHERE household_id = OLD.household_id), 'unknown') "
     "WHERE household_id = OLD.household_id;\n    UPDATE paired_household_gaps SET county = "
@@ -185,7 +189,7 @@ _SQLITE: tuple[str, ...] = (
     "NEW.household_id;\n    UPDATE paired_household_gaps SET county = COALESCE((SELECT "
     "substr(region, 1, 6) FROM households WHERE household_id = NEW.household_id), 'unknown') "
     "WHERE household_id = NEW.household_id; END",
-    "CREATE TRIGGER paired_helpers_insert AFTER INSERT ON helpers BEGIN \n    UPDATE "
+    "CREATE TRIGGER paired_relabel_helpers_insert AFTER INSERT ON helpers BEGIN \n    UPDATE "
     "paired_helpers SET county = COALESCE((SELECT substr(home_region, 1, 6) FROM helpers "
     "WHERE helper_id = NEW.helper_id), 'unknown'), tier = COALESCE((SELECT tier FROM helpers "
     "WHERE helper_id = NEW.helper_id), 'unknown') WHERE helper_id = NEW.helper_id;\n    "
@@ -193,7 +197,7 @@ _SQLITE: tuple[str, ...] = (
     "helpers WHERE helper_id = NEW.helper_id), 'unknown'), tier = COALESCE((SELECT tier FROM "
     "helpers WHERE helper_id = NEW.helper_id), 'unknown') WHERE helper_id = NEW.helper_id; "
     "END",
-    "CREATE TRIGGER paired_helpers_delete AFTER DELETE ON helpers BEGIN \n    UPDATE "
+    "CREATE TRIGGER paired_relabel_helpers_delete AFTER DELETE ON helpers BEGIN \n    UPDATE "
     "paired_helpers SET county = COALESCE((SELECT substr(home_region, 1, 6) FROM helpers "
     "WHERE helper_id = OLD.helper_id), 'unknown'), tier = COALESCE((SELECT tier FROM helpers "
     "WHERE helper_id = OLD.helper_id), 'unknown') WHERE helper_id = OLD.helper_id;\n    "
@@ -201,8 +205,8 @@ _SQLITE: tuple[str, ...] = (
     "helpers WHERE helper_id = OLD.helper_id), 'unknown'), tier = COALESCE((SELECT tier FROM "
     "helpers WHERE helper_id = OLD.helper_id), 'unknown') WHERE helper_id = OLD.helper_id; "
     "END",
-    "CREATE TRIGGER paired_helpers_update AFTER UPDATE OF helper_id, home_region, tier ON "
-    "helpers BEGIN \n    UPDATE paired_helpers SET county = COALESCE((SELECT "
+    "CREATE TRIGGER paired_relabel_helpers_update AFTER UPDATE OF helper_id, home_region, "
+    "tier ON helpers BEGIN \n    UPDATE paired_helpers SET county = COALESCE((SELECT "
     "substr(home_region, 1, 6) FROM helpers WHERE helper_id = OLD.helper_id), 'unknown'), "
     "tier = COALESCE((SELECT tier FROM helpers WHERE helper_id = OLD.helper_id), 'unknown') "
     "WHERE helper_id = OLD.helper_id;\n    UPDATE paired_helper_gaps SET county = "
@@ -273,6 +277,10 @@ _SQLITE: tuple[str, ...] = (
     "p.household_id ORDER BY p.start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS "
     "reach, COALESCE(substr(s.region, 1, 6), 'unknown') AS county FROM pairings p LEFT JOIN "
     "households s ON s.household_id = p.household_id) WHERE reach < date(start, '-1 day')",
+    "DELETE FROM paired_household_tally",
+    "INSERT INTO paired_household_tally (county, first_day, last_day, n) SELECT county, "
+    "first_day, coalesce(last_day, '9999-12-31'), count(*) FROM paired_households GROUP BY "
+    "county, first_day, coalesce(last_day, '9999-12-31')",
     "DELETE FROM paired_helpers",
     "DELETE FROM paired_helper_gaps",
     "INSERT INTO paired_helpers (helper_id, county, tier, first_day, last_day) SELECT "
@@ -287,6 +295,10 @@ _SQLITE: tuple[str, ...] = (
     "reach, COALESCE(substr(s.home_region, 1, 6), 'unknown') AS county, COALESCE(s.tier, "
     "'unknown') AS tier FROM pairings p LEFT JOIN helpers s ON s.helper_id = p.helper_id) "
     "WHERE reach < date(start, '-1 day')",
+    "DELETE FROM paired_helper_tally",
+    "INSERT INTO paired_helper_tally (county, tier, first_day, last_day, n) SELECT county, "
+    "tier, first_day, coalesce(last_day, '9999-12-31'), count(*) FROM paired_helpers GROUP "
+    "BY county, tier, first_day, coalesce(last_day, '9999-12-31')",
     "DELETE FROM pairing_follow_up",
     'INSERT INTO pairing_follow_up (household_id, helper_id, start, "end", start_day, '
     "contact_day, visit_day, policy_explanation_day, warmth_day, practical_help_day, "
@@ -297,9 +309,44 @@ _SQLITE: tuple[str, ...] = (
     "coalesce(f.policy_explanation_day, 0), coalesce(f.warmth_day, 0), "
     "coalesce(f.practical_help_day, 0)), 0) FROM pairings p LEFT JOIN activity_follow_up f "
     "ON f.household_id = p.household_id",
+    "CREATE TRIGGER paired_tally_households_insert AFTER INSERT ON paired_households BEGIN \n "
+    "   INSERT INTO paired_household_tally (county, first_day, last_day, n) VALUES "
+    "(NEW.county, NEW.first_day, coalesce(NEW.last_day, '9999-12-31'), 1)\n    ON CONFLICT "
+    "(county, first_day, last_day) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER paired_tally_households_delete AFTER DELETE ON paired_households BEGIN \n "
+    "   UPDATE paired_household_tally SET n = n - 1 WHERE county = OLD.county AND first_day "
+    "= OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31');\n    DELETE FROM "
+    "paired_household_tally WHERE county = OLD.county AND first_day = OLD.first_day AND "
+    "last_day = coalesce(OLD.last_day, '9999-12-31') AND n <= 0; END",
+    "CREATE TRIGGER paired_tally_households_update AFTER UPDATE ON paired_households BEGIN \n "
+    "   UPDATE paired_household_tally SET n = n - 1 WHERE county = OLD.county AND first_day "
+    "= OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31');\n    DELETE FROM "
+    "paired_household_tally WHERE county = OLD.county AND first_day = OLD.first_day AND "
+    "last_day = coalesce(OLD.last_day, '9999-12-31') AND n <= 0; \n    INSERT INTO "
+    "paired_household_tally (county, first_day, last_day, n) VALUES (NEW.county, "
+    "NEW.first_day, coalesce(NEW.last_day, '9999-12-31'), 1)\n    ON CONFLICT (county, "
+    "first_day, last_day) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER paired_tally_helpers_insert AFTER INSERT ON paired_helpers BEGIN \n    "
+    "INSERT INTO paired_helper_tally (county, tier, first_day, last_day, n) VALUES "
+    "(NEW.county, NEW.tier, NEW.first_day, coalesce(NEW.last_day, '9999-12-31'), 1)\n    ON "
+    "CONFLICT (county, tier, first_day, last_day) DO UPDATE SET n = n + 1; END",
+    "CREATE TRIGGER paired_tally_helpers_delete AFTER DELETE ON paired_helpers BEGIN \n    "
+    "UPDATE paired_helper_tally SET n = n - 1 WHERE county = OLD.county AND tier = OLD.tier "
+    "AND first_day = OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31');\n    "
+    "DELETE FROM paired_helper_tally WHERE county = OLD.county AND tier = OLD.tier AND "
+    "first_day = OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31') AND n <= "
+    "0; END",
+    "CREATE TRIGGER paired_tally_helpers_update AFTER UPDATE ON paired_helpers BEGIN \n    "
+    "UPDATE paired_helper_tally SET n = n - 1 WHERE county = OLD.county AND tier = OLD.tier "
+    "AND first_day = OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31');\n    "
+    "DELETE FROM paired_helper_tally WHERE county = OLD.county AND tier = OLD.tier AND "
+    "first_day = OLD.first_day AND last_day = coalesce(OLD.last_day, '9999-12-31') AND n <= "
+    "0; \n    INSERT INTO paired_helper_tally (county, tier, first_day, last_day, n) VALUES "
+    "(NEW.county, NEW.tier, NEW.first_day, coalesce(NEW.last_day, '9999-12-31'), 1)\n    ON "
+    "CONFLICT (county, tier, first_day, last_day) DO UPDATE SET n = n + 1; END",
 )
 
-#: The trigger functions and triggers, then the first count, on PostgreSQL.
+#: The same on PostgreSQL (each trigger with its function).
 _POSTGRESQL: tuple[str, ...] = (
     "CREATE OR REPLACE FUNCTION paired_pairings_insert() RETURNS trigger LANGUAGE plpgsql AS "
     "$$\nBEGIN \n    DELETE FROM paired_households WHERE household_id IN (SELECT household_id "
@@ -404,64 +451,68 @@ _POSTGRESQL: tuple[str, ...] = (
     "CREATE TRIGGER paired_pairings_update AFTER UPDATE ON pairings REFERENCING OLD TABLE AS "
     "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
     "paired_pairings_update()",
-    "CREATE OR REPLACE FUNCTION paired_households_insert() RETURNS trigger LANGUAGE plpgsql "
-    "AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, 1, 6), "
+    "CREATE OR REPLACE FUNCTION paired_relabel_households_insert() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, "
+    "1, 6), 'unknown') FROM (SELECT DISTINCT household_id FROM new_rows) r LEFT JOIN "
+    "households s ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n "
+    "   UPDATE paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), "
     "'unknown') FROM (SELECT DISTINCT household_id FROM new_rows) r LEFT JOIN households s "
-    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n    UPDATE "
+    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n RETURN "
+    "NULL;\nEND $$",
+    "CREATE TRIGGER paired_relabel_households_insert AFTER INSERT ON households REFERENCING "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_relabel_households_insert()",
+    "CREATE OR REPLACE FUNCTION paired_relabel_households_delete() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, "
+    "1, 6), 'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN "
+    "households s ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n "
+    "   UPDATE paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), "
+    "'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s "
+    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n RETURN "
+    "NULL;\nEND $$",
+    "CREATE TRIGGER paired_relabel_households_delete AFTER DELETE ON households REFERENCING "
+    "OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_relabel_households_delete()",
+    "CREATE OR REPLACE FUNCTION paired_relabel_households_update() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, "
+    "1, 6), 'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN "
+    "households s ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n "
+    "   UPDATE paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), "
+    "'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s "
+    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;UPDATE "
+    "paired_households t SET county = COALESCE(substr(s.region, 1, 6), 'unknown') FROM "
+    "(SELECT DISTINCT household_id FROM new_rows) r LEFT JOIN households s ON s.household_id "
+    "= r.household_id WHERE t.household_id = r.household_id;\n    UPDATE "
     "paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), 'unknown') FROM "
     "(SELECT DISTINCT household_id FROM new_rows) r LEFT JOIN households s ON s.household_id "
     "= r.household_id WHERE t.household_id = r.household_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_households_insert AFTER INSERT ON households REFERENCING NEW "
-    "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_households_insert()",
-    "CREATE OR REPLACE FUNCTION paired_households_delete() RETURNS trigger LANGUAGE plpgsql "
-    "AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, 1, 6), "
-    "'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s "
-    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n    UPDATE "
-    "paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), 'unknown') FROM "
-    "(SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s ON s.household_id "
-    "= r.household_id WHERE t.household_id = r.household_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_households_delete AFTER DELETE ON households REFERENCING OLD "
-    "TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_households_delete()",
-    "CREATE OR REPLACE FUNCTION paired_households_update() RETURNS trigger LANGUAGE plpgsql "
-    "AS $$\nBEGIN UPDATE paired_households t SET county = COALESCE(substr(s.region, 1, 6), "
-    "'unknown') FROM (SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s "
-    "ON s.household_id = r.household_id WHERE t.household_id = r.household_id;\n    UPDATE "
-    "paired_household_gaps t SET county = COALESCE(substr(s.region, 1, 6), 'unknown') FROM "
-    "(SELECT DISTINCT household_id FROM old_rows) r LEFT JOIN households s ON s.household_id "
-    "= r.household_id WHERE t.household_id = r.household_id;UPDATE paired_households t SET "
-    "county = COALESCE(substr(s.region, 1, 6), 'unknown') FROM (SELECT DISTINCT household_id "
-    "FROM new_rows) r LEFT JOIN households s ON s.household_id = r.household_id WHERE "
-    "t.household_id = r.household_id;\n    UPDATE paired_household_gaps t SET county = "
-    "COALESCE(substr(s.region, 1, 6), 'unknown') FROM (SELECT DISTINCT household_id FROM "
-    "new_rows) r LEFT JOIN households s ON s.household_id = r.household_id WHERE "
-    "t.household_id = r.household_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_households_update AFTER UPDATE ON households REFERENCING OLD "
-    "TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
-    "paired_households_update()",
-    "CREATE OR REPLACE FUNCTION paired_helpers_insert() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, 1, 6), "
-    "'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id FROM "
-    "new_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
+    "CREATE TRIGGER paired_relabel_households_update AFTER UPDATE ON households REFERENCING "
+    "OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_relabel_households_update()",
+    "CREATE OR REPLACE FUNCTION paired_relabel_helpers_insert() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, "
+    "1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id "
+    "FROM new_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
     "r.helper_id;\n    UPDATE paired_helper_gaps t SET county = "
     "COALESCE(substr(s.home_region, 1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') "
     "FROM (SELECT DISTINCT helper_id FROM new_rows) r LEFT JOIN helpers s ON s.helper_id = "
     "r.helper_id WHERE t.helper_id = r.helper_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_helpers_insert AFTER INSERT ON helpers REFERENCING NEW TABLE AS "
-    "new_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_helpers_insert()",
-    "CREATE OR REPLACE FUNCTION paired_helpers_delete() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, 1, 6), "
-    "'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id FROM "
-    "old_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
+    "CREATE TRIGGER paired_relabel_helpers_insert AFTER INSERT ON helpers REFERENCING NEW "
+    "TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_relabel_helpers_insert()",
+    "CREATE OR REPLACE FUNCTION paired_relabel_helpers_delete() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, "
+    "1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id "
+    "FROM old_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
     "r.helper_id;\n    UPDATE paired_helper_gaps t SET county = "
     "COALESCE(substr(s.home_region, 1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') "
     "FROM (SELECT DISTINCT helper_id FROM old_rows) r LEFT JOIN helpers s ON s.helper_id = "
     "r.helper_id WHERE t.helper_id = r.helper_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_helpers_delete AFTER DELETE ON helpers REFERENCING OLD TABLE AS "
-    "old_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_helpers_delete()",
-    "CREATE OR REPLACE FUNCTION paired_helpers_update() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, 1, 6), "
-    "'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id FROM "
-    "old_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
+    "CREATE TRIGGER paired_relabel_helpers_delete AFTER DELETE ON helpers REFERENCING OLD "
+    "TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_relabel_helpers_delete()",
+    "CREATE OR REPLACE FUNCTION paired_relabel_helpers_update() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN UPDATE paired_helpers t SET county = COALESCE(substr(s.home_region, "
+    "1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') FROM (SELECT DISTINCT helper_id "
+    "FROM old_rows) r LEFT JOIN helpers s ON s.helper_id = r.helper_id WHERE t.helper_id = "
     "r.helper_id;\n    UPDATE paired_helper_gaps t SET county = "
     "COALESCE(substr(s.home_region, 1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') "
     "FROM (SELECT DISTINCT helper_id FROM old_rows) r LEFT JOIN helpers s ON s.helper_id = "
@@ -472,9 +523,9 @@ _POSTGRESQL: tuple[str, ...] = (
     "= COALESCE(substr(s.home_region, 1, 6), 'unknown'), tier = COALESCE(s.tier, 'unknown') "
     "FROM (SELECT DISTINCT helper_id FROM new_rows) r LEFT JOIN helpers s ON s.helper_id = "
     "r.helper_id WHERE t.helper_id = r.helper_id;\n RETURN NULL;\nEND $$",
-    "CREATE TRIGGER paired_helpers_update AFTER UPDATE ON helpers REFERENCING OLD TABLE AS "
-    "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
-    "paired_helpers_update()",
+    "CREATE TRIGGER paired_relabel_helpers_update AFTER UPDATE ON helpers REFERENCING OLD "
+    "TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_relabel_helpers_update()",
     "CREATE OR REPLACE FUNCTION pairing_follow_up_pairings_insert() RETURNS trigger LANGUAGE "
     "plpgsql AS $$\nBEGIN \n    INSERT INTO pairing_follow_up (household_id, helper_id, start, "
     '"end", start_day, contact_day, visit_day, policy_explanation_day, warmth_day, '
@@ -554,6 +605,10 @@ _POSTGRESQL: tuple[str, ...] = (
     "COALESCE(substr(s.region, 1, 6), 'unknown') AS county FROM pairings p LEFT JOIN "
     "households s ON s.household_id = p.household_id WHERE p.household_id IN (SELECT "
     "household_id FROM pairings)) g WHERE reach < start - 1",
+    "DELETE FROM paired_household_tally",
+    "INSERT INTO paired_household_tally (county, first_day, last_day, n) SELECT county, "
+    "first_day, coalesce(last_day, '9999-12-31'), count(*) FROM paired_households GROUP BY "
+    "county, first_day, coalesce(last_day, '9999-12-31')",
     "DELETE FROM paired_helpers",
     "DELETE FROM paired_helper_gaps",
     "INSERT INTO paired_helpers (helper_id, county, tier, first_day, last_day) SELECT "
@@ -569,6 +624,10 @@ _POSTGRESQL: tuple[str, ...] = (
     "COALESCE(substr(s.home_region, 1, 6), 'unknown') AS county, COALESCE(s.tier, 'unknown') "
     "AS tier FROM pairings p LEFT JOIN helpers s ON s.helper_id = p.helper_id WHERE "
     "p.helper_id IN (SELECT helper_id FROM pairings)) g WHERE reach < start - 1",
+    "DELETE FROM paired_helper_tally",
+    "INSERT INTO paired_helper_tally (county, tier, first_day, last_day, n) SELECT county, "
+    "tier, first_day, coalesce(last_day, '9999-12-31'), count(*) FROM paired_helpers GROUP "
+    "BY county, tier, first_day, coalesce(last_day, '9999-12-31')",
     "DELETE FROM pairing_follow_up",
     'INSERT INTO pairing_follow_up (household_id, helper_id, start, "end", start_day, '
     "contact_day, visit_day, policy_explanation_day, warmth_day, practical_help_day, "
@@ -577,11 +636,89 @@ _POSTGRESQL: tuple[str, ...] = (
     "f.practical_help_day, GREATEST(f.contact_day, f.visit_day, f.policy_explanation_day, "
     "f.warmth_day, f.practical_help_day) FROM pairings p LEFT JOIN activity_follow_up f ON "
     "f.household_id = p.household_id",
+    "CREATE OR REPLACE FUNCTION paired_tally_households_insert() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    INSERT INTO paired_household_tally (county, first_day, "
+    "last_day, n) SELECT county, first_day, coalesce(last_day, DATE '9999-12-31') AS "
+    "last_day, count(*) AS n FROM new_rows GROUP BY county, first_day, coalesce(last_day, "
+    "DATE '9999-12-31')\n    ON CONFLICT (county, first_day, last_day) DO UPDATE SET n = "
+    "paired_household_tally.n + EXCLUDED.n;\n RETURN NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_households_insert AFTER INSERT ON paired_households "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_tally_households_insert()",
+    "CREATE OR REPLACE FUNCTION paired_tally_households_delete() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    UPDATE paired_household_tally t SET n = t.n - g.n FROM (SELECT "
+    "county, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n "
+    "FROM old_rows GROUP BY county, first_day, coalesce(last_day, DATE '9999-12-31')) g "
+    "WHERE t.county = g.county AND t.first_day = g.first_day AND t.last_day = g.last_day;\n   "
+    " DELETE FROM paired_household_tally t USING (SELECT county, first_day, "
+    "coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n FROM old_rows GROUP BY "
+    "county, first_day, coalesce(last_day, DATE '9999-12-31')) g WHERE t.county = g.county "
+    "AND t.first_day = g.first_day AND t.last_day = g.last_day AND t.n <= 0;\n RETURN "
+    "NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_households_delete AFTER DELETE ON paired_households "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_tally_households_delete()",
+    "CREATE OR REPLACE FUNCTION paired_tally_households_update() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    UPDATE paired_household_tally t SET n = t.n - g.n FROM (SELECT "
+    "county, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n "
+    "FROM old_rows GROUP BY county, first_day, coalesce(last_day, DATE '9999-12-31')) g "
+    "WHERE t.county = g.county AND t.first_day = g.first_day AND t.last_day = g.last_day;\n   "
+    " DELETE FROM paired_household_tally t USING (SELECT county, first_day, "
+    "coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n FROM old_rows GROUP BY "
+    "county, first_day, coalesce(last_day, DATE '9999-12-31')) g WHERE t.county = g.county "
+    "AND t.first_day = g.first_day AND t.last_day = g.last_day AND t.n <= 0;\n    INSERT INTO "
+    "paired_household_tally (county, first_day, last_day, n) SELECT county, first_day, "
+    "coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n FROM new_rows GROUP BY "
+    "county, first_day, coalesce(last_day, DATE '9999-12-31')\n    ON CONFLICT (county, "
+    "first_day, last_day) DO UPDATE SET n = paired_household_tally.n + EXCLUDED.n;\n RETURN "
+    "NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_households_update AFTER UPDATE ON paired_households "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE "
+    "FUNCTION paired_tally_households_update()",
+    "CREATE OR REPLACE FUNCTION paired_tally_helpers_insert() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    INSERT INTO paired_helper_tally (county, tier, first_day, "
+    "last_day, n) SELECT county, tier, first_day, coalesce(last_day, DATE '9999-12-31') AS "
+    "last_day, count(*) AS n FROM new_rows GROUP BY county, tier, first_day, "
+    "coalesce(last_day, DATE '9999-12-31')\n    ON CONFLICT (county, tier, first_day, "
+    "last_day) DO UPDATE SET n = paired_helper_tally.n + EXCLUDED.n;\n RETURN NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_helpers_insert AFTER INSERT ON paired_helpers REFERENCING "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_tally_helpers_insert()",
+    "CREATE OR REPLACE FUNCTION paired_tally_helpers_delete() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    UPDATE paired_helper_tally t SET n = t.n - g.n FROM (SELECT "
+    "county, tier, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS "
+    "n FROM old_rows GROUP BY county, tier, first_day, coalesce(last_day, DATE "
+    "'9999-12-31')) g WHERE t.county = g.county AND t.tier = g.tier AND t.first_day = "
+    "g.first_day AND t.last_day = g.last_day;\n    DELETE FROM paired_helper_tally t USING "
+    "(SELECT county, tier, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, "
+    "count(*) AS n FROM old_rows GROUP BY county, tier, first_day, coalesce(last_day, DATE "
+    "'9999-12-31')) g WHERE t.county = g.county AND t.tier = g.tier AND t.first_day = "
+    "g.first_day AND t.last_day = g.last_day AND t.n <= 0;\n RETURN NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_helpers_delete AFTER DELETE ON paired_helpers REFERENCING "
+    "OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION paired_tally_helpers_delete()",
+    "CREATE OR REPLACE FUNCTION paired_tally_helpers_update() RETURNS trigger LANGUAGE "
+    "plpgsql AS $$\nBEGIN \n    UPDATE paired_helper_tally t SET n = t.n - g.n FROM (SELECT "
+    "county, tier, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS "
+    "n FROM old_rows GROUP BY county, tier, first_day, coalesce(last_day, DATE "
+    "'9999-12-31')) g WHERE t.county = g.county AND t.tier = g.tier AND t.first_day = "
+    "g.first_day AND t.last_day = g.last_day;\n    DELETE FROM paired_helper_tally t USING "
+    "(SELECT county, tier, first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, "
+    "count(*) AS n FROM old_rows GROUP BY county, tier, first_day, coalesce(last_day, DATE "
+    "'9999-12-31')) g WHERE t.county = g.county AND t.tier = g.tier AND t.first_day = "
+    "g.first_day AND t.last_day = g.last_day AND t.n <= 0;\n    INSERT INTO "
+    "paired_helper_tally (county, tier, first_day, last_day, n) SELECT county, tier, "
+    "first_day, coalesce(last_day, DATE '9999-12-31') AS last_day, count(*) AS n FROM "
+    "new_rows GROUP BY county, tier, first_day, coalesce(last_day, DATE '9999-12-31')\n    ON "
+    "CONFLICT (county, tier, first_day, last_day) DO UPDATE SET n = paired_helper_tally.n + "
+    "EXCLUDED.n;\n RETURN NULL;\nEND $$",
+    "CREATE TRIGGER paired_tally_helpers_update AFTER UPDATE ON paired_helpers REFERENCING "
+    "OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "paired_tally_helpers_update()",
 )
 
 
 def _spans(side: str, extra: tuple[str, ...]) -> None:
-    """The span and gap tables of one side (``extra``: its code columns besides county)."""
+    """The span, gap and tally tables of one side (``extra``: its code columns besides
+    county)."""
     key = f"{side}_id"
 
     def codes() -> list[sa.Column[str]]:
@@ -597,9 +734,6 @@ def _spans(side: str, extra: tuple[str, ...]) -> None:
         sa.PrimaryKeyConstraint(key, name=f"pk_paired_{side}s"),
         sqlite_with_rowid=False,
     )
-    op.create_index(
-        f"ix_paired_{side}s_county", f"paired_{side}s", ["county", *extra, "first_day", "last_day"]
-    )
     op.create_table(
         f"paired_{side}_gaps",
         sa.Column(key, sa.String(64), nullable=False),
@@ -608,6 +742,18 @@ def _spans(side: str, extra: tuple[str, ...]) -> None:
         sa.Column("county", sa.String(12), nullable=False),
         *codes(),
         sa.PrimaryKeyConstraint(key, "first_day", name=f"pk_paired_{side}_gaps"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        f"paired_{side}_tally",
+        sa.Column("county", sa.String(12), nullable=False),
+        *codes(),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "county", *extra, "first_day", "last_day", name=f"pk_paired_{side}_tally"
+        ),
         sqlite_with_rowid=False,
     )
 
@@ -650,14 +796,10 @@ def downgrade() -> None:
             bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
         else:
             bind.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-    for table in (
-        "pairing_follow_up",
-        "paired_households",
-        "paired_household_gaps",
-        "paired_helpers",
-        "paired_helper_gaps",
-    ):
-        op.drop_table(table)
+    op.drop_table("pairing_follow_up")
+    for side in ("household", "helper"):
+        for table in (f"paired_{side}s", f"paired_{side}_gaps", f"paired_{side}_tally"):
+            op.drop_table(table)
     op.create_index(
         "ix_household_members_health_condition", "household_members", ["health_condition"]
     )
