@@ -349,29 +349,49 @@ def anchor(url: str, month: str) -> tuple[Callable[[], Any], Callable[[], Any], 
     return full, kinds, engine
 
 
-def trigger_cost(url: str, cohort: Cohort, rows: int) -> tuple[float, float]:
-    """Seconds to insert ``rows`` more activities with the tally triggers, and without."""
+def trigger_cost(url: str, cohort: Cohort, rows: int) -> dict[str, tuple[float, float]]:
+    """Seconds to insert ``rows`` more activities, and as many more pairings (a second
+    helper for as many households), with the triggers that keep the tallies and
+    follow-up tables, and without them."""
     import sqlalchemy as sa
 
-    from jieqin.storage.sql.tables import ACTIVITIES
+    from jieqin.storage.sql.tables import ACTIVITIES, PAIRINGS
 
     names = [c.name for c in ACTIVITIES.columns]
     extra = Cohort(cohort.households, rows)
-    batch = [dict(zip(names, r, strict=True)) for r in extra.activity_rows()]
-    for row in batch:
+    activities = [dict(zip(names, r, strict=True)) for r in extra.activity_rows()]
+    for row in activities:
         row["activity_id"] = "x" + row["activity_id"]
         row["on"] = date.fromisoformat(row["on"])
-    times = []
-    for with_triggers in (True, False):
-        with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-            conn = uow.connection
-            if not with_triggers:
-                drop_tally_triggers(conn)
-            start = time.perf_counter()
-            conn.execute(sa.insert(ACTIVITIES), batch)
-            times.append(time.perf_counter() - start)
-            uow.rollback()
-    return times[0], times[1]
+    pairings = [
+        {
+            "helper_id": f"x{i % max(1, rows // 4):07d}",
+            "household_id": f"h{i % cohort.households:07d}",
+            "start": date(YEAR, 12, 1 + i // cohort.households % 28),
+            "role": "secondary",
+            "end": None,
+            "reason": "",
+            "costs": [],
+        }
+        for i in range(rows)
+    ]
+    times: dict[str, tuple[float, float]] = {}
+    for name, table, batch in (
+        ("activities", ACTIVITIES, activities),
+        ("pairings", PAIRINGS, pairings),
+    ):
+        taken = []
+        for with_triggers in (True, False):
+            with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
+                conn = uow.connection
+                if not with_triggers:
+                    drop_tally_triggers(conn)
+                start = time.perf_counter()
+                conn.execute(sa.insert(table), batch)
+                taken.append(time.perf_counter() - start)
+                uow.rollback()
+        times[name] = (taken[0], taken[1])
+    return times
 
 
 def run_backend(
@@ -424,13 +444,13 @@ def run_backend(
         f"({len(late):,} behind)"
     )
     figures.update(after_writes(url, cohort))
-    with_t, without_t = trigger_cost(url, cohort, 100_000)
-    figures["insert_with"], figures["insert_without"] = with_t, without_t
-    print(
-        f"insert 100,000 activities: {with_t:.2f} s with tally triggers, {without_t:.2f} s "
-        f"without (x{with_t / without_t:.2f})",
-        flush=True,
-    )
+    for table, (with_t, without_t) in trigger_cost(url, cohort, 100_000).items():
+        figures[f"insert_{table}_with"], figures[f"insert_{table}_without"] = with_t, without_t
+        print(
+            f"insert 100,000 {table}: {with_t:.2f} s with the triggers, {without_t:.2f} s "
+            f"without (x{with_t / without_t:.2f})",
+            flush=True,
+        )
     return figures
 
 

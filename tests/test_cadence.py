@@ -6,6 +6,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -159,6 +160,15 @@ def test_vectorised_scan_agrees_with_the_rule_row_by_row(raw: list, as_of: date)
     result = overdue(policy, as_of, arrays(rows))
     assert {o.household_id: o.days_overdue for o in result} == expected
     assert [o.days_overdue for o in result] == sorted(expected.values(), reverse=True)
+    # The same days handed over reduced per set of kinds, as SQL storage does.
+    per_kind = arrays(rows)
+    reduced = attrs.evolve(
+        per_kind,
+        last_by_kind={},
+        last_by_kinds={kinds: per_kind.latest(kinds) for kinds in policy.kind_sets()},
+    )
+    assert policy.kind_sets() == {ANY_KIND, frozenset({"visit"})}
+    assert list(overdue(policy, as_of, reduced)) == list(result)
 
 
 def test_policy_refuses_bad_cadences() -> None:

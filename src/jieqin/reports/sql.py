@@ -64,7 +64,6 @@ from jieqin.storage.sql.tables import (
     MEMBERS,
     METADATA,
     NEEDS,
-    PAIRINGS,
     PROGRAMS,
     REFERRALS,
     STATUS_HISTORY,
@@ -519,19 +518,6 @@ def _ordinal(conn: Any, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return sa.cast(column - sa.literal(date(1, 1, 1)), sa.Integer) + 1
     return sa.cast(sa.func.julianday(column) - 1721424.5, sa.Integer)
-
-
-def _code_point_order(conn: Any, column: Any) -> Any:
-    """``column`` compared as Python compares strings (PostgreSQL sorts by locale otherwise)."""
-    if conn.dialect.name == "postgresql":
-        return sa.collate(column, "C")
-    return column
-
-
-def _active(first: date, last: date) -> Any:
-    return sa.and_(
-        PAIRINGS.c.start <= last, sa.or_(PAIRINGS.c.end.is_(None), PAIRINGS.c.end >= first)
-    )
 
 
 def _county(column: Any) -> Any:
