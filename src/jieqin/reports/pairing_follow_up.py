@@ -78,11 +78,11 @@ def _sqlite_unpair(row: str) -> str:
     AND helper_id = {row}.helper_id AND start = {row}.start;"""
 
 
-def _sqlite_days(row: str | None, household: str) -> str:
+def _sqlite_days(row: str | None, household: str, only_if: str = "") -> str:
     values = ", ".join(f"{day} = {f'{row}.{day}' if row else 'NULL'}" for day in _DAYS)
     values += f", any_duty_day = {_latest(row, 'sqlite') if row else 'NULL'}"
     return f"""
-    UPDATE pairing_follow_up SET {values} WHERE household_id = {household};"""
+    UPDATE pairing_follow_up SET {values} WHERE household_id = {household}{only_if};"""
 
 
 PAIRING_FOLLOW_UP_SQLITE: dict[str, str] = {
@@ -104,7 +104,9 @@ PAIRING_FOLLOW_UP_SQLITE: dict[str, str] = {
         ),
         "pairing_follow_up_days_update": (
             "AFTER UPDATE ON activity_follow_up "
-            f"BEGIN {_sqlite_days(None, 'OLD.household_id')} "
+            # The household's days change in place (its id, never in practice).
+            "BEGIN "
+            f"{_sqlite_days(None, 'OLD.household_id', ' AND OLD.household_id <> NEW.household_id')} "
             f"{_sqlite_days('NEW', 'NEW.household_id')} END"
         ),
         "pairing_follow_up_days_delete": (
@@ -134,9 +136,17 @@ _PG_DAYS = f"""
     any_duty_day = {_latest("n", "postgresql")}
     FROM new_rows n WHERE t.household_id = n.household_id;"""
 
+_NULLS = ", ".join(f"{day} = NULL" for day in (*_DAYS, "any_duty_day"))
+
 _PG_NO_DAYS = f"""
-    UPDATE pairing_follow_up t SET {", ".join(f"{day} = NULL" for day in (*_DAYS, "any_duty_day"))}
+    UPDATE pairing_follow_up t SET {_NULLS}
     FROM (SELECT DISTINCT household_id FROM old_rows) o WHERE t.household_id = o.household_id;"""
+
+# An update: only households no longer in the table lose their days (none, in practice).
+_PG_GONE_DAYS = f"""
+    UPDATE pairing_follow_up t SET {_NULLS}
+    FROM (SELECT household_id FROM old_rows EXCEPT SELECT household_id FROM new_rows) o
+    WHERE t.household_id = o.household_id;"""
 
 
 def _pg_statements() -> tuple[str, ...]:
@@ -151,7 +161,7 @@ def _pg_statements() -> tuple[str, ...]:
         ("pairings", "UPDATE"): _PG_UNPAIR + _PG_PAIR,
         ("activity_follow_up", "INSERT"): _PG_DAYS,
         ("activity_follow_up", "DELETE"): _PG_NO_DAYS,
-        ("activity_follow_up", "UPDATE"): _PG_NO_DAYS + _PG_DAYS,
+        ("activity_follow_up", "UPDATE"): _PG_GONE_DAYS + _PG_DAYS,
     }
     statements: list[str] = []
     for (table, verb), body in bodies.items():
