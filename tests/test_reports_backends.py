@@ -325,7 +325,12 @@ def test_a_write_forgets_only_the_cached_figures_it_can_change(
     assert loaded.report("2021").totals.needs == truth.totals.needs
 
 
-def test_the_live_trigger_code_builds_what_the_migrations_built(sqlite_url: str) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
+def test_the_live_trigger_code_builds_what_the_migrations_built(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
     """The benchmarks and bulk loaders drop and re-create the triggers with the live code
     in ``jieqin.reports.sql``; the migrations carry their own copies. They must agree."""
     from jieqin.reports.sql import (
@@ -336,15 +341,26 @@ def test_the_live_trigger_code_builds_what_the_migrations_built(sqlite_url: str)
     )
 
     def triggers(conn: sa.Connection) -> dict[str, str]:
-        query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        if conn.dialect.name == "postgresql":
+            query = (
+                "SELECT t.tgname, pg_get_triggerdef(t.oid) || ' ' || p.prosrc "
+                "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+            )
+        else:
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
         return {name: " ".join(sql.split()) for name, sql in conn.exec_driver_sql(query)}
 
-    with jieqin.connect(sqlite_url) as campaign, campaign.unit_of_work() as uow:
+    url = request.getfixturevalue(f"{backend}_url")
+    with jieqin.connect(url) as campaign, campaign.unit_of_work() as uow:
         migrated = triggers(uow.connection)
+        assert any(name.startswith("paired_") for name in migrated)
         drop_tally_triggers(uow.connection)
         drop_cache_triggers(uow.connection)
         assert not any(
-            name.startswith(("activity_", "report_cache")) for name in triggers(uow.connection)
+            name.startswith(("activity_", "report_cache", "paired_", "pairing_"))
+            for name in triggers(uow.connection)
         )
         create_tally_triggers(uow.connection)
         create_cache_triggers(uow.connection)

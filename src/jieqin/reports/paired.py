@@ -149,10 +149,14 @@ SIDES = (HOUSEHOLDS, HELPERS)
 
 
 def _sqlite_recount(side: _Side, x: str) -> str:
+    """Recount the span and gaps of the household or helper ``x`` from its pairings.
+
+    A gap opens before a pairing that starts more than a day after every earlier one
+    has ended (its *reach*: the latest end among the pairings before it)."""
     values = side.lookups(x)
     labels = ", ".join(side.labels)
     reach = (
-        "max(coalesce(\"end\", '9999-12-31')) OVER "
+        f"max(coalesce(\"end\", '{OPEN}')) OVER "
         "(ORDER BY start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
     return f"""
@@ -177,11 +181,11 @@ def _sqlite_relabel(side: _Side, x: str) -> str:
     UPDATE {side.gaps} SET {sets} WHERE {side.key} = {x};"""
 
 
-def _sqlite_count(side: _Side, row: str, step: str) -> str:
-    """Add ``step`` (``+ 1`` or ``- 1``) to the tally of span ``row``; drop it at zero."""
+def _sqlite_count(side: _Side, row: str, *, add: bool) -> str:
+    """Count span ``row`` in its tally row (``add``), or take it off and drop the row at zero."""
     values = [f"{row}.{c}" for c in side.tally_key[:-1]] + [f"coalesce({row}.last_day, '{OPEN}')"]
     key = " AND ".join(f"{c} = {v}" for c, v in zip(side.tally_key, values, strict=True))
-    if step == "+ 1":
+    if add:
         return f"""
     INSERT INTO {side.tally} ({", ".join(side.tally_key)}, n) VALUES ({", ".join(values)}, 1)
     ON CONFLICT ({", ".join(side.tally_key)}) DO UPDATE SET n = n + 1;"""
@@ -227,7 +231,7 @@ def _sqlite_triggers() -> dict[str, tuple[str, str]]:
         triggers.update(
             _row_events(f"paired_relabel_{side.source}", side.source, new, old, columns)
         )
-        add, remove = _sqlite_count(side, "NEW", "+ 1"), _sqlite_count(side, "OLD", "- 1")
+        add, remove = _sqlite_count(side, "NEW", add=True), _sqlite_count(side, "OLD", add=False)
         triggers.update(_row_events(f"paired_tally_{side.source}", side.table, add, remove))
     return {
         name: (table, f"CREATE TRIGGER {name} {body}") for name, (table, body) in triggers.items()
@@ -260,7 +264,7 @@ def _pg_recount(side: _Side, ids: str) -> list[str]:
     labels = ", ".join(side.labels)
     source, values = _labelled(side)
     reach = (
-        "max(coalesce(p.\"end\", DATE '9999-12-31')) OVER "
+        f"max(coalesce(p.\"end\", DATE '{OPEN}')) OVER "
         f"(PARTITION BY p.{side.key} ORDER BY p.start "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
@@ -401,7 +405,7 @@ def _recount_spans(conn: Any, side: _Side) -> None:
     source, values = _labelled(side)
     named = ", ".join(f"{v} AS {label}" for label, v in zip(side.labels, values, strict=True))
     reach = (
-        "max(coalesce(p.\"end\", '9999-12-31')) OVER "
+        f"max(coalesce(p.\"end\", '{OPEN}')) OVER "
         f"(PARTITION BY p.{side.key} ORDER BY p.start "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
