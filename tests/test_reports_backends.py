@@ -371,11 +371,11 @@ def test_the_live_trigger_code_builds_what_the_migrations_built(
 def test_a_household_with_two_helpers_is_listed_in_helper_order(
     loaded: jieqin.Campaign,
 ) -> None:
-    """Rows arrive in household order (then by start); a household's pairings are ranked
-    by helper id, as the memory backend ranks them."""
+    """Rows arrive in household, then helper order (the key of ``pairing_follow_up``),
+    as the memory backend ranks them."""
     from jieqin.model import Pairing
 
-    # p3 starts before h1's pairing with p1, so the span index lists it first
+    # p3 starts before h1's pairing with p1: an order by start would list it first
     extra = Pairing("p3", "h1", date(2020, 1, 1), role="secondary")
     with loaded.unit_of_work("test") as uow:
         uow.pairings.add(extra)
@@ -396,3 +396,22 @@ def test_a_household_with_two_helpers_is_listed_in_helper_order(
             uow.pairings.add(extra)
             uow.commit()
         assert list(memory.overdue(as_of)) == list(late)
+
+
+def test_rows_from_a_database_sorting_otherwise_are_put_in_id_order() -> None:
+    """A PostgreSQL collation may order ids unlike Python; the scan then sorts them
+    itself, carrying the day columns along."""
+    import numpy as np
+
+    from jieqin.reports.sql import _in_id_order
+
+    households, helpers, numbers = _in_id_order(
+        ["h_b", "h-a", "h_b", "H1"],
+        ["p2", "p1", "p1", "p9"],
+        [np.array([1, 2, 3, 4]), np.array([10, 20, 30, 40])],
+    )
+    assert households == ["H1", "h-a", "h_b", "h_b"]
+    assert helpers == ["p9", "p1", "p1", "p2"]
+    assert [n.tolist() for n in numbers] == [[4, 2, 3, 1], [40, 20, 30, 10]]
+    ordered = (["a", "b"], ["p", "p"], [np.array([1, 2])])
+    assert _in_id_order(*ordered)[0] is ordered[0], "rows already in order are not copied"
