@@ -128,27 +128,35 @@ def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> Overdue
     tracks = policy.tracks()
     overdue_days = np.full((len(tracks), n), np.iinfo(np.int64).min, dtype=np.int64)
     reference = np.zeros((len(tracks), n), dtype=np.int64)
-    latest: dict[frozenset[str], Days] = {}
-    for code in codes:
-        in_category = category == code_index[code]
-        if not in_category.any():
-            continue
-        for cadence in policy.cadences(code):
-            t = tracks.index(cadence.track)
-            if cadence.kinds not in latest:
-                latest[cadence.kinds] = rows.latest(cadence.kinds)
-            last = latest[cadence.kinds]
-            ref = np.maximum(last, start)
-            late = today - (ref + cadence.every_days)
-            overdue_days[t] = np.where(in_category, late, overdue_days[t])
-            reference[t] = np.where(in_category, last, reference[t])
+    for t, track in enumerate(tracks):
+        # Per set of kinds the track counts, each category's interval (0: not this set).
+        every_by_kinds: dict[frozenset[str], npt.NDArray[np.int64]] = {}
+        for code in codes:
+            for cadence in policy.cadences(code):
+                if cadence.track == track:
+                    every = every_by_kinds.setdefault(
+                        cadence.kinds, np.zeros(len(codes), dtype=np.int64)
+                    )
+                    every[code_index[code]] = cadence.every_days
+        for kinds, every_by_category in every_by_kinds.items():
+            last = rows.latest(kinds)
+            every = every_by_category[category]
+            late = today - np.maximum(last, start) - every
+            if every_by_category.all():
+                overdue_days[t], reference[t] = late, last
+            else:
+                applies = every > 0
+                np.copyto(overdue_days[t], late, where=applies)
+                np.copyto(reference[t], last, where=applies)
 
     worst = overdue_days.max(axis=0)
     behind = np.flatnonzero(worst > 0)
     ranks = np.array([rank[code] for code in codes], dtype=np.int64)[category[behind]]
     if rows.in_id_order:
-        # lexsort is stable: ties keep the rows' (household id, helper id) order.
-        behind = behind[np.lexsort((-ranks, -worst[behind]))]
+        # A stable sort keeps ties in the rows' (household id, helper id) order; the
+        # days and the category's rank fit one key.
+        key = worst[behind] * (len(codes) + 1) + ranks
+        behind = behind[np.argsort(-key, kind="stable")]
     else:
         names = np.array([rows.household_ids[i] for i in behind.tolist()], dtype=str)
         helpers = np.array([rows.helper_ids[i] for i in behind.tolist()], dtype=str)
