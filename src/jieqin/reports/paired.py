@@ -259,29 +259,47 @@ def _labelled(side: _Side) -> tuple[str, list[str]]:
     return f"LEFT JOIN {side.source} s ON s.{side.key} = p.{side.key}", values
 
 
-def _pg_recount(side: _Side, ids: str) -> list[str]:
-    """Statements recounting the spans and gaps of the ids ``ids`` selects (a query)."""
+def _set_recount(side: _Side, ids: str | None, dialect: str) -> list[str]:
+    """Statements recounting, set-based, the spans and gaps of the ids ``ids`` selects
+    (a query; ``None``: every id with a pairing, into emptied tables)."""
     labels = ", ".join(side.labels)
     source, values = _labelled(side)
+    postgresql = dialect == "postgresql"
+    open_end = f"DATE '{OPEN}'" if postgresql else f"'{OPEN}'"
     reach = (
-        f"max(coalesce(p.\"end\", DATE '{OPEN}')) OVER "
+        f'max(coalesce(p."end", {open_end})) OVER '
         f"(PARTITION BY p.{side.key} ORDER BY p.start "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
     named = ", ".join(f"{v} AS {label}" for label, v in zip(side.labels, values, strict=True))
-    return [
-        f"DELETE FROM {side.table} WHERE {side.key} IN ({ids})",
-        f"DELETE FROM {side.gaps} WHERE {side.key} IN ({ids})",
+    where = f" WHERE p.{side.key} IN ({ids})" if ids is not None else ""
+    # PostgreSQL wants the labels grouped too; SQLite takes them as they come.
+    grouped = f"p.{side.key}, {', '.join(values)}" if postgresql else f"p.{side.key}"
+    after, before = (
+        ("reach + 1", "start - 1")
+        if postgresql
+        else (
+            "date(reach, '+1 day')",
+            "date(start, '-1 day')",
+        )
+    )
+    statements = [
         f"INSERT INTO {side.table} ({side.key}, {labels}, first_day, last_day) "
         f"SELECT p.{side.key}, {', '.join(values)}, min(p.start), "
         'CASE WHEN count(p."end") < count(*) THEN NULL ELSE max(p."end") END '
-        f"FROM pairings p {source} WHERE p.{side.key} IN ({ids}) "
-        f"GROUP BY p.{side.key}, {', '.join(values)}",
+        f"FROM pairings p {source}{where} GROUP BY {grouped}",
         f"INSERT INTO {side.gaps} ({side.key}, first_day, last_day, {labels}) "
-        f"SELECT {side.key}, reach + 1, start - 1, {labels} "
+        f"SELECT {side.key}, {after}, {before}, {labels} "
         f"FROM (SELECT p.{side.key}, p.start, {reach} AS reach, {named} "
-        f"FROM pairings p {source} WHERE p.{side.key} IN ({ids})) g "
-        "WHERE reach < start - 1",
+        f"FROM pairings p {source}{where}){' g' if postgresql else ''} "
+        f"WHERE reach < {before}",
+    ]
+    if ids is None:
+        return statements
+    return [
+        f"DELETE FROM {side.table} WHERE {side.key} IN ({ids})",
+        f"DELETE FROM {side.gaps} WHERE {side.key} IN ({ids})",
+        *statements,
     ]
 
 
@@ -327,7 +345,7 @@ def _pg_statements() -> tuple[str, ...]:
         body = "".join(
             f"\n    {statement};"
             for side in SIDES
-            for statement in _pg_recount(side, ids(side, *tables))
+            for statement in _set_recount(side, ids(side, *tables), "postgresql")
         )
         statements.append(_pg_function(name, body))
         statements.append(
@@ -396,31 +414,10 @@ def recount_paired(conn: Any) -> None:
 def _recount_spans(conn: Any, side: _Side) -> None:
     conn.exec_driver_sql(f"DELETE FROM {side.table}")
     conn.exec_driver_sql(f"DELETE FROM {side.gaps}")
-    if conn.dialect.name == "postgresql":
-        # The triggers' own recount, over every id at once.
-        for statement in _pg_recount(side, f"SELECT {side.key} FROM pairings")[2:]:
-            conn.exec_driver_sql(statement)
-        return
-    labels = ", ".join(side.labels)
-    source, values = _labelled(side)
-    named = ", ".join(f"{v} AS {label}" for label, v in zip(side.labels, values, strict=True))
-    reach = (
-        f"max(coalesce(p.\"end\", '{OPEN}')) OVER "
-        f"(PARTITION BY p.{side.key} ORDER BY p.start "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    )
-    conn.exec_driver_sql(
-        f"INSERT INTO {side.table} ({side.key}, {labels}, first_day, last_day) "
-        f"SELECT p.{side.key}, {', '.join(values)}, min(p.start), "
-        'CASE WHEN count(p."end") < count(*) THEN NULL ELSE max(p."end") END '
-        f"FROM pairings p {source} GROUP BY p.{side.key}"
-    )
-    conn.exec_driver_sql(
-        f"INSERT INTO {side.gaps} ({side.key}, first_day, last_day, {labels}) "
-        f"SELECT {side.key}, date(reach, '+1 day'), date(start, '-1 day'), {labels} "
-        f"FROM (SELECT p.{side.key}, p.start, {reach} AS reach, {named} "
-        f"FROM pairings p {source}) WHERE reach < date(start, '-1 day')"
-    )
+    # PostgreSQL: the triggers' own recount, over every id at once.
+    ids = f"SELECT {side.key} FROM pairings" if conn.dialect.name == "postgresql" else None
+    for statement in _set_recount(side, ids, conn.dialect.name)[2 if ids else 0 :]:
+        conn.exec_driver_sql(statement)
 
 
 def _counts(
