@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+
+from jieqin import AidProgram, check, fact, hookimpl
 
 from jieqin.model import (
     Activity,
@@ -46,12 +49,13 @@ def household(
     status: str = "lifted_out",
 ) -> Household:
     born = date(1990, 5, 17)
+    number = int("".join(ch for ch in hid if ch.isdigit()) or "0")
     head = Member(
         f"{hid}-1",
         "王大山",
         Sex.MALE,
         born,
-        resident_id(born, 11),
+        resident_id(born, 11 + 2 * number),
         health=Health(
             HealthCondition.MAJOR_ILLNESS if major_illness else HealthCondition.HEALTHY,
             "lung cancer" if major_illness else None,
@@ -157,3 +161,19 @@ def world() -> dict[str, list[object]]:
         "grants": grants,
         "programs": programs,
     }
+
+
+class WorldPlugin:
+    """Registers what :func:`world` names: its two programmes and its agency."""
+
+    @staticmethod
+    @hookimpl
+    def jieqin_register_programs(register: Callable[[object], None]) -> None:
+        for program in world()["programs"]:
+            assert isinstance(program, Program)
+            register(AidProgram(program, eligibility=check("everyone", fact("age") >= 0)))
+
+    @staticmethod
+    @hookimpl
+    def jieqin_register_agencies(register: Callable[..., None]) -> None:
+        register("employment_center", "Employment center", need_kinds=("employment",))

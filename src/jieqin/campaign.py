@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import pluggy
 
+from jieqin.clock import Clock, SystemClock
 from jieqin.errors import NotFound, StorageError
 from jieqin.plugins.manager import call_notification, make_plugin_manager
 from jieqin.plugins.registry import Registry
@@ -31,10 +32,11 @@ if TYPE_CHECKING:
     from datetime import date
 
     from jieqin.io.importer import ImportResult
-    from jieqin.model import Decision, Need, Period
+    from jieqin.model import Decision, MemberMove, Need, Period, Relation
     from jieqin.needs import NeedKindInfo, NeedRule, RoutingResult, SurveyAnswer
     from jieqin.rules import AidProgram, Eligibility
     from jieqin.services.aid import AllocationPlan
+    from jieqin.services.checks import RecordChecks
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_URL", "Campaign", "connect", "default_url"]
 
@@ -55,6 +57,7 @@ def connect(
     *,
     plugins: Sequence[object] = (),
     plugin_manager: pluggy.PluginManager | None = None,
+    clock: Clock | None = None,
 ) -> Campaign:
     """Open a campaign's storage.
 
@@ -63,6 +66,8 @@ def connect(
         registers. Default: :func:`default_url`.
     :param plugins: further plugin objects to register (for tests and embedding).
     :param plugin_manager: use this plugin manager instead of building one.
+    :param clock: what day it is (no record may be dated after it); default: the
+        system's date. Tests pass a :class:`~jieqin.clock.FixedClock`.
     :raises UnknownBackend: no plugin serves the URL's scheme; lists those that do.
     :raises SchemaOutdated: the database was made by an older jieqin
         (run ``jieqin db upgrade``).
@@ -75,7 +80,7 @@ def connect(
     registry = Registry.gather(pm)
     url = url or default_url()
     storage = registry.backend(url).factory(url)
-    return Campaign(url=url, storage=storage, plugin_manager=pm, registry=registry)
+    return Campaign(url=url, storage=storage, plugin_manager=pm, registry=registry, clock=clock)
 
 
 if TYPE_CHECKING:
@@ -101,11 +106,13 @@ class Campaign:
         storage: Storage,
         plugin_manager: pluggy.PluginManager,
         registry: Registry,
+        clock: Clock | None = None,
     ) -> None:
         self.url = url
         self.storage = storage
         self.plugin_manager = plugin_manager
         self.registry = registry
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self._closed = False
 
     @property
@@ -114,22 +121,39 @@ class Campaign:
         return self.plugin_manager.hook
 
     @property
-    def sql_backed(self) -> bool:
-        """Whether the storage is a SQL database (reports push aggregates to SQL)."""
-        return bool(self.storage.sql_backed)
+    def checks(self) -> RecordChecks:
+        """The checks every write of this campaign passes (:mod:`jieqin.services.checks`)."""
+        checks = self.__dict__.get("_checks")
+        if checks is None:
+            from jieqin.services.checks import RecordChecks, Vocabularies
 
-    def unit_of_work(self, actor: str = "jieqin") -> UnitOfWork:
+            setup = self.activity_setup
+            checks = self.__dict__["_checks"] = RecordChecks(
+                Vocabularies.from_registry(self.registry),
+                kinds=setup.kinds,
+                calendar=setup.calendar,
+                today=self.clock.today,
+            )
+        return checks
+
+    @property
+    def monitored_statuses(self) -> frozenset[str]:
+        """The household statuses the plugins registered with ``monitored=True``."""
+        entries = self.registry.household_statuses.entries
+        return frozenset(code for code, entry in entries.items() if entry.extra.get("monitored"))
+
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work; ``actor`` (who is writing) goes into the audit log.
 
-        Leaving its ``with`` block without ``commit()`` rolls every write back.
-        Notifications queued with ``uow.notify(hook_name, **kwargs)`` run at commit.
+        Every write in it passes :attr:`checks`. Leaving its ``with`` block without
+        ``commit()`` rolls every write back. Notifications queued with
+        ``uow.notify(hook_name, **kwargs)`` run at commit. ``read_only``: for reading
+        (reports, listings, exports); it refuses writes and takes no write lock.
         """
         if self._closed:
             raise StorageError(f"the campaign at {self.url} is closed")
-        uow = self.storage.unit_of_work(actor)
-        set_notifier = getattr(uow, "set_notifier", None)
-        if set_notifier is not None:
-            set_notifier(self.notify)
+        uow = self.storage.unit_of_work(actor, read_only=read_only)
+        uow.attach(checks=self.checks, notifier=self.notify, clock=self.clock)
         return uow
 
     def import_file(
@@ -249,14 +273,19 @@ class Campaign:
         fund_id: str | None = None,
     ) -> AllocationPlan:
         """Allocate a programme's fund for ``period`` (a dry run writes nothing)."""
-        from jieqin.services.aid import allocate, find_fund
+        from jieqin.services.aid import allocate
 
         program = self.aid_program(program_id)
-        if fund_id is None:
-            with self.unit_of_work(actor) as uow:
-                fund_id = find_fund(uow, program, period).fund_id
-        with self.unit_of_work(actor) as uow:
-            return allocate(uow, program, period, on=on, dry_run=dry_run, fund_id=fund_id)
+        with self.unit_of_work(actor, read_only=dry_run) as uow:
+            return allocate(
+                uow,
+                program,
+                period,
+                on=on,
+                dry_run=dry_run,
+                fund_id=fund_id,
+                monitored=self.monitored_statuses,
+            )
 
     def explain(
         self,
@@ -271,8 +300,16 @@ class Campaign:
         from jieqin.services.aid import explain_member
 
         program = self.aid_program(program_id)
-        with self.unit_of_work("jieqin") as uow:
-            return explain_member(uow, program, member_id, period, on=on, reveal=reveal)
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return explain_member(
+                uow,
+                program,
+                member_id,
+                period,
+                on=on,
+                reveal=reveal,
+                monitored=self.monitored_statuses,
+            )
 
     # -- pairing (see jieqin.services.pairing) ---------------------------------------
 
@@ -308,11 +345,9 @@ class Campaign:
             setup = self.__dict__["_activity_setup"] = ActivitySetup.from_registry(self.registry)
         return setup
 
-    def log_activity(
-        self, activity: Activity, *, actor: str = "jieqin", today: _date | None = None
-    ) -> Activity:
+    def log_activity(self, activity: Activity, *, actor: str = "jieqin") -> Activity:
         """Check and store one activity; :class:`~jieqin.errors.InvalidInput` says why not."""
-        self.log_activities([activity], actor=actor, today=today)
+        self.log_activities([activity], actor=actor)
         return activity
 
     def log_activities(
@@ -321,26 +356,47 @@ class Campaign:
         *,
         actor: str = "jieqin",
         source: str | None = None,
-        today: _date | None = None,
     ) -> int:
         """Check every activity, then store them all in one unit of work (all or nothing)."""
         from jieqin.services.activities import log_activities
 
         with self.unit_of_work(actor) as uow:
-            added = log_activities(
-                uow, activities, setup=self.activity_setup, source=source, today=today
-            )
+            added = log_activities(uow, activities, source=source)
             uow.commit()
         return added
 
+    def move_member(
+        self,
+        member_id: str,
+        to_household_id: str,
+        on: _date,
+        *,
+        relation: Relation | str = "other",
+        reason: str = "",
+        actor: str = "jieqin",
+    ) -> MemberMove:
+        """Move a member to another household on ``on``, keeping their id, resident ID
+        number and history (needs, decisions and grants stay where they were made)."""
+        from jieqin.model import Relation
+
+        with self.unit_of_work(actor) as uow:
+            move = uow.households.move_member(
+                member_id, to_household_id, on, relation=Relation(relation), reason=reason
+            )
+            uow.commit()
+        return move
+
     def overdue(self, as_of: _date | None = None) -> Sequence[Overdue]:
         """Pairings behind their follow-up cadence on ``as_of`` (today), most urgent first."""
-        import datetime
+        from jieqin.services.follow_up import overdue_pairings
 
-        from jieqin.reports.follow_up import overdue_pairings
-
-        with self.unit_of_work("jieqin") as uow:
-            return overdue_pairings(uow, as_of or datetime.date.today(), self.activity_setup.policy)
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return overdue_pairings(
+                uow,
+                as_of or self.clock.today(),
+                self.activity_setup.policy,
+                self.monitored_statuses,
+            )
 
     def report(
         self, period: _Period | str, *, by_region: bool = False, k: int | None = None
@@ -350,11 +406,11 @@ class Campaign:
         ``by_region`` adds each county; ``k`` withholds counts below ``k`` for publication.
         """
         from jieqin.model.periods import parse_period
-        from jieqin.reports.compute import report
+        from jieqin.services.reports import report
 
         if isinstance(period, str):
             period = parse_period(period)
-        with self.unit_of_work("jieqin") as uow:
+        with self.unit_of_work("jieqin", read_only=True) as uow:
             return report(
                 uow,
                 period,
@@ -372,7 +428,11 @@ class Campaign:
         """
         from jieqin.services.scoped import HelperView
 
-        return HelperView(lambda: self.unit_of_work(f"helper:{helper_id}"), helper_id, on=on)
+        return HelperView(
+            lambda: self.unit_of_work(f"helper:{helper_id}", read_only=True),
+            helper_id,
+            on=on or self.clock.today(),
+        )
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a notification hook now (``campaign`` is passed for you).

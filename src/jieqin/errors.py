@@ -161,6 +161,18 @@ class InvalidInput(JieqinError, ValueError):
             message = f"{len(lines)} problems{more}:\n" + "\n".join(f"  {x}" for x in lines)
         super().__init__(message)
 
+    def located(self, source: str | None, lines: Sequence[int] | None = None) -> InvalidInput:
+        """The same problems as found in ``source``: each problem's ``line``, a place in
+        a batch, becomes ``lines[line - 1]`` (the file line) when ``lines`` is given."""
+
+        def where(problem: Problem) -> Problem:
+            line = problem.line
+            if lines is not None and line is not None and 0 < line <= len(lines):
+                line = lines[line - 1]
+            return attrs.evolve(problem, source=source or problem.source, line=line)
+
+        return InvalidInput([where(p) for p in self.problems], truncated=self.truncated)
+
 
 class StorageError(JieqinError):
     """The storage backend could not do what was asked."""

@@ -18,7 +18,7 @@ from attrs import Attribute, field, frozen
 from jieqin.errors import InvalidValue
 from jieqin.model._fields import code_field, code_set
 from jieqin.model.people import Household
-from jieqin.model.vocab import ActivityKind
+from jieqin.model.vocab import MONITORED_STATUSES, ActivityKind
 
 __all__ = [
     "ANY_KIND",
@@ -53,12 +53,16 @@ class HouseholdFacts:
         return cls(bool(bits & 1), bool(bits & 2), bool(bits & 4))
 
 
-def household_facts(household: Household, on: date) -> HouseholdFacts:
-    """The cadence facts of ``household`` on ``on``."""
+def household_facts(
+    household: Household, on: date, *, monitored: frozenset[str] = MONITORED_STATUSES
+) -> HouseholdFacts:
+    """The cadence facts of ``household`` on ``on``: a current member with a major
+    illness, one with a disability, and a status among ``monitored`` (the statuses
+    the plugins registered with ``monitored=True``) on that day."""
     return HouseholdFacts(
         major_illness=any(m.health.major_illness for m in household.members),
         disabled=any(m.disabled for m in household.members),
-        monitored=household.monitored_on(on),
+        monitored=household.status_on(on) in monitored,
     )
 
 

@@ -17,7 +17,7 @@ from jieqin.model.activities import Activity
 from jieqin.model.pairings import Pairing
 from jieqin.model.people import Household
 
-__all__ = ["activity_problems"]
+__all__ = ["activity_problems", "pairing_problem"]
 
 
 def activity_problems(
@@ -56,13 +56,13 @@ def activity_problems(
             f"household {activity.household_id} has no member {activity.member_id}",
             "member_id",
         )
-    reason = _pairing_problem(activity, list(pairings), calendar)
+    reason = pairing_problem(activity, list(pairings), calendar)
     if reason is not None:
         problem(reason, "event" if activity.event else "helper_id")
     return problems
 
 
-def _pairing_problem(
+def pairing_problem(
     activity: Activity, pairings: list[Pairing], calendar: CampaignCalendar | None
 ) -> str | None:
     """Why the helper could not have done this with this household on that day, if so."""

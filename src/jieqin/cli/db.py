@@ -26,14 +26,12 @@ def init_command(db: str | None, url: str | None) -> None:
     An existing database made by an older jieqin is refused: run `jieqin db upgrade`.
     """
     from jieqin import connect
+    from jieqin.storage.sql.backend import SqlStorage, schema_revision
 
     with connect(database_url(db, url)) as campaign:
         revision = ""
-        if campaign.sql_backed:
-            from jieqin.storage.sql.backend import SqlStorage, schema_revision
-
-            storage = campaign.storage
-            assert isinstance(storage, SqlStorage)
+        storage = campaign.storage
+        if isinstance(storage, SqlStorage):
             with storage.engine.connect() as conn:
                 revision = f" (schema revision {schema_revision(conn)})"
         click.echo(f"Database ready: {_shown(campaign.url)}{revision}")
@@ -61,6 +59,24 @@ def upgrade_command(revision: str, db: str | None, url: str | None) -> None:
         click.echo(f"{_shown(target)} is already at schema revision {after}")
     else:
         click.echo(f"Upgraded {_shown(target)} from {before or 'an empty database'} to {after}")
+
+
+@db_group.command("rebuild")
+@url_option
+def rebuild_command(db: str | None, url: str | None) -> None:
+    """Count the read model (report tallies, who was paired, follow-up rows) again
+    from the records: after restoring rows by hand, or to check nothing drifted."""
+    from jieqin.campaign import default_url
+    from jieqin.errors import StorageError
+    from jieqin.storage.sql.backend import rebuild_read_model
+
+    target = database_url(db, url) or default_url()
+    if not target.startswith(("sqlite:", "postgresql")):
+        raise StorageError(
+            f"{_shown(target)} is not a SQL database; its figures are counted on demand"
+        )
+    rebuild_read_model(target)
+    click.echo(f"Rebuilt the read model of {_shown(target)} from its records")
 
 
 COMMANDS = [init_command, db_group]

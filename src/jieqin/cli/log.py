@@ -71,7 +71,7 @@ def log_command(
         event=event,
     )
     with connect(database_url(db, url)) as campaign:
-        campaign.log_activity(activity, actor=actor, today=date.today())
+        campaign.log_activity(activity, actor=actor)
     if as_json:
         echo_json(
             {

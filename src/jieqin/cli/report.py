@@ -54,15 +54,15 @@ def report_command(
     Reports hold counts and sums only: no names, ID numbers or health facts.
     """
     from jieqin import connect
-    from jieqin.reports.compute import default_period
     from jieqin.reports.render import render
+    from jieqin.services.reports import default_period
 
     if as_json:
         fmt = "json"
     with connect(database_url(db, url)) as campaign:
         if period is None:
-            with campaign.unit_of_work("jieqin") as uow:
-                chosen = default_period(uow)
+            with campaign.unit_of_work("jieqin", read_only=True) as uow:
+                chosen = default_period(uow, campaign.clock.today())
         else:
             chosen = period
         report = campaign.report(chosen, by_region=by_region or fmt == "html", k=k)

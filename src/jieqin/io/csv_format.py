@@ -61,11 +61,13 @@ class _Rows:
                 )
             seen.add(name)
             self.columns.append(column)
-        id_column = self.kind.id_attribute
-        if not self.header_problems and id_column not in seen:
-            self.header_problems.append(
-                Problem("required column is missing", field=id_column, source=self.source, line=1)
-            )
+        for id_column in self.kind.key_attributes or (self.kind.id_attribute,):
+            if not self.header_problems and id_column not in seen:
+                self.header_problems.append(
+                    Problem(
+                        "required column is missing", field=id_column, source=self.source, line=1
+                    )
+                )
 
     def _next(self) -> list[str] | None:
         """The next row; a row the csv module cannot read (a stray quote or carriage

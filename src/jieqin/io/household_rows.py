@@ -1,10 +1,11 @@
 """The households CSV fast path: from cells straight to storage rows, no model objects.
 
-A SQL import of households spends most of its time building and validating
+An import of households spends most of its time building and validating
 :class:`~jieqin.model.Household` objects it then only takes apart again into table
 rows. This reader checks the cells of one household's rows directly and builds the
 rows of the ``households``, ``household_members`` and ``household_status`` tables
-(in the column order of :mod:`jieqin.storage.sql.mappers`).
+(the storage-neutral rows of :mod:`jieqin.storage.rows`), which every backend's
+``households.upsert_rows`` takes.
 
 Every check is the model's own, made cheap:
 
@@ -28,10 +29,10 @@ property tests in ``tests/test_import_fast_path.py`` hold the two paths together
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from operator import itemgetter
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 from cattrs.errors import BaseValidationError
@@ -53,8 +54,9 @@ from jieqin.model.people import (
     Sex,
     StatusChange,
 )
+from jieqin.storage.rows import HouseholdRows
 
-__all__ = ["HouseholdRecord", "RowWriting", "read_household_rows", "writer_for"]
+__all__ = ["HouseholdRecord", "read_household_rows"]
 
 Row = tuple[Any, ...]
 K = TypeVar("K")
@@ -245,34 +247,8 @@ def _place_known(first10: str) -> bool:
     return birth_place_known(first10[:6], int(first10[6:10]))
 
 
-class HouseholdRecord(NamedTuple):
-    """One household read by the fast path, as the rows storage keeps.
-
-    ``household`` is the ``households`` row, ``members`` and ``statuses`` the rows of
-    its members and status history (the column orders of
-    :mod:`jieqin.storage.sql.mappers`). Tuples of plain values all the way down, so
-    the garbage collector stops tracking a batch in flight after its first look.
-    """
-
-    household_id: str
-    household: Row
-    members: tuple[Row, ...]
-    statuses: tuple[Row, ...]
-
-    def to_household(self) -> Household:
-        """The model object these rows store (what the storage reads back)."""
-        from jieqin.storage.sql.mappers import (
-            HOUSEHOLD_COLUMNS,
-            MEMBER_COLUMNS,
-            STATUS_COLUMNS,
-            household_from,
-        )
-
-        return household_from(
-            dict(zip(HOUSEHOLD_COLUMNS, self.household, strict=True)),
-            [dict(zip(MEMBER_COLUMNS, row, strict=True)) for row in self.members],
-            [dict(zip(STATUS_COLUMNS, row, strict=True)) for row in self.statuses],
-        )
+#: A household read by the fast path: the rows storage keeps (see :mod:`jieqin.storage.rows`).
+HouseholdRecord = HouseholdRows
 
 
 class _FastHouseholds:
@@ -288,7 +264,7 @@ class _FastHouseholds:
         self.codes = _Memo(_codes)
         self.pick_codes = itemgetter(*(at[name] for name in _CODE_COLUMNS))
 
-    def record(self, rows: list[tuple[int, list[str]]]) -> HouseholdRecord | None:
+    def record(self, rows: list[tuple[int, list[str]]]) -> HouseholdRows | None:
         """The household of ``rows`` (consecutive, one household id), or ``None`` if in doubt."""
         (
             i_hid,
@@ -377,6 +353,7 @@ class _FastHouseholds:
                     institution,
                     employment,
                     phone,
+                    None,
                 )
             )
         if heads != 1:
@@ -384,11 +361,12 @@ class _FastHouseholds:
         if len(members) > 1 and len({member[0] for member in members}) != len(members):
             return None  # a member id twice
         statuses = tuple([(hid, i, status, since, "") for i, (status, since) in enumerate(history)])
-        return HouseholdRecord(hid, (hid, region, history[-1][0]), tuple(members), statuses)
+        return HouseholdRows(hid, (hid, region, history[-1][0]), tuple(members), statuses)
 
 
 def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed]:
-    """Parse households CSV text; a good household's value is a :class:`HouseholdRecord`.
+    """Parse households CSV text; a good household's value is a
+    :class:`~jieqin.storage.rows.HouseholdRows`.
 
     Bad households, and households the fast path declines, come out exactly as
     :func:`jieqin.io.csv_format.read_csv` makes them (their value, if good, is then a
@@ -427,45 +405,3 @@ def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed
         pending.append((line, row))
     if pending:
         yield finish()
-
-
-class RowWriting(Protocol):
-    """A households repository that also takes ready-made rows (the SQL one)."""
-
-    def upsert_many(self, items: Sequence[Any], /) -> Any: ...
-
-    def upsert_rows(
-        self, households: Sequence[Row], members: Sequence[Row], statuses: Sequence[Row], /
-    ) -> Any: ...
-
-
-def writer_for(repository: RowWriting) -> Callable[[list[Any]], object]:
-    """A ``write`` for :func:`jieqin.io.importer.load_records` that stores rows.
-
-    A batch may mix :class:`HouseholdRecord` values and (declined but good)
-    :class:`~jieqin.model.Household` objects; the latter become rows through the
-    storage mappers. A batch of one goes through ``upsert_many`` as a model object,
-    so that the audit log describes a single household as it always has.
-    """
-    from jieqin.storage.sql.mappers import household_values, member_values, status_values
-
-    def write(batch: list[Any]) -> object:
-        if len(batch) == 1:
-            item = batch[0]
-            single = item.to_household() if isinstance(item, HouseholdRecord) else item
-            return repository.upsert_many([single])
-        households: list[Row] = []
-        members: list[Row] = []
-        statuses: list[Row] = []
-        for item in batch:
-            if isinstance(item, HouseholdRecord):
-                households.append(item.household)
-                members.extend(item.members)
-                statuses.extend(item.statuses)
-            else:
-                households.append(household_values(item))
-                members.extend(member_values(item))
-                statuses.extend(status_values(item))
-        return repository.upsert_rows(households, members, statuses)
-
-    return write

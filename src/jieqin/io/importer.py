@@ -2,13 +2,17 @@
 
 Records are parsed and validated as they stream in and written to the open unit of
 work in batches with the repository's ``upsert_many`` (same id: update, never a
-duplicate). The first bad record raises :class:`~jieqin.errors.InvalidInput`; with
-``report_errors`` every bad record up to ``max_errors`` is listed instead. Either
-way the caller's unit of work is left uncommitted, so nothing is written.
+duplicate). Every batch goes through the one write path
+(:mod:`jieqin.services.checks`): codes, references, dates, pairings and one person
+per resident ID number are checked there, for an import exactly as for ``jieqin
+log`` or the Python API, and its problems come back here named by file line. The
+first bad record raises :class:`~jieqin.errors.InvalidInput`; with
+``report_errors`` every bad record up to ``max_errors`` is listed instead (later
+batches are still checked, not written). Either way the caller's unit of work is
+left uncommitted, so nothing is written.
 
-A households CSV going to SQL storage (a repository with ``upsert_rows``) takes the
-fast path of :mod:`jieqin.io.household_rows`: the same checks and problems, without
-building model objects.
+A households CSV is read by :mod:`jieqin.io.household_rows`, which checks the cells
+and builds the storage rows directly (``households.upsert_rows``, on every backend).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from attrs import frozen
 
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
 from jieqin.io.csv_format import read_csv
-from jieqin.io.household_rows import read_household_rows, writer_for
+from jieqin.io.household_rows import read_household_rows
 from jieqin.io.jsonl_format import read_jsonl
 from jieqin.io.kinds import HOUSEHOLDS, Kind, kind_named
 from jieqin.io.records import Parsed
 from jieqin.io.text import AUTO, read_lines
+from jieqin.model import Household, mask_resident_id
+from jieqin.storage.rows import RESIDENT_ID, HouseholdRows, rows_of
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -44,10 +50,6 @@ FORMATS = ("csv", "jsonl")
 DEFAULT_BATCH_SIZE = 5000
 DEFAULT_MAX_ERRORS = 100
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-
-
-class _Upserting(Protocol):
-    def upsert_many(self, items: Sequence[Any], /) -> Any: ...
 
 
 @frozen
@@ -104,7 +106,7 @@ def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Pa
     first_line: dict[str, int] = {}
     for record in parsed:
         if record.value is not None:
-            key = getattr(record.value, kind.id_attribute)
+            key = kind.key(record.value)
             earlier = first_line.setdefault(key, record.line)
             if earlier != record.line:
                 problem = Problem(
@@ -117,67 +119,119 @@ def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Pa
         yield record
 
 
+def _resident_ids(value: object) -> list[str]:
+    if isinstance(value, HouseholdRows):
+        return [m[RESIDENT_ID] for m in value.members if m[RESIDENT_ID]]
+    if isinstance(value, Household):
+        return [m.resident_id for m in value.people if m.resident_id]
+    return []
+
+
+def _one_person_each(parsed: Iterable[Parsed], source: str) -> Iterator[Parsed]:
+    """Refuse a household that gives a resident ID number an earlier line already gave."""
+    first_line: dict[str, int] = {}
+    for record in parsed:
+        problems = []
+        for number in _resident_ids(record.value):
+            earlier = first_line.setdefault(number, record.line)
+            if earlier != record.line:
+                problems.append(
+                    Problem(
+                        f"resident ID {mask_resident_id(number)} was already given on line "
+                        f"{earlier}: one number, one person",
+                        field="resident_id",
+                        source=source,
+                        line=record.line,
+                    )
+                )
+        yield Parsed(record.line, None, tuple(problems)) if problems else record
+
+
+class _Writer(Protocol):
+    def __call__(self, batch: list[Any], /) -> object: ...
+
+
+class _Checker(Protocol):
+    def __call__(self, batch: list[Any], /) -> Sequence[Problem]: ...
+
+
 def load_records(
     parsed: Iterable[Parsed],
-    write: Callable[[list[Any]], object],
+    write: _Writer,
     *,
     report_errors: bool = False,
     max_errors: int = DEFAULT_MAX_ERRORS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     source: str | None = None,
+    check: _Checker | None = None,
 ) -> int:
     """Pass good records to ``write`` in batches; raise :class:`InvalidInput` on bad ones.
 
-    A batch that conflicts with stored records (:class:`ConflictError`) is reported as
-    a problem of ``source`` at the batch's first line.
+    ``write`` runs the write path's checks: its :class:`InvalidInput` names each
+    record's place in the batch, which becomes its line in ``source``. A batch that
+    conflicts with stored records (:class:`ConflictError`) is reported as a problem
+    of ``source`` at the batch's first line.
 
     After the first problem nothing more is passed to ``write`` (the caller rolls
     back); with ``report_errors`` parsing goes on to collect up to ``max_errors``
-    problems. Returns the number of records written.
+    problems, later batches checked by ``check`` (the checks alone, nothing written).
+    Returns the number of records written.
     """
     if max_errors < 1:
         raise InvalidValue(f"must be at least 1, got {max_errors}", field="max_errors")
     problems: list[Problem] = []
     batch: list[Any] = []
-    first_line = 0
+    lines: list[int] = []
     written = 0
 
     def flush() -> None:
+        nonlocal written
+        if problems:
+            if check is not None:
+                found = InvalidInput(check(batch)).located(source, lines)
+                problems.extend(found.problems)
+            return
         try:
             write(batch)
+        except InvalidInput as exc:
+            located = exc.located(source, lines)
+            if not report_errors:
+                raise located from None
+            problems.extend(located.problems)
+            return
         except ConflictError as exc:
-            last = first_line + len(batch) - 1
-            reason = f"the records of lines {first_line}-{last} conflict with stored records: {exc}"
-            raise InvalidInput([Problem(reason, source=source, line=first_line)]) from exc
+            last = lines[-1] if lines else 0
+            reason = f"the records of lines {lines[0]}-{last} conflict with stored records: {exc}"
+            raise InvalidInput([Problem(reason, source=source, line=lines[0])]) from exc
+        written += len(batch)
 
     for record in parsed:
         if record.problems:
             if not report_errors:
                 raise InvalidInput(record.problems)
             problems.extend(record.problems)
-            batch.clear()
-            if len(problems) >= max_errors:
-                raise InvalidInput(problems[:max_errors], truncated=True)
-            continue
-        if problems:
-            continue
-        if not batch:
-            first_line = record.line
-        batch.append(record.value)
+        else:
+            batch.append(record.value)
+            lines.append(record.line)
+        if len(problems) >= max_errors:
+            raise InvalidInput(sorted(problems, key=_where)[:max_errors], truncated=True)
         if len(batch) >= batch_size:
             flush()
-            written += len(batch)
-            batch = []
-    if problems:
-        raise InvalidInput(problems)
+            batch, lines = [], []
     if batch:
         flush()
-        written += len(batch)
+    if problems:
+        ordered = sorted(problems, key=_where)
+        raise InvalidInput(ordered[:max_errors], truncated=len(ordered) > max_errors)
     return written
 
 
+def _where(problem: Problem) -> int:
+    return problem.line or 0
+
+
 def load(
-    uow: object,
+    uow: Any,
     path: str | os.PathLike[str],
     kind: str | Kind,
     *,
@@ -190,33 +244,44 @@ def load(
 ) -> ImportResult:
     """Import ``path`` into the open unit of work ``uow`` (the caller commits).
 
-    ``uow`` has one repository per kind (``uow.households``) with ``upsert_many``;
-    a households repository that also has ``upsert_rows`` is given rows instead.
+    Each kind's repository takes the records with ``upsert_many``; a households CSV
+    is read as storage rows and stored with ``households.upsert_rows``.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
-    repository: _Upserting = getattr(uow, spec.repository)
-    write: Callable[[list[Any]], object] = repository.upsert_many
-    if (
-        spec is HOUSEHOLDS
-        and hasattr(repository, "upsert_rows")
-        and format_for(path, format) == "csv"
-    ):
-        # Storage that takes rows: check cells and build rows directly (household_rows).
-        source = Path(path).name
+    source = Path(path).name
+    repository = getattr(uow, spec.repository)
+    write: _Writer = repository.upsert_many
+    if spec is HOUSEHOLDS and format_for(path, format) == "csv":
         lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
-        parsed = _once_each(read_household_rows(lines, source=source), spec, source)
-        write = writer_for(repository)  # type: ignore[arg-type]
+        parsed: Iterable[Parsed] = _once_each(
+            read_household_rows(lines, source=source), spec, source
+        )
+
+        def write(batch: list[Any], /) -> object:
+            return repository.upsert_rows([_as_rows(item) for item in batch])
+
     else:
         parsed = parse_file(path, spec, format=format, encoding=encoding, on_bytes=on_bytes)
+    if spec is HOUSEHOLDS:
+        parsed = _one_person_each(parsed, source)
+
+    def check(batch: list[Any], /) -> Sequence[Problem]:
+        return list(uow.problems(spec.repository, batch))
+
     count = load_records(
         parsed,
         write,
         report_errors=report_errors,
         max_errors=max_errors,
         batch_size=batch_size,
-        source=Path(path).name,
+        source=source,
+        check=check,
     )
-    return ImportResult(kind=spec.name, source=Path(path).name, records=count)
+    return ImportResult(kind=spec.name, source=source, records=count)
+
+
+def _as_rows(item: object) -> HouseholdRows:
+    return item if isinstance(item, HouseholdRows) else rows_of(item)  # type: ignore[arg-type]
 
 
 class _UnitsOfWork(Protocol):

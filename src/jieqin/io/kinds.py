@@ -15,7 +15,7 @@ from typing import Any
 from attrs import frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.model import Activity, Helper, Household, Need
+from jieqin.model import Activity, Helper, Household, Need, Pairing
 
 __all__ = [
     "ACTIVITIES",
@@ -23,6 +23,7 @@ __all__ = [
     "HOUSEHOLDS",
     "KINDS",
     "NEEDS",
+    "PAIRINGS",
     "Column",
     "ColumnType",
     "Kind",
@@ -138,6 +139,13 @@ class Kind:
     columns: tuple[Column, ...]
     group_columns: tuple[Column, ...] = ()
     """Households only: the household columns repeated on every member row."""
+    key_attributes: tuple[str, ...] = ()
+    """The attributes that identify a record (default: ``id_attribute`` alone)."""
+
+    def key(self, record: object) -> str:
+        """The record's id as text (``helper/household/start`` for a pairing)."""
+        names = self.key_attributes or (self.id_attribute,)
+        return "/".join(str(getattr(record, name)) for name in names)
 
     def all_columns(self) -> tuple[Column, ...]:
         return self.group_columns + self.columns
@@ -240,7 +248,24 @@ ACTIVITIES = Kind(
     ),
 )
 
-KINDS: Mapping[str, Kind] = {k.name: k for k in (HELPERS, HOUSEHOLDS, NEEDS, ACTIVITIES)}
+PAIRINGS = Kind(
+    name="pairings",
+    cls=Pairing,
+    id_attribute="helper_id",
+    repository="pairings",
+    columns=(
+        _col("helper_id"),
+        _col("household_id"),
+        _col("start"),
+        _col("end"),
+        _col("role"),
+        _col("reason"),
+    ),
+    key_attributes=("helper_id", "household_id", "start"),
+)
+"""Pairings, current or of earlier years (history brought in from another system)."""
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (HELPERS, HOUSEHOLDS, PAIRINGS, NEEDS, ACTIVITIES)}
 
 
 def kind_named(name: str) -> Kind:

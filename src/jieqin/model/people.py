@@ -22,6 +22,7 @@ from jieqin.model._fields import (
     enum_field,
     id_field,
     masked,
+    optional_date,
     phone_field,
     region_field,
     text_field,
@@ -37,6 +38,7 @@ __all__ = [
     "Helper",
     "Household",
     "Member",
+    "MemberMove",
     "Relation",
     "SchoolLevel",
     "Schooling",
@@ -135,6 +137,8 @@ def _disability_grade(instance: object, attribute: Attribute[Any], value: object
 
 
 def _resident_id(instance: Member, attribute: Attribute[Any], value: object) -> None:
+    if value is None:
+        return
     number = validate_resident_id(value, field=attribute.name)  # type: ignore[arg-type]
     if number != value:
         raise InvalidValue(
@@ -149,15 +153,25 @@ def _resident_id(instance: Member, attribute: Attribute[Any], value: object) -> 
         )
 
 
+def _masked_resident_id(value: str | None) -> str:
+    return "None" if value is None else mask_resident_id(value)
+
+
 @frozen
 class Member:
-    """A person in a household, with the facts that create needs."""
+    """A person in a household, with the facts that create needs.
+
+    ``resident_id`` is the person's resident ID number where one is known: it names
+    one person, so no two stored members share it. ``departed_on`` is set on a
+    former member, one who left the household but whose history (needs, decisions,
+    grants) stays with it.
+    """
 
     member_id: str = field(validator=id_field)
     name: str = field(validator=text_field)
     sex: Sex = field(converter=enum_field(Sex))  # type: ignore[misc]
     birth_date: date = field(validator=date_field)
-    resident_id: str = field(validator=_resident_id, repr=mask_resident_id)
+    resident_id: str | None = field(default=None, validator=_resident_id, repr=_masked_resident_id)
     relation: Relation = field(default=Relation.HEAD, converter=enum_field(Relation))  # type: ignore[misc]
     health: Health = field(factory=Health, repr=masked)
     disability_grade: int | None = field(default=None, validator=_disability_grade, repr=masked)
@@ -167,6 +181,7 @@ class Member:
         converter=enum_field(EmploymentStatus),  # type: ignore[misc]
     )
     phone: str | None = field(default=None, validator=phone_field, repr=masked)
+    departed_on: date | None = field(default=None, validator=optional_date)
 
     def age_on(self, day: date) -> int:
         """Full years of age on ``day``."""
@@ -178,6 +193,11 @@ class Member:
     @property
     def disabled(self) -> bool:
         return self.disability_grade is not None
+
+    @property
+    def departed(self) -> bool:
+        """Whether the member has left the household (a former member)."""
+        return self.departed_on is not None
 
 
 @frozen
@@ -211,10 +231,37 @@ def _members(instance: Household, attribute: Attribute[Any], value: tuple[Member
             raise InvalidValue(
                 f"duplicate member id {member.member_id!r}", field=f"members[{i}].member_id"
             )
+        if member.departed_on is not None:
+            raise InvalidValue(
+                f"member {member.member_id!r} departed on {member.departed_on.isoformat()}; "
+                "a former member belongs in former_members",
+                field=f"members[{i}].departed_on",
+            )
         seen.add(member.member_id)
         heads += member.relation is Relation.HEAD
     if heads != 1:
         raise InvalidValue(f"a household needs exactly one head, found {heads}", field="members")
+
+
+def _former(instance: Household, attribute: Attribute[Any], value: tuple[Member, ...]) -> None:
+    current = {m.member_id for m in instance.members}
+    seen: set[str] = set()
+    for i, member in enumerate(value):
+        if not isinstance(member, Member):
+            raise InvalidValue(
+                f"expected a Member, got {type(member).__name__}", field=f"former_members[{i}]"
+            )
+        if member.departed_on is None:
+            raise InvalidValue(
+                "a former member needs the day they departed",
+                field=f"former_members[{i}].departed_on",
+            )
+        if member.member_id in current or member.member_id in seen:
+            raise InvalidValue(
+                f"duplicate member id {member.member_id!r}",
+                field=f"former_members[{i}].member_id",
+            )
+        seen.add(member.member_id)
 
 
 def _history(
@@ -244,22 +291,36 @@ def _household_region(instance: object, attribute: Attribute[Any], value: object
 
 @frozen
 class Household:
-    """A rural household with its members and its dated status history."""
+    """A rural household with its members and its dated status history.
+
+    ``former_members`` are people who left the household (``departed_on`` set) and
+    whose needs, decisions or grants stay on record with it; rules, pairing and
+    reports count the current ``members`` only.
+    """
 
     household_id: str = field(validator=id_field)
     region: RegionCode = field(validator=_household_region)
     members: tuple[Member, ...] = field(converter=_member_tuple, validator=_members)
     status_history: tuple[StatusChange, ...] = field(converter=_history_tuple, validator=_history)
+    former_members: tuple[Member, ...] = field(
+        default=(), converter=_member_tuple, validator=_former
+    )
 
     @property
     def head(self) -> Member:
         return next(m for m in self.members if m.relation is Relation.HEAD)
 
     def member(self, member_id: str) -> Member:
-        for m in self.members:
+        """The current or former member with this id; ``KeyError`` if there is none."""
+        for m in (*self.members, *self.former_members):
             if m.member_id == member_id:
                 return m
         raise KeyError(member_id)
+
+    @property
+    def people(self) -> tuple[Member, ...]:
+        """Current members, then former ones: everyone the household has on record."""
+        return (*self.members, *self.former_members)
 
     def status_on(self, day: date) -> str | None:
         """The status in force on ``day``, or ``None`` before the first record."""
@@ -275,9 +336,10 @@ class Household:
         """The latest status."""
         return self.status_history[-1].status
 
-    def monitored_on(self, day: date) -> bool:
-        """Whether the household is in one of the return-to-poverty monitoring categories."""
-        return self.status_on(day) in MONITORED_STATUSES
+    def monitored_on(self, day: date, statuses: frozenset[str] = MONITORED_STATUSES) -> bool:
+        """Whether the household is in one of the return-to-poverty monitoring categories
+        (``statuses``: those registered as monitored; the standard three by default)."""
+        return self.status_on(day) in statuses
 
 
 def _capacity(instance: object, attribute: Attribute[Any], value: object) -> None:
@@ -304,3 +366,19 @@ class Helper:
     capacity: int = field(default=1, validator=_capacity)
     active: bool = field(default=True, validator=validators.instance_of(bool))
     phone: str | None = field(default=None, validator=phone_field, repr=masked)
+
+
+@frozen
+class MemberMove:
+    """A person moved from one household to another on ``on``.
+
+    Moving is explicit and dated: the member keeps their id, resident ID number and
+    history (needs, decisions and grants stay with the household they were made in),
+    and the move is kept as a record of its own.
+    """
+
+    member_id: str = field(validator=id_field)
+    from_household_id: str = field(validator=id_field)
+    to_household_id: str = field(validator=id_field)
+    on: date = field(validator=date_field)
+    reason: str = ""

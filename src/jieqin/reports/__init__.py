@@ -1,17 +1,17 @@
-"""Reports: the figures of a year, quarter or month, computed where the data is.
+"""Reports: the figures of a year, quarter or month, from the storage's read model.
 
-- :func:`~jieqin.reports.build.build_report` turns a source's aggregates into a
-  :class:`~jieqin.reports.model.Report`, with small-cell suppression when asked;
-- :class:`~jieqin.reports.python_source.PythonSource` aggregates in Python (memory
-  backend); :mod:`jieqin.reports.sql` in SQL, from counters kept current as
-  activities are written;
+- :func:`~jieqin.reports.build.build_report` turns a :class:`ReportSource`'s
+  aggregates (any backend's read model: :class:`jieqin.storage.base.ReadModel`) into
+  a :class:`~jieqin.reports.model.Report`, with small-cell suppression when asked;
 - :func:`~jieqin.reports.render.render` prints a table, JSON, CSV or an offline HTML
   page with inline SVG charts.
+
+Nothing here knows SQL or writes: the use case that reads a report is
+:mod:`jieqin.services.reports`.
 """
 
 from jieqin.reports.build import build_report, suppress
 from jieqin.reports.model import Figures, GrantLine, NeedLine, Report, WindowLine
-from jieqin.reports.python_source import PythonSource
 from jieqin.reports.render import FORMATS, render, to_csv, to_html, to_json, to_table
 from jieqin.reports.source import ReportSource
 
@@ -20,7 +20,6 @@ __all__ = [
     "Figures",
     "GrantLine",
     "NeedLine",
-    "PythonSource",
     "Report",
     "ReportSource",
     "WindowLine",

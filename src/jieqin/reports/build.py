@@ -168,8 +168,10 @@ def _figures(
     for (_county, tier), n in helpers.items():
         by_tier[tier] += n
     by_kind: defaultdict[str, int] = defaultdict(int)
-    for (_month, _county, kind, _tier), n in activities.items():
+    by_helper_tier: defaultdict[str, int] = defaultdict(int)
+    for (_month, _county, kind, tier), n in activities.items():
         by_kind[kind] += n
+        by_helper_tier[tier] += n
     need_lines: defaultdict[tuple[str, str], int] = defaultdict(int)
     for (_county, kind, route), n in needs.items():
         need_lines[(kind, route)] += n
@@ -198,4 +200,5 @@ def _figures(
         grants=tuple(
             grant_line(key, n, grant_amounts[key]) for key, n in sorted(grant_counts.items())
         ),
+        activities_by_tier={t: suppress(n, k) for t, n in sorted(by_helper_tier.items())},
     )

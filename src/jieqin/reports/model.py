@@ -49,6 +49,8 @@ class Figures:
     needs: tuple[NeedLine, ...] = ()
     referrals: tuple[tuple[str, Count], ...] = ()
     grants: tuple[GrantLine, ...] = ()
+    activities_by_tier: Mapping[str, Count] = field(factory=dict)
+    """Activities by the tier of the helper who did them."""
 
     @property
     def activities_total(self) -> Count:
@@ -62,6 +64,7 @@ class Figures:
             "helpers_by_tier": dict(self.helpers_by_tier),
             "households": self.households,
             "activities": dict(self.activities),
+            "activities_by_tier": dict(self.activities_by_tier),
             "needs": [{"kind": n.kind, "route": n.route, "count": n.count} for n in self.needs],
             "referrals": [{"agency": a, "count": c} for a, c in self.referrals],
             "grants": [

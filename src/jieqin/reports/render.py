@@ -46,6 +46,8 @@ def _csv_rows(report: Report) -> Iterator[list[str]]:
         yield [region, "households", "", "", n(f.households), ""]
         for kind, c in f.activities.items():
             yield [region, "activities", kind, "", n(c), ""]
+        for tier, c in f.activities_by_tier.items():
+            yield [region, "activities_by_tier", tier, "", n(c), ""]
         for line in f.needs:
             yield [region, "needs", line.kind, line.route, n(line.count), ""]
         for agency, c in f.referrals:
@@ -88,6 +90,8 @@ def _figures_table(title: str, f: Figures, report: Report) -> Table:
     table.add_row("paired households", "", _show(f.households, report), "")
     for kind, c in f.activities.items():
         table.add_row(report.kind_labels.get(kind, kind), kind, _show(c, report), "")
+    for tier, c in f.activities_by_tier.items():
+        table.add_row("activities by helper tier", tier, _show(c, report), "")
     for line in f.needs:
         table.add_row("needs", f"{line.kind} → {line.route}", _show(line.count, report), "")
     for agency, c in f.referrals:
@@ -131,6 +135,10 @@ def _html_figures(f: Figures, report: Report) -> str:
     rows.append(("paired households", "", _show(f.households, report), ""))
     rows += [
         (report.kind_labels.get(k, k), k, _show(c, report), "") for k, c in f.activities.items()
+    ]
+    rows += [
+        ("activities by helper tier", t, _show(c, report), "")
+        for t, c in f.activities_by_tier.items()
     ]
     rows += [("needs", f"{n.kind} → {n.route}", _show(n.count, report), "") for n in f.needs]
     rows += [("referrals", a, _show(c, report), "") for a, c in f.referrals]

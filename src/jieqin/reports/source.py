@@ -1,9 +1,9 @@
 """What a report needs from where the data is: aggregates, never rows.
 
-A :class:`ReportSource` answers a handful of grouped counts for a date range. The
-SQL backends answer with ``GROUP BY`` queries (activities from the counters kept
-current as they are written); the memory backend answers in plain Python
-(:class:`~jieqin.reports.python_source.PythonSource`). Both give the same numbers.
+A :class:`ReportSource` answers a handful of grouped counts for a date range: every
+storage backend's read model does (:class:`jieqin.storage.base.ReadModel`), the SQL
+backend from tallies it keeps as it writes, the memory backends by counting their
+records, with the same numbers.
 
 Region keys are county codes (six digits, GB/T 2260) of the household, or of the
 helper's home region for helper counts.
@@ -15,14 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-__all__ = ["ActivityKey", "GrantKey", "NeedKey", "ReportSource"]
+from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
 
-#: (month ``YYYY-MM``, county, activity kind, helper tier)
-ActivityKey = tuple[str, str, str, str]
-#: (county, need kind, route kind or ``unrouted``)
-NeedKey = tuple[str, str, str]
-#: (county, program id, program name, funder)
-GrantKey = tuple[str, str, str, str]
+__all__ = ["ActivityKey", "GrantKey", "NeedKey", "ReportSource"]
 
 
 class ReportSource(Protocol):

@@ -58,6 +58,10 @@ def _ids(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
+def _codes(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
 def _pairs(values: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
     return frozenset(values)
 
@@ -72,6 +76,8 @@ class Context:
     paired_households: frozenset[str] = field(factory=frozenset, converter=_ids)
     earlier_grants: frozenset[tuple[str, str]] = field(factory=frozenset, converter=_pairs)
     """``(program_id, member_id)`` of grants already made (any period)."""
+    monitored: frozenset[str] = field(default=MONITORED_STATUSES, converter=_codes)
+    """The household statuses that count as monitored (those registered ``monitored=True``)."""
 
     @property
     def day(self) -> date:
@@ -85,12 +91,13 @@ class Context:
         on: date | None = None,
         pairings: Iterable[Pairing] = (),
         grants: Iterable[Grant] = (),
+        monitored: Iterable[str] = MONITORED_STATUSES,
     ) -> Context:
         """A context from the pairings and grants on record (pairings active on the day count)."""
         day = on if on is not None else period.start
         paired = frozenset(p.household_id for p in pairings if p.active_on(day))
         earlier = frozenset((g.program_id, g.member_id) for g in grants if g.member_id is not None)
-        return cls(period, on, paired, earlier)
+        return cls(period, on, paired, earlier, frozenset(monitored))
 
 
 @frozen
@@ -317,7 +324,7 @@ def _status_many(p: Population, c: Context) -> Array:
 
 
 def _monitored_many(p: Population, c: Context) -> Array:
-    codes = [i for i, s in enumerate(p.status_codes) if s in MONITORED_STATUSES]
+    codes = [i for i, s in enumerate(p.status_codes) if s in c.monitored]
     return np.isin(p.statuses_on(c.day), codes)[p.member_household]
 
 
@@ -400,7 +407,7 @@ def _fact_list() -> list[Fact]:
             "monitored",
             flag,
             "the household is in a return-to-poverty monitoring category on the decision day",
-            lambda s: s.household.monitored_on(s.context.day),
+            lambda s: s.household.monitored_on(s.context.day, s.context.monitored),
             _monitored_many,
         ),
         Fact(

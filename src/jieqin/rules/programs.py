@@ -242,15 +242,19 @@ def _fen(amount: Decimal | None) -> int:
     return 0 if amount is None else int(amount * 100)
 
 
+def _resident_id(number: str | None, reveal: bool) -> str:
+    if number is None:
+        return "none"
+    return number if reveal else mask_resident_id(number)
+
+
 def _inputs(subject: Subject, read: Mapping[str, Any], reveal: bool) -> dict[str, str]:
     from jieqin.rules.facts import fact_definition as definition
 
     out = {
         "member": subject.member.member_id,
         "household": subject.household.household_id,
-        "resident_id": subject.member.resident_id
-        if reveal
-        else mask_resident_id(subject.member.resident_id),
+        "resident_id": _resident_id(subject.member.resident_id, reveal),
     }
     for name, value in sorted(read.items()):
         sensitive = definition(name).sensitive

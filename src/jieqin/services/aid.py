@@ -32,7 +32,17 @@ import attrs
 from attrs import frozen
 
 from jieqin.errors import AllocationError, NotFound
-from jieqin.model import Decision, Fund, Grant, Household, NeedStatus, Outcome, Period, RouteKind
+from jieqin.model import (
+    MONITORED_STATUSES,
+    Decision,
+    Fund,
+    Grant,
+    Household,
+    NeedStatus,
+    Outcome,
+    Period,
+    RouteKind,
+)
 from jieqin.model.money import ZERO
 from jieqin.rules import AidProgram, Context, Eligibility, Population, Subject
 from jieqin.rules.ids import stable_id
@@ -47,6 +57,7 @@ __all__ = [
     "explain_member",
     "find_fund",
     "plan_allocation",
+    "programs_read",
     "record_id",
 ]
 
@@ -267,8 +278,27 @@ def _fund_for(uow: UnitOfWork, program: AidProgram, period: Period, fund_id: str
     return funds[0]
 
 
+def programs_read(program: AidProgram) -> frozenset[str]:
+    """The programmes whose grants an allocation of ``program`` reads: its own (one grant
+    per person per period, across its funds) and every ``granted:<program>`` fact."""
+    return frozenset(
+        {
+            program.program_id,
+            *(
+                name.removeprefix("granted:")
+                for name in program.eligibility.facts()
+                if name.startswith("granted:")
+            ),
+        }
+    )
+
+
 def context_for(
-    uow: UnitOfWork, program: AidProgram, period: Period, on: date | None = None
+    uow: UnitOfWork,
+    program: AidProgram,
+    period: Period,
+    on: date | None = None,
+    monitored: Iterable[str] = MONITORED_STATUSES,
 ) -> Context:
     """The decision context from storage: pairings active on the day, and the grants of
     every programme the rules ask about (``granted:<program>`` facts)."""
@@ -279,7 +309,9 @@ def context_for(
         if name.startswith("granted:")
     }
     grants = [g for program_id in sorted(asked) for g in uow.grants.list(program_id=program_id)]
-    return Context.build(period, on=on, pairings=uow.pairings.active_on(day), grants=grants)
+    return Context.build(
+        period, on=on, pairings=uow.pairings.active_on(day), grants=grants, monitored=monitored
+    )
 
 
 def allocate(
@@ -291,23 +323,24 @@ def allocate(
     fund_id: str | None = None,
     dry_run: bool = False,
     households: Sequence[Household] | None = None,
+    monitored: Iterable[str] = MONITORED_STATUSES,
 ) -> AllocationPlan:
     """Plan and (unless ``dry_run``) write an allocation atomically, then commit ``uow``.
 
-    The fund is locked first, then its spending read, so concurrent allocations are
-    serialised. Give ``fund_id`` (see :func:`find_fund`) so the lock is the unit of
-    work's first statement: SQLite refuses to turn a transaction that has already read
-    into a writer while another process writes. A dry run rolls back and writes
-    nothing. ``households`` limits the scope (default: every stored household).
+    Before anything is read, the allocation locks every programme whose grants its
+    rules read (:func:`programs_read`): two allocations that exclude each other, or
+    two periods of a once-only programme, are serialised, and each sees what the
+    other granted. Then the fund is locked and its spending read. A dry run takes no
+    lock, rolls back and writes nothing. ``households`` limits the scope (default:
+    every stored household).
     """
-    if fund_id is not None and not dry_run:
-        fund = uow.funds.lock(fund_id)  # first statement: SQLite cannot upgrade a reader
-    else:
-        fund = _fund_for(uow, program, period, fund_id)
-        if not dry_run:
-            fund = uow.funds.lock(fund.fund_id)
+    if not dry_run:
+        uow.grants.lock_programs(programs_read(program))
+    fund = _fund_for(uow, program, period, fund_id)
+    if not dry_run:
+        fund = uow.funds.lock(fund.fund_id)
     spent = uow.funds.spent(fund.fund_id)
-    context = context_for(uow, program, period, on)
+    context = context_for(uow, program, period, on, monitored)
     scope = list(households) if households is not None else uow.households.list()
     existing = uow.grants.list(program_id=program.program_id)
     plan = plan_allocation(program, fund, scope, context, spent=spent, existing=existing)
@@ -361,13 +394,14 @@ def explain_member(
     *,
     on: date | None = None,
     reveal: bool = False,
+    monitored: Iterable[str] = MONITORED_STATUSES,
 ) -> tuple[Eligibility, Decision | None]:
     """Why a member is or is not eligible now, and the stored decision if there is one."""
     try:
         household = uow.households.get(uow.households.household_of(member_id))
     except (KeyError, NotFound):
         raise NotFound(f"no member {member_id}") from None
-    context = context_for(uow, program, period, on)
+    context = context_for(uow, program, period, on, monitored)
     explained = program.explain(
         Subject(household.member(member_id), household, context), reveal=reveal
     )

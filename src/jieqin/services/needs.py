@@ -66,9 +66,8 @@ def survey(
     needs = intake(
         answers, period, raised_on=raised_on, known_kinds=set(known_kinds), source=source, how=how
     )
-    new = [n for n in needs if uow.needs.find(n.need_id) is None]
-    for need in new:
-        uow.households.get(need.household_id)
+    stored = uow.needs.stored(n.need_id for n in needs)
+    new = [n for n in needs if n.need_id not in stored]
     uow.needs.add_many(new)
     uow.commit()
     return new
@@ -109,12 +108,15 @@ def route(
     day = on or (period.start if period is not None else min(n.raised_on for n in needs))
     pairings = uow.pairings.active_on(day)
     context = Context.build(period or needs[0].period, on=day, pairings=pairings)
-    households = {n.household_id: uow.households.get(n.household_id) for n in needs}
+    households = uow.households.find_many({n.household_id for n in needs})
+    helpers = uow.helpers.find_many({p.helper_id for p in pairings if p.household_id in households})
     helpers_of: dict[str, list[Any]] = {}
     for p in pairings:
         if p.household_id in households:
-            helpers_of.setdefault(p.household_id, []).append(uow.helpers.get(p.helper_id))
+            helpers_of.setdefault(p.household_id, []).append(helpers[p.helper_id])
     results = []
+    routed: list[Need] = []
+    referrals: list[Referral] = []
     for result in route_needs(
         needs,
         households=households,
@@ -127,9 +129,9 @@ def route(
         results.append(result)
         if result.route is None:
             continue
-        uow.needs.update(result.routed)
+        routed.append(result.routed)
         if result.route.kind is RouteKind.REFERRAL:
-            uow.referrals.add(
+            referrals.append(
                 Referral(
                     referral_id=stable_id("r", result.need.need_id),
                     need_id=result.need.need_id,
@@ -140,6 +142,8 @@ def route(
                     note=result.explanation[:200],
                 )
             )
+    uow.needs.upsert_many(routed)
+    uow.referrals.add_many(referrals)
     uow.commit()
     return results
 

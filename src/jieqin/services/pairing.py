@@ -57,11 +57,8 @@ def pair(
     if dry_run:
         uow.rollback()
         return plan
-    ended = [
-        uow.pairings.end((p.helper_id, p.household_id, p.start), p.end)
-        for p in plan.ended
-        if p.end is not None
-    ]
+    ended = [p for p in plan.ended if p.end is not None]
+    uow.pairings.upsert_many(ended)
     uow.pairings.add_many(plan.pairings)
     uow.handovers.add_many(plan.handovers)
     uow.notify(

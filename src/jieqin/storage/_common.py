@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import attrs
 
+from jieqin.clock import Clock, SystemClock
 from jieqin.errors import StorageError
 from jieqin.model import (
     Activity,
@@ -28,6 +29,10 @@ from jieqin.model import (
 )
 from jieqin.model.periods import Month, Quarter, Year
 
+if TYPE_CHECKING:
+    from jieqin.errors import Problem
+    from jieqin.storage.base import WriteChecks
+
 __all__ = [
     "ENTITIES",
     "SENSITIVE_FIELDS",
@@ -40,6 +45,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: At most this many problems are listed in one refusal.
+MAX_PROBLEMS = 100
 
 #: Fields whose values never go into the audit log (or any log).
 SENSITIVE_FIELDS = frozenset({"resident_id", "phone", "health", "diagnosis", "disability_grade"})
@@ -87,6 +95,7 @@ ENTITIES: Mapping[str, EntitySpec] = {
         EntitySpec("decisions", Decision, ("decision_id",)),
     )
 }
+"""The keyed kinds of record, by repository name (handovers are an append-only list)."""
 
 
 def plain(value: object) -> Any:
@@ -144,30 +153,64 @@ class BaseUnitOfWork:
     Subclasses implement ``_commit`` and ``_rollback`` (and ``_close`` if they hold a
     connection). Leaving the ``with`` block without :meth:`commit` rolls back; queued
     notifications run at :meth:`commit`, before the writes become permanent, and a
-    notification that raises rolls everything back.
+    notification that raises rolls everything back. Repositories call :meth:`admit`
+    before every write: the campaign's write checks, and no writes when read-only.
     """
 
     actor: str
-    sql_backed: bool = False
 
-    def __init__(self, actor: str) -> None:
+    def __init__(self, actor: str, *, read_only: bool = False) -> None:
         if not isinstance(actor, str) or not actor.strip():
             raise StorageError("a unit of work needs an actor (who is writing), e.g. 'clerk:wang'")
         self.actor = actor
+        self.read_only = read_only
         self._before_commit: list[Callable[[], None]] = []
-        self._notifier: Callable[..., None] | None = None
+        self._notifier: Callable[..., object] | None = None
+        self._checks: WriteChecks | None = None
+        self._clock: Clock = SystemClock()
+
+    def attach(
+        self,
+        *,
+        checks: WriteChecks | None = None,
+        notifier: Callable[..., object] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Give the unit of work the campaign's write checks, notifier and clock."""
+        if checks is not None:
+            self._checks = checks
+        if notifier is not None:
+            self._notifier = notifier
+        if clock is not None:
+            self._clock = clock
 
     @property
-    def connection(self) -> Any:
-        return None
+    def today(self) -> date:
+        """Today, by the unit of work's clock."""
+        return self._clock.today()
 
-    def set_notifier(self, notifier: Callable[..., None]) -> None:
-        """Set the callable that runs notification hooks (the campaign's ``notify``)."""
-        self._notifier = notifier
+    def require_writable(self) -> None:
+        """Refuse to write in a read-only unit of work."""
+        if self.read_only:
+            raise StorageError(
+                "this unit of work is read-only (a report, listing or export, or a database "
+                "jieqin may not write): nothing was written"
+            )
 
-    def before_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` at the next commit, before the writes become permanent."""
-        self._before_commit.append(callback)
+    def problems(self, kind: str, items: Sequence[Any]) -> list[Problem]:
+        """What the write checks say of a batch of ``kind``, without writing it."""
+        if self._checks is None:
+            return []
+        return self._checks.problems(self, kind, items)  # type: ignore[arg-type]
+
+    def admit(self, kind: str, items: Sequence[Any]) -> None:
+        """Before a write: refuse it when read-only, or when the checks find problems."""
+        self.require_writable()
+        found = self.problems(kind, items)
+        if found:
+            from jieqin.errors import InvalidInput
+
+            raise InvalidInput(found[:MAX_PROBLEMS], truncated=len(found) > MAX_PROBLEMS)
 
     def notify(self, hook_name: str, **kwargs: object) -> None:
         notifier = self._notifier

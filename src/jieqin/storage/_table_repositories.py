@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from jieqin.errors import ConflictError, NotFound, StorageError
-from jieqin.model import Fund, Grant, Handover, Household, Member, Pairing
+from jieqin.model import (
+    Fund,
+    Grant,
+    Handover,
+    Helper,
+    Household,
+    Member,
+    MemberMove,
+    Pairing,
+    Relation,
+)
 from jieqin.storage._common import (
     EntitySpec,
     check_filters,
@@ -28,6 +38,7 @@ from jieqin.storage._common import (
     unique_by_key,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
+from jieqin.storage.rows import HouseholdRows
 
 if TYPE_CHECKING:
     from jieqin.storage.tables_in_memory import TablesUnitOfWork
@@ -41,6 +52,51 @@ __all__ = [
     "TableRepository",
     "TablesAuditLog",
 ]
+
+#: Field -> the table whose keys it names (``members``: the member index), per kind:
+#: the foreign keys the SQL schema declares, checked the same way here.
+REFERENCES: Mapping[str, Mapping[str, str]] = {
+    "pairings": {"helper_id": "helpers", "household_id": "households"},
+    "needs": {"household_id": "households", "member_id": "members"},
+    "referrals": {"need_id": "needs", "household_id": "households", "member_id": "members"},
+    "activities": {
+        "helper_id": "helpers",
+        "household_id": "households",
+        "member_id": "members",
+        "need_id": "needs",
+    },
+    "grants": {
+        "fund_id": "funds",
+        "household_id": "households",
+        "member_id": "members",
+        "need_id": "needs",
+    },
+    "decisions": {"household_id": "households", "member_id": "members"},
+    "handovers": {
+        "household_id": "households",
+        "from_helper_id": "helpers",
+        "to_helper_id": "helpers",
+    },
+}
+
+
+def check_references(uow: TablesUnitOfWork, kind: str, items: Iterable[Any]) -> None:
+    """Refuse records that name a helper, household, member, need or fund not stored."""
+    wanted = REFERENCES.get(kind)
+    if not wanted:
+        return
+    members = uow.members()
+    for item in items:
+        for name, target in wanted.items():
+            value = getattr(item, name)
+            if value is None:
+                continue
+            stored = value in members if target == "members" else value in uow.table(target)
+            if not stored:
+                raise ConflictError(
+                    f"{kind}: the write was refused: it names {name} {value}, which is not stored"
+                )
+
 
 T = TypeVar("T")
 
@@ -69,10 +125,13 @@ class TableRepository(Generic[T]):
         batch = list(items)
         if not batch:
             return 0
+        for item in batch:
+            self._spec.check_type(item)
+        self._uow.admit(self._spec.name, batch)
+        check_references(self._uow, self._spec.name, batch)
         table = self._uow.table(self._spec.name)
         seen: set[Any] = set()
         for item in batch:
-            self._spec.check_type(item)
             key = self._spec.key(item)
             if key in table or key in seen:
                 raise ConflictError(
@@ -87,10 +146,13 @@ class TableRepository(Generic[T]):
         self._audit(_action, batch)
         return len(batch)
 
-    def upsert_many(self, items: Iterable[T]) -> int:
+    def upsert_many(self, items: Iterable[T], *, _admitted: bool = False) -> int:
         batch = unique_by_key(self._spec, items)
         if not batch:
             return 0
+        if not _admitted:
+            self._uow.admit(self._spec.name, list(batch.values()))
+        check_references(self._uow, self._spec.name, batch.values())
         table = self._uow.table(self._spec.name)
         replacing = {k: table[k] for k in batch if k in table}
         self._check(table, list(batch.values()), replacing)
@@ -102,10 +164,13 @@ class TableRepository(Generic[T]):
         self._audit("upsert_many", list(batch.values()))
         return len(batch)
 
-    def update(self, item: T) -> None:
+    def update(self, item: T, *, _admitted: bool = False) -> None:
         self._spec.check_type(item)
         key = self._spec.key(item)
         old = self.get(key)
+        if not _admitted:
+            self._uow.admit(self._spec.name, [item])
+        check_references(self._uow, self._spec.name, [item])
         table = self._uow.table(self._spec.name)
         self._check(table, [item], {key: old})
         self._uow.writable(self._spec.name)[key] = item
@@ -121,6 +186,14 @@ class TableRepository(Generic[T]):
     def find(self, key: Any) -> T | None:
         value: T | None = self._uow.table(self._spec.name).get(key)
         return value
+
+    def find_many(self, keys: Iterable[Any]) -> dict[Any, T]:
+        table = self._uow.table(self._spec.name)
+        return {key: table[key] for key in keys if key in table}
+
+    def stored(self, keys: Iterable[Any]) -> set[Any]:
+        table = self._uow.table(self._spec.name)
+        return {key for key in keys if key in table}
 
     def list(self, **filters: object) -> builtins.list[T]:
         check_filters(self._spec.cls, filters)
@@ -150,28 +223,101 @@ class TableRepository(Generic[T]):
         self._uow.record(action, self._spec.name, None, {"count": len(ids), "ids": ids})
 
 
+#: The kinds of record that may name a member (a named member is kept when they leave).
+_NAMING_MEMBERS = ("activities", "needs", "referrals", "grants", "decisions")
+
+
 class Households(TableRepository[Household]):
-    """Households, with the member index kept in step and a member in one household."""
+    """Households, with the member index kept in step, a member in one household and a
+    resident ID number on one member; members a new version leaves out are dropped,
+    or kept as former members when other records name them."""
+
+    def _named(self) -> set[str]:
+        named = {m.member_id for m in self._uow.move_list()}
+        for kind in _NAMING_MEMBERS:
+            named.update(r.member_id for r in self._uow.table(kind).values() if r.member_id)
+        return named
+
+    def _merged(self, batch: builtins.list[Household]) -> builtins.list[Household]:
+        """Each household as it will be stored: with the members it leaves out that
+        other records name, as former members departed today."""
+        table = self._uow.table(self._spec.name)
+        named: set[str] | None = None
+        out = []
+        for household in batch:
+            old = table.get(household.household_id)
+            listed = {m.member_id for m in household.people}
+            leaving = [m for m in old.people if m.member_id not in listed] if old else []
+            if leaving:
+                named = self._named() if named is None else named
+                kept = tuple(
+                    m if m.departed_on else attrs.evolve(m, departed_on=self._uow.today)
+                    for m in leaving
+                    if m.member_id in named
+                )
+                household = attrs.evolve(
+                    household, former_members=(*household.former_members, *kept)
+                )
+            out.append(household)
+        return out
 
     def _check(
         self, table: Mapping[Any, Any], items: builtins.list[Any], replacing: Mapping[Any, Any]
     ) -> None:
         members = self._uow.members()
+        holders = self.holders(
+            m.resident_id for h in items for m in h.people if m.resident_id is not None
+        )
+        taken: dict[str, str] = {}
         for household in items:
-            for member in household.members:
+            for member in household.people:
                 owner = members.get(member.member_id)
                 if owner is not None and owner != household.household_id:
                     raise ConflictError(
                         f"households: member {member.member_id} of {household.household_id} "
-                        f"already belongs to household {owner}"
+                        f"already belongs to household {owner}; move them with "
+                        "households.move_member"
                     )
+                number = member.resident_id
+                if number is None:
+                    continue
+                holder = holders.get(number)
+                other = taken.setdefault(number, member.member_id)
+                if (
+                    holder is not None and holder[0] != member.member_id
+                ) or other != member.member_id:
+                    raise ConflictError(
+                        "households: the write was refused: a resident ID number belongs to "
+                        f"one person, and member {holder[0] if holder else other} holds the "
+                        f"number of {member.member_id}"
+                    )
+
+    def add_many(self, items: Iterable[Household], *, _action: str = "add_many") -> int:
+        return super().add_many(items, _action=_action)
+
+    def upsert_many(self, items: Iterable[Household], *, _admitted: bool = False) -> int:
+        batch = unique_by_key(self._spec, items)
+        if not batch:
+            return 0
+        self._uow.admit(self._spec.name, list(batch.values()))
+        merged = self._merged(list(batch.values()))
+        return super().upsert_many(merged, _admitted=True)
+
+    def update(self, item: Household, *, _admitted: bool = False) -> None:
+        self.get(item.household_id)
+        self._uow.admit(self._spec.name, [item])
+        (merged,) = self._merged([item])
+        super().update(merged, _admitted=True)
+
+    def upsert_rows(self, rows: Sequence[HouseholdRows]) -> int:
+        return self.upsert_many([r.to_household() for r in rows])
 
     def _written(self, old: Household | None, new: Household) -> None:
         members = self._uow.members(write=True)
         if old is not None:
-            for member in old.members:
+            for member in old.people:
                 members.pop(member.member_id, None)
-        for member in new.members:
+        for member in new.people:
             members[member.member_id] = new.household_id
 
     def household_of(self, member_id: str) -> str:
@@ -180,8 +326,55 @@ class Households(TableRepository[Household]):
             raise NotFound(f"no member {member_id}")
         return owner
 
+    def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
+        members = self._uow.members()
+        return {m: members[m] for m in member_ids if m in members}
+
+    def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        wanted = {r for r in resident_ids if r}
+        if not wanted:
+            return {}
+        found: dict[str, tuple[str, str]] = {}
+        for household in self._uow.table(self._spec.name).values():
+            for member in household.people:
+                if member.resident_id in wanted:
+                    found[member.resident_id] = (member.member_id, household.household_id)
+        return found
+
     def member(self, member_id: str) -> Member:
         return self.get(self.household_of(member_id)).member(member_id)
+
+    def move_member(
+        self,
+        member_id: str,
+        to_household_id: str,
+        on: date,
+        *,
+        relation: Relation = Relation.OTHER,
+        reason: str = "",
+    ) -> MemberMove:
+        source = self.get(self.household_of(member_id))
+        move = MemberMove(member_id, source.household_id, to_household_id, on, reason)
+        self._uow.admit("member_moves", [move])
+        target = self.get(to_household_id)
+        member = attrs.evolve(source.member(member_id), relation=Relation(relation))
+        left = attrs.evolve(source, members=[m for m in source.members if m.member_id != member_id])
+        joined = attrs.evolve(target, members=(*target.members, member))
+        writable = self._uow.writable(self._spec.name)
+        writable[left.household_id] = left
+        writable[joined.household_id] = joined
+        self._uow.members(write=True)[member_id] = to_household_id
+        self._uow.move_list(write=True).append(move)
+        self._uow.record("move", "member_moves", member_id, describe(move))
+        return move
+
+    def moves(self, **filters: object) -> builtins.list[MemberMove]:
+        check_filters(MemberMove, filters)
+        return [m for m in self._uow.move_list() if matches(m, filters)]
+
+
+class Helpers(TableRepository[Helper]):
+    """Helpers."""
 
 
 class Pairings(TableRepository[Pairing]):
@@ -189,6 +382,15 @@ class Pairings(TableRepository[Pairing]):
 
     def active_on(self, day: date, **filters: object) -> builtins.list[Pairing]:
         return [p for p in self.list(**filters) if p.active_on(day)]
+
+    def of_households(self, household_ids: Iterable[str]) -> dict[str, builtins.list[Pairing]]:
+        wanted = set(household_ids)
+        out: dict[str, builtins.list[Pairing]] = {h: [] for h in sorted(wanted)}
+        for key in sorted(self._uow.table(self._spec.name), key=lambda k: plain(k)):
+            pairing = self._uow.table(self._spec.name)[key]
+            if pairing.household_id in wanted:
+                out[pairing.household_id].append(pairing)
+        return out
 
     def end(self, key: PairingKey, on: date, *, reason: str | None = None) -> Pairing:
         pairing = self.get(key)
@@ -204,6 +406,7 @@ class Pairings(TableRepository[Pairing]):
         if reason is not None:
             changes["reason"] = reason
         ended = attrs.evolve(pairing, **changes)
+        self._uow.admit(self._spec.name, [ended])
         self._uow.writable(self._spec.name)[key] = ended
         self._uow.record(
             "end", self._spec.name, self._spec.key_text(key), difference(pairing, ended)
@@ -211,23 +414,39 @@ class Pairings(TableRepository[Pairing]):
         return ended
 
 
+def _granted(uow: TablesUnitOfWork, fund_id: str, replacing: Mapping[Any, Any] = {}) -> Decimal:
+    total = Decimal("0.00")
+    for key, grant in uow.table("grants").items():
+        if grant.fund_id == fund_id and key not in replacing:
+            total += grant.amount
+    return total
+
+
 class Funds(TableRepository[Fund]):
-    """Funds: ``lock`` takes the write lock, ``spent`` sums the fund's grants."""
+    """Funds: ``lock`` takes the write lock, ``spent`` sums the fund's grants; a budget
+    is never set below what the fund has granted."""
+
+    def _check(
+        self, table: Mapping[Any, Any], items: builtins.list[Any], replacing: Mapping[Any, Any]
+    ) -> None:
+        for fund in items:
+            if fund.fund_id in replacing and fund.budget < _granted(self._uow, fund.fund_id):
+                raise ConflictError(
+                    "funds: a budget cannot be set below what the fund has already granted"
+                )
 
     def lock(self, fund_id: str) -> Fund:
+        self._uow.require_writable()
         self._uow.acquire()
         return self.get(fund_id)
 
     def spent(self, fund_id: str) -> Decimal:
-        total = Decimal("0.00")
-        for grant in self._uow.table("grants").values():
-            if grant.fund_id == fund_id:
-                total += grant.amount
-        return total
+        return _granted(self._uow, fund_id)
 
 
 class Grants(TableRepository[Grant]):
-    """Grants: a member has at most one grant per programme and period."""
+    """Grants: a member has at most one grant per programme and period, and no fund
+    grants past its budget."""
 
     def _check(
         self, table: Mapping[Any, Any], items: builtins.list[Any], replacing: Mapping[Any, Any]
@@ -247,6 +466,25 @@ class Grants(TableRepository[Grant]):
                     f"{grant.program_id} for {grant.period}"
                 )
             taken[slot] = grant.grant_id
+        self._within_budget(items, replacing)
+
+    def _within_budget(self, items: builtins.list[Grant], replacing: Mapping[Any, Any]) -> None:
+        asked: dict[str, Decimal] = {}
+        for grant in items:
+            asked[grant.fund_id] = asked.get(grant.fund_id, Decimal("0.00")) + grant.amount
+        funds = self._uow.table("funds")
+        for fund_id, amount in sorted(asked.items()):
+            fund = funds[fund_id]
+            left = fund.budget - _granted(self._uow, fund_id, replacing)
+            if amount > left:
+                raise ConflictError(
+                    f"grants: fund {fund_id} has {left} yuan left of its budget of "
+                    f"{fund.budget}; these grants need {amount}"
+                )
+
+    def lock_programs(self, program_ids: Iterable[str]) -> None:
+        self._uow.require_writable()
+        self._uow.acquire()
 
 
 class Handovers:
@@ -262,6 +500,8 @@ class Handovers:
         batch = handover_batch(items)
         if not batch:
             return 0
+        self._uow.admit("handovers", batch)
+        check_references(self._uow, "handovers", batch)
         self._uow.handover_list(write=True).extend(batch)
         if _action == "add":
             self._uow.record("add", "handovers", batch[0].household_id, describe(batch[0]))

@@ -11,15 +11,24 @@ Patterns with Python*)::
 
 Every write appends to the audit log in the same transaction: who (the actor), when,
 what changed. The audit log has no method to change or delete an entry.
+
+Every write also passes the campaign's :class:`WriteChecks` first (codes against the
+registry, references, dates, one person per resident ID number: see
+:mod:`jieqin.services.checks`), whatever calls the repository, and the backend's
+own constraints back them up. A unit of work opened ``read_only`` refuses writes and,
+on SQLite, never takes the write lock.
+
+Each backend owns a :class:`ReadModel`: the report's figures and the overdue scan's
+rows, kept by the backend in the same unit of work as the writes they follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, runtime_checkable
 
 from attrs import frozen
 
@@ -32,11 +41,19 @@ from jieqin.model import (
     Helper,
     Household,
     Member,
+    MemberMove,
     Need,
     Pairing,
     Program,
     Referral,
+    Relation,
 )
+from jieqin.storage.rows import HouseholdRows
+
+if TYPE_CHECKING:
+    from jieqin.activities.overdue import FollowUpArrays
+    from jieqin.clock import Clock
+    from jieqin.errors import Problem
 
 __all__ = [
     "ActivityRepository",
@@ -52,10 +69,12 @@ __all__ = [
     "PairingKey",
     "PairingRepository",
     "ProgramRepository",
+    "ReadModel",
     "ReferralRepository",
     "Repository",
     "Storage",
     "UnitOfWork",
+    "WriteChecks",
 ]
 
 T = TypeVar("T")
@@ -113,6 +132,12 @@ class Repository(Protocol[T, K]):
     def find(self, key: K) -> T | None:
         """The record with this id, or ``None``."""
 
+    def find_many(self, keys: Iterable[K]) -> dict[Any, T]:
+        """The stored records among these ids, by id (one set-based read)."""
+
+    def stored(self, keys: Iterable[K]) -> set[Any]:
+        """Which of these ids are stored (one set-based read of the keys alone)."""
+
     def list(self, **filters: object) -> list[T]:
         """Records matching every filter, ordered by id."""
 
@@ -125,13 +150,43 @@ class HelperRepository(Repository[Helper, str], Protocol):
 
 
 class HouseholdRepository(Repository[Household, str], Protocol):
-    """Households by ``household_id``, with their members and status history."""
+    """Households by ``household_id``, with their members and status history.
+
+    Writing a household replaces its members: a stored member the new version leaves
+    out is deleted when nothing refers to them, and otherwise kept as a former member
+    (``departed_on`` today), so their needs, decisions and grants stay explainable.
+    A resident ID number belongs to at most one stored member.
+    """
 
     def member(self, member_id: str) -> Member:
-        """A member of any household; :class:`~jieqin.errors.NotFound` if there is none."""
+        """A member (current or former) of any household; :class:`~jieqin.errors.NotFound`
+        if there is none."""
 
     def household_of(self, member_id: str) -> str:
         """The id of the household a member belongs to."""
+
+    def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
+        """The household of each of these members that is stored (one set-based read)."""
+
+    def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """``resident_id -> (member_id, household_id)`` for the numbers a member holds."""
+
+    def upsert_rows(self, rows: Sequence[HouseholdRows]) -> int:
+        """:meth:`upsert_many` for households given as rows (see :mod:`jieqin.storage.rows`)."""
+
+    def move_member(
+        self,
+        member_id: str,
+        to_household_id: str,
+        on: date,
+        *,
+        relation: Relation = Relation.OTHER,
+        reason: str = "",
+    ) -> MemberMove:
+        """Move a member to another household, keeping their id, number and history."""
+
+    def moves(self, **filters: object) -> list[MemberMove]:
+        """Members moved, in the order they were moved (filters: ``member_id`` ...)."""
 
 
 class PairingRepository(Repository[Pairing, PairingKey], Protocol):
@@ -142,6 +197,9 @@ class PairingRepository(Repository[Pairing, PairingKey], Protocol):
 
     def end(self, key: PairingKey, on: date, *, reason: str | None = None) -> Pairing:
         """End an open pairing on ``on``; returns the ended pairing."""
+
+    def of_households(self, household_ids: Iterable[str]) -> dict[str, list[Pairing]]:
+        """Every pairing (any dates) of each of these households (one set-based read)."""
 
 
 class HandoverRepository(Protocol):
@@ -191,8 +249,19 @@ class GrantRepository(Repository[Grant, str], Protocol):
     """Grants by ``grant_id``; a member gets one grant per programme period.
 
     A second grant with the same ``(program_id, period, member_id)`` raises
-    :class:`~jieqin.errors.ConflictError`.
+    :class:`~jieqin.errors.ConflictError`, and so does a grant that would take its
+    fund past the budget (the storage checks it, whoever writes).
     """
+
+    def lock_programs(self, program_ids: Iterable[str]) -> None:
+        """Serialise this unit of work with every other that locks one of these programmes.
+
+        An allocation whose rules read the grants of other programmes (or of other
+        periods of its own) locks them all before it reads anything, so two
+        allocations that exclude each other never both grant. PostgreSQL: advisory
+        transaction locks, taken in a fixed order; SQLite: the database write lock a
+        writing unit of work already holds; memory: the write lock.
+        """
 
 
 class DecisionRepository(Repository[Decision, str], Protocol):
@@ -210,31 +279,133 @@ class AuditLog(Protocol):
         """How many entries match."""
 
 
-class UnitOfWork(Protocol):
-    """A transaction with a repository per aggregate.
+#: (month ``YYYY-MM``, county, activity kind, helper tier)
+ActivityKey = tuple[str, str, str, str]
+#: (county, need kind, route kind or ``unrouted``)
+NeedKey = tuple[str, str, str]
+#: (county, program id, program name, funder)
+GrantKey = tuple[str, str, str, str]
 
-    ``sql_backed`` says whether ``connection`` is a SQLAlchemy ``Connection`` in the
-    transaction, for queries that are best pushed to SQL (report aggregates).
+
+class ReadModel(Protocol):
+    """The figures a report needs and the rows the overdue scan reads, for a date range.
+
+    Each backend owns its read model and keeps it equal to a count from its rows:
+    the SQL backend in tables it maintains in the same unit of work as the writes,
+    the memory backends by counting their tables. Counties are the six-digit codes
+    of the household's (or helper's) current region; tiers the helper's current tier.
     """
 
+    def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        """Helpers with a pairing in force on a day of the range, by (home county, tier)."""
+        ...
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        """Households with a pairing in force on a day of the range, by county."""
+        ...
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        """Activities dated in the range, by month, household county, kind and helper tier."""
+        ...
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        """Needs raised in the range, by county, kind and where they were routed."""
+        ...
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        """Referrals made in the range, by county and agency."""
+        ...
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        """Grants decided in the range: (count, amount) by county, program and funder."""
+        ...
+
+    def latest_activity_day(self) -> date | None:
+        """The day of the latest activity on record."""
+        ...
+
+    def follow_up(
+        self, as_of: date, kind_sets: Iterable[frozenset[str]], monitored: frozenset[str]
+    ) -> FollowUpArrays:
+        """Pairings in force on ``as_of``, each with its household's cadence facts and the
+        day of its latest activity of each set of kinds up to ``as_of``, in household
+        then helper order. ``monitored`` are the statuses that count as monitored."""
+        ...
+
+
+class WriteChecks(Protocol):
+    """What every record must satisfy before it is written (see :mod:`jieqin.services.checks`)."""
+
+    def problems(self, uow: UnitOfWork, kind: str, items: Sequence[Any]) -> list[Problem]:
+        """Every reason the batch ``items`` of ``kind`` (a repository name) cannot be
+        written; each problem's ``line`` is the item's 1-based place in the batch."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction with a repository per aggregate, and the backend's read model."""
+
     actor: str
-    sql_backed: bool
-    helpers: HelperRepository
-    households: HouseholdRepository
-    pairings: PairingRepository
-    handovers: HandoverRepository
-    needs: NeedRepository
-    referrals: ReferralRepository
-    activities: ActivityRepository
-    programs: ProgramRepository
-    funds: FundRepository
-    grants: GrantRepository
-    decisions: DecisionRepository
-    audit: AuditLog
+    read_only: bool
 
     @property
-    def connection(self) -> Any:
-        """The SQLAlchemy ``Connection`` of this transaction; ``None`` when not SQL-backed."""
+    def helpers(self) -> HelperRepository: ...
+
+    @property
+    def households(self) -> HouseholdRepository: ...
+
+    @property
+    def pairings(self) -> PairingRepository: ...
+
+    @property
+    def handovers(self) -> HandoverRepository: ...
+
+    @property
+    def needs(self) -> NeedRepository: ...
+
+    @property
+    def referrals(self) -> ReferralRepository: ...
+
+    @property
+    def activities(self) -> ActivityRepository: ...
+
+    @property
+    def programs(self) -> ProgramRepository: ...
+
+    @property
+    def funds(self) -> FundRepository: ...
+
+    @property
+    def grants(self) -> GrantRepository: ...
+
+    @property
+    def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def read_model(self) -> ReadModel:
+        """The figures and follow-up rows of what this unit of work sees."""
+        ...
+
+    @property
+    def today(self) -> date:
+        """Today, by the clock the unit of work was given (the system's by default)."""
+        ...
+
+    def attach(
+        self,
+        *,
+        checks: WriteChecks | None = None,
+        notifier: Callable[..., object] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Give the unit of work the campaign's write checks, notifier and clock."""
+
+    def problems(self, kind: str, items: Sequence[Any]) -> list[Problem]:
+        """What the write checks say of a batch, without writing it."""
+        ...
 
     def commit(self) -> None:
         """Make the writes so far permanent (after the queued notifications ran)."""
@@ -259,10 +430,13 @@ class Storage(Protocol):
     """A storage backend: where a campaign's records live."""
 
     url: str
-    sql_backed: bool
 
-    def unit_of_work(self, actor: str = "jieqin") -> UnitOfWork:
-        """A new unit of work; ``actor`` is recorded with every write in the audit log."""
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work; ``actor`` is recorded with every write in the audit log.
+
+        ``read_only``: the unit of work only reads (a report, a listing, an export);
+        it refuses writes and takes no write lock.
+        """
 
     def close(self) -> None:
         """Release connections and files."""

@@ -34,8 +34,6 @@ _named_lock = threading.Lock()
 class MemoryStorage:
     """A storage backend that keeps everything in this process's memory."""
 
-    sql_backed = False
-
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         name = url.partition("://")[2].strip("/")
@@ -45,8 +43,8 @@ class MemoryStorage:
         else:
             self._store = MemoryStore()
 
-    def unit_of_work(self, actor: str = "jieqin") -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self._store, actor)
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self._store, actor, read_only=read_only)
 
     def close(self) -> None:
         return None
@@ -59,11 +57,9 @@ class MemoryUnitOfWork(TablesUnitOfWork):
     as it is made.
     """
 
-    sql_backed = False
-
-    def __init__(self, store: MemoryStore, actor: str) -> None:
+    def __init__(self, store: MemoryStore, actor: str, *, read_only: bool = False) -> None:
         self._store = store
-        super().__init__(actor)
+        super().__init__(actor, read_only=read_only)
 
     def load(self) -> Tables:
         return self._store.tables

@@ -51,10 +51,11 @@ from typing import Any
 
 import attrs
 
-from jieqin.model import Handover
+from jieqin.model import Handover, MemberMove
 from jieqin.storage import _table_repositories as repos
 from jieqin.storage._common import ENTITIES, BaseUnitOfWork, EntitySpec, describe, difference, plain
 from jieqin.storage.base import AuditEntry
+from jieqin.storage.counted import TablesReadModel
 
 __all__ = [
     "KINDS",
@@ -83,13 +84,15 @@ class Changes:
     ``tables`` holds the full new contents (key -> record) of each table written, by
     kind; ``handovers`` the full new list if handovers were added (else ``None``);
     ``audit`` the commit's new audit entries, numbered after the committed ones.
-    ``members`` is the member id -> household id index if households were written.
+    ``members`` is the member id -> household id index if households were written,
+    ``moves`` the full new list of member moves if members were moved (else ``None``).
     """
 
     tables: dict[str, dict[Any, Any]]
     handovers: list[Handover] | None
     audit: list[AuditEntry]
     members: dict[str, str] | None = None
+    moves: list[MemberMove] | None = None
 
 
 @attrs.define
@@ -103,6 +106,7 @@ class Tables:
     handovers: list[Handover] = attrs.field(factory=list)
     audit: list[AuditEntry] = attrs.field(factory=list)
     members: dict[str, str] = attrs.field(factory=dict)
+    moves: list[MemberMove] = attrs.field(factory=list)
 
     @classmethod
     def of(
@@ -110,14 +114,15 @@ class Tables:
         records: Mapping[str, Iterable[Any]],
         handovers: Iterable[Handover] = (),
         audit: Iterable[AuditEntry] = (),
+        moves: Iterable[MemberMove] = (),
     ) -> Tables:
         """Tables holding ``records`` (records by kind, e.g. as loaded from files)."""
-        tables = cls(handovers=list(handovers), audit=list(audit))
+        tables = cls(handovers=list(handovers), audit=list(audit), moves=list(moves))
         for name, items in records.items():
             spec = KINDS[name]
             tables.records[name].update((spec.key(item), item) for item in items)
         for household in tables.records["households"].values():
-            for member in household.members:
+            for member in household.people:
                 tables.members[member.member_id] = household.household_id
         return tables
 
@@ -128,11 +133,13 @@ class Tables:
             self.members = changes.members
         if changes.handovers is not None:
             self.handovers = changes.handovers
+        if changes.moves is not None:
+            self.moves = changes.moves
         self.audit = [*self.audit, *changes.audit]
 
     def applied(self, changes: Changes) -> Tables:
         """New tables: these with ``changes``; these stay as they were."""
-        tables = Tables(dict(self.records), self.handovers, self.audit, self.members)
+        tables = Tables(dict(self.records), self.handovers, self.audit, self.members, self.moves)
         tables.apply(changes)
         return tables
 
@@ -146,15 +153,16 @@ class TablesUnitOfWork(BaseUnitOfWork):
     ``super().__init__``: it begins the unit of work, which calls :meth:`load`.
     """
 
-    def __init__(self, actor: str) -> None:
-        super().__init__(actor)
+    def __init__(self, actor: str, *, read_only: bool = False) -> None:
+        super().__init__(actor, read_only=read_only)
         self._working: dict[str, dict[Any, Any]] = {}
         self._members: dict[str, str] | None = None
         self._handovers: list[Handover] | None = None
+        self._moves: list[MemberMove] | None = None
         self._audit: list[tuple[datetime, str, str, str | None, Mapping[str, Any]]] = []
         self._locked = False
         self._base = Tables()
-        self.helpers = repos.TableRepository[Any](self, KINDS["helpers"])
+        self.helpers = repos.Helpers(self, KINDS["helpers"])
         self.households = repos.Households(self, KINDS["households"])
         self.pairings = repos.Pairings(self, KINDS["pairings"])
         self.handovers = repos.Handovers(self)
@@ -166,6 +174,7 @@ class TablesUnitOfWork(BaseUnitOfWork):
         self.grants = repos.Grants(self, KINDS["grants"])
         self.decisions = repos.TableRepository[Any](self, KINDS["decisions"])
         self.audit = repos.TablesAuditLog(self)
+        self.read_model = TablesReadModel(self.table)
         self.begin()
 
     # -- what a backend provides ------------------------------------------------------
@@ -241,6 +250,15 @@ class TablesUnitOfWork(BaseUnitOfWork):
             self._handovers = list(self._base.handovers)
         return self._handovers
 
+    def move_list(self, *, write: bool = False) -> list[MemberMove]:
+        """The member moves (a copy of the list to append to if ``write``)."""
+        if self._moves is None:
+            if not write:
+                return self._base.moves
+            self.acquire()
+            self._moves = list(self._base.moves)
+        return self._moves
+
     def record(
         self, action: str, entity: str, entity_id: str | None, changes: Mapping[str, Any]
     ) -> None:
@@ -263,7 +281,12 @@ class TablesUnitOfWork(BaseUnitOfWork):
     # -- life cycle -------------------------------------------------------------------
 
     def _written(self) -> bool:
-        return bool(self._working) or self._handovers is not None or bool(self._audit)
+        return (
+            bool(self._working)
+            or self._handovers is not None
+            or self._moves is not None
+            or bool(self._audit)
+        )
 
     def _commit(self) -> None:
         try:
@@ -274,6 +297,7 @@ class TablesUnitOfWork(BaseUnitOfWork):
                         handovers=self._handovers,
                         audit=self.pending_audit(),
                         members=self._members,
+                        moves=self._moves,
                     )
                 )
                 self.begin()
@@ -289,6 +313,7 @@ class TablesUnitOfWork(BaseUnitOfWork):
         self._working = {}
         self._members = None
         self._handovers = None
+        self._moves = None
         self._audit = []
         if self._locked:
             self._locked = False

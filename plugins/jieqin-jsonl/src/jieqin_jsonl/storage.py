@@ -31,7 +31,8 @@ __all__ = ["JsonlStorage", "JsonlUnitOfWork", "path_from_url"]
 
 T = TypeVar("T")
 _HANDOVERS = "handovers"
-_FILES = (*KINDS, _HANDOVERS)
+_MOVES = "member_moves"
+_FILES = (*KINDS, _HANDOVERS, _MOVES)
 
 
 def path_from_url(url: str) -> Path:
@@ -55,6 +56,10 @@ def _load(directory: Directory, generation: int) -> Tables:
         _structure(data, jieqin.Handover, _HANDOVERS, line)
         for line, data in directory.read(generation, _HANDOVERS)
     ]
+    moves = [
+        _structure(data, jieqin.MemberMove, _MOVES, line)
+        for line, data in directory.read(generation, _MOVES)
+    ]
     audit = [
         AuditEntry(
             entry_id=entry["entry_id"],
@@ -67,7 +72,7 @@ def _load(directory: Directory, generation: int) -> Tables:
         )
         for entry in directory.audit(generation)
     ]
-    return Tables.of(records, handovers, audit)
+    return Tables.of(records, handovers, audit, moves)
 
 
 def _structure(data: Any, cls: type[T], name: str, line: int) -> T:
@@ -79,8 +84,6 @@ def _structure(data: Any, cls: type[T], name: str, line: int) -> T:
 
 class JsonlStorage:
     """A campaign kept in a directory of JSON Lines files."""
-
-    sql_backed = False
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -114,8 +117,8 @@ class JsonlStorage:
         """Hold ``tables`` as the committed state of the published ``generation``."""
         self._generation, self._tables = generation, tables
 
-    def unit_of_work(self, actor: str = "jieqin") -> JsonlUnitOfWork:
-        return JsonlUnitOfWork(self, actor)
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> JsonlUnitOfWork:
+        return JsonlUnitOfWork(self, actor, read_only=read_only)
 
     def close(self) -> None:
         return None
@@ -124,12 +127,10 @@ class JsonlStorage:
 class JsonlUnitOfWork(TablesUnitOfWork):
     """A transaction over a :class:`JsonlStorage`: copy on first write, publish on commit."""
 
-    sql_backed = False
-
-    def __init__(self, storage: JsonlStorage, actor: str) -> None:
+    def __init__(self, storage: JsonlStorage, actor: str, *, read_only: bool = False) -> None:
         self._storage = storage
         self._generation = 0
-        super().__init__(actor)
+        super().__init__(actor, read_only=read_only)
 
     def load(self) -> Tables:
         self._generation, tables = self._storage.committed()
@@ -153,6 +154,8 @@ class JsonlUnitOfWork(TablesUnitOfWork):
         }
         if changes.handovers is not None:
             lines[_HANDOVERS] = (to_json(h) for h in changes.handovers)
+        if changes.moves is not None:
+            lines[_MOVES] = (to_json(m) for m in changes.moves)
         directory = self._storage.directory
         try:
             generation = directory.publish(

@@ -2,11 +2,17 @@
 
 SQLite connections run with ``foreign_keys=ON``, a busy timeout, and (for files)
 ``journal_mode=WAL``; transactions are begun explicitly so that reads and writes of
-a unit of work share one snapshot. PostgreSQL is reached through psycopg 3.
+a unit of work share one snapshot. A unit of work that writes begins ``IMMEDIATE``
+(it holds the write lock from its first statement, so it never fails to turn a
+reader into a writer); a read-only one begins ``DEFERRED`` and never takes the
+write lock, and a database file jieqin may not write is opened read-only, so it can
+still be reported, listed and exported. PostgreSQL is reached through psycopg 3; a
+read-only unit of work is a ``READ ONLY`` transaction there.
 
 A new, empty database is created at the newest schema revision. A database made by
 an older jieqin is refused with :class:`~jieqin.errors.SchemaOutdated` until
-``jieqin db upgrade`` (:func:`upgrade`) has run; the migrations are Alembic's,
+``jieqin db upgrade`` (:func:`upgrade`) has run, which also rebuilds the read model
+(:mod:`jieqin.storage.sql.read_model`) from the rows; the migrations are Alembic's,
 shipped inside this package.
 """
 
@@ -16,6 +22,7 @@ import os
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,17 +33,21 @@ from alembic.script import ScriptDirectory
 
 from jieqin.errors import SchemaOutdated, StorageBusy, StorageError
 from jieqin.storage._common import BaseUnitOfWork
+from jieqin.storage.sql import read_model
 from jieqin.storage.sql.bulk import register_sqlite_adapters
+from jieqin.storage.sql.read_model import SqlReadModel
 from jieqin.storage.sql.repositories import repositories_for
 from jieqin.storage.sql.tables import AUDIT_LOG, METADATA, VERSION_TABLE
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "LOCK_WAIT_SECONDS",
+    "READ_ONLY",
     "SqlStorage",
     "SqlUnitOfWork",
     "alembic_config",
     "create_engine",
+    "rebuild_read_model",
     "schema_revision",
     "upgrade",
 ]
@@ -59,43 +70,97 @@ def _normalise(url: str) -> str:
     return url
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with jieqin's connection settings."""
-    url = _normalise(url)
+#: The execution option that marks a read-only unit of work's connection.
+READ_ONLY = "jieqin_read_only"
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _writable(path: Path) -> bool:
+    """Whether jieqin may write the SQLite file at ``path`` (and its journal beside it)."""
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return True
+
+
+def read_only_file(url: str) -> Path | None:
+    """The SQLite file of ``url`` when jieqin may only read it, else ``None``."""
     try:
-        engine = sa.create_engine(url)
+        parsed = sa.engine.make_url(_normalise(url))
+    except sa.exc.ArgumentError as exc:
+        raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = _sqlite_file(parsed)
+    return path if path is not None and not _writable(path) else None
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` with jieqin's connection settings (a SQLite file jieqin may
+    not write is opened read-only)."""
+    url = _normalise(url)
+    path = read_only_file(url)
+    read_only = path is not None
+    try:
+        if read_only:
+            assert path is not None
+            engine = sa.create_engine(
+                f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
+                connect_args={"check_same_thread": False},
+            )
+        else:
+            engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        register_sqlite_adapters()
-        database = engine.url.database or ""
-        in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-
-        @sa.event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            busy_ms = min(BUSY_TIMEOUT_MS, int(_lock_wait() * 1000))
-            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
-            if not in_memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn: sa.Connection) -> None:
-            # Every unit of work starts as a writer. A plain BEGIN that reads and later
-            # writes fails at once with "database is locked" when another process wrote
-            # in between (SQLite cannot promote a stale reader); IMMEDIATE waits out the
-            # busy timeout instead. Readers in other connections are not blocked (WAL).
-            _begin_immediate(conn)
-
-    elif engine.dialect.name != "postgresql":
+        in_memory = not read_only and _sqlite_file(engine.url) is None
+        _configure_sqlite(engine, in_memory=in_memory, read_only=read_only)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+    else:
         raise StorageError(
             f"jieqin's SQL backend supports SQLite and PostgreSQL, not {engine.dialect.name}"
         )
     return engine
+
+
+def _configure_sqlite(engine: sa.Engine, *, in_memory: bool, read_only: bool) -> None:
+    register_sqlite_adapters()
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        busy_ms = min(BUSY_TIMEOUT_MS, int(_lock_wait() * 1000))
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if not in_memory and not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # A unit of work that writes starts as a writer: a plain BEGIN that reads and
+        # later writes fails at once with "database is locked" when another process
+        # wrote in between (SQLite cannot promote a stale reader); IMMEDIATE waits out
+        # the busy timeout instead. A read-only one never takes the write lock.
+        if conn.get_execution_options().get(READ_ONLY) or read_only:
+            conn.exec_driver_sql("BEGIN")
+        else:
+            _begin_immediate(conn)
+
+
+def _configure_postgresql(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _lock_wait() -> float:
@@ -122,6 +187,11 @@ def _begin_immediate(conn: sa.Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             return
         except sa.exc.OperationalError as exc:
+            if "readonly" in str(exc.orig) or "read-only" in str(exc.orig):
+                raise StorageError(
+                    f"the database {conn.engine.url.database} is read-only: it can be reported, "
+                    "listed and exported, not written"
+                ) from None
             if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
                 raise
             if time.monotonic() >= deadline:
@@ -158,7 +228,7 @@ def _shown(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _check_schema(engine: sa.Engine, *, create: bool) -> None:
+def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -> None:
     """Create an empty database at head; refuse an outdated or foreign one."""
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
@@ -169,15 +239,22 @@ def _check_schema(engine: sa.Engine, *, create: bool) -> None:
                     f"{_shown(engine)} has jieqin tables but no schema revision; "
                     "it was not made by this jieqin"
                 )
-            if not create:
+            if not create or read_only:
                 return
             command.upgrade(alembic_config(conn), "head")
+            read_model.rebuild(conn)
             conn.commit()
             return
         current = schema_revision(conn)
+        fresh = current != _head() or read_model.is_current(conn)
         conn.rollback()
     head = _head()
     if current == head:
+        if not fresh:
+            raise SchemaOutdated(
+                f"the read model of {_shown(engine)} was built by another jieqin: back the "
+                "database up, then run `jieqin db upgrade` (it rebuilds it from the records)"
+            )
         return
     script = ScriptDirectory.from_config(alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
@@ -193,7 +270,11 @@ def _check_schema(engine: sa.Engine, *, create: bool) -> None:
 
 
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
-    """Migrate the database at ``url`` to ``revision``; returns (before, after)."""
+    """Migrate the database at ``url`` to ``revision``; returns (before, after).
+
+    At the newest revision the read model is rebuilt from the rows whenever it was
+    built for another layout (the migrations leave its tables empty).
+    """
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -201,22 +282,38 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
             command.upgrade(alembic_config(conn), revision)
             conn.commit()
             after = schema_revision(conn)
+            if after == _head() and not read_model.is_current(conn):
+                read_model.rebuild(conn)
             conn.commit()
         return before, after
     finally:
         engine.dispose()
 
 
-class SqlStorage:
-    """Storage in a SQLite or PostgreSQL database through SQLAlchemy Core."""
+def rebuild_read_model(url: str) -> None:
+    """Count the read model of the database at ``url`` again from its rows."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            read_model.rebuild(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
 
-    sql_backed = True
+
+class SqlStorage:
+    """Storage in a SQLite or PostgreSQL database through SQLAlchemy Core.
+
+    ``read_only`` is set for a SQLite file jieqin may not write: every unit of work
+    on it is read-only.
+    """
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
+        self.read_only = read_only_file(url) is not None
         self.engine = create_engine(url)
         try:
-            _check_schema(self.engine, create=create)
+            _check_schema(self.engine, create=create, read_only=self.read_only)
         except BaseException:
             self.engine.dispose()
             raise
@@ -226,8 +323,8 @@ class SqlStorage:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    def unit_of_work(self, actor: str = "jieqin") -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, actor)
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, actor, read_only=read_only or self.read_only)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -240,10 +337,8 @@ class SqlUnitOfWork(BaseUnitOfWork):
     commits it, leaving the block rolls back what was not committed.
     """
 
-    sql_backed = True
-
-    def __init__(self, engine: sa.Engine, actor: str) -> None:
-        super().__init__(actor)
+    def __init__(self, engine: sa.Engine, actor: str, *, read_only: bool = False) -> None:
+        super().__init__(actor, read_only=read_only)
         self._engine = engine
         self._conn: sa.Connection | None = None
         repos: Mapping[str, Any] = repositories_for(self)
@@ -259,12 +354,16 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self.grants = repos["grants"]
         self.decisions = repos["decisions"]
         self.audit = repos["audit"]
+        self.read_model = SqlReadModel(lambda: self.connection)
 
     @property
     def connection(self) -> sa.Connection:
         """The SQLAlchemy connection, in this unit of work's transaction."""
         if self._conn is None:
-            self._conn = self._engine.connect()
+            conn = self._engine.connect()
+            if self.read_only:
+                conn.execution_options(**{READ_ONLY: True})
+            self._conn = conn
         return self._conn
 
     @property

@@ -7,7 +7,7 @@ the record back from a row mapping. The domain classes never learn about SQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,20 +19,42 @@ from jieqin.model import (
     Fund,
     Grant,
     Handover,
-    Health,
     Helper,
     Household,
-    Member,
+    MemberMove,
     Need,
     Pairing,
     Program,
     Referral,
     RegionCode,
     Route,
-    Schooling,
-    StatusChange,
     parse_period,
 )
+from jieqin.storage.rows import (
+    HOUSEHOLD_COLUMNS,
+    MEMBER_COLUMNS,
+    STATUS_COLUMNS,
+    household_from,
+    household_values,
+    member_from,
+    member_values,
+    status_values,
+)
+
+__all__ = [
+    "HOUSEHOLD_COLUMNS",
+    "MEMBER_COLUMNS",
+    "SIMPLE",
+    "STATUS_COLUMNS",
+    "Row",
+    "from_fen",
+    "household_from",
+    "household_values",
+    "member_from",
+    "member_values",
+    "status_values",
+    "to_fen",
+]
 
 Row = Mapping[Any, Any]
 """A row as SQLAlchemy returns it (``RowMapping``) or a plain dict."""
@@ -83,116 +105,11 @@ def helper_from(r: Row) -> Helper:
     )
 
 
-# --- households ---------------------------------------------------------------------
+# --- households (their row forms are jieqin.storage.rows') -------------------------
 
 
 def household_row(h: Household) -> dict[str, Any]:
     return {"household_id": h.household_id, "region": h.region.code, "status": h.status}
-
-
-#: The columns :func:`member_values` fills, in order.
-MEMBER_COLUMNS = (
-    "member_id",
-    "household_id",
-    "position",
-    "name",
-    "sex",
-    "birth_date",
-    "resident_id",
-    "relation",
-    "health_condition",
-    "diagnosis",
-    "disability_grade",
-    "school_level",
-    "school_year_of_entry",
-    "school_institution",
-    "employment",
-    "phone",
-)
-
-#: The columns :func:`status_values` fills, in order.
-STATUS_COLUMNS = ("household_id", "position", "status", "since", "note")
-
-#: The columns :func:`household_values` fills, in order.
-HOUSEHOLD_COLUMNS = ("household_id", "region", "status")
-
-
-def household_values(h: Household) -> tuple[Any, ...]:
-    """The ``households`` row as a tuple (bulk loads build millions of these)."""
-    return (h.household_id, h.region.code, h.status_history[-1].status)
-
-
-def member_values(h: Household) -> list[tuple[Any, ...]]:
-    """The ``household_members`` rows of a household as tuples, in ``MEMBER_COLUMNS`` order."""
-    hid = h.household_id
-    rows = []
-    for position, m in enumerate(h.members):
-        school = m.schooling
-        health = m.health
-        rows.append(
-            (
-                m.member_id,
-                hid,
-                position,
-                m.name,
-                m.sex.value,
-                m.birth_date,
-                m.resident_id,
-                m.relation.value,
-                health.condition.value,
-                health.diagnosis,
-                m.disability_grade,
-                school.level.value if school else None,
-                school.year_of_entry if school else None,
-                school.institution if school else None,
-                m.employment.value,
-                m.phone,
-            )
-        )
-    return rows
-
-
-def status_values(h: Household) -> list[tuple[Any, ...]]:
-    """The ``household_status`` rows of a household as tuples, in ``STATUS_COLUMNS`` order."""
-    hid = h.household_id
-    return [
-        (hid, position, change.status, change.since, change.note)
-        for position, change in enumerate(h.status_history)
-    ]
-
-
-def member_from(r: Row) -> Member:
-    schooling = None
-    if r["school_level"] is not None:
-        schooling = Schooling(
-            level=r["school_level"],
-            year_of_entry=r["school_year_of_entry"],
-            institution=r["school_institution"],
-        )
-    return Member(
-        member_id=r["member_id"],
-        name=r["name"],
-        sex=r["sex"],
-        birth_date=r["birth_date"],
-        resident_id=r["resident_id"],
-        relation=r["relation"],
-        health=Health(condition=r["health_condition"], diagnosis=r["diagnosis"]),
-        disability_grade=r["disability_grade"],
-        schooling=schooling,
-        employment=r["employment"],
-        phone=r["phone"],
-    )
-
-
-def household_from(r: Row, members: Sequence[Row], history: Sequence[Row]) -> Household:
-    return Household(
-        household_id=r["household_id"],
-        region=RegionCode(r["region"]),
-        members=tuple(member_from(m) for m in members),
-        status_history=tuple(
-            StatusChange(status=s["status"], since=s["since"], note=s["note"]) for s in history
-        ),
-    )
 
 
 # --- pairings and handovers ------------------------------------------------------------
@@ -230,6 +147,26 @@ def handover_row(h: Handover) -> dict[str, Any]:
         "from_helper_id": h.from_helper_id,
         "to_helper_id": h.to_helper_id,
     }
+
+
+def move_row(m: MemberMove) -> dict[str, Any]:
+    return {
+        "member_id": m.member_id,
+        "from_household_id": m.from_household_id,
+        "to_household_id": m.to_household_id,
+        "on": m.on,
+        "reason": m.reason,
+    }
+
+
+def move_from(r: Row) -> MemberMove:
+    return MemberMove(
+        member_id=r["member_id"],
+        from_household_id=r["from_household_id"],
+        to_household_id=r["to_household_id"],
+        on=r["on"],
+        reason=r["reason"],
+    )
 
 
 def handover_from(r: Row) -> Handover:

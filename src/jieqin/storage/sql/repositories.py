@@ -1,15 +1,19 @@
 """Repositories over the Core tables: the SQL side of :mod:`jieqin.storage.base`.
 
-Each write runs in a savepoint, so a refused write (a duplicate id, a second grant
-for a member in a programme period) raises :class:`~jieqin.errors.ConflictError`
-and leaves the unit of work usable with none of that call's rows written. Every
-write appends an audit entry in the same transaction.
+Every write first passes the unit of work's write checks (:meth:`admit`), then runs
+in a savepoint with the statements that keep the read model
+(:mod:`jieqin.storage.sql.read_model`) and its audit entry, so a refused write (a
+duplicate id, a second grant for a member in a programme period, a record naming
+one that is not stored, a fund overspent) raises
+:class:`~jieqin.errors.ConflictError` and leaves the unit of work usable with none
+of that call's rows written.
 """
 
 from __future__ import annotations
 
 import builtins
 import enum
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -21,8 +25,21 @@ import attrs
 import sqlalchemy as sa
 
 from jieqin.errors import ConflictError, NotFound, StorageError
-from jieqin.model import Fund, Handover, Household, Member, Pairing, RegionCode
+from jieqin.model import (
+    Activity,
+    Fund,
+    Grant,
+    Handover,
+    Helper,
+    Household,
+    Member,
+    MemberMove,
+    Pairing,
+    RegionCode,
+    Relation,
+)
 from jieqin.model.periods import Month, Quarter, Year
+from jieqin.privacy import mask_text
 from jieqin.storage._common import (
     ENTITIES,
     EntitySpec,
@@ -33,15 +50,22 @@ from jieqin.storage._common import (
     unique_by_key,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
-from jieqin.storage.sql import mappers
-from jieqin.storage.sql.bulk import Values, bulk_insert, bulk_upsert, insert_values, upsert_values
+from jieqin.storage.rows import HouseholdRows, rows_of
+from jieqin.storage.sql import mappers, read_model
+from jieqin.storage.sql.bulk import bulk_insert, insert_values, upsert_values
 from jieqin.storage.sql.mappers import Row
 from jieqin.storage.sql.tables import (
+    ACTIVITIES,
     AUDIT_LOG,
+    DECISIONS,
+    FUNDS,
     GRANTS,
     HANDOVERS,
     HOUSEHOLDS,
+    MEMBER_MOVES,
     MEMBERS,
+    NEEDS,
+    REFERRALS,
     STATUS_HISTORY,
     TABLES,
 )
@@ -75,8 +99,37 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def _detail(exc: sa.exc.IntegrityError) -> str:
+    """The database's reason, its first line, with anything sensitive masked."""
+    text = str(exc.orig).strip().splitlines()[0] if exc.orig else "constraint violated"
+    return mask_text(text)
+
+
+def conflict(entity: str, exc: sa.exc.IntegrityError) -> ConflictError:
+    """What a refused write means, in words a clerk can act on."""
+    text = str(exc.orig) if exc.orig else ""
+    lowered = text.lower()
+    if "foreign key" in lowered:
+        reason = (
+            "it names a record that is not stored (a helper, household, member, need or "
+            f"fund) or one that other records still name ({_detail(exc)})"
+        )
+    elif "resident_id" in lowered:
+        reason = "a resident ID number belongs to one person, and another member holds it"
+    elif "within_budget" in lowered:
+        reason = "it would take a fund past its budget"
+    else:
+        reason = f"it conflicts with stored data ({_detail(exc)})"
+    return ConflictError(f"{entity}: the write was refused: {reason}")
+
+
 class SqlRepository(Generic[T]):
-    """A keyed repository over one table, with hand-written row mappers."""
+    """A keyed repository over one table, with hand-written row mappers.
+
+    Subclasses keep the read model in step by overriding :meth:`_replacing` (called
+    with the stored versions of the records about to be replaced) and
+    :meth:`_written` (called with those and the records written).
+    """
 
     def __init__(
         self,
@@ -97,12 +150,10 @@ class SqlRepository(Generic[T]):
 
     @property
     def _conn(self) -> sa.Connection:
-        conn: sa.Connection = self._uow.connection
-        return conn
+        return self._uow.connection
 
     def _conflict(self, exc: sa.exc.IntegrityError) -> ConflictError:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else "constraint violated"
-        return ConflictError(f"{self._spec.name}: the write conflicts with stored data ({detail})")
+        return conflict(self._spec.name, exc)
 
     @contextmanager
     def _writing(self) -> Iterator[sa.Connection]:
@@ -124,6 +175,11 @@ class SqlRepository(Generic[T]):
         if len(values) != len(self._keys):
             raise StorageError(f"{self._spec.name} ids have {len(self._keys)} parts")
         return sa.and_(*(c == v for c, v in zip(self._keys, values, strict=True)))
+
+    def _keys_in(self, keys: Sequence[Any]) -> sa.ColumnElement[bool]:
+        if len(self._keys) == 1:
+            return self._keys[0].in_(keys)
+        return sa.tuple_(*self._keys).in_([tuple(k) for k in keys])
 
     def _filters(self, filters: Mapping[str, object]) -> list[sa.ColumnElement[bool]]:
         check_filters(self._spec.cls, filters)
@@ -151,13 +207,23 @@ class SqlRepository(Generic[T]):
         ids = [self._spec.key_text(self._spec.key(item)) for item in items]
         self._uow.record(action, self._spec.name, None, {"count": len(ids), "ids": ids})
 
+    # -- the read model --------------------------------------------------------------
+
+    def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        """Before ``old`` (stored) are replaced by ``new``."""
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        """After ``new`` were written (replacing ``old``, if any)."""
+
     # -- writes -----------------------------------------------------------------
 
     def _insert(self, conn: sa.Connection, items: Sequence[Any]) -> None:
         bulk_insert(conn, self._table, [self._to_row(item) for item in items])
 
     def _upsert(self, conn: sa.Connection, items: Sequence[Any]) -> None:
-        bulk_upsert(conn, self._table, [self._to_row(item) for item in items])
+        rows = [self._to_row(item) for item in items]
+        if rows:
+            upsert_values(conn, self._table, list(rows[0]), [tuple(r.values()) for r in rows])
 
     def add(self, item: T) -> None:
         self.add_many([item], _action="add")
@@ -168,8 +234,10 @@ class SqlRepository(Generic[T]):
             return 0
         for item in batch:
             self._check_type(item)
+        self._uow.admit(self._spec.name, batch)
         with self._writing() as conn:
             self._insert(conn, batch)
+            self._written(conn, [], batch)
             self._audit_batch(_action, batch)
         return len(batch)
 
@@ -178,8 +246,12 @@ class SqlRepository(Generic[T]):
         if not unique:
             return 0
         batch = list(unique.values())
+        self._uow.admit(self._spec.name, batch)
         with self._writing() as conn:
+            old = list(self.find_many(unique).values())
+            self._replacing(conn, old, batch)
             self._upsert(conn, batch)
+            self._written(conn, old, batch)
             self._audit_batch("upsert_many", batch)
         return len(batch)
 
@@ -187,8 +259,11 @@ class SqlRepository(Generic[T]):
         self._check_type(item)
         key = self._spec.key(item)
         old = self.get(key)
+        self._uow.admit(self._spec.name, [item])
         with self._writing() as conn:
+            self._replacing(conn, [old], [item])
             self._replace(conn, item)
+            self._written(conn, [old], [item])
             self._uow.record(
                 "update", self._spec.name, self._spec.key_text(key), difference(old, item)
             )
@@ -213,6 +288,25 @@ class SqlRepository(Generic[T]):
         )
         return None if row is None else self._from_row(row)
 
+    def find_many(self, keys: Iterable[Any]) -> dict[Any, T]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[Any, T] = {}
+        for chunk in _chunks(wanted):
+            query = sa.select(self._table).where(self._keys_in(chunk))
+            for row in self._conn.execute(query).mappings():
+                item = self._from_row(row)
+                found[self._spec.key(item)] = item
+        return found
+
+    def stored(self, keys: Iterable[Any]) -> set[Any]:
+        wanted = list(dict.fromkeys(keys))
+        found: set[Any] = set()
+        for chunk in _chunks(wanted):
+            query = sa.select(*self._keys).where(self._keys_in(chunk))
+            for row in self._conn.execute(query):
+                found.add(row[0] if len(self._keys) == 1 else tuple(row))
+        return found
+
     def list(self, **filters: object) -> builtins.list[T]:
         query = sa.select(self._table).where(*self._filters(filters)).order_by(*self._keys)
         return [self._from_row(row) for row in self._conn.execute(query).mappings()]
@@ -223,104 +317,437 @@ class SqlRepository(Generic[T]):
         return int(self._conn.execute(query).scalar_one())
 
 
-class HouseholdRepository(SqlRepository[Household]):
-    """Households across three tables: households, their members, their status history."""
-
-    def _rows(
-        self, items: Sequence[Household]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        households, members, history = [], [], []
-        household_values = mappers.household_values
-        member_values = mappers.member_values
-        status_values = mappers.status_values
-        for h in items:
-            households.append(household_values(h))
-            members.extend(member_values(h))
-            history.extend(status_values(h))
-        return households, members, history
-
-    def _insert_children(self, conn: sa.Connection, members: Values, history: Values) -> None:
-        insert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, members)
-        insert_values(conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, history)
-
-    def _insert(self, conn: sa.Connection, items: Sequence[Household]) -> None:
-        households, members, history = self._rows(items)
-        insert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
-        self._insert_children(conn, members, history)
-
-    def _delete_children(self, conn: sa.Connection, ids: Sequence[str]) -> None:
-        """Delete the members and status rows of these households (plain SQL: a bulk
-        re-import sends many thousands of ids)."""
-        preparer = conn.dialect.identifier_preparer
-        for table in (MEMBERS, STATUS_HISTORY):
-            name = preparer.format_table(table)
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(
-                    f"DELETE FROM {name} WHERE household_id = ANY(%s)", (list(ids),)
-                )
-                continue
-            for chunk in _chunks(ids, 500):
-                marks = ", ".join("?" for _ in chunk)
-                conn.exec_driver_sql(
-                    f"DELETE FROM {name} WHERE household_id IN ({marks})", tuple(chunk)
-                )
-
-    def _upsert(self, conn: sa.Connection, items: Sequence[Household]) -> None:
-        households, members, history = self._rows(items)
-        upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
-        self._delete_children(conn, [h.household_id for h in items])
-        self._insert_children(conn, members, history)
-
-    def _replace(self, conn: sa.Connection, item: Household) -> None:
-        self._upsert(conn, [item])
-
-    def upsert_rows(self, households: Values, members: Values, statuses: Values) -> int:
-        """:meth:`upsert_many` for households given as rows of the three tables.
-
-        The rows are those of :func:`~jieqin.storage.sql.mappers.household_values`,
-        :func:`~jieqin.storage.sql.mappers.member_values` and
-        :func:`~jieqin.storage.sql.mappers.status_values`, validated by the caller
-        (the import fast path); each household id at most once. Same writes and the
-        same audit entry as ``upsert_many`` of a batch of several households.
-        """
-        ids = [row[0] for row in households]
-        if not ids:
-            return 0
-        if len(set(ids)) != len(ids):
-            raise StorageError("households: a batch of rows names a household twice")
-        with self._writing() as conn:
-            # The usual first import has nothing to replace: plain inserts (COPY on
-            # PostgreSQL) instead of an upsert through a staging table and deletes.
-            if self._any_stored(conn, ids) or not self._inserted_new(conn, households):
-                upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
-                self._delete_children(conn, ids)
-            self._insert_children(conn, members, statuses)
-            self._uow.record("upsert_many", self._spec.name, None, {"count": len(ids), "ids": ids})
-        return len(ids)
+class HelperRepository(SqlRepository[Helper]):
+    """Helpers; a new tier or home county relabels their activities and spans."""
 
     @staticmethod
-    def _inserted_new(conn: sa.Connection, households: Values) -> bool:
-        """Insert households none of which is stored; ``False`` (nothing written) if
-        another transaction stored one of them in the meantime."""
+    def _relabelled(old: Sequence[Helper], new: Sequence[Helper]) -> list[str]:
+        before = {h.helper_id: (h.tier, h.home_region.code[:6]) for h in old}
+        return sorted(
+            h.helper_id
+            for h in new
+            if h.helper_id in before and before[h.helper_id] != (h.tier, h.home_region.code[:6])
+        )
+
+    def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        changed = self._relabelled(old, new)
+        if changed:
+            read_model.relabelling(conn, helpers=changed)
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        changed = self._relabelled(old, new)
+        if changed:
+            read_model.relabelled(conn, helpers=changed)
+
+
+class ActivityRepository(SqlRepository[Activity]):
+    """Activities, counted in the report tallies and the follow-up rows."""
+
+    def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.activities_replacing(conn, old)
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.activities_written(conn, old, new)
+
+
+class CountedRepository(SqlRepository[Any]):
+    """Needs and referrals, counted in the report tallies."""
+
+    figure = ""
+
+    def _ids(self, items: Sequence[Any]) -> list[str]:
+        return [str(self._spec.key(item)) for item in items]
+
+    def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.counted_replacing(conn, self.figure, self._ids(old))
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.counted_written(conn, self.figure, self._ids(new))
+
+
+class NeedRepository(CountedRepository):
+    figure = "needs"
+
+
+class ReferralRepository(CountedRepository):
+    figure = "referrals"
+
+
+class PairingRepository(SqlRepository[Pairing]):
+    """Pairings, which end rather than disappear; their spans and follow-up rows."""
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.pairings_written(conn, old, new)
+
+    def active_on(self, day: date, **filters: object) -> builtins.list[Pairing]:
+        t = self._table
+        query = (
+            sa.select(t)
+            .where(*self._filters(filters))
+            .where(t.c.start <= day, sa.or_(t.c.end.is_(None), t.c.end >= day))
+            .order_by(*self._keys)
+        )
+        return [mappers.pairing_from(row) for row in self._conn.execute(query).mappings()]
+
+    def of_households(self, household_ids: Iterable[str]) -> dict[str, builtins.list[Pairing]]:
+        t = self._table
+        wanted = sorted(set(household_ids))
+        out: dict[str, builtins.list[Pairing]] = {h: [] for h in wanted}
+        for chunk in _chunks(wanted):
+            query = sa.select(t).where(t.c.household_id.in_(chunk)).order_by(*self._keys)
+            for row in self._conn.execute(query).mappings():
+                out[row["household_id"]].append(mappers.pairing_from(row))
+        return out
+
+    def end(self, key: PairingKey, on: date, *, reason: str | None = None) -> Pairing:
+        pairing = self.get(key)
+        name = self._spec.key_text(key)
+        if pairing.end is not None:
+            raise ConflictError(f"pairings: {name} already ended on {pairing.end}")
+        if on < pairing.start:
+            raise ConflictError(f"pairings: cannot end {name} before it started")
+        changes: dict[str, Any] = {"end": on}
+        if reason is not None:
+            changes["reason"] = reason
+        ended = attrs.evolve(pairing, **changes)
+        self._uow.admit(self._spec.name, [ended])
+        with self._writing() as conn:
+            self._replace(conn, ended)
+            self._written(conn, [pairing], [ended])
+            self._uow.record("end", self._spec.name, name, difference(pairing, ended))
+        return ended
+
+
+class FundRepository(SqlRepository[Fund]):
+    """Funds, with what each has granted kept beside its budget (never above it)."""
+
+    def _conflict(self, exc: sa.exc.IntegrityError) -> ConflictError:
+        if "within_budget" in str(exc.orig):
+            return ConflictError(
+                "funds: a budget cannot be set below what the fund has already granted"
+            )
+        return super()._conflict(exc)
+
+    def lock(self, fund_id: str) -> Fund:
+        conn = self._conn
+        t = self._table
+        if conn.dialect.name == "sqlite":
+            # A writing unit of work holds SQLite's write lock from its first statement.
+            return self.get(fund_id)
+        row = (
+            conn.execute(sa.select(t).where(t.c.fund_id == fund_id).with_for_update())
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"no fund {fund_id}")
+        return mappers.fund_from(row)
+
+    def spent(self, fund_id: str) -> Decimal:
+        granted = self._conn.execute(
+            sa.select(FUNDS.c.granted_fen).where(FUNDS.c.fund_id == fund_id)
+        ).scalar()
+        spent = mappers.from_fen(int(granted or 0))
+        assert spent is not None
+        return spent
+
+
+class GrantRepository(SqlRepository[Grant]):
+    """Grants: one per member per programme period, never past their fund's budget."""
+
+    def _conflict(self, exc: sa.exc.IntegrityError) -> ConflictError:
+        text = str(exc.orig)
+        if "program_id" in text or "uq_grants" in text:
+            return ConflictError(
+                "grants: a member can get only one grant per programme period "
+                "(program_id, period, member_id already granted)"
+            )
+        return super()._conflict(exc)
+
+    def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        read_model.counted_replacing(conn, "grants", [g.grant_id for g in old])
+
+    def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
+        self._spend(conn, old, new)
+        read_model.counted_written(conn, "grants", [g.grant_id for g in new])
+
+    def _spend(self, conn: sa.Connection, old: Sequence[Grant], new: Sequence[Grant]) -> None:
+        """Move what each fund has granted by the batch; refuse going past a budget."""
+        delta: defaultdict[str, int] = defaultdict(int)
+        for grant in new:
+            delta[grant.fund_id] += mappers.to_fen(grant.amount) or 0
+        for grant in old:
+            delta[grant.fund_id] -= mappers.to_fen(grant.amount) or 0
+        changed = sorted(f for f, d in delta.items() if d)
+        if not changed:
+            return
+        f = FUNDS
+        query = sa.select(f.c.fund_id, f.c.budget_fen, f.c.granted_fen).where(
+            f.c.fund_id.in_(changed)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        stored = {fund_id: (budget, granted) for fund_id, budget, granted in conn.execute(query)}
+        for fund_id in changed:
+            if fund_id not in stored:
+                raise ConflictError(f"grants: no fund {fund_id}; store the fund first")
+            budget, granted = stored[fund_id]
+            if granted + delta[fund_id] > budget:
+                raise ConflictError(
+                    f"grants: fund {fund_id} has {mappers.from_fen(budget - granted)} yuan left "
+                    f"of its budget of {mappers.from_fen(budget)}; these grants need "
+                    f"{mappers.from_fen(delta[fund_id])}"
+                )
+        conn.execute(
+            f.update()
+            .where(f.c.fund_id == sa.bindparam("f"))
+            .values(granted_fen=f.c.granted_fen + sa.bindparam("delta", type_=sa.BigInteger)),
+            [{"f": fund_id, "delta": delta[fund_id]} for fund_id in changed],
+        )
+
+    def lock_programs(self, program_ids: Iterable[str]) -> None:
+        self._uow.require_writable()
+        conn = self._conn
+        if conn.dialect.name != "postgresql":
+            return  # SQLite: a writing unit of work already holds the database write lock
+        for program_id in sorted(set(program_ids)):
+            conn.execute(
+                sa.select(
+                    sa.func.pg_advisory_xact_lock(
+                        sa.func.hashtext(sa.func.current_schema()),
+                        sa.func.hashtext(sa.literal(f"program:{program_id}")),
+                    )
+                )
+            )
+
+
+#: Tables whose rows name a member: a member they name is kept, as a former member.
+_NAMING_MEMBERS = (ACTIVITIES, NEEDS, REFERRALS, GRANTS, DECISIONS, MEMBER_MOVES)
+
+
+class HouseholdRepository(SqlRepository[Household]):
+    """Households across three tables: households, their members, their status history.
+
+    A household is written as rows (:mod:`jieqin.storage.rows`): its members are
+    updated in place by member id, members it no longer lists are deleted, or kept
+    as former members when other records name them, and its status history is
+    replaced. A household that moves county relabels everything counted under it.
+    """
+
+    def add_many(self, items: Iterable[Household], *, _action: str = "add_many") -> int:
+        batch = list(items)
+        for item in batch:
+            self._check_type(item)
+        if not batch:
+            return 0
+        ids = [h.household_id for h in batch]
+        if len(set(ids)) != len(ids):
+            raise ConflictError("households: a batch names a household twice")
+        self._uow.admit(self._spec.name, batch)
+        with self._writing() as conn:
+            rows = [rows_of(h) for h in batch]
+            insert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, [r.household for r in rows])
+            self._insert_children(conn, rows)
+            self._audit_batch(_action, batch)
+        return len(batch)
+
+    def upsert_many(self, items: Iterable[Household]) -> int:
+        unique = unique_by_key(self._spec, items)
+        if not unique:
+            return 0
+        batch = list(unique.values())
+        self._uow.admit(self._spec.name, batch)
+        return self._write([rows_of(h) for h in batch], batch)
+
+    def update(self, item: Household) -> None:
+        self._check_type(item)
+        old = self.get(item.household_id)
+        self._uow.admit(self._spec.name, [item])
+        with self._writing():
+            self._store([rows_of(item)])
+            self._uow.record("update", self._spec.name, item.household_id, difference(old, item))
+
+    def upsert_rows(self, rows: Sequence[HouseholdRows]) -> int:
+        batch = list(rows)
+        if not batch:
+            return 0
+        if len({r.household_id for r in batch}) != len(batch):
+            raise StorageError("households: a batch of rows names a household twice")
+        self._uow.admit(self._spec.name, batch)
+        return self._write(batch, None)
+
+    def _write(self, rows: Sequence[HouseholdRows], households: Sequence[Household] | None) -> int:
+        with self._writing():
+            self._store(rows)
+            if len(rows) == 1:
+                single = households[0] if households else rows[0].to_household()
+                self._uow.record("upsert", self._spec.name, single.household_id, describe(single))
+            else:
+                ids = [r.household_id for r in rows]
+                self._uow.record(
+                    "upsert_many", self._spec.name, None, {"count": len(ids), "ids": ids}
+                )
+        return len(rows)
+
+    # -- storing rows --------------------------------------------------------------
+
+    def _store(self, rows: Sequence[HouseholdRows]) -> None:
+        """Write households given as rows, replacing stored ones (inside a savepoint)."""
+        conn = self._conn
+        ids = [r.household_id for r in rows]
+        regions = self._regions(conn, ids)
+        if not regions and self._inserted_new(conn, rows):
+            return
+        self._refuse_members_of_others(conn, rows)
+        moved = sorted(
+            r.household_id
+            for r in rows
+            if r.household_id in regions and regions[r.household_id][:6] != str(r.household[1])[:6]
+        )
+        if moved:
+            read_model.relabelling(conn, households=moved)
+        upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, [r.household for r in rows])
+        self._leave(conn, rows)
+        upsert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, [m for r in rows for m in r.members])
+        self._delete_statuses(conn, ids)
+        insert_values(
+            conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, [s for r in rows for s in r.statuses]
+        )
+        if moved:
+            read_model.relabelled(conn, households=moved)
+
+    def _insert_children(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
+        insert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, [m for r in rows for m in r.members])
+        insert_values(
+            conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, [s for r in rows for s in r.statuses]
+        )
+
+    def _inserted_new(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> bool:
+        """Insert households none of which is stored (plain inserts, COPY on PostgreSQL);
+        ``False`` (nothing written) if another transaction stored one in the meantime."""
         try:
             with conn.begin_nested():
-                insert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, households)
-        except sa.exc.IntegrityError:
-            return False
+                insert_values(
+                    conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, [r.household for r in rows]
+                )
+                self._insert_children(conn, rows)
+        except sa.exc.IntegrityError as exc:
+            text = str(exc.orig)
+            if "households.household_id" in text or "pk_households" in text:
+                return False
+            raise
         return True
 
-    def _any_stored(self, conn: sa.Connection, ids: Sequence[str]) -> bool:
-        """Whether any of these households is stored already."""
-        name = conn.dialect.identifier_preparer.format_table(HOUSEHOLDS)
-        if conn.dialect.name == "postgresql":
-            query = f"SELECT 1 FROM {name} WHERE household_id = ANY(%s) LIMIT 1"
-            return conn.exec_driver_sql(query, (list(ids),)).first() is not None
-        for chunk in _chunks(ids, 500):
-            marks = ", ".join("?" for _ in chunk)
-            query = f"SELECT 1 FROM {name} WHERE household_id IN ({marks}) LIMIT 1"
-            if conn.exec_driver_sql(query, tuple(chunk)).first() is not None:
-                return True
-        return False
+    @staticmethod
+    def _regions(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
+        h = HOUSEHOLDS
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(ids)):
+            found.update(
+                conn.execute(
+                    sa.select(h.c.household_id, h.c.region).where(h.c.household_id.in_(chunk))
+                ).all()
+            )
+        return found
+
+    def _refuse_members_of_others(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
+        """A member id stored in another household is refused: moving is explicit."""
+        wanted = {m[0]: r.household_id for r in rows for m in r.members}
+        for member_id, owner in self.owners(wanted).items():
+            if owner != wanted[member_id]:
+                raise ConflictError(
+                    f"households: member {member_id} of {wanted[member_id]} already belongs to "
+                    f"household {owner}; move them with households.move_member"
+                )
+
+    def _leave(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
+        """Members the new rows leave out: deleted, or kept as former members (departed
+        today) when other records name them."""
+        m = MEMBERS
+        kept = {row[0] for r in rows for row in r.members}
+        stored: list[tuple[str, date | None]] = []
+        for chunk in _chunks([r.household_id for r in rows]):
+            stored += conn.execute(
+                sa.select(m.c.member_id, m.c.departed_on).where(m.c.household_id.in_(chunk))
+            ).all()
+        leaving = [member_id for member_id, _ in stored if member_id not in kept]
+        if not leaving:
+            return
+        named = self._named(conn, leaving)
+        departed = {member_id for member_id, on in stored if on is not None}
+        today = self._uow.today
+        gone = [member_id for member_id in leaving if member_id not in named]
+        staying = [
+            member_id for member_id in leaving if member_id in named and member_id not in departed
+        ]
+        for chunk in _chunks(gone):
+            conn.execute(m.delete().where(m.c.member_id.in_(chunk)))
+        for chunk in _chunks(staying):
+            conn.execute(
+                m.update()
+                .where(m.c.member_id.in_(chunk))
+                .values(departed_on=today, position=m.c.position + 100000)
+            )
+
+    @staticmethod
+    def _named(conn: sa.Connection, member_ids: Sequence[str]) -> set[str]:
+        """The members among these that some record names."""
+        named: set[str] = set()
+        for chunk in _chunks(list(member_ids)):
+            for table in _NAMING_MEMBERS:
+                column = table.c.member_id
+                named.update(
+                    conn.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars()
+                )
+        return named
+
+    @staticmethod
+    def _delete_statuses(conn: sa.Connection, ids: Sequence[str]) -> None:
+        s = STATUS_HISTORY
+        for chunk in _chunks(list(ids)):
+            conn.execute(s.delete().where(s.c.household_id.in_(chunk)))
+
+    # -- moving a member -----------------------------------------------------------
+
+    def move_member(
+        self,
+        member_id: str,
+        to_household_id: str,
+        on: date,
+        *,
+        relation: Relation = Relation.OTHER,
+        reason: str = "",
+    ) -> MemberMove:
+        move = MemberMove(member_id, self.household_of(member_id), to_household_id, on, reason)
+        self._uow.admit("member_moves", [move])
+        m = MEMBERS
+        with self._writing() as conn:
+            position = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(m.c.position), -1) + 1).where(
+                    m.c.household_id == to_household_id
+                )
+            ).scalar_one()
+            conn.execute(
+                m.update()
+                .where(m.c.member_id == member_id)
+                .values(
+                    household_id=to_household_id,
+                    relation=Relation(relation).value,
+                    position=position,
+                )
+            )
+            conn.execute(MEMBER_MOVES.insert().values(mappers.move_row(move)))
+            self._uow.record("move", "member_moves", member_id, describe(move))
+        return move
+
+    def moves(self, **filters: object) -> builtins.list[MemberMove]:
+        check_filters(MemberMove, filters)
+        t = MEMBER_MOVES
+        clauses = [t.c[name] == db_value(t.c[name], value) for name, value in filters.items()]
+        query = sa.select(t).where(*clauses).order_by(t.c.move_id)
+        return [mappers.move_from(row) for row in self._conn.execute(query).mappings()]
+
+    # -- reads -------------------------------------------------------------------
 
     def _assemble(self, rows: Sequence[Row]) -> builtins.list[Household]:
         if not rows:
@@ -345,7 +772,9 @@ class HouseholdRepository(SqlRepository[Household]):
             for key, group in groupby(conn.execute(query).mappings(), lambda r: r["household_id"]):
                 history[key] = list(group)
         return [
-            mappers.household_from(row, members[row["household_id"]], history[row["household_id"]])
+            mappers.household_from(
+                row, members.get(row["household_id"], []), history.get(row["household_id"], [])
+            )
             for row in rows
         ]
 
@@ -356,6 +785,19 @@ class HouseholdRepository(SqlRepository[Household]):
             .first()
         )
         return None if row is None else self._assemble([row])[0]
+
+    def find_many(self, keys: Iterable[Any]) -> dict[Any, Household]:
+        wanted = list(dict.fromkeys(keys))
+        rows: list[Row] = []
+        for chunk in _chunks(wanted):
+            rows += (
+                self._conn.execute(
+                    sa.select(HOUSEHOLDS).where(HOUSEHOLDS.c.household_id.in_(chunk))
+                )
+                .mappings()
+                .all()
+            )
+        return {h.household_id: h for h in self._assemble(rows)}
 
     def list(self, **filters: object) -> builtins.list[Household]:
         query = sa.select(HOUSEHOLDS).where(*self._filters(filters)).order_by(*self._keys)
@@ -369,6 +811,29 @@ class HouseholdRepository(SqlRepository[Household]):
             raise NotFound(f"no member {member_id}")
         return str(owner)
 
+    def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
+        m = MEMBERS
+        wanted = sorted(set(member_ids))
+        found: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            query = sa.select(m.c.member_id, m.c.household_id).where(m.c.member_id.in_(chunk))
+            found.update(
+                (member_id, household_id) for member_id, household_id in self._conn.execute(query)
+            )
+        return found
+
+    def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        m = MEMBERS
+        wanted = sorted({r for r in resident_ids if r})
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(wanted):
+            query = sa.select(m.c.resident_id, m.c.member_id, m.c.household_id).where(
+                m.c.resident_id.in_(chunk)
+            )
+            for resident_id, member_id, household_id in self._conn.execute(query):
+                found[resident_id] = (member_id, household_id)
+        return found
+
     def member(self, member_id: str) -> Member:
         row = (
             self._conn.execute(sa.select(MEMBERS).where(MEMBERS.c.member_id == member_id))
@@ -378,73 +843,6 @@ class HouseholdRepository(SqlRepository[Household]):
         if row is None:
             raise NotFound(f"no member {member_id}")
         return mappers.member_from(row)
-
-
-class PairingRepository(SqlRepository[Pairing]):
-    def active_on(self, day: date, **filters: object) -> builtins.list[Pairing]:
-        t = self._table
-        query = (
-            sa.select(t)
-            .where(*self._filters(filters))
-            .where(t.c.start <= day, sa.or_(t.c.end.is_(None), t.c.end >= day))
-            .order_by(*self._keys)
-        )
-        return [mappers.pairing_from(row) for row in self._conn.execute(query).mappings()]
-
-    def end(self, key: PairingKey, on: date, *, reason: str | None = None) -> Pairing:
-        pairing = self.get(key)
-        name = self._spec.key_text(key)
-        if pairing.end is not None:
-            raise ConflictError(f"pairings: {name} already ended on {pairing.end}")
-        if on < pairing.start:
-            raise ConflictError(f"pairings: cannot end {name} before it started")
-        changes: dict[str, Any] = {"end": on}
-        if reason is not None:
-            changes["reason"] = reason
-        ended = attrs.evolve(pairing, **changes)
-        with self._writing() as conn:
-            self._replace(conn, ended)
-            self._uow.record("end", self._spec.name, name, difference(pairing, ended))
-        return ended
-
-
-class FundRepository(SqlRepository[Fund]):
-    def lock(self, fund_id: str) -> Fund:
-        conn = self._conn
-        t = self._table
-        if conn.dialect.name == "sqlite":
-            # A no-op write takes SQLite's write lock now, as BEGIN IMMEDIATE would.
-            conn.execute(t.update().where(t.c.fund_id == fund_id).values(fund_id=t.c.fund_id))
-            return self.get(fund_id)
-        row = (
-            conn.execute(sa.select(t).where(t.c.fund_id == fund_id).with_for_update())
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no fund {fund_id}")
-        return mappers.fund_from(row)
-
-    def spent(self, fund_id: str) -> Decimal:
-        total = self._conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(GRANTS.c.amount_fen), 0)).where(
-                GRANTS.c.fund_id == fund_id
-            )
-        ).scalar_one()
-        spent = mappers.from_fen(int(total))
-        assert spent is not None
-        return spent
-
-
-class GrantRepository(SqlRepository[Any]):
-    def _conflict(self, exc: sa.exc.IntegrityError) -> ConflictError:
-        text = str(exc.orig)
-        if "program_id" in text or "uq_grants" in text:
-            return ConflictError(
-                "grants: a member can get only one grant per programme period "
-                "(program_id, period, member_id already granted)"
-            )
-        return super()._conflict(exc)
 
 
 class HandoverRepository:
@@ -460,14 +858,18 @@ class HandoverRepository:
         batch = handover_batch(items)
         if not batch:
             return 0
+        self._uow.admit("handovers", batch)
         conn: sa.Connection = self._uow.connection
-        with conn.begin_nested():
-            bulk_insert(conn, HANDOVERS, [mappers.handover_row(h) for h in batch])
-            if _action == "add":
-                self._uow.record("add", "handovers", batch[0].household_id, describe(batch[0]))
-            else:
-                ids = [h.household_id for h in batch]
-                self._uow.record(_action, "handovers", None, {"count": len(ids), "ids": ids})
+        try:
+            with conn.begin_nested():
+                bulk_insert(conn, HANDOVERS, [mappers.handover_row(h) for h in batch])
+                if _action == "add":
+                    self._uow.record("add", "handovers", batch[0].household_id, describe(batch[0]))
+                else:
+                    ids = [h.household_id for h in batch]
+                    self._uow.record(_action, "handovers", None, {"count": len(ids), "ids": ids})
+        except sa.exc.IntegrityError as exc:
+            raise conflict("handovers", exc) from exc
         return len(batch)
 
     def _where(self, filters: Mapping[str, object]) -> list[sa.ColumnElement[bool]]:
@@ -530,7 +932,11 @@ def _audit_entry(row: Row) -> AuditEntry:
 
 
 _CLASSES: dict[str, type[SqlRepository[Any]]] = {
+    "helpers": HelperRepository,
     "pairings": PairingRepository,
+    "needs": NeedRepository,
+    "referrals": ReferralRepository,
+    "activities": ActivityRepository,
     "funds": FundRepository,
     "grants": GrantRepository,
 }

@@ -7,6 +7,12 @@ status histories have their own tables with indexed columns, because rules query
 them in bulk. Small nested values (cost terms, decision conditions, parameters and
 inputs, helper sectors, programme need kinds) are JSON.
 
+The database backs up the checks of the write path: foreign keys from every record
+to the helper, household, member, need and fund it names; a resident ID number on
+at most one member; a fund's ``granted_fen`` (kept by the storage as grants are
+written) never above its budget. The read model (report tallies, who was paired,
+follow-up rows) is in :mod:`jieqin.storage.sql.read_model`.
+
 The Alembic migrations in ``migrations/versions`` create exactly this schema; a test
 compares the two.
 """
@@ -25,6 +31,7 @@ __all__ = [
     "HELPERS",
     "HOUSEHOLDS",
     "MEMBERS",
+    "MEMBER_MOVES",
     "METADATA",
     "NEEDS",
     "PAIRINGS",
@@ -77,6 +84,10 @@ HOUSEHOLDS = sa.Table(
 )
 """``status`` is the latest status, kept for queries; the history is in ``household_status``."""
 
+_HOUSEHOLD = "households.household_id"
+_HELPER = "helpers.helper_id"
+_MEMBER = "household_members.member_id"
+
 MEMBERS = sa.Table(
     "household_members",
     METADATA,
@@ -92,7 +103,7 @@ MEMBERS = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("sex", CODE, nullable=False),
     sa.Column("birth_date", sa.Date, nullable=False, index=True),
-    sa.Column("resident_id", sa.String(18), nullable=False, index=True),
+    sa.Column("resident_id", sa.String(18), unique=True),
     sa.Column("relation", CODE, nullable=False),
     sa.Column("health_condition", CODE, nullable=False),
     sa.Column("diagnosis", sa.Text),
@@ -102,11 +113,12 @@ MEMBERS = sa.Table(
     sa.Column("school_institution", sa.Text),
     sa.Column("employment", CODE, nullable=False, index=True),
     sa.Column("phone", sa.String(32)),
+    sa.Column("departed_on", sa.Date),
     sa.Index("ix_household_members_schooling", "school_level", "school_year_of_entry"),
-    # Covering: which households have a member with a major illness or a disability
-    # is read from the index alone (the overdue scan's household facts).
-    sa.Index("ix_household_members_condition", "health_condition", "household_id"),
-    sa.Index("ix_household_members_disability", "disability_grade", "household_id"),
+    # Covering: which households have a current member with a major illness or a
+    # disability is read from the index alone (the overdue scan's household facts).
+    sa.Index("ix_household_members_condition", "health_condition", "departed_on", "household_id"),
+    sa.Index("ix_household_members_disability", "disability_grade", "departed_on", "household_id"),
 )
 
 STATUS_HISTORY = sa.Table(
@@ -124,11 +136,23 @@ STATUS_HISTORY = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
 )
 
+MEMBER_MOVES = sa.Table(
+    "member_moves",
+    METADATA,
+    sa.Column("move_id", SERIAL, primary_key=True, autoincrement=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), nullable=False, index=True),
+    sa.Column("from_household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False),
+    sa.Column("to_household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+"""Members moved between households, in the order they were moved."""
+
 PAIRINGS = sa.Table(
     "pairings",
     METADATA,
-    sa.Column("helper_id", ID, primary_key=True),
-    sa.Column("household_id", ID, primary_key=True, index=True),
+    sa.Column("helper_id", ID, sa.ForeignKey(_HELPER), primary_key=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), primary_key=True, index=True),
     sa.Column("start", sa.Date, primary_key=True),
     sa.Column("role", CODE, nullable=False),
     sa.Column("end", sa.Date),
@@ -140,23 +164,23 @@ HANDOVERS = sa.Table(
     "handovers",
     METADATA,
     sa.Column("handover_id", SERIAL, primary_key=True, autoincrement=True),
-    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
     sa.Column("on", sa.Date, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("from_helper_id", ID),
-    sa.Column("to_helper_id", ID),
+    sa.Column("from_helper_id", ID, sa.ForeignKey(_HELPER)),
+    sa.Column("to_helper_id", ID, sa.ForeignKey(_HELPER)),
 )
 
 NEEDS = sa.Table(
     "needs",
     METADATA,
     sa.Column("need_id", ID, primary_key=True),
-    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
     sa.Column("kind", CODE, nullable=False, index=True),
     sa.Column("period", PERIOD, nullable=False, index=True),
     sa.Column("source", CODE, nullable=False),
     sa.Column("raised_on", sa.Date, nullable=False),
-    sa.Column("member_id", ID),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("status", CODE, nullable=False, index=True),
     sa.Column("route_kind", CODE),
@@ -170,11 +194,11 @@ REFERRALS = sa.Table(
     "referrals",
     METADATA,
     sa.Column("referral_id", ID, primary_key=True),
-    sa.Column("need_id", ID, nullable=False, index=True),
-    sa.Column("household_id", ID, nullable=False, index=True),
+    sa.Column("need_id", ID, sa.ForeignKey("needs.need_id"), nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
     sa.Column("agency", CODE, nullable=False, index=True),
     sa.Column("referred_on", sa.Date, nullable=False),
-    sa.Column("member_id", ID),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
     sa.Column("completed_on", sa.Date),
     sa.Column("note", sa.Text, nullable=False),
 )
@@ -185,10 +209,10 @@ ACTIVITIES = sa.Table(
     sa.Column("activity_id", ID, primary_key=True),
     sa.Column("kind", CODE, nullable=False, index=True),
     sa.Column("on", sa.Date, nullable=False, index=True),
-    sa.Column("helper_id", ID, nullable=False, index=True),
-    sa.Column("household_id", ID, nullable=False, index=True),
-    sa.Column("member_id", ID),
-    sa.Column("need_id", ID),
+    sa.Column("helper_id", ID, sa.ForeignKey(_HELPER), nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
+    sa.Column("need_id", ID, sa.ForeignKey("needs.need_id"), index=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("event", ID),
 )
@@ -214,25 +238,32 @@ FUNDS = sa.Table(
     sa.Column("period", PERIOD, nullable=False),
     sa.Column("budget_fen", FEN, nullable=False),
     sa.Column("funder", sa.Text, nullable=False),
+    sa.Column("granted_fen", FEN, nullable=False, server_default=sa.text("0")),
+    sa.CheckConstraint("granted_fen <= budget_fen", name="within_budget"),
+    sa.CheckConstraint("granted_fen >= 0", name="granted_not_negative"),
 )
+"""``granted_fen`` is the sum of the fund's grants, kept by the storage in the same
+transaction as every grant written: the check constraint refuses a grant that would
+take the fund past its budget, and a budget set below what was granted."""
 
 GRANTS = sa.Table(
     "grants",
     METADATA,
     sa.Column("grant_id", ID, primary_key=True),
     sa.Column("program_id", ID, nullable=False),
-    sa.Column("fund_id", ID, nullable=False, index=True),
+    sa.Column("fund_id", ID, sa.ForeignKey("funds.fund_id"), nullable=False, index=True),
     sa.Column("period", PERIOD, nullable=False),
-    sa.Column("household_id", ID, nullable=False, index=True),
-    sa.Column("member_id", ID),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
     sa.Column("amount_fen", FEN, nullable=False),
     sa.Column("decided_on", sa.Date, nullable=False),
     sa.Column("decision_id", ID, nullable=False),
     sa.Column("agency", ID),
-    sa.Column("need_id", ID),
+    sa.Column("need_id", ID, sa.ForeignKey("needs.need_id")),
     sa.UniqueConstraint("program_id", "period", "member_id"),
 )
-"""One grant per member per programme period: the unique constraint guarantees it."""
+"""One grant per member per programme period: the unique constraint guarantees it
+(and, since a resident ID number is on at most one member, one per person)."""
 
 DECISIONS = sa.Table(
     "decisions",
@@ -240,8 +271,8 @@ DECISIONS = sa.Table(
     sa.Column("decision_id", ID, primary_key=True),
     sa.Column("program_id", ID, nullable=False, index=True),
     sa.Column("period", PERIOD, nullable=False),
-    sa.Column("household_id", ID, nullable=False, index=True),
-    sa.Column("member_id", ID),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
     sa.Column("outcome", CODE, nullable=False, index=True),
     sa.Column("decided_on", sa.Date, nullable=False),
     sa.Column("rule_version", sa.Text, nullable=False),
@@ -280,4 +311,5 @@ TABLES: dict[str, sa.Table] = {
     "funds": FUNDS,
     "grants": GRANTS,
     "decisions": DECISIONS,
+    "member_moves": MEMBER_MOVES,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from jieqin.storage.sql import read_model as _read_model  # noqa: F401 - its tables join METADATA
 from jieqin.storage.sql.tables import METADATA, VERSION_TABLE
 
 config = context.config

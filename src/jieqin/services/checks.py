@@ -1,0 +1,516 @@
+"""The one write path: what every record must satisfy before it is stored.
+
+Whatever writes a record (the Python API, ``jieqin log``, an importer of any
+format, a repository's bulk methods), the unit of work hands the batch to
+:class:`RecordChecks` before anything is written; a batch with any problem is
+refused whole, each problem naming the record's place in the batch, the field and
+the reason. The checks:
+
+- **codes** against the campaign's registry (what the plugins registered): helper
+  tiers and sectors, household statuses, need kinds, activity kinds, agencies and
+  programmes; an unknown code is refused with the known ones and, when one is close,
+  "did you mean";
+- **references**: an activity's helper and household, the member named belonging to
+  the household named, a need of that household, a referral's need, a grant's fund
+  of the same programme and period, a pairing's helper and household (the SQL schema
+  backs these with foreign keys);
+- an activity's helper **paired** with the household on its day (or the activity is
+  part of a member activity day), however the activity arrives;
+- **no date after today** (by the campaign's clock) for anything that happened:
+  activities, needs raised and resolved, referrals, grants and decisions, status
+  changes, births, departures and moves;
+- **one person, one record**: a resident ID number on at most one member, in the
+  batch and against the stored members; a member of another household is moved
+  explicitly (:meth:`~jieqin.storage.base.HouseholdRepository.move_member`), never by
+  writing them into a second household.
+
+The checks read through the unit of work with a few set-based reads per batch (the
+households, helpers, pairings and needs a batch names), never one query per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from jieqin.activities.kinds import ActivityKindRegistry
+from jieqin.activities.validation import pairing_problem
+from jieqin.activities.windows import CampaignCalendar
+from jieqin.errors import Problem
+from jieqin.model import (
+    Activity,
+    Decision,
+    Fund,
+    Grant,
+    Handover,
+    Helper,
+    Household,
+    MemberMove,
+    Need,
+    Pairing,
+    Program,
+    Referral,
+    RouteKind,
+    mask_resident_id,
+)
+from jieqin.model.periods import PeriodKind
+from jieqin.storage.rows import BIRTH_DATE, MEMBER_ID, RESIDENT_ID, HouseholdRows
+
+if TYPE_CHECKING:
+    from jieqin.storage.base import UnitOfWork
+
+__all__ = ["RecordChecks", "Vocabularies", "unknown_code"]
+
+
+def unknown_code(what: str, value: object, known: Iterable[str]) -> str:
+    """``unknown tier 'senator'; known: ...`` and, when one is close, a suggestion."""
+    codes = sorted(known)
+    text = f"unknown {what} {value!r}; known: {', '.join(codes) or 'none registered'}"
+    close = _closest(str(value), codes)
+    return f"{text}; did you mean {close!r}?" if close else text
+
+
+def _closest(value: str, codes: Sequence[str]) -> str | None:
+    if not codes:
+        return None
+    from rapidfuzz import fuzz, process
+
+    found = process.extractOne(value, codes, scorer=fuzz.ratio, score_cutoff=70)
+    return None if found is None else str(found[0])
+
+
+@frozen
+class Vocabularies:
+    """The codes a campaign accepts, from its registry (the plugins' registrations)."""
+
+    tiers: frozenset[str]
+    sectors: frozenset[str]
+    household_statuses: frozenset[str]
+    need_kinds: frozenset[str]
+    agencies: frozenset[str]
+    programs: Mapping[str, Program] = field(factory=dict)
+
+    @classmethod
+    def from_registry(cls, registry: Any) -> Vocabularies:
+        """The codes of a :class:`~jieqin.plugins.registry.Registry`."""
+        programs = {p.program_id: p.program for p in registry.objects("programs")}
+        return cls(
+            tiers=registry.tiers.codes(),
+            sectors=registry.sectors.codes(),
+            household_statuses=registry.household_statuses.codes(),
+            need_kinds=registry.need_kinds.codes(),
+            agencies=frozenset(registry.agencies),
+            programs=programs,
+        )
+
+
+class _Batch:
+    """The problems of one batch, each at its record's 1-based place."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, index: int, field: str, reason: str) -> None:
+        self.problems.append(Problem(reason, field=field, line=index + 1))
+
+
+Checker = Callable[["RecordChecks", "UnitOfWork", Sequence[Any], _Batch], None]
+
+
+class RecordChecks:
+    """The checks of the one write path (see the module).
+
+    :param vocabularies: the codes the campaign accepts.
+    :param kinds: the activity kinds (standard and registered).
+    :param calendar: the campaign windows (member activity days).
+    :param today: what day it is (the campaign's clock).
+    """
+
+    def __init__(
+        self,
+        vocabularies: Vocabularies,
+        *,
+        kinds: ActivityKindRegistry,
+        calendar: CampaignCalendar,
+        today: Callable[[], date],
+    ) -> None:
+        self.vocabularies = vocabularies
+        self.kinds = kinds
+        self.calendar = calendar
+        self.today = today
+
+    def problems(self, uow: UnitOfWork, kind: str, items: Sequence[Any]) -> list[Problem]:
+        """Every reason the batch cannot be written (none: it can)."""
+        checker = _CHECKERS.get(kind)
+        if checker is None or not items:
+            return []
+        batch = _Batch()
+        checker(self, uow, items, batch)
+        return sorted(batch.problems, key=lambda p: p.line or 0)
+
+    # -- shared pieces -------------------------------------------------------------
+
+    def code(
+        self, batch: _Batch, index: int, field: str, what: str, value: str, known: frozenset[str]
+    ) -> None:
+        if value not in known:
+            batch.add(index, field, unknown_code(what, value, known))
+
+    def not_after_today(self, batch: _Batch, index: int, field: str, day: date | None) -> None:
+        if day is not None and day > self.today():
+            batch.add(
+                index,
+                field,
+                f"{day.isoformat()} is in the future (today is {self.today().isoformat()})",
+            )
+
+
+def _member_of(
+    batch: _Batch, index: int, household_id: str, member_id: str | None, owners: Mapping[str, str]
+) -> None:
+    if member_id is None:
+        return
+    owner = owners.get(member_id)
+    if owner is None:
+        batch.add(index, "member_id", f"no member {member_id}")
+    elif owner != household_id:
+        batch.add(
+            index,
+            "member_id",
+            f"member {member_id} belongs to household {owner}, not {household_id}",
+        )
+
+
+def _exists(
+    batch: _Batch,
+    index: int,
+    field: str,
+    what: str,
+    value: str | None,
+    stored: set[Any] | Mapping[Any, Any],
+) -> bool:
+    if value is None:
+        return True
+    if value not in stored:
+        batch.add(index, field, f"no {what} {value}")
+        return False
+    return True
+
+
+# -- per kind ------------------------------------------------------------------------
+
+
+def _helpers(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Helper], batch: _Batch) -> None:
+    v = checks.vocabularies
+    for i, helper in enumerate(items):
+        checks.code(batch, i, "tier", "tier", helper.tier, v.tiers)
+        for sector in sorted(helper.sectors):
+            checks.code(batch, i, "sectors", "sector", sector, v.sectors)
+
+
+def _household_facts(
+    item: Household | HouseholdRows,
+) -> tuple[str, list[tuple[str, date, str | None, date | None]], list[tuple[str, date]]]:
+    """(household id, its people as (member id, birth date, resident id, departed on),
+    its statuses as (status, since)): what the checks read, from either form."""
+    if isinstance(item, HouseholdRows):
+        people = [(m[MEMBER_ID], m[BIRTH_DATE], m[RESIDENT_ID], m[-1]) for m in item.members]
+        return item.household_id, people, [(s[2], s[3]) for s in item.statuses]
+    people = [(m.member_id, m.birth_date, m.resident_id, m.departed_on) for m in item.people]
+    return item.household_id, people, [(c.status, c.since) for c in item.status_history]
+
+
+def _households(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Any], batch: _Batch) -> None:
+    facts = [_household_facts(item) for item in items]
+    owners = uow.households.owners(m for _, people, _ in facts for m, _, _, _ in people)
+    holders = uow.households.holders(r for _, people, _ in facts for _, _, r, _ in people if r)
+    seen: dict[str, tuple[int, str]] = {}
+    for i, (household_id, people, statuses) in enumerate(facts):
+        for status, since in statuses:
+            checks.code(
+                batch,
+                i,
+                "status_history",
+                "household status",
+                status,
+                checks.vocabularies.household_statuses,
+            )
+            checks.not_after_today(batch, i, "status_history.since", since)
+        for member_id, born, number, departed in people:
+            checks.not_after_today(batch, i, "birth_date", born)
+            checks.not_after_today(batch, i, "departed_on", departed)
+            owner = owners.get(member_id)
+            if owner is not None and owner != household_id:
+                batch.add(
+                    i,
+                    "member_id",
+                    f"member {member_id} belongs to household {owner}; move them to {household_id} "
+                    "with `jieqin members move` (a dated move that keeps their history)",
+                )
+            if number is None:
+                continue
+            shown = mask_resident_id(number)
+            earlier = seen.setdefault(number, (i, member_id))
+            if earlier != (i, member_id):
+                batch.add(
+                    i,
+                    "resident_id",
+                    f"resident ID {shown} of member {member_id} is also given for member "
+                    f"{earlier[1]} (record {earlier[0] + 1}): one number, one person",
+                )
+            holder = holders.get(number)
+            if holder is not None and holder[0] != member_id:
+                batch.add(
+                    i,
+                    "resident_id",
+                    f"resident ID {shown} of member {member_id} is already the number of stored "
+                    f"member {holder[0]} of household {holder[1]}: one number, one person "
+                    "(to move them, use `jieqin members move`)",
+                )
+
+
+def _pairing_key(p: Pairing) -> tuple[str, str, date]:
+    return (p.helper_id, p.household_id, p.start)
+
+
+def _pairings(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Pairing], batch: _Batch
+) -> None:
+    helpers = uow.helpers.stored({p.helper_id for p in items})
+    households = uow.households.stored({p.household_id for p in items})
+    stored = uow.pairings.of_households(households)
+    written = {_pairing_key(p) for p in items}
+    for i, pairing in enumerate(items):
+        _exists(batch, i, "helper_id", "helper", pairing.helper_id, helpers)
+        _exists(batch, i, "household_id", "household", pairing.household_id, households)
+        if pairing.end is not None and pairing.end < pairing.start:
+            batch.add(
+                i,
+                "end",
+                f"ends {pairing.end.isoformat()} before it starts {pairing.start.isoformat()}",
+            )
+        kept = [p for p in stored.get(pairing.household_id, ()) if _pairing_key(p) not in written]
+        overlap = _overlapping(pairing, [*kept, *items])
+        if overlap is not None:
+            batch.add(
+                i,
+                "start",
+                f"helper {pairing.helper_id} is already paired with household "
+                f"{pairing.household_id} from {overlap.start.isoformat()}"
+                f"{' to ' + overlap.end.isoformat() if overlap.end else ''}",
+            )
+
+
+def _overlapping(pairing: Pairing, others: Iterable[Pairing]) -> Pairing | None:
+    """Another pairing of the same helper and household whose days overlap ``pairing``'s."""
+    key = _pairing_key(pairing)
+    for other in others:
+        if other.helper_id != pairing.helper_id or other.household_id != pairing.household_id:
+            continue
+        if _pairing_key(other) == key:
+            continue
+        if other.start <= (pairing.end or date.max) and pairing.start <= (other.end or date.max):
+            return other
+    return None
+
+
+def _needs(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Need], batch: _Batch) -> None:
+    v = checks.vocabularies
+    households = uow.households.stored({n.household_id for n in items})
+    owners = uow.households.owners(n.member_id for n in items if n.member_id)
+    helpers = uow.helpers.stored(
+        {n.route.target for n in items if n.route is not None and n.route.kind is RouteKind.HELPER}
+    )
+    for i, need in enumerate(items):
+        checks.code(batch, i, "kind", "need kind", need.kind, v.need_kinds)
+        if _exists(batch, i, "household_id", "household", need.household_id, households):
+            _member_of(batch, i, need.household_id, need.member_id, owners)
+        checks.not_after_today(batch, i, "raised_on", need.raised_on)
+        checks.not_after_today(batch, i, "resolved_on", need.resolved_on)
+        route = need.route
+        if route is None:
+            continue
+        if route.kind is RouteKind.PROGRAM:
+            checks.code(batch, i, "route.target", "programme", route.target, frozenset(v.programs))
+        elif route.kind is RouteKind.REFERRAL:
+            checks.code(batch, i, "route.target", "agency", route.target, v.agencies)
+        else:
+            _exists(batch, i, "route.target", "helper", route.target, helpers)
+
+
+def _referrals(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Referral], batch: _Batch
+) -> None:
+    needs = uow.needs.find_many({r.need_id for r in items})
+    owners = uow.households.owners(r.member_id for r in items if r.member_id)
+    for i, referral in enumerate(items):
+        checks.code(batch, i, "agency", "agency", referral.agency, checks.vocabularies.agencies)
+        need = needs.get(referral.need_id)
+        if need is None:
+            batch.add(i, "need_id", f"no need {referral.need_id}")
+        elif need.household_id != referral.household_id:
+            batch.add(
+                i,
+                "need_id",
+                f"need {referral.need_id} is of household {need.household_id}, not {referral.household_id}",
+            )
+        _member_of(batch, i, referral.household_id, referral.member_id, owners)
+        checks.not_after_today(batch, i, "referred_on", referral.referred_on)
+        checks.not_after_today(batch, i, "completed_on", referral.completed_on)
+
+
+def _activities(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Activity], batch: _Batch
+) -> None:
+    helpers = uow.helpers.stored({a.helper_id for a in items})
+    households = uow.households.stored({a.household_id for a in items})
+    pairings = uow.pairings.of_households(households)
+    owners = uow.households.owners(a.member_id for a in items if a.member_id)
+    needs = uow.needs.find_many({a.need_id for a in items if a.need_id})
+    for i, activity in enumerate(items):
+        if activity.kind not in checks.kinds:
+            batch.add(i, "kind", unknown_code("activity kind", activity.kind, checks.kinds.codes()))
+        checks.not_after_today(batch, i, "on", activity.on)
+        if not _exists(batch, i, "household_id", "household", activity.household_id, households):
+            continue
+        if not _exists(batch, i, "helper_id", "helper", activity.helper_id, helpers):
+            continue
+        _member_of(batch, i, activity.household_id, activity.member_id, owners)
+        if activity.need_id is not None:
+            need = needs.get(activity.need_id)
+            if need is None or need.household_id != activity.household_id:
+                batch.add(
+                    i,
+                    "need_id",
+                    f"household {activity.household_id} has no need {activity.need_id}",
+                )
+        reason = pairing_problem(activity, pairings.get(activity.household_id, []), checks.calendar)
+        if reason is not None:
+            batch.add(i, "event" if activity.event else "helper_id", reason)
+
+
+def _programs(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Program], batch: _Batch
+) -> None:
+    known = frozenset(checks.vocabularies.programs)
+    for i, program in enumerate(items):
+        checks.code(batch, i, "program_id", "programme", program.program_id, known)
+
+
+def _funds(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Fund], batch: _Batch) -> None:
+    programs = checks.vocabularies.programs
+    for i, fund in enumerate(items):
+        checks.code(batch, i, "program_id", "programme", fund.program_id, frozenset(programs))
+        program = programs.get(fund.program_id)
+        if program is not None and fund.period.kind is not program.period_kind:
+            batch.add(
+                i,
+                "period",
+                f"programme {fund.program_id} grants once per {PeriodKind(program.period_kind).value}; "
+                f"{fund.period} is a {fund.period.kind.value}",
+            )
+
+
+def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch: _Batch) -> None:
+    funds = uow.funds.find_many({g.fund_id for g in items})
+    owners = uow.households.owners(g.member_id for g in items if g.member_id)
+    households = uow.households.stored({g.household_id for g in items})
+    for i, grant in enumerate(items):
+        fund = funds.get(grant.fund_id)
+        if fund is None:
+            batch.add(i, "fund_id", f"no fund {grant.fund_id}")
+        elif fund.program_id != grant.program_id:
+            batch.add(
+                i,
+                "fund_id",
+                f"fund {fund.fund_id} is for programme {fund.program_id}, not {grant.program_id}",
+            )
+        elif fund.period != grant.period:
+            batch.add(i, "period", f"fund {fund.fund_id} is for {fund.period}, not {grant.period}")
+        if _exists(batch, i, "household_id", "household", grant.household_id, households):
+            _member_of(batch, i, grant.household_id, grant.member_id, owners)
+        checks.not_after_today(batch, i, "decided_on", grant.decided_on)
+
+
+def _decisions(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Decision], batch: _Batch
+) -> None:
+    owners = uow.households.owners(d.member_id for d in items if d.member_id)
+    households = uow.households.stored({d.household_id for d in items})
+    for i, decision in enumerate(items):
+        if _exists(batch, i, "household_id", "household", decision.household_id, households):
+            _member_of(batch, i, decision.household_id, decision.member_id, owners)
+        checks.not_after_today(batch, i, "decided_on", decision.decided_on)
+
+
+def _handovers(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Handover], batch: _Batch
+) -> None:
+    households = uow.households.stored({h.household_id for h in items})
+    helpers = uow.helpers.stored(
+        {x for h in items for x in (h.from_helper_id, h.to_helper_id) if x}
+    )
+    for i, handover in enumerate(items):
+        _exists(batch, i, "household_id", "household", handover.household_id, households)
+        _exists(batch, i, "from_helper_id", "helper", handover.from_helper_id, helpers)
+        _exists(batch, i, "to_helper_id", "helper", handover.to_helper_id, helpers)
+
+
+def _moves(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[MemberMove], batch: _Batch
+) -> None:
+    for i, move in enumerate(items):
+        checks.not_after_today(batch, i, "on", move.on)
+        target = uow.households.find(move.to_household_id)
+        if target is None:
+            batch.add(i, "to_household_id", f"no household {move.to_household_id}")
+        if move.to_household_id == move.from_household_id:
+            batch.add(
+                i,
+                "to_household_id",
+                f"member {move.member_id} is already in household {move.to_household_id}",
+            )
+        source = uow.households.find(move.from_household_id)
+        member = (
+            None
+            if source is None
+            else next((m for m in source.members if m.member_id == move.member_id), None)
+        )
+        if source is None or member is None:
+            batch.add(
+                i,
+                "member_id",
+                f"member {move.member_id} is not a current member of {move.from_household_id}",
+            )
+        elif len(source.members) == 1:
+            batch.add(
+                i,
+                "member_id",
+                f"member {move.member_id} is the only member of {source.household_id}",
+            )
+        elif member.relation.value == "head":
+            batch.add(
+                i,
+                "member_id",
+                f"member {move.member_id} is the head of {source.household_id}: name another "
+                "head there first",
+            )
+
+
+_CHECKERS: dict[str, Checker] = {
+    "helpers": _helpers,
+    "households": _households,
+    "pairings": _pairings,
+    "needs": _needs,
+    "referrals": _referrals,
+    "activities": _activities,
+    "programs": _programs,
+    "funds": _funds,
+    "grants": _grants,
+    "decisions": _decisions,
+    "handovers": _handovers,
+    "member_moves": _moves,
+}

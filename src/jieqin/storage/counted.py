@@ -1,0 +1,172 @@
+"""The read model of the backends that hold their tables in memory: counted on demand.
+
+A memory backend (``memory://``, or a plugin's that subclasses
+:class:`~jieqin.storage.tables_in_memory.TablesUnitOfWork`) has every record at
+hand, so its :class:`~jieqin.storage.base.ReadModel` counts the records each time it
+is asked, in plain Python. The figures are defined exactly as the SQL read model
+keeps them: counties and tiers are the current ones of the household and helper.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from jieqin.model import Activity, Grant, Helper, Household, Need, Pairing, Program, Referral
+from jieqin.model.regions import RegionCode, RegionLevel
+
+if TYPE_CHECKING:
+    from jieqin.activities.overdue import FollowUpArrays
+    from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
+
+__all__ = ["UNKNOWN", "TablesReadModel", "county_of"]
+
+#: The county (or tier) of a record whose household (or helper) is not stored.
+UNKNOWN = "unknown"
+
+
+def county_of(region: RegionCode | None) -> str:
+    """The six-digit county code of ``region`` (or of itself when it is a city or province)."""
+    if region is None:
+        return UNKNOWN
+    county = region.at_level(RegionLevel.COUNTY)
+    return (county or region).code
+
+
+def _overlaps(p: Pairing, first: date, last: date) -> bool:
+    return p.start <= last and (p.end is None or p.end >= first)
+
+
+class TablesReadModel:
+    """A :class:`~jieqin.storage.base.ReadModel` that counts the records of tables.
+
+    ``table(name)`` gives the records of a kind by key, as the unit of work sees them.
+    """
+
+    def __init__(self, table: Callable[[str], Mapping[Any, Any]]) -> None:
+        self._table = table
+
+    def _records(self, name: str) -> Iterable[Any]:
+        return self._table(name).values()
+
+    def _county(self) -> dict[str, str]:
+        households: Iterable[Household] = self._records("households")
+        return {h.household_id: county_of(h.region) for h in households}
+
+    def _helpers(self) -> dict[str, Helper]:
+        return {h.helper_id: h for h in self._records("helpers")}
+
+    def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        pairings: Iterable[Pairing] = self._records("pairings")
+        ids = {p.helper_id for p in pairings if _overlaps(p, first, last)}
+        known = self._helpers()
+        out: Counter[tuple[str, str]] = Counter()
+        for helper_id in ids:
+            helper = known.get(helper_id)
+            if helper is None:
+                out[(UNKNOWN, UNKNOWN)] += 1
+            else:
+                out[(county_of(helper.home_region), helper.tier)] += 1
+        return dict(out)
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        pairings: Iterable[Pairing] = self._records("pairings")
+        county = self._county()
+        ids = {p.household_id for p in pairings if _overlaps(p, first, last)}
+        return dict(Counter(county.get(h, UNKNOWN) for h in ids))
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        county, helpers = self._county(), self._helpers()
+        out: Counter[ActivityKey] = Counter()
+        activities: Iterable[Activity] = self._records("activities")
+        for a in activities:
+            if first <= a.on <= last:
+                helper = helpers.get(a.helper_id)
+                tier = helper.tier if helper else UNKNOWN
+                month = f"{a.on.year:04d}-{a.on.month:02d}"
+                out[(month, county.get(a.household_id, UNKNOWN), a.kind, tier)] += 1
+        return dict(out)
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        county = self._county()
+        out: Counter[NeedKey] = Counter()
+        needs: Iterable[Need] = self._records("needs")
+        for n in needs:
+            if first <= n.raised_on <= last:
+                route = n.route.kind.value if n.route else "unrouted"
+                out[(county.get(n.household_id, UNKNOWN), n.kind, route)] += 1
+        return dict(out)
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        county = self._county()
+        out: Counter[tuple[str, str]] = Counter()
+        referrals: Iterable[Referral] = self._records("referrals")
+        for r in referrals:
+            if first <= r.referred_on <= last:
+                out[(county.get(r.household_id, UNKNOWN), r.agency)] += 1
+        return dict(out)
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        county = self._county()
+        programs: dict[str, Program] = {p.program_id: p for p in self._records("programs")}
+        counts: defaultdict[GrantKey, int] = defaultdict(int)
+        amounts: defaultdict[GrantKey, Decimal] = defaultdict(Decimal)
+        grants: Iterable[Grant] = self._records("grants")
+        for g in grants:
+            if first <= g.decided_on <= last:
+                program = programs.get(g.program_id)
+                key = (
+                    county.get(g.household_id, UNKNOWN),
+                    g.program_id,
+                    program.name if program else g.program_id,
+                    program.funder if program else "",
+                )
+                counts[key] += 1
+                amounts[key] += g.amount
+        return {k: (counts[k], amounts[k]) for k in counts}
+
+    def latest_activity_day(self) -> date | None:
+        activities: Iterable[Activity] = self._records("activities")
+        return max((a.on for a in activities), default=None)
+
+    def follow_up(
+        self, as_of: date, kind_sets: Iterable[frozenset[str]], monitored: frozenset[str]
+    ) -> FollowUpArrays:
+        import numpy as np
+
+        from jieqin.activities.cadence import household_facts
+        from jieqin.activities.overdue import FollowUpArrays
+
+        pairings = sorted(
+            (p for p in self._records("pairings") if p.active_on(as_of)),
+            key=lambda p: (p.household_id, p.helper_id),
+        )
+        wanted = {p.household_id for p in pairings}
+        kinds = set().union(*kind_sets)
+        latest: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        activities: Iterable[Activity] = self._records("activities")
+        for a in activities:
+            if a.household_id in wanted and a.kind in kinds and a.on <= as_of:
+                day = a.on.toordinal()
+                if latest[a.kind].get(a.household_id, 0) < day:
+                    latest[a.kind][a.household_id] = day
+        households = self._table("households")
+        facts = {
+            hid: household_facts(households[hid], as_of, monitored=monitored).bits
+            for hid in wanted
+            if hid in households
+        }
+        return FollowUpArrays(
+            helper_ids=[p.helper_id for p in pairings],
+            household_ids=[p.household_id for p in pairings],
+            start=np.array([p.start.toordinal() for p in pairings], dtype=np.int64),
+            facts=np.array([facts.get(p.household_id, 0) for p in pairings], dtype=np.int64),
+            last_by_kind={
+                kind: np.array([days.get(p.household_id, 0) for p in pairings], dtype=np.int64)
+                for kind, days in latest.items()
+            },
+            in_id_order=True,
+        )

@@ -1,0 +1,188 @@
+"""The SQL backend's read model: what reports and the overdue scan read, kept by the storage.
+
+Three parts, each in its own module and written once in SQLAlchemy Core for SQLite
+and PostgreSQL:
+
+- :mod:`~jieqin.storage.sql.tallies`: activities, needs, referrals and grants
+  counted per day, county and codes (the report's figures);
+- :mod:`~jieqin.storage.sql.spans`: who was paired when (the report's helpers and
+  households);
+- :mod:`~jieqin.storage.sql.follow_up`: every pairing with its household's latest
+  duty days (the overdue scan).
+
+No trigger keeps them. The repositories call the functions below in the same
+transaction (and savepoint) as each batch they write, with the batch's stored
+records before the write (``old``) and the records written (``new``); each function
+runs a few set-based statements for the batch. :func:`rebuild` counts everything
+again from the rows (after a migration, or to repair), and the stateful tests prove
+the kept tables equal to that count after any sequence of writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from jieqin.model import Activity, Pairing
+from jieqin.storage.sql import follow_up, spans, tallies
+from jieqin.storage.sql.tables import METADATA
+
+if TYPE_CHECKING:
+    from jieqin.activities.overdue import FollowUpArrays
+    from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
+
+__all__ = [
+    "READ_MODEL_STATE",
+    "READ_MODEL_VERSION",
+    "SqlReadModel",
+    "activities_replacing",
+    "activities_written",
+    "counted_replacing",
+    "counted_written",
+    "is_current",
+    "pairings_written",
+    "rebuild",
+    "relabelled",
+    "relabelling",
+]
+
+#: The version of the read model's layout; a database whose read model was built
+#: for another is refused until ``jieqin db upgrade`` rebuilds it.
+READ_MODEL_VERSION = 1
+
+READ_MODEL_STATE = sa.Table(
+    "read_model_state",
+    METADATA,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+"""One row, ``name='read_model'``: the version the kept tables were last built for."""
+
+
+class SqlReadModel:
+    """The :class:`~jieqin.storage.base.ReadModel` of a SQL unit of work."""
+
+    def __init__(self, connection: Callable[[], sa.Connection]) -> None:
+        self._connection = connection
+
+    @property
+    def _conn(self) -> sa.Connection:
+        return self._connection()
+
+    def helpers(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        return spans.paired(self._conn, "helper", first, last)
+
+    def households(self, first: date, last: date) -> dict[str, int]:
+        return {
+            county: n
+            for (county, _), n in spans.paired(self._conn, "household", first, last).items()
+        }
+
+    def activities(self, first: date, last: date) -> dict[ActivityKey, int]:
+        rows = tallies.counts(self._conn, "activities", first, last, by_month=True)
+        return {(month, county, kind, tier): int(n) for month, county, kind, tier, n in rows}
+
+    def needs(self, first: date, last: date) -> dict[NeedKey, int]:
+        rows = tallies.counts(self._conn, "needs", first, last)
+        return {(county, kind, route): int(n) for county, kind, route, n in rows}
+
+    def referrals(self, first: date, last: date) -> dict[tuple[str, str], int]:
+        rows = tallies.counts(self._conn, "referrals", first, last)
+        return {(county, agency): int(n) for county, agency, _, n in rows}
+
+    def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
+        return tallies.grants(self._conn, first, last)
+
+    def latest_activity_day(self) -> date | None:
+        return follow_up.latest_activity_day(self._conn)
+
+    def follow_up(
+        self, as_of: date, kind_sets: Iterable[frozenset[str]], monitored: frozenset[str]
+    ) -> FollowUpArrays:
+        return follow_up.follow_up_arrays(self._conn, as_of, kind_sets, monitored)
+
+
+# -- maintenance, called by the repositories -------------------------------------------
+
+
+def activities_replacing(conn: sa.Connection, old: Sequence[Activity]) -> None:
+    """Before stored activities are replaced: take them off the tallies."""
+    if old:
+        tallies.remove(conn, "activities", [a.activity_id for a in old])
+
+
+def activities_written(
+    conn: sa.Connection, old: Sequence[Activity], new: Sequence[Activity]
+) -> None:
+    """After activities were written: count them, and follow their households' days."""
+    tallies.add(conn, "activities", [a.activity_id for a in new])
+    if old:
+        follow_up.recount_days(conn, {a.household_id for a in (*old, *new)})
+    else:
+        follow_up.raise_days(conn, ((a.household_id, a.kind, a.on) for a in new))
+
+
+def counted_replacing(conn: sa.Connection, figure: str, old_ids: Sequence[str]) -> None:
+    """Before stored needs, referrals or grants are replaced: take them off the tallies."""
+    if old_ids:
+        tallies.remove(conn, figure, old_ids)
+
+
+def counted_written(conn: sa.Connection, figure: str, new_ids: Sequence[str]) -> None:
+    """After needs, referrals or grants were written: count them."""
+    if new_ids:
+        tallies.add(conn, figure, new_ids)
+
+
+def pairings_written(conn: sa.Connection, old: Sequence[Pairing], new: Sequence[Pairing]) -> None:
+    """After pairings were written (or ended): their spans and follow-up rows."""
+    spans.recount(
+        conn,
+        households={p.household_id for p in (*old, *new)},
+        helpers={p.helper_id for p in (*old, *new)},
+    )
+    follow_up.write_pairings(
+        conn, [(p.household_id, p.helper_id, p.start, p.end) for p in new], replacing=bool(old)
+    )
+
+
+def relabelling(
+    conn: sa.Connection, *, households: Sequence[str] = (), helpers: Sequence[str] = ()
+) -> None:
+    """Before households move county (helpers change tier or county): take their
+    records off the tallies, under the labels they had."""
+    tallies.remove_for(conn, households=households, helpers=helpers)
+
+
+def relabelled(
+    conn: sa.Connection, *, households: Sequence[str] = (), helpers: Sequence[str] = ()
+) -> None:
+    """After: count their records again under the new labels, and their spans."""
+    tallies.add_for(conn, households=households, helpers=helpers)
+    spans.recount(conn, households=households, helpers=helpers)
+
+
+# -- the whole of it -----------------------------------------------------------------
+
+
+def rebuild(conn: sa.Connection) -> None:
+    """Count the whole read model again from the rows, and mark it current."""
+    tallies.rebuild(conn)
+    spans.rebuild(conn)
+    follow_up.rebuild(conn)
+    state = READ_MODEL_STATE
+    conn.execute(state.delete())
+    conn.execute(state.insert().values(name="read_model", version=READ_MODEL_VERSION))
+
+
+def is_current(conn: sa.Connection) -> bool:
+    """Whether the kept tables were built for this jieqin's read model."""
+    state = READ_MODEL_STATE
+    version: Any = conn.execute(
+        sa.select(state.c.version).where(state.c.name == "read_model")
+    ).scalar()
+    return bool(version == READ_MODEL_VERSION)
