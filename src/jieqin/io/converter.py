@@ -5,20 +5,33 @@ values, regions and periods are their codes (``"610202001001"``, ``"2021Q1"``).
 A structuring failure becomes one :class:`~jieqin.errors.InvalidInput` listing every
 bad path, for example ``households.jsonl line 17: members[2].birth_date: invalid date
 '2001-13-01'``.
+
+Values are never coerced from another JSON type, since ``bool("false")`` is true and
+a string iterated as a list is its characters: a bool takes only ``true``/``false``,
+text only a string, a whole number only a number, a collection only an array, a
+nested record only an object. The refusal names the path and what was expected and
+given (``active: expected true or false, got the string 'false'``). Money may also
+be a whole number, and a region code or a period a whole number that spells it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, NoReturn, TypeVar, cast, get_args, get_origin
 
+import attrs
+from cattrs import Converter
+from cattrs.dispatch import StructureHook
 from cattrs.errors import (
     AttributeValidationNote,
     BaseValidationError,
     ForbiddenExtraKeysError,
+    IterableValidationError,
     IterableValidationNote,
 )
 from cattrs.preconf.json import make_converter
@@ -35,31 +48,71 @@ converter = make_converter(forbid_extra_keys=True, prefer_attrib_converters=Fals
 """jieqin's private converter; never the global ``cattrs`` one."""
 
 
-def _structure_decimal(value: object, _: type) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise InvalidValue(f'amount must be written as a string such as "5000.00", not {value!r}')
-    if isinstance(value, int):
-        return Decimal(value)
+def _json_type(value: object) -> str:
+    """The JSON type of ``value`` in words, for a message: ``a string``, ``an object``."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
     if isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidValue(f"invalid amount {value!r}") from None
-        if not amount.is_finite():
-            raise InvalidValue(f"invalid amount {value!r}")
-        return amount
-    raise InvalidValue(f"invalid amount of type {type(value).__name__}")
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
 
 
-def _structure_date(value: object, _: type) -> date:
-    if isinstance(value, date):
-        return value
+_LONG_DIGITS = re.compile(r"[0-9]{7,}")
+
+
+def _given(value: object) -> str:
+    """``value`` for a message: its JSON type and, for a string or a number, the value.
+
+    A number with seven or more digits in a row could be a phone or ID number: it is
+    quoted, so that :class:`~jieqin.errors.Problem` masks it as it masks quoted text.
+    """
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if _is_number(value):
+        text = repr(value)
+        return f"the number {text!r}" if _LONG_DIGITS.search(text) else f"the number {text}"
+    return _json_type(value)
+
+
+def _refuse(expected: str, value: object, shown: Callable[[object], str] = _given) -> NoReturn:
+    """Raise the refusal of a value of the wrong JSON type: what was expected, what came."""
+    raise InvalidValue(f"expected {expected}, got {shown(value)}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _structure_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        _refuse("true or false", value)
+    return value
+
+
+def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise InvalidValue(f"expected a date as YYYY-MM-DD, got {type(value).__name__}")
+        _refuse("a string", value)
+    return value
+
+
+def _structure_code(value: object, cls: type[StrEnum]) -> StrEnum:
+    """A vocabulary enum from its value; the message is the model's own (``enum_field``)."""
+    if not isinstance(value, str):
+        _refuse(f"a string (one of: {_values(cls)})", value)
     try:
-        return date.fromisoformat(value.strip())
+        return cls(value)
     except ValueError:
-        raise InvalidValue(f"invalid date {value!r}; expected YYYY-MM-DD") from None
+        raise InvalidValue(f"{value!r} is not one of: {_values(cls)}") from None
+
+
+def _values(cls: type[StrEnum]) -> str:
+    return ", ".join(member.value for member in cls)
 
 
 #: Whole numbers an import accepts: what a 32-bit database column holds.
@@ -67,36 +120,171 @@ INT_RANGE = range(-(2**31), 2**31)
 
 
 def _structure_int(value: object, _: type) -> int:
-    if isinstance(value, bool):
-        raise InvalidValue(f"expected a whole number, got {str(value).lower()}")
-    if isinstance(value, float) and not value.is_integer():
-        raise InvalidValue(f"expected a whole number, got {value!r}")
-    try:
-        number: int = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        raise InvalidValue(f"{value!r} is not a whole number") from None
+    """A whole JSON number (``3``, also ``3.0``); never a string, a bool or ``3.5``."""
+    if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
+        _refuse("a whole number", value)
+    number = int(cast(float, value))
     if number not in INT_RANGE:
         raise InvalidValue(f"{number} is out of range")
     return number
 
 
-def _structure_region(value: object, _: type) -> RegionCode:
+def _structure_float(value: object, _: type) -> float:
+    if not _is_number(value):
+        _refuse("a number", value)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise InvalidValue(f"expected a number, got {_given(value)}, which is too large") from None
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, (bool, float)):
+        raise InvalidValue(f'amount must be written as a string such as "5000.00", not {value!r}')
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, str):
+        _refuse('an amount written as a string such as "5000.00"', value, _json_type)
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        raise InvalidValue(f"invalid amount {value!r}") from None
+    if not amount.is_finite():
+        raise InvalidValue(f"invalid amount {value!r}")
+    return amount
+
+
+def _structure_date(value: object, _: type) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        _refuse("a date as YYYY-MM-DD", value)
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue(f"invalid date {value!r}; expected YYYY-MM-DD") from None
+
+
+def _code_text(value: object, expected: str) -> str:
+    """A region or period code as text: a string, or a whole number spelling the code.
+
+    No region code or period starts with a 0, so a number loses nothing of one.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return RegionCode(value)  # type: ignore[arg-type]
+        return str(value)
+    if not isinstance(value, str):
+        _refuse(expected, value)
+    return value
+
+
+def _structure_region(value: object, _: type) -> RegionCode:
+    return RegionCode(_code_text(value, "a region code (a string of 6, 9 or 12 digits)"))
 
 
 def _structure_period(value: object, _: object) -> Period:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return parse_period(value)  # type: ignore[arg-type]
+    return parse_period(_code_text(value, 'a period such as "2021", "2021Q1" or "2021-03"'))
 
 
+#: Collections the converter builds, each from a JSON array only.
+_COLLECTIONS = (frozenset, set, list, tuple)
+
+
+def _is_collection(type_: Any) -> bool:
+    """Whether ``type_`` is ``frozenset[X]``, ``set[X]``, ``list[X]`` or ``tuple[X, ...]``."""
+    origin, args = get_origin(type_), get_args(type_)
+    if origin not in _COLLECTIONS or not args:
+        return False
+    return origin is not tuple or (len(args) == 2 and args[1] is Ellipsis)
+
+
+def _plural(element: Any) -> str:
+    """What a list holds, for a message: codes (every list of strings is one of codes)."""
+    if element is str:
+        return "codes"
+    return "objects" if attrs.has(element) else f"{getattr(element, '__name__', element)} values"
+
+
+def _collection_hook(type_: Any, conv: Converter) -> StructureHook:
+    """Structure ``type_`` from a JSON array; a string is refused, never split into characters."""
+    build = get_origin(type_)
+    element = get_args(type_)[0]
+    item = conv.get_structure_hook(element)
+    expected = f"a list of {_plural(element)}"
+
+    def structure(value: object, _: object) -> Any:
+        if not isinstance(value, (list, tuple)):
+            _refuse(expected, value, _json_type)
+        return build(_each(enumerate(value), item, element, type_))
+
+    return structure
+
+
+#: Mapping types the converter builds, each from a JSON object only.
+_MAPPINGS: tuple[object, ...] = (dict, Mapping)
+
+
+def _is_mapping(type_: Any) -> bool:
+    """Whether ``type_`` is ``Mapping[K, V]`` or ``dict[K, V]``."""
+    return get_origin(type_) in _MAPPINGS
+
+
+def _mapping_hook(type_: Any, conv: Converter) -> StructureHook:
+    """Structure ``Mapping[K, V]`` from a JSON object, each value with its own hook."""
+    key_type, value_type = get_args(type_) or (Any, Any)
+    key_hook = conv.get_structure_hook(key_type)
+    value_hook = conv.get_structure_hook(value_type)
+
+    def structure(value: object, _: object) -> dict[Any, Any]:
+        if not isinstance(value, Mapping):
+            _refuse("an object", value, _json_type)
+        keys = [key_hook(key, key_type) for key in value]
+        return dict(zip(keys, _each(value.items(), value_hook, value_type, type_), strict=True))
+
+    return structure
+
+
+def _each(
+    pairs: Iterable[tuple[Any, Any]], hook: StructureHook, element: Any, type_: Any
+) -> list[Any]:
+    """Structure each ``(index or key, value)``; every failure is kept, noted with its index."""
+    items: list[Any] = []
+    errors: list[Exception] = []
+    for index, value in pairs:
+        try:
+            items.append(hook(value, element))
+        except Exception as exc:  # as cattrs does: every element's failure is reported
+            note = IterableValidationNote(f"Structuring {type_} @ {index!r}", index, element)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+            errors.append(exc)
+    if errors:
+        raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+    return items
+
+
+def _object_hook(cls: type, conv: Converter) -> StructureHook:
+    """Structure an attrs class from a JSON object only (a string or a list is refused)."""
+    build: Callable[[Mapping[str, Any], Any], Any] = conv.gen_structure_attrs_fromdict(cls)
+
+    def structure(value: object, _: object) -> Any:
+        if not isinstance(value, Mapping):
+            _refuse("an object", value, _json_type)
+        return build(value, cls)
+
+    return structure
+
+
+# Hooks for classes (singledispatch) win over predicate factories, whatever the order;
+# among factories, the last registered wins.
+converter.register_structure_hook_factory(attrs.has, _object_hook)
+converter.register_structure_hook_factory(_is_collection, _collection_hook)
+converter.register_structure_hook_factory(_is_mapping, _mapping_hook)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook(StrEnum, _structure_code)  # before str in an enum's MRO
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(bool, _structure_bool)  # bool is an int: its own hook
+converter.register_structure_hook(float, _structure_float)
 converter.register_unstructure_hook(Decimal, str)
 converter.register_structure_hook(Decimal, _structure_decimal)
-_structure_bool = converter.get_structure_hook(bool)
-converter.register_structure_hook(int, _structure_int)
-converter.register_structure_hook(bool, _structure_bool)  # bool is an int: keep its own hook
 converter.register_unstructure_hook(date, date.isoformat)
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(RegionCode, str)
