@@ -126,3 +126,28 @@ def test_a_raising_notification_names_the_installed_plugin(
         assert "municipal system unreachable" in message
         with campaign.unit_of_work("clerk") as uow:
             assert uow.needs.count() == 0
+
+
+RAISING_GATHERING = """
+from jieqin import hookimpl
+
+def _table():
+    raise KeyError("610299")
+
+@hookimpl
+def jieqin_register_region_names(register):
+    for code, name in _table().items():
+        register(code, name)
+"""
+
+
+def test_a_raising_gathering_hook_names_the_installed_plugin(
+    install_plugin: InstallPlugin,
+) -> None:
+    install_plugin("jieqin-regions", "3.1", "regions", RAISING_GATHERING)
+    with pytest.raises(PluginError) as info:
+        Registry.gather(make_plugin_manager())
+    message = str(info.value)
+    assert "plugin 'regions' (distribution jieqin-regions 3.1)" in message
+    assert "jieqin_register_region_names" in message
+    assert "KeyError: '610299'" in message

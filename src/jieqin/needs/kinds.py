@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from attrs import field, frozen
 
-from jieqin.model import NeedKind, Sector
+from jieqin.model.reference import NEED_KINDS
 from jieqin.model.vocab import check_code
 
 __all__ = ["STANDARD_NEED_KINDS", "Agency", "NeedKindInfo"]
@@ -30,29 +30,23 @@ class NeedKindInfo:
 
 @frozen
 class Agency:
-    """An agency needs can be referred to, and the kinds of need it takes."""
+    """An agency needs can be referred to, and the kinds of need it takes.
+
+    ``plugin`` names the plugin that registered it (``None`` when built by hand); it
+    is provenance, not part of the agency, so it takes no part in equality.
+    """
 
     agency_id: str
     name: str
     need_kinds: frozenset[str] = field(factory=frozenset, converter=_codes)
+    plugin: str | None = field(default=None, eq=False)
 
 
 def _standard() -> dict[str, NeedKindInfo]:
-    kinds = [
-        NeedKindInfo(NeedKind.EMPLOYMENT, "就业", {Sector.EMPLOYMENT, Sector.COMMERCE}),
-        NeedKindInfo(NeedKind.SKILLS_TRAINING, "技能培训", {Sector.EMPLOYMENT, Sector.EDUCATION}),
-        NeedKindInfo(NeedKind.MEDICAL, "就医", {Sector.MEDICAL}),
-        NeedKindInfo(NeedKind.SCHOOLING, "就学", {Sector.EDUCATION}),
-        NeedKindInfo(NeedKind.SOCIAL_INSURANCE, "社保", {Sector.SOCIAL_WORK, Sector.FINANCE}),
-        NeedKindInfo(NeedKind.DISABILITY_SUPPORT, "残障", {Sector.SOCIAL_WORK, Sector.MEDICAL}),
-        NeedKindInfo(NeedKind.HOUSING, "住房", {Sector.CONSTRUCTION}),
-        NeedKindInfo(NeedKind.WINTER_FOOD, "过冬粮油菜", {Sector.SOCIAL_WORK, Sector.AGRICULTURE}),
-        NeedKindInfo(NeedKind.WINTER_CLOTHING, "御寒衣被", {Sector.SOCIAL_WORK}),
-        NeedKindInfo(NeedKind.WINTER_HEATING, "取暖", {Sector.SOCIAL_WORK, Sector.CONSTRUCTION}),
-    ]
-    return {str(k.code): k for k in kinds}
+    return {kind.code: NeedKindInfo(kind.code, kind.label, kind.sectors) for kind in NEED_KINDS}
 
 
 #: The standard need kinds (employment, skills training, medical, schooling, social
-#: insurance, disability support, housing, and the three winter supplies).
+#: insurance, disability support, housing, and the three winter supplies), from
+#: :data:`jieqin.model.reference.NEED_KINDS`.
 STANDARD_NEED_KINDS: Mapping[str, NeedKindInfo] = _standard()

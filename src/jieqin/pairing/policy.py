@@ -12,7 +12,8 @@ from typing import Any
 from attrs import Attribute, field, frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.model import MONITORED_STATUSES, HouseholdStatus, NeedKind, RegionLevel, Sector
+from jieqin.model import MONITORED_STATUSES, HouseholdStatus, NeedKind, RegionLevel
+from jieqin.model.reference import need_sectors
 
 __all__ = [
     "DEFAULT_DISTANCE_COSTS",
@@ -41,16 +42,8 @@ DEFAULT_NEED_WEIGHTS: Mapping[str, int] = {
     NeedKind.HOUSING: 10,
 }
 
-#: Which helper sectors cover which kind of need.
-DEFAULT_NEED_SECTORS: Mapping[str, frozenset[str]] = {
-    NeedKind.MEDICAL: frozenset({Sector.MEDICAL}),
-    NeedKind.SCHOOLING: frozenset({Sector.EDUCATION}),
-    NeedKind.EMPLOYMENT: frozenset({Sector.EMPLOYMENT}),
-    NeedKind.DISABILITY_SUPPORT: frozenset({Sector.SOCIAL_WORK, Sector.MEDICAL}),
-    NeedKind.SKILLS_TRAINING: frozenset({Sector.EMPLOYMENT, Sector.EDUCATION, Sector.AGRICULTURE}),
-    NeedKind.SOCIAL_INSURANCE: frozenset({Sector.SOCIAL_WORK, Sector.LAW, Sector.FINANCE}),
-    NeedKind.HOUSING: frozenset({Sector.CONSTRUCTION}),
-}
+#: Which helper sectors cover which kind of need (the standard reference table's).
+DEFAULT_NEED_SECTORS: Mapping[str, frozenset[str]] = need_sectors()
 
 _ELIGIBLE = frozenset({str(HouseholdStatus.LIFTED_OUT), *(str(s) for s in MONITORED_STATUSES)})
 

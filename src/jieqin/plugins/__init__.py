@@ -1,10 +1,22 @@
 """The plugin system: pluggy hooks, the plugin manager and the registry.
 
 Write a plugin with :data:`hookimpl` and the hooks in :mod:`jieqin.plugins.hookspecs`;
-declare it as an entry point in the group ``jieqin``.
+declare it as an entry point in the group ``jieqin``. The ``Register*`` protocols type
+each gathering hook's ``register`` callback for a plugin's annotations.
 """
 
-from jieqin.plugins.hookspecs import hookimpl, hookspec
+from jieqin.plugins.hookspecs import (
+    RegisterAgency,
+    RegisterBackend,
+    RegisterCode,
+    RegisterHouseholdStatus,
+    RegisterNeedKind,
+    RegisterObject,
+    RegisterRegionName,
+    StorageFactory,
+    hookimpl,
+    hookspec,
+)
 from jieqin.plugins.manager import (
     BLOCKED_ENV,
     DISABLE_AUTOLOAD_ENV,
@@ -12,15 +24,33 @@ from jieqin.plugins.manager import (
     describe_plugins,
     make_plugin_manager,
 )
-from jieqin.plugins.registry import Agency, Registered, Registry, Vocabulary, VocabularyEntry
+from jieqin.plugins.registry import (
+    Agency,
+    Override,
+    PluginRegistrations,
+    Registered,
+    Registry,
+    Vocabulary,
+    VocabularyEntry,
+)
 
 __all__ = [
     "BLOCKED_ENV",
     "DISABLE_AUTOLOAD_ENV",
     "Agency",
+    "Override",
     "PluginInfo",
+    "PluginRegistrations",
+    "RegisterAgency",
+    "RegisterBackend",
+    "RegisterCode",
+    "RegisterHouseholdStatus",
+    "RegisterNeedKind",
+    "RegisterObject",
+    "RegisterRegionName",
     "Registered",
     "Registry",
+    "StorageFactory",
     "Vocabulary",
     "VocabularyEntry",
     "describe_plugins",

@@ -8,9 +8,12 @@ Two kinds of hook:
 
 - *Gathering* hooks (``jieqin_register_*``) receive a ``register`` callback and call it
   once per thing they contribute. They are called once per :class:`~jieqin.Campaign`
-  when its :class:`~jieqin.plugins.registry.Registry` is built, never once per row.
-  When two plugins register the same code, the first call wins; the built-in plugins
-  are ``trylast`` so that any other plugin can override them.
+  when its :class:`~jieqin.plugins.registry.Registry` is built, never once per row,
+  through pluggy's hook caller, so hook wrappers and call monitoring see them. Each
+  entry is credited to the plugin whose implementation called ``register`` (also
+  through a helper function). When two plugins register the same code, the first
+  call wins; the built-in plugins are ``trylast`` so that any other plugin can
+  override them.
 - *Notification* hooks (``jieqin_*_committed``, ``jieqin_grants_decided``,
   ``jieqin_need_resolved``) are called once the writes of a unit of work are complete,
   just before they are made permanent. If one raises, the whole unit of work is
@@ -19,21 +22,47 @@ Two kinds of hook:
 
 New arguments may be added to a hook in later versions; an implementation may
 accept fewer arguments than the spec lists, so existing plugins keep working.
+
+Each ``register`` callback has a :class:`~typing.Protocol` type (:class:`RegisterCode`,
+:class:`RegisterBackend`, :class:`RegisterAgency`, :class:`RegisterObject`...) that an
+implementation can use in its annotations, so that a type checker verifies its calls::
+
+    from jieqin.plugins import RegisterCode, hookimpl
+
+    @hookimpl
+    def jieqin_register_tiers(register: RegisterCode) -> None:
+        register("township_member", "乡镇政协委员")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
 
 if TYPE_CHECKING:
+    from jieqin.activities import Cadence, CampaignWindow, HouseholdCategory
     from jieqin.campaign import Campaign
     from jieqin.model import Decision, Grant, Handover, Need, Pairing
+    from jieqin.needs import NeedRule
+    from jieqin.pairing import PairingCostTerm
+    from jieqin.rules import AidProgram
     from jieqin.storage.base import Storage
 
-__all__ = ["PROJECT_NAME", "StorageFactory", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT_NAME",
+    "RegisterAgency",
+    "RegisterBackend",
+    "RegisterCode",
+    "RegisterHouseholdStatus",
+    "RegisterNeedKind",
+    "RegisterObject",
+    "RegisterRegionName",
+    "StorageFactory",
+    "hookimpl",
+    "hookspec",
+]
 
 #: The pluggy project name and the entry-point group plugins declare.
 PROJECT_NAME = "jieqin"
@@ -44,18 +73,82 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 #: Builds a storage backend for a URL; see :func:`jieqin_register_storage_backends`.
 StorageFactory = Callable[[str], "Storage"]
 
+_T_contra = TypeVar("_T_contra", contravariant=True)
+
+
+# --- the register callbacks ------------------------------------------------------------
+
+
+class RegisterBackend(Protocol):
+    """``register(scheme, factory)`` of :func:`jieqin_register_storage_backends`."""
+
+    def __call__(self, scheme: str, factory: StorageFactory) -> None:
+        """Serve URLs of ``scheme`` with the storage ``factory(url)`` returns."""
+
+
+class RegisterCode(Protocol):
+    """``register(code, label)`` of the tier, sector and activity kind hooks.
+
+    ``label`` defaults to the code; further keyword arguments are kept in the
+    entry's ``extra`` (an activity kind's ``label_zh``, for example).
+    """
+
+    def __call__(self, code: str, label: str | None = None, **extra: Any) -> None:
+        """Register ``code`` (lower-case ``snake_case``) with what people read."""
+
+
+class RegisterHouseholdStatus(Protocol):
+    """``register(code, label, monitored=False)`` of
+    :func:`jieqin_register_household_statuses`."""
+
+    def __call__(
+        self, code: str, label: str | None = None, *, monitored: bool = False, **extra: Any
+    ) -> None:
+        """Register a status; ``monitored`` for a category of the monitoring scheme."""
+
+
+class RegisterNeedKind(Protocol):
+    """``register(code, label, sectors=(...))`` of :func:`jieqin_register_need_kinds`."""
+
+    def __call__(
+        self, code: str, label: str | None = None, *, sectors: Iterable[str] = (), **extra: Any
+    ) -> None:
+        """Register a need kind and the sector codes of helpers whose strength meets it."""
+
+
+class RegisterRegionName(Protocol):
+    """``register(code, name)`` of :func:`jieqin_register_region_names`."""
+
+    def __call__(self, code: str, name: str) -> None:
+        """Name the administrative region ``code``."""
+
+
+class RegisterAgency(Protocol):
+    """``register(agency_id, name, need_kinds=(...))`` of :func:`jieqin_register_agencies`."""
+
+    def __call__(self, agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
+        """Register an agency and the need kind codes it takes."""
+
+
+class RegisterObject(Protocol[_T_contra]):
+    """``register(obj)`` of the hooks that register objects: ``RegisterObject[AidProgram]``
+    for programmes, ``RegisterObject[NeedRule]`` for need rules, and so on."""
+
+    def __call__(self, obj: _T_contra, /) -> None:
+        """Register ``obj``; it is keyed by its id or name attribute."""
+
 
 # --- gathering hooks -----------------------------------------------------------------
 
 
 @hookspec
-def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
+def jieqin_register_storage_backends(register: RegisterBackend) -> None:
     """Register storage backends by URL scheme.
 
-    :param register: call ``register(scheme, factory)`` for each backend. ``scheme`` is
-        the URL scheme the backend serves (``"memory"``, ``"sqlite"``,
-        ``"postgresql+psycopg"``, ``"jsonl"``); ``factory(url)`` returns an object that
-        implements :class:`jieqin.storage.Storage` for that URL.
+    :param register: a :class:`RegisterBackend`: call ``register(scheme, factory)`` for
+        each backend. ``scheme`` is the URL scheme the backend serves (``"memory"``,
+        ``"sqlite"``, ``"postgresql+psycopg"``, ``"jsonl"``); ``factory(url)`` returns an
+        object that implements :class:`jieqin.storage.Storage` for that URL.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -63,11 +156,12 @@ def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], N
 
 
 @hookspec
-def jieqin_register_tiers(register: Callable[..., None]) -> None:
+def jieqin_register_tiers(register: RegisterCode) -> None:
     """Register helper tiers (provincial member, city member, agency staff...).
 
-    :param register: call ``register(code, label)``; ``code`` is a lower-case code
-        (``"township_member"``), ``label`` what people read (``"乡镇政协委员"``).
+    :param register: a :class:`RegisterCode`: call ``register(code, label)``; ``code`` is
+        a lower-case code (``"township_member"``), ``label`` what people read
+        (``"乡镇政协委员"``).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -75,10 +169,10 @@ def jieqin_register_tiers(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_sectors(register: Callable[..., None]) -> None:
+def jieqin_register_sectors(register: RegisterCode) -> None:
     """Register sectors of professional strength that helpers bring (medicine, law...).
 
-    :param register: call ``register(code, label)``.
+    :param register: a :class:`RegisterCode`: call ``register(code, label)``.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -86,11 +180,12 @@ def jieqin_register_sectors(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_household_statuses(register: Callable[..., None]) -> None:
+def jieqin_register_household_statuses(register: RegisterHouseholdStatus) -> None:
     """Register household statuses (poor, lifted out, a regional monitoring category...).
 
-    :param register: call ``register(code, label)``; pass ``monitored=True`` for a
-        status of the scheme for preventing a return to poverty.
+    :param register: a :class:`RegisterHouseholdStatus`: call ``register(code, label)``;
+        pass ``monitored=True`` for a status of the scheme for preventing a return to
+        poverty (see :meth:`~jieqin.plugins.Registry.monitored_statuses`).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -98,10 +193,11 @@ def jieqin_register_household_statuses(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_need_kinds(register: Callable[..., None]) -> None:
+def jieqin_register_need_kinds(register: RegisterNeedKind) -> None:
     """Register kinds of need and the helper sectors that can meet them.
 
-    :param register: call ``register(code, label, sectors=("employment", ...))``;
+    :param register: a :class:`RegisterNeedKind`: call
+        ``register(code, label, sectors=("employment", ...))``;
         ``sectors`` are the sector codes of helpers whose strength matches the need,
         used when a need is routed to the paired helper.
     :return: nothing; use ``register``.
@@ -111,10 +207,10 @@ def jieqin_register_need_kinds(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_activity_kinds(register: Callable[..., None]) -> None:
+def jieqin_register_activity_kinds(register: RegisterCode) -> None:
     """Register kinds of activity beyond the five standing duties.
 
-    :param register: call ``register(code, label)``.
+    :param register: a :class:`RegisterCode`: call ``register(code, label)``.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -122,11 +218,12 @@ def jieqin_register_activity_kinds(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_region_names(register: Callable[[str, str], None]) -> None:
+def jieqin_register_region_names(register: RegisterRegionName) -> None:
     """Register the names of administrative regions (codes themselves need no lookup).
 
-    :param register: call ``register(code, name)``, for example
-        ``register("610202", "王益区")``; bulk tables may call it thousands of times.
+    :param register: a :class:`RegisterRegionName`: call ``register(code, name)``, for
+        example ``register("610202", "王益区")``; bulk tables may call it thousands of
+        times.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -134,10 +231,11 @@ def jieqin_register_region_names(register: Callable[[str, str], None]) -> None:
 
 
 @hookspec
-def jieqin_register_agencies(register: Callable[..., None]) -> None:
+def jieqin_register_agencies(register: RegisterAgency) -> None:
     """Register agencies that needs can be referred to.
 
-    :param register: call ``register(agency_id, name, need_kinds=("employment", ...))``;
+    :param register: a :class:`RegisterAgency`: call
+        ``register(agency_id, name, need_kinds=("employment", ...))``;
         ``need_kinds`` are the kinds of need the agency takes, for example the city
         Employment Promotion Center takes ``employment`` and ``skills_training``.
     :return: nothing; use ``register``.
@@ -147,11 +245,12 @@ def jieqin_register_agencies(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def jieqin_register_programs(register: Callable[[Any], None]) -> None:
+def jieqin_register_programs(register: RegisterObject[AidProgram]) -> None:
     """Register aid programmes with their eligibility and entitlement rules.
 
-    :param register: call ``register(program)`` with a programme definition from
-        :mod:`jieqin.rules` (a programme with its dated rules and parameters).
+    :param register: a ``RegisterObject[AidProgram]``: call ``register(program)`` with a
+        programme definition from :mod:`jieqin.rules` (a programme with its dated rules
+        and parameters).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -159,10 +258,11 @@ def jieqin_register_programs(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def jieqin_register_need_rules(register: Callable[[Any], None]) -> None:
+def jieqin_register_need_rules(register: RegisterObject[NeedRule]) -> None:
     """Register rules that derive needs from member facts (a freshman, a major illness).
 
-    :param register: call ``register(rule)`` with a need rule from :mod:`jieqin.rules`.
+    :param register: a ``RegisterObject[NeedRule]``: call ``register(rule)`` with a need
+        rule (:class:`jieqin.NeedRule`).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -170,12 +270,12 @@ def jieqin_register_need_rules(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def jieqin_register_pairing_cost_terms(register: Callable[[Any], None]) -> None:
+def jieqin_register_pairing_cost_terms(register: RegisterObject[PairingCostTerm]) -> None:
     """Register terms of the pairing cost (distance, strength match, workload...).
 
-    :param register: call ``register(term)`` with a vectorised cost term from
-        :mod:`jieqin.pairing`; a term computes its values for all candidate pairs of
-        a region partition at once.
+    :param register: a ``RegisterObject[PairingCostTerm]``: call ``register(term)`` with
+        a vectorised cost term from :mod:`jieqin.pairing`; a term computes its values
+        for all candidate pairs of a region partition at once.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -183,10 +283,13 @@ def jieqin_register_pairing_cost_terms(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def jieqin_register_cadences(register: Callable[[Any], None]) -> None:
+def jieqin_register_cadences(
+    register: RegisterObject[Cadence | HouseholdCategory],
+) -> None:
     """Register expected activity cadences (a monthly contact, a weekly visit day...).
 
-    :param register: call ``register(cadence)`` with a cadence from
+    :param register: a ``RegisterObject[Cadence | HouseholdCategory]``: call
+        ``register(cadence)`` with a cadence (or a household category) from
         :mod:`jieqin.activities`.
     :return: nothing; use ``register``.
 
@@ -195,11 +298,11 @@ def jieqin_register_cadences(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
-def jieqin_register_campaign_windows(register: Callable[[Any], None]) -> None:
+def jieqin_register_campaign_windows(register: RegisterObject[CampaignWindow]) -> None:
     """Register campaign windows (spring ploughing, school holidays, activity days...).
 
-    :param register: call ``register(window)`` with a window from
-        :mod:`jieqin.activities`.
+    :param register: a ``RegisterObject[CampaignWindow]``: call ``register(window)``
+        with a window from :mod:`jieqin.activities`.
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1

@@ -13,14 +13,15 @@ control loading, in the manner of pytest:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
-from types import TracebackType
-from typing import Any
+from types import CodeType, FrameType, TracebackType
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from attrs import frozen
@@ -29,10 +30,14 @@ from jieqin.errors import PluginError
 from jieqin.plugins import hookspecs
 from jieqin.plugins.hookspecs import PROJECT_NAME
 
+if TYPE_CHECKING:
+    from jieqin.plugins.registry import PluginRegistrations, Registry
+
 __all__ = [
     "BLOCKED_ENV",
     "BUILTIN_PLUGINS",
     "DISABLE_AUTOLOAD_ENV",
+    "ImplementationFinder",
     "JieqinPluginManager",
     "PluginInfo",
     "call_notification",
@@ -62,12 +67,17 @@ class JieqinPluginManager(pluggy.PluginManager):
 
 @frozen
 class PluginInfo:
-    """What ``jieqin plugins`` shows about one plugin."""
+    """What ``jieqin plugins`` shows about one plugin.
+
+    ``registered`` is what the plugin's gathering hooks registered, when
+    :func:`describe_plugins` was given the registry (else ``None``).
+    """
 
     name: str
     version: str | None
     distribution: str | None
     hooks: tuple[str, ...]
+    registered: PluginRegistrations | None = None
 
 
 def _jieqin_version() -> str:
@@ -178,8 +188,15 @@ def plugin_label(pm: pluggy.PluginManager, plugin_or_name: object) -> str:
     return _where(name, plugin_distribution(pm, name))
 
 
-def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
-    """Every registered plugin with its version and the hooks it implements, by name."""
+def describe_plugins(
+    pm: pluggy.PluginManager, registry: Registry | None = None
+) -> list[PluginInfo]:
+    """Every registered plugin with its version and the hooks it implements, by name.
+
+    :param registry: the registry gathered from ``pm``
+        (:meth:`~jieqin.plugins.Registry.gather`); when given, each plugin's
+        :attr:`PluginInfo.registered` says what it registered.
+    """
     infos = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -192,22 +209,78 @@ def describe_plugins(pm: pluggy.PluginManager) -> list[PluginInfo]:
                 version=dist[1] if dist else getattr(plugin, "__version__", None),
                 distribution=dist[0] if dist else None,
                 hooks=tuple(hooks),
+                registered=registry.registered_by(name) if registry is not None else None,
             )
         )
     return sorted(infos, key=lambda info: info.name)
 
 
+def _codes(function: object) -> list[CodeType]:
+    """The code objects a call of ``function`` runs: its own and those it wraps."""
+    codes: list[CodeType] = []
+    for _ in range(16):  # a bound on the chain of wrappers
+        function = getattr(function, "__func__", function)  # a bound or class method
+        code = getattr(function, "__code__", None)
+        if isinstance(code, CodeType):
+            codes.append(code)
+        if isinstance(function, functools.partial):
+            function = function.func
+        else:
+            function = getattr(function, "__wrapped__", None)
+        if function is None:
+            break
+    return codes
+
+
+class ImplementationFinder:
+    """Tells which implementation of one hook a frame is running, by its code object.
+
+    When several implementations share code (two instances of one plugin class), the
+    one bound to the frame's first argument is chosen, else the first called.
+    """
+
+    def __init__(self, hook: pluggy.HookCaller) -> None:
+        self._by_code: dict[CodeType, list[pluggy.HookImpl]] = {}
+        for impl in reversed(hook.get_hookimpls()):  # the order pluggy calls them in
+            for code in _codes(impl.function):
+                self._by_code.setdefault(code, []).append(impl)
+
+    def running(self, frame: FrameType) -> pluggy.HookImpl | None:
+        """The implementation whose code ``frame`` runs, if any."""
+        candidates = self._by_code.get(frame.f_code)
+        if not candidates:
+            return None
+        if len(candidates) > 1 and frame.f_code.co_argcount:
+            first = frame.f_locals.get(frame.f_code.co_varnames[0])
+            for impl in candidates:
+                if getattr(impl.function, "__self__", None) is first:
+                    return impl
+        return candidates[0]
+
+    def calling(self, frame: FrameType | None) -> pluggy.HookImpl | None:
+        """The innermost implementation among ``frame`` and its callers: the one whose
+        code made the call, directly or through helper functions."""
+        while frame is not None:
+            impl = self.running(frame)
+            if impl is not None:
+                return impl
+            frame = frame.f_back
+        return None
+
+    def raising(self, tb: TracebackType | None) -> pluggy.HookImpl | None:
+        """The innermost implementation in ``tb``: the one whose code raised (rather
+        than a hook wrapper the exception passed through)."""
+        for frame, _ in reversed(list(traceback.walk_tb(tb))):
+            impl = self.running(frame)
+            if impl is not None:
+                return impl
+        return None
+
+
 def guilty_plugin(pm: pluggy.PluginManager, hook_name: str, tb: TracebackType | None) -> str | None:
-    """The name of the plugin whose implementation of ``hook_name`` is in ``tb``."""
-    hook = getattr(pm.hook, hook_name)
-    by_code: dict[object, str] = {
-        impl.function.__code__: impl.plugin_name for impl in hook.get_hookimpls()
-    }
-    for frame, _ in traceback.walk_tb(tb):
-        name = by_code.get(frame.f_code)
-        if name is not None:
-            return name
-    return None
+    """The name of the plugin whose implementation of ``hook_name`` raised in ``tb``."""
+    impl = ImplementationFinder(getattr(pm.hook, hook_name)).raising(tb)
+    return impl.plugin_name if impl is not None else None
 
 
 def call_notification(pm: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> list[Any]:

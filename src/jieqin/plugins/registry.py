@@ -1,26 +1,42 @@
 """The registry: everything the plugins contribute, gathered once per campaign.
 
-Building a :class:`Registry` calls each gathering hook once, implementation by
-implementation, so every entry knows the plugin that registered it and an error
-names the plugin. Nothing here is called per record.
+Building a :class:`Registry` calls each gathering hook once through pluggy's hook
+caller (so hook wrappers, tracing and call monitoring see it). Each entry is credited
+to the plugin whose implementation called ``register``, found from the calling frames,
+and an error names the plugin. Nothing here is called per record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+import inspect
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import FrameType
+from typing import Any, NamedTuple
 
 import pluggy
 from attrs import define, field, frozen
 
 from jieqin.errors import InvalidValue, JieqinError, PluginError, UnknownBackend
 from jieqin.model.vocab import check_code
-from jieqin.plugins.hookspecs import StorageFactory
-from jieqin.plugins.manager import plugin_label
+from jieqin.needs.kinds import Agency
+from jieqin.plugins.hookspecs import (
+    RegisterAgency,
+    RegisterBackend,
+    RegisterCode,
+    RegisterHouseholdStatus,
+    RegisterNeedKind,
+    RegisterObject,
+    RegisterRegionName,
+    StorageFactory,
+)
+from jieqin.plugins.manager import ImplementationFinder, plugin_label
 
 __all__ = [
     "Agency",
     "BackendEntry",
+    "Override",
+    "PluginRegistrations",
     "Registered",
     "Registry",
     "Vocabulary",
@@ -78,16 +94,6 @@ class Vocabulary:
 
 
 @frozen
-class Agency:
-    """An agency needs can be referred to, and the kinds of need it takes."""
-
-    agency_id: str
-    name: str
-    need_kinds: frozenset[str]
-    plugin: str
-
-
-@frozen
 class BackendEntry:
     """A storage backend: the URL scheme it serves and its factory."""
 
@@ -103,6 +109,39 @@ class Registered:
     key: str
     value: Any
     plugin: str
+
+
+class Override(NamedTuple):
+    """A code registered twice: the registration ``kept`` and the one ``ignored``."""
+
+    what: str
+    key: str
+    kept: str
+    ignored: str
+
+
+@frozen
+class PluginRegistrations:
+    """What one plugin registered and was kept, by kind, in registration order.
+
+    ``region_names`` is a count (bulk tables run to thousands); ``overridden`` lists
+    the codes registered twice where this plugin's registration was kept or ignored.
+    """
+
+    backends: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    household_statuses: tuple[str, ...] = ()
+    need_kinds: tuple[str, ...] = ()
+    activity_kinds: tuple[str, ...] = ()
+    region_names: int = 0
+    agencies: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+    need_rules: tuple[str, ...] = ()
+    cost_terms: tuple[str, ...] = ()
+    cadences: tuple[str, ...] = ()
+    campaign_windows: tuple[str, ...] = ()
+    overridden: tuple[Override, ...] = ()
 
 
 def url_scheme(url: str) -> str:
@@ -147,8 +186,10 @@ class Registry:
     cost_terms: dict[str, Registered] = field(factory=dict)
     cadences: dict[str, Registered] = field(factory=dict)
     campaign_windows: dict[str, Registered] = field(factory=dict)
-    overridden: list[tuple[str, str, str, str]] = field(factory=list)
+    overridden: list[Override] = field(factory=list)
     """``(what, key, kept_plugin, ignored_plugin)`` for every duplicate registration."""
+    region_name_counts: dict[str, int] = field(factory=dict)
+    """Plugin name -> how many of its region names were kept."""
 
     # -- lookups ------------------------------------------------------------------
 
@@ -166,6 +207,15 @@ class Registry:
             )
         return entry
 
+    def monitored_statuses(self) -> frozenset[str]:
+        """The household status codes registered with ``monitored=True``: the categories
+        of the scheme for preventing a return to poverty."""
+        return frozenset(
+            code
+            for code, entry in self.household_statuses.entries.items()
+            if entry.extra.get("monitored") is True
+        )
+
     def region_name(self, code: str) -> str | None:
         """The registered name of a region code, if any."""
         return self.region_names.get(code)
@@ -175,6 +225,29 @@ class Registry:
         ``cadences`` or ``campaign_windows``, in registration order."""
         table: dict[str, Registered] = getattr(self, what)
         return [entry.value for entry in table.values()]
+
+    def registered_by(self, plugin: str) -> PluginRegistrations:
+        """What ``plugin`` registered and was kept, and its codes registered twice."""
+
+        def keys(table: Mapping[str, Any]) -> tuple[str, ...]:
+            return tuple(key for key, entry in table.items() if entry.plugin == plugin)
+
+        return PluginRegistrations(
+            backends=keys(self.backends),
+            tiers=keys(self.tiers.entries),
+            sectors=keys(self.sectors.entries),
+            household_statuses=keys(self.household_statuses.entries),
+            need_kinds=keys(self.need_kinds.entries),
+            activity_kinds=keys(self.activity_kinds.entries),
+            region_names=self.region_name_counts.get(plugin, 0),
+            agencies=keys(self.agencies),
+            programs=keys(self.programs),
+            need_rules=keys(self.need_rules),
+            cost_terms=keys(self.cost_terms),
+            cadences=keys(self.cadences),
+            campaign_windows=keys(self.campaign_windows),
+            overridden=tuple(o for o in self.overridden if plugin in (o.kept, o.ignored)),
+        )
 
     # -- building -----------------------------------------------------------------
 
@@ -188,90 +261,179 @@ class Registry:
     def _keep(self, what: str, table: dict[str, Any], key: str, value: Any, plugin: str) -> None:
         existing = table.get(key)
         if existing is not None:
-            self.overridden.append((what, key, existing.plugin, plugin))
+            self.overridden.append(Override(what, key, existing.plugin, plugin))
             return
         table[key] = value
 
     def _gather(self, pm: pluggy.PluginManager) -> None:
-        def vocabulary(vocab: Vocabulary) -> Callable[[str], Callable[..., None]]:
-            def make(plugin: str) -> Callable[..., None]:
-                def register(code: str, label: str | None = None, **extra: Any) -> None:
-                    check_code(code, field=vocab.name)
-                    entry = VocabularyEntry(code, label or code, plugin, dict(extra))
-                    self._keep(vocab.name, vocab.entries, code, entry, plugin)
-
-                return register
-
-            return make
-
-        def backends(plugin: str) -> Callable[..., None]:
-            def register(scheme: str, factory: StorageFactory) -> None:
-                if not callable(factory):
-                    raise InvalidValue(f"factory for {scheme!r} is not callable", field="factory")
-                entry = BackendEntry(scheme.lower(), factory, plugin)
-                self._keep("backend", self.backends, entry.scheme, entry, plugin)
-
-            return register
-
-        def regions(plugin: str) -> Callable[..., None]:
-            def register(code: str, name: str) -> None:
-                self.region_names.setdefault(str(code), name)
-
-            return register
-
-        def agencies(plugin: str) -> Callable[..., None]:
-            def register(agency_id: str, name: str, need_kinds: Any = ()) -> None:
-                agency = Agency(agency_id, name, frozenset(need_kinds), plugin)
-                self._keep("agency", self.agencies, agency_id, agency, plugin)
-
-            return register
-
-        def objects(
-            table: dict[str, Registered], what: str
-        ) -> Callable[[str], Callable[..., None]]:
-            def make(plugin: str) -> Callable[..., None]:
-                def register(obj: Any) -> None:
-                    key = _object_key(obj)
-                    self._keep(what, table, key, Registered(key, obj, plugin), plugin)
-
-                return register
-
-            return make
-
-        gatherers: dict[str, Callable[[str], Callable[..., None]]] = {
-            "jieqin_register_storage_backends": backends,
-            "jieqin_register_tiers": vocabulary(self.tiers),
-            "jieqin_register_sectors": vocabulary(self.sectors),
-            "jieqin_register_household_statuses": vocabulary(self.household_statuses),
-            "jieqin_register_need_kinds": vocabulary(self.need_kinds),
-            "jieqin_register_activity_kinds": vocabulary(self.activity_kinds),
-            "jieqin_register_region_names": regions,
-            "jieqin_register_agencies": agencies,
-            "jieqin_register_programs": objects(self.programs, "program"),
-            "jieqin_register_need_rules": objects(self.need_rules, "need rule"),
-            "jieqin_register_pairing_cost_terms": objects(self.cost_terms, "cost term"),
-            "jieqin_register_cadences": objects(self.cadences, "cadence"),
-            "jieqin_register_campaign_windows": objects(self.campaign_windows, "campaign window"),
+        gatherers: dict[str, Callable[[_HookCall], Callable[..., None]]] = {
+            "jieqin_register_storage_backends": self._backends,
+            "jieqin_register_tiers": self._codes(self.tiers),
+            "jieqin_register_sectors": self._codes(self.sectors),
+            "jieqin_register_household_statuses": self._statuses,
+            "jieqin_register_need_kinds": self._need_kinds,
+            "jieqin_register_activity_kinds": self._codes(self.activity_kinds),
+            "jieqin_register_region_names": self._region_names,
+            "jieqin_register_agencies": self._agencies,
+            "jieqin_register_programs": self._objects(self.programs, "program"),
+            "jieqin_register_need_rules": self._objects(self.need_rules, "need rule"),
+            "jieqin_register_pairing_cost_terms": self._objects(self.cost_terms, "cost term"),
+            "jieqin_register_cadences": self._objects(self.cadences, "cadence"),
+            "jieqin_register_campaign_windows": self._objects(
+                self.campaign_windows, "campaign window"
+            ),
         }
         for hook_name, make_register in gatherers.items():
-            _call_each(pm, hook_name, make_register)
+            call = _HookCall(pm, hook_name)
+            call.run(make_register(call))
+
+    # -- the register callbacks, one per kind; ``call.plugin`` credits the caller -----
+
+    def _add_code(
+        self, vocab: Vocabulary, plugin: str, code: str, label: str | None, extra: dict[str, Any]
+    ) -> None:
+        """Keep one vocabulary code, credited to ``plugin``, unless registered before."""
+        code = check_code(code, field=vocab.name)
+        entry = VocabularyEntry(code, label or code, plugin, extra)
+        self._keep(vocab.name, vocab.entries, code, entry, plugin)
+
+    def _codes(self, vocab: Vocabulary) -> Callable[[_HookCall], RegisterCode]:
+        """The ``register`` of a plain vocabulary (tiers, sectors, activity kinds)."""
+
+        def make(call: _HookCall) -> RegisterCode:
+            def register(code: str, label: str | None = None, **extra: Any) -> None:
+                self._add_code(vocab, call.plugin(sys._getframe(1)), code, label, extra)
+
+            return register
+
+        return make
+
+    def _statuses(self, call: _HookCall) -> RegisterHouseholdStatus:
+        """The ``register`` of household statuses; ``monitored`` is always recorded."""
+
+        def register(
+            code: str, label: str | None = None, *, monitored: bool = False, **extra: Any
+        ) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            extra["monitored"] = bool(monitored)
+            self._add_code(self.household_statuses, plugin, code, label, extra)
+
+        return register
+
+    def _need_kinds(self, call: _HookCall) -> RegisterNeedKind:
+        """The ``register`` of need kinds; ``sectors`` become a tuple of checked codes."""
+
+        def register(
+            code: str, label: str | None = None, *, sectors: Iterable[str] = (), **extra: Any
+        ) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            codes = (sectors,) if isinstance(sectors, str) else sectors
+            extra["sectors"] = tuple(check_code(str(s), field="sectors") for s in codes)
+            self._add_code(self.need_kinds, plugin, code, label, extra)
+
+        return register
+
+    def _backends(self, call: _HookCall) -> RegisterBackend:
+        """The ``register`` of storage backends, by lower-case URL scheme."""
+
+        def register(scheme: str, factory: StorageFactory) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            if not callable(factory):
+                raise InvalidValue(f"factory for {scheme!r} is not callable", field="factory")
+            entry = BackendEntry(scheme.lower(), factory, plugin)
+            self._keep("backend", self.backends, entry.scheme, entry, plugin)
+
+        return register
+
+    def _region_names(self, call: _HookCall) -> RegisterRegionName:
+        """The ``register`` of region names: the first name wins, counted per plugin."""
+
+        def register(code: str, name: str) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            key = str(code)
+            if key not in self.region_names:
+                self.region_names[key] = name
+                self.region_name_counts[plugin] = self.region_name_counts.get(plugin, 0) + 1
+
+        return register
+
+    def _agencies(self, call: _HookCall) -> RegisterAgency:
+        """The ``register`` of agencies, as :class:`jieqin.Agency` with their plugin."""
+
+        def register(agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            kinds = (need_kinds,) if isinstance(need_kinds, str) else need_kinds
+            agency = Agency(agency_id, name, frozenset(kinds), plugin)
+            self._keep("agency", self.agencies, agency_id, agency, plugin)
+
+        return register
+
+    def _objects(
+        self, table: dict[str, Registered], what: str
+    ) -> Callable[[_HookCall], RegisterObject[Any]]:
+        """The ``register`` of an object table, keyed by each object's id or name."""
+
+        def make(call: _HookCall) -> RegisterObject[Any]:
+            def register(obj: Any, /) -> None:
+                plugin = call.plugin(sys._getframe(1))
+                key = _object_key(obj)
+                self._keep(what, table, key, Registered(key, obj, plugin), plugin)
+
+            return register
+
+        return make
 
 
-def _call_each(
-    pm: pluggy.PluginManager, hook_name: str, make_register: Callable[[str], Callable[..., None]]
-) -> None:
-    """Call each implementation of a gathering hook in pluggy's order with its own
-    ``register``, so that entries and errors carry the plugin's name."""
-    hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        register = make_register(impl.plugin_name)
-        arguments = {"register": register}
-        try:
-            impl.function(*[arguments[name] for name in impl.argnames])
-        except Exception as exc:
-            detail = str(exc) if isinstance(exc, JieqinError) else f"{type(exc).__name__}: {exc}"
+#: Code flags of generators and coroutines, whose frames change callers when resumed.
+_RESUMABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+class _HookCall:
+    """One call of a gathering hook through pluggy, and which plugin calls ``register``.
+
+    ``register`` credits the innermost hook implementation among its calling frames
+    (:class:`~jieqin.plugins.manager.ImplementationFinder`): the plugin whose code
+    called it, directly, through a helper function, or after a wrapper's ``yield``.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, hook_name: str) -> None:
+        self.pm = pm
+        self.hook_name = hook_name
+        self.hook = getattr(pm.hook, hook_name)
+        self.finder = ImplementationFinder(self.hook)
+        self.running = False
+        # The last caller's frame and its plugin: a bulk table calls register from
+        # one frame thousands of times, and a running plain function's callers do not
+        # change (a generator's may, between resumptions, so those are not kept).
+        self._frame: FrameType | None = None
+        self._plugin = ""
+
+    def plugin(self, frame: FrameType | None) -> str:
+        """The name of the plugin whose implementation runs in ``frame`` or its callers."""
+        if not self.running:
+            raise PluginError(f"register of {self.hook_name} was called after the hook returned")
+        if frame is not None and frame is self._frame:
+            return self._plugin
+        impl = self.finder.calling(frame)
+        if impl is None:
             raise PluginError(
-                f"{plugin_label(pm, impl.plugin_name)} failed in {hook_name}: {detail}"
-            ) from exc
+                f"register of {self.hook_name} was called from outside its implementations"
+            )
+        if frame is not None and not frame.f_code.co_flags & _RESUMABLE:
+            self._frame, self._plugin = frame, impl.plugin_name
+        return impl.plugin_name
+
+    def run(self, register: Callable[..., None]) -> None:
+        """Call the hook with ``register``; an exception becomes :class:`PluginError`
+        naming the plugin whose implementation raised, its distribution and version."""
+        self.running = True
+        try:
+            self.hook(register=register)
+        except Exception as exc:
+            impl = self.finder.raising(exc.__traceback__)
+            who = plugin_label(self.pm, impl.plugin_name) if impl is not None else "a plugin"
+            detail = str(exc) if isinstance(exc, JieqinError) else f"{type(exc).__name__}: {exc}"
+            raise PluginError(f"{who} failed in {self.hook_name}: {detail}") from exc
+        finally:
+            self.running = False
+            self._frame = None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from jieqin.plugins.hookspecs import StorageFactory, hookimpl
+from jieqin.plugins.hookspecs import RegisterBackend, hookimpl
 
 
 def _memory(url: str) -> object:
@@ -14,5 +12,5 @@ def _memory(url: str) -> object:
 
 
 @hookimpl(trylast=True)
-def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
+def jieqin_register_storage_backends(register: RegisterBackend) -> None:
     register("memory", _memory)  # type: ignore[arg-type]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from jieqin.plugins.hookspecs import StorageFactory, hookimpl
+from jieqin.plugins.hookspecs import RegisterBackend, hookimpl
 
 
 def _sql(url: str) -> object:
@@ -14,7 +12,7 @@ def _sql(url: str) -> object:
 
 
 @hookimpl(trylast=True)
-def jieqin_register_storage_backends(register: Callable[[str, StorageFactory], None]) -> None:
+def jieqin_register_storage_backends(register: RegisterBackend) -> None:
     register("sqlite", _sql)  # type: ignore[arg-type]
     register("postgresql+psycopg", _sql)  # type: ignore[arg-type]
     register("postgresql", _sql)  # type: ignore[arg-type]

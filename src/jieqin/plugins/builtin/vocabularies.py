@@ -1,4 +1,4 @@
-"""Built-in plugin: the standard vocabularies of :mod:`jieqin.model.vocab`.
+"""Built-in plugin: the standard vocabularies of :mod:`jieqin.model.reference`.
 
 Tiers, sectors, household statuses, need kinds (with the helper sectors that can
 meet them) and the five standing activity kinds, with Chinese labels.
@@ -6,93 +6,57 @@ meet them) and the five standing activity kinds, with Chinese labels.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from jieqin.model.vocab import (
-    MONITORED_STATUSES,
-    ActivityKind,
-    HouseholdStatus,
-    NeedKind,
-    Sector,
-    Tier,
+from jieqin.model import reference
+from jieqin.plugins.hookspecs import (
+    RegisterCode,
+    RegisterHouseholdStatus,
+    RegisterNeedKind,
+    hookimpl,
 )
-from jieqin.plugins.hookspecs import hookimpl
 
-TIER_LABELS = {
-    Tier.PROVINCIAL_MEMBER: "省政协委员",
-    Tier.CITY_MEMBER: "市政协委员",
-    Tier.COUNTY_MEMBER: "区县政协委员",
-    Tier.AGENCY_STAFF: "机关干部",
-}
+#: Tier code -> label.
+TIER_LABELS: dict[str, str] = reference.labels(reference.TIERS)
 
-SECTOR_LABELS = {
-    Sector.MEDICAL: "医疗卫生",
-    Sector.EDUCATION: "教育",
-    Sector.EMPLOYMENT: "就业",
-    Sector.AGRICULTURE: "农业",
-    Sector.LAW: "法律",
-    Sector.FINANCE: "金融",
-    Sector.SOCIAL_WORK: "社会工作",
-    Sector.CONSTRUCTION: "建设",
-    Sector.COMMERCE: "商贸",
-}
+#: Sector code -> label.
+SECTOR_LABELS: dict[str, str] = reference.labels(reference.SECTORS)
 
-STATUS_LABELS = {
-    HouseholdStatus.POOR: "贫困户",
-    HouseholdStatus.LIFTED_OUT: "脱贫户",
-    HouseholdStatus.UNSTABLE: "脱贫不稳定户",
-    HouseholdStatus.EDGE_OF_POVERTY: "边缘易致贫户",
-    HouseholdStatus.SUDDEN_DIFFICULTY: "突发严重困难户",
-}
+#: Household status code -> label.
+STATUS_LABELS: dict[str, str] = reference.labels(reference.HOUSEHOLD_STATUSES)
 
 #: Need kind -> (label, helper sectors whose strength meets it).
 NEED_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    NeedKind.EMPLOYMENT: ("就业", (Sector.EMPLOYMENT, Sector.COMMERCE)),
-    NeedKind.SKILLS_TRAINING: ("技能培训", (Sector.EMPLOYMENT, Sector.EDUCATION)),
-    NeedKind.MEDICAL: ("就医", (Sector.MEDICAL,)),
-    NeedKind.SCHOOLING: ("就学", (Sector.EDUCATION,)),
-    NeedKind.SOCIAL_INSURANCE: ("社保", (Sector.SOCIAL_WORK, Sector.FINANCE, Sector.LAW)),
-    NeedKind.DISABILITY_SUPPORT: ("残障帮扶", (Sector.SOCIAL_WORK, Sector.MEDICAL)),
-    NeedKind.HOUSING: ("住房", (Sector.CONSTRUCTION,)),
-    NeedKind.WINTER_FOOD: ("冬季粮油果蔬", (Sector.SOCIAL_WORK, Sector.AGRICULTURE)),
-    NeedKind.WINTER_CLOTHING: ("冬季衣被", (Sector.SOCIAL_WORK,)),
-    NeedKind.WINTER_HEATING: ("冬季取暖", (Sector.SOCIAL_WORK, Sector.CONSTRUCTION)),
+    kind.code: (kind.label, kind.sectors) for kind in reference.NEED_KINDS
 }
 
-ACTIVITY_LABELS = {
-    ActivityKind.CONTACT: "勤联系",
-    ActivityKind.VISIT: "常走动",
-    ActivityKind.POLICY_EXPLANATION: "讲政策",
-    ActivityKind.WARMTH: "送温暖",
-    ActivityKind.PRACTICAL_HELP: "办实事",
-}
+#: Activity kind code -> label.
+ACTIVITY_LABELS: dict[str, str] = reference.labels(reference.ACTIVITY_KINDS)
 
 
 @hookimpl(trylast=True)
-def jieqin_register_tiers(register: Callable[..., None]) -> None:
-    for code, label in TIER_LABELS.items():
-        register(str(code), label)
+def jieqin_register_tiers(register: RegisterCode) -> None:
+    for entry in reference.TIERS:
+        register(entry.code, entry.label)
 
 
 @hookimpl(trylast=True)
-def jieqin_register_sectors(register: Callable[..., None]) -> None:
-    for code, label in SECTOR_LABELS.items():
-        register(str(code), label)
+def jieqin_register_sectors(register: RegisterCode) -> None:
+    for entry in reference.SECTORS:
+        register(entry.code, entry.label)
 
 
 @hookimpl(trylast=True)
-def jieqin_register_household_statuses(register: Callable[..., None]) -> None:
-    for code, label in STATUS_LABELS.items():
-        register(str(code), label, monitored=code in MONITORED_STATUSES)
+def jieqin_register_household_statuses(register: RegisterHouseholdStatus) -> None:
+    for status in reference.HOUSEHOLD_STATUSES:
+        register(status.code, status.label, monitored=status.monitored)
 
 
 @hookimpl(trylast=True)
-def jieqin_register_need_kinds(register: Callable[..., None]) -> None:
-    for code, (label, sectors) in NEED_KINDS.items():
-        register(str(code), label, sectors=tuple(str(s) for s in sectors))
+def jieqin_register_need_kinds(register: RegisterNeedKind) -> None:
+    for kind in reference.NEED_KINDS:
+        register(kind.code, kind.label, sectors=kind.sectors)
 
 
 @hookimpl(trylast=True)
-def jieqin_register_activity_kinds(register: Callable[..., None]) -> None:
-    for code, label in ACTIVITY_LABELS.items():
-        register(str(code), label)
+def jieqin_register_activity_kinds(register: RegisterCode) -> None:
+    for entry in reference.ACTIVITY_KINDS:
+        register(entry.code, entry.label)
