@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import attrs
 from attrs import frozen
 
+from jieqin._masking import mask_phone, mask_text
+
 __all__ = [
     "AllocationError",
     "ConflictError",
@@ -52,8 +54,6 @@ def _quoted(match: re.Match[str]) -> str:
     # A phone or ID number run together with other digits ('true013800000001', a
     # comma lost) has no shape to recognise: long digit runs in a rejected value are
     # masked whatever they look like.
-    from jieqin.privacy import mask_phone
-
     quote = match.group(0)[0]
     return quote + _LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), text) + quote
 
@@ -67,8 +67,6 @@ def _masked(reason: object) -> str:
     diagnosis), escapes or over 40 characters is shown only by its length, and in
     other quoted values every run of seven or more digits is masked.
     """
-    from jieqin.privacy import mask_text
-
     return mask_text(_QUOTED.sub(_quoted, str(reason)))
 
 

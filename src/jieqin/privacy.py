@@ -2,10 +2,10 @@
 
 Three tools, for three places sensitive data could leak:
 
-- :func:`mask_phone` and :func:`mask_text` mask values and free text (the resident-ID
-  mask is :func:`jieqin.model.identity.mask_resident_id`);
-- :class:`MaskingFilter`, installed by :func:`install_log_masking` (``import jieqin``
-  does it), masks every resident-ID-like and phone-like substring of every log record
+- :func:`mask_phone`, :func:`mask_text` and :func:`mask_resident_id` mask values and
+  free text (they live in the dependency-free :mod:`jieqin._masking`);
+- :class:`MaskingFilter`, installed by :func:`install_log_masking` (the ``jieqin``
+  command does it; ``import jieqin`` changes no logging of the process), masks every resident-ID-like and phone-like substring of every log record
   of jieqin (and of SQLAlchemy and Alembic, whose statement logs carry parameters);
 - :func:`find_sensitive` reports unmasked occurrences in a text: of the given resident
   IDs, phones and diagnoses, and of anything that looks like a resident ID or a
@@ -21,7 +21,9 @@ from typing import Any
 
 from attrs import frozen
 
-from jieqin.model.identity import check_digit, mask_resident_id
+from jieqin._masking import MOBILE as _MOBILE
+from jieqin._masking import RESIDENT_ID as _RESIDENT_ID
+from jieqin._masking import mask_phone, mask_resident_id, mask_text
 
 __all__ = [
     "LOGGER_PREFIXES",
@@ -30,45 +32,16 @@ __all__ = [
     "find_sensitive",
     "install_log_masking",
     "mask_phone",
+    "mask_resident_id",
     "mask_text",
+    "uninstall_log_masking",
 ]
 
 #: Loggers whose records are masked: jieqin's own, and the database layers below it.
 LOGGER_PREFIXES: tuple[str, ...] = ("jieqin", "sqlalchemy", "alembic")
 
-_RESIDENT_ID = re.compile(
-    r"(?<![0-9A-Za-z])"
-    r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
-    r"(?![0-9A-Za-z])"
-)
-"""Eighteen characters shaped like a resident ID: place, birth date, sequence, check."""
-
-_MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
-"""A mainland mobile number, with or without +86 and with spaces or dashes in 3-4-4 groups."""
-
 _DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9Xx])*")
 """A run of digits (and X), possibly grouped by single spaces or dashes."""
-
-_LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[ -][2-9][0-9]{6,7}(?![0-9])")
-"""A landline with its area code: ``0919-3182345``."""
-
-
-def mask_phone(phone: str) -> str:
-    """Keep the first three and the last two digits: ``138******00``.
-
-    Separators are dropped, so the masked form never reveals the grouping.
-    """
-    digits = [c for c in str(phone) if c.isdigit()]
-    if len(digits) <= 5:
-        return "*" * len(digits)
-    return "".join(digits[:3]) + "*" * (len(digits) - 5) + "".join(digits[-2:])
-
-
-def mask_text(text: str) -> str:
-    """``text`` with every resident-ID-like and phone-like substring masked."""
-    text = _RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
-    text = _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
-    return _LANDLINE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 class MaskingFilter(logging.Filter):
@@ -100,6 +73,7 @@ class MaskingFilter(logging.Filter):
 
 _FILTER = MaskingFilter()
 _installed_factory: Callable[..., logging.LogRecord] | None = None
+_previous_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def _masked_in(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -113,8 +87,9 @@ def install_log_masking(prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> MaskingF
     wrapped so that records of child loggers (``jieqin.storage.sql``) and of the
     database layers are masked as they are made: a logger's filters do not see the
     records its children pass up to it. The previous factory is kept and called first.
+    Nothing is masked until this is called: ``import jieqin`` leaves logging alone.
     """
-    global _installed_factory
+    global _installed_factory, _previous_factory
     root = logging.getLogger("jieqin")
     if _FILTER not in root.filters:
         root.addFilter(_FILTER)
@@ -129,8 +104,22 @@ def install_log_masking(prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> MaskingF
         return record
 
     logging.setLogRecordFactory(factory)
-    _installed_factory = factory
+    _installed_factory, _previous_factory = factory, previous
     return _FILTER
+
+
+def uninstall_log_masking() -> None:
+    """Undo :func:`install_log_masking` (for tests that mask the log for a while).
+
+    The filter leaves the ``jieqin`` logger, and the previous log record factory is
+    restored unless another one has wrapped jieqin's since (it then keeps masking).
+    """
+    global _installed_factory, _previous_factory
+    logging.getLogger("jieqin").removeFilter(_FILTER)
+    if _installed_factory is not None and logging.getLogRecordFactory() is _installed_factory:
+        assert _previous_factory is not None
+        logging.setLogRecordFactory(_previous_factory)
+        _installed_factory = _previous_factory = None
 
 
 @frozen
@@ -215,4 +204,7 @@ def find_sensitive(
 
 
 def _valid_check(number: str) -> bool:
+    # imported here: the log filter above needs none of the model
+    from jieqin.model.identity import check_digit
+
     return check_digit(number[:17]) == number[17].upper()

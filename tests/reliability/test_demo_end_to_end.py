@@ -24,7 +24,7 @@ from jieqin.demo.cohort import generate_cohort
 from jieqin.demo.script import ACTOR, YEAR, DemoResult, run_demo
 from jieqin.errors import JieqinError
 from jieqin.io.kinds import KINDS
-from jieqin.privacy import find_sensitive
+from jieqin.privacy import find_sensitive, install_log_masking, uninstall_log_masking
 from jieqin.reports.render import render
 from jieqin.storage._common import ENTITIES
 
@@ -53,11 +53,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    install_log_masking()  # as the jieqin command does
     try:
         started = datetime.now(UTC)
         result = run_demo(tmp_path_factory.mktemp("demo") / "demo.db", cohort=cohort)
         finished = datetime.now(UTC)
     finally:
+        uninstall_log_masking()
         root.removeHandler(handler)
         root.setLevel(old_level)
     assert result.missing == [], result.missing

@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jieqin.errors import InvalidValue
-from jieqin.privacy import find_sensitive, install_log_masking, mask_phone, mask_text
+from jieqin.privacy import (
+    MaskingFilter,
+    find_sensitive,
+    install_log_masking,
+    mask_phone,
+    mask_text,
+    uninstall_log_masking,
+)
 from jieqin.testing.strategies import resident_ids
 
 mobiles = st.builds(
@@ -63,7 +70,8 @@ def test_a_number_with_a_wrong_check_digit_is_not_a_pattern_finding() -> None:
 
 @contextlib.contextmanager
 def captured_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    """Every record reaching the root logger, formatted, in a string buffer."""
+    """Every record reaching the root logger, formatted, in a string buffer; log
+    masking installed meanwhile (``import jieqin`` does not install it)."""
     install_log_masking()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -75,6 +83,7 @@ def captured_log() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     try:
         yield logging.getLogger("jieqin.storage.sql.some_module"), stream
     finally:
+        uninstall_log_masking()
         root.removeHandler(handler)
         root.setLevel(old)
 
@@ -109,10 +118,38 @@ def test_other_loggers_are_left_alone() -> None:
 def test_installing_twice_masks_once() -> None:
     with captured_log() as (logger, stream):
         install_log_masking()
-        install_log_masking()
+        installed = install_log_masking()
         logger.info("call %s", "13812345678")
+        assert logging.getLogger("jieqin").filters.count(installed) == 1
     assert stream.getvalue().count("138******78") == 1
-    assert logging.getLogger("jieqin").filters.count(install_log_masking()) == 1
+
+
+def _logged(logger: logging.Logger, message: str) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
+        logger.warning(message)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_uninstalling_stops_masking_and_restores_the_record_factory() -> None:
+    factory = logging.getLogRecordFactory()
+    logger = logging.getLogger("jieqin.storage.sql.some_module")
+    install_log_masking()
+    assert logging.getLogRecordFactory() is not factory
+    assert "138******78" in _logged(logger, "call 13812345678")
+    uninstall_log_masking()
+    assert logging.getLogRecordFactory() is factory
+    assert logging.getLogger("jieqin").filters == []
+    assert "13812345678" in _logged(logger, "call 13812345678")
+
+
+def test_the_log_masking_fixture_masks_the_test_s_records(log_masking: MaskingFilter) -> None:
+    assert log_masking in logging.getLogger("jieqin").filters
+    assert "138******78" in _logged(logging.getLogger("jieqin.io"), "call 13812345678")
 
 
 @given(

@@ -1,39 +1,52 @@
 """The ``jieqin`` command: a thin shell over the services.
 
-Each subcommand lives in its own module and is added to :data:`cli` below. Exit
-codes: 0 success, 1 a user error (one line, no traceback), 2 a usage error.
+Each subcommand lives in its own module, listed in :data:`COMMAND_MODULES` and
+imported only when the command is run or its help is shown, so that ``jieqin
+--version`` and ``jieqin pair --help`` do not load what the other commands need.
+Exit codes: 0 success, 1 a user error (one line, no traceback), 2 a usage error.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 
+from jieqin import __version__
 from jieqin.cli._common import run_cli
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="jieqin")
-def cli() -> None:
-    """Run a pairing-assistance campaign (结亲戚): pair, survey, grant, log and report.
+class LazyGroup(click.Group):
+    """A group whose commands are imported from their modules on first use."""
 
-    The database comes from --db / --url where a command takes one, else the
-    JIEQIN_DATABASE_URL variable, else sqlite:///jieqin.db in this directory.
-    """
+    def __init__(self, *args: Any, modules: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.modules = modules
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.modules})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.modules:
+            _load(self, self.modules[cmd_name])
+        return self.commands.get(cmd_name)
 
 
-def _add_commands() -> None:
-    """Attach every subcommand module's command to :data:`cli`, each with its example."""
-    import importlib
-
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"jieqin.cli.{name}")
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
+def _load(group: click.Group, module_name: str) -> None:
+    """Add every command of ``jieqin.cli.<module_name>`` to ``group``, each with its example."""
+    module = importlib.import_module(f"jieqin.cli.{module_name}")
+    added = []
+    for command in getattr(module, "COMMANDS", ()):
+        group.add_command(command)
+        added.append(command.name)
     for path, example in EXAMPLES.items():
-        target: click.Command = cli
-        for part in path.split():
+        parts = path.split()
+        if parts[0] not in added:
+            continue
+        target: click.Command = group
+        for part in parts:
             assert isinstance(target, click.Group)
             target = target.commands[part]
         target.epilog = "\b\nExample:\n  " + "\n  ".join(example.splitlines())
@@ -61,24 +74,40 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-#: Modules under ``jieqin.cli`` that define ``COMMANDS``; one line per module.
-_COMMAND_MODULES: list[str] = [
-    "importing",
-    "exporting",
-    "log",
-    "overdue",
-    "pair",
-    "report",
-    "needs",
-    "aid",
-    "plugins",
-    "demo",
-    "db",
-]
+#: The module under ``jieqin.cli`` that defines each command (in its ``COMMANDS``).
+COMMAND_MODULES: dict[str, str] = {
+    "import": "importing",
+    "export": "exporting",
+    "log": "log",
+    "overdue": "overdue",
+    "pair": "pair",
+    "report": "report",
+    "needs": "needs",
+    "aid": "aid",
+    "plugins": "plugins",
+    "demo": "demo",
+    "init": "db",
+    "db": "db",
+}
 
-_add_commands()
+
+@click.group(
+    cls=LazyGroup,
+    modules=COMMAND_MODULES,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(version=__version__, prog_name="jieqin")
+def cli() -> None:
+    """Run a pairing-assistance campaign (结亲戚): pair, survey, grant, log and report.
+
+    The database comes from --db / --url where a command takes one, else the
+    JIEQIN_DATABASE_URL variable, else sqlite:///jieqin.db in this directory.
+    """
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: masks IDs and phones in the log, then runs the command."""
+    from jieqin.privacy import install_log_masking
+
+    install_log_masking()
     sys.exit(run_cli(cli))

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from jieqin.model.identity import mask_resident_id
+from jieqin._masking import mask_phone, mask_resident_id
 
 __all__ = ["MASKED", "mask_phone", "mask_record"]
 
 MASKED = "<masked>"
 """What a masked health fact reads in an export."""
-
-
-def mask_phone(phone: str) -> str:
-    """Keep the first three and last two digits: ``138******00``."""
-    digits = [c for c in phone if c.isdigit()]
-    if len(digits) <= 5:
-        return "*" * len(digits)
-    return "".join(digits[:3]) + "*" * (len(digits) - 5) + "".join(digits[-2:])
 
 
 def _mask_person(data: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from jieqin._masking import mask_resident_id
 from jieqin.errors import InvalidResidentId
 
 __all__ = [
@@ -31,16 +32,6 @@ __all__ = [
     "resident_id_sex_digit",
     "validate_resident_id",
 ]
-
-MASK = "*"
-
-
-def mask_resident_id(number: str) -> str:
-    """Show only the first four and the last two characters: ``6102************1X``."""
-    text = str(number)
-    if len(text) <= 6:
-        return MASK * len(text)
-    return text[:4] + MASK * (len(text) - 6) + text[-2:]
 
 
 def validate_resident_id(number: str, *, field: str = "resident_id") -> str:

@@ -8,6 +8,8 @@
   fails. Tests that use it are marked ``postgresql`` automatically.
 - ``campaign_url``: parametrized over ``memory``, ``sqlite`` and ``postgresql``.
 - ``campaign``: a :class:`~jieqin.Campaign` connected to ``campaign_url``, closed after.
+- ``log_masking``: log masking installed for the test (as the ``jieqin`` command
+  installs it), removed after; ``import jieqin`` alone masks nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import pytest
 
 if TYPE_CHECKING:
     from jieqin.campaign import Campaign
+    from jieqin.privacy import MaskingFilter
 
 __all__ = [
     "POSTGRESQL_URL_ENV",
     "REQUIRE_POSTGRESQL_ENV",
     "campaign",
     "campaign_url",
+    "log_masking",
     "postgresql_server",
     "postgresql_url",
     "sqlite_url",
@@ -129,3 +133,12 @@ def campaign(campaign_url: str) -> Iterator[Campaign]:
 
     with jieqin.connect(campaign_url) as connected:
         yield connected
+
+
+@pytest.fixture
+def log_masking() -> Iterator[MaskingFilter]:
+    """Resident IDs and phones masked in every log record of the test, as in the command."""
+    from jieqin.privacy import install_log_masking, uninstall_log_masking
+
+    yield install_log_masking()
+    uninstall_log_masking()

@@ -61,6 +61,7 @@ from jieqin.model import (
     Year,
 )
 from jieqin.model.identity import _county_table, birthplace_codes, check_digit
+from jieqin.testing import _hypothesis
 
 __all__ = [
     "activities",
@@ -675,3 +676,8 @@ def contexts(
         return Context(chosen, on, paired, {("aid", m) for m in granted})
 
     return build()
+
+
+if _hypothesis.take_pending():
+    # this module imported hypothesis first, so its entry point could not register
+    register_type_strategies()

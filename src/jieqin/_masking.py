@@ -1,0 +1,61 @@
+"""Masking resident ID numbers and phone numbers in values and free text.
+
+A leaf module: it imports nothing from jieqin, so that the errors, the identity
+checks and the log filter can all use it without importing one another.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "LANDLINE",
+    "MASK",
+    "MOBILE",
+    "RESIDENT_ID",
+    "mask_phone",
+    "mask_resident_id",
+    "mask_text",
+]
+
+MASK = "*"
+"""What stands for each hidden character."""
+
+RESIDENT_ID = re.compile(
+    r"(?<![0-9A-Za-z])"
+    r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"
+    r"(?![0-9A-Za-z])"
+)
+"""Eighteen characters shaped like a resident ID: place, birth date, sequence, check."""
+
+MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])")
+"""A mainland mobile number, with or without +86 and with spaces or dashes in 3-4-4 groups."""
+
+LANDLINE = re.compile(r"(?<![0-9])0[1-9][0-9]{1,2}[ -][2-9][0-9]{6,7}(?![0-9])")
+"""A landline with its area code: ``0919-3182345``."""
+
+
+def mask_resident_id(number: str) -> str:
+    """Show only the first four and the last two characters: ``6102************1X``."""
+    text = str(number)
+    if len(text) <= 6:
+        return MASK * len(text)
+    return text[:4] + MASK * (len(text) - 6) + text[-2:]
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first three and the last two digits: ``138******00``.
+
+    Separators are dropped, so the masked form never reveals the grouping.
+    """
+    digits = [c for c in str(phone) if c.isdigit()]
+    if len(digits) <= 5:
+        return MASK * len(digits)
+    return "".join(digits[:3]) + MASK * (len(digits) - 5) + "".join(digits[-2:])
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every resident-ID-like and phone-like substring masked."""
+    text = RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
+    text = MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
+    return LANDLINE.sub(lambda m: mask_phone(m.group(0)), text)
