@@ -13,7 +13,7 @@ from jieqin.errors import InvalidInput, InvalidValue
 from jieqin.io.importer import format_for, load_records, parse_file
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
-KINDS = ["helpers", "households", "needs", "activities"]
+KINDS = ["helpers", "households", "pairings", "needs", "activities"]
 
 
 def _values(path: Path, kind: str, **kwargs: object) -> list[object]:

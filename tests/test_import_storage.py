@@ -15,7 +15,7 @@ from jieqin.errors import InvalidInput
 from jieqin.io.importer import parse_file
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
-KINDS = ["helpers", "households", "needs", "activities"]
+KINDS = ["helpers", "households", "pairings", "needs", "activities"]
 
 
 @pytest.fixture(
@@ -86,6 +86,7 @@ def test_one_bad_row_writes_nothing_even_after_earlier_batches(
     path = tmp_path / "activities.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     campaign.import_file("households", EXAMPLES / "households.csv")
+    campaign.import_file("pairings", EXAMPLES / "pairings.csv")
     with pytest.raises(InvalidInput) as info:
         campaign.import_file("activities", path, batch_size=7)
     (problem,) = info.value.problems
@@ -130,6 +131,8 @@ def test_cli_names_the_line_and_writes_nothing(
     lines[3] = lines[3].replace(",visit,", ",rumour,")
     path = tmp_path / "needs.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _cli("import", "households", str(EXAMPLES / "households.csv"), "--url", url) == 0
+    capsys.readouterr()
     assert _cli("import", "needs", str(path), "--url", url) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: needs.csv line 2: period:")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         WindowKind,
     )
     from jieqin.campaign import Campaign, connect
+    from jieqin.clock import Clock, FixedClock, SystemClock
     from jieqin.io.importer import ImportResult
     from jieqin.model import *  # noqa: F403
     from jieqin.needs import Agency, Checklist, NeedKindInfo, NeedRule, SurveyAnswer
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
     from jieqin.rules.programs import Eligibility
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.scoped import HelperView
-    from jieqin.storage.base import UnitOfWork
+    from jieqin.storage.base import ReadModel, UnitOfWork
 
 __version__ = "0.1.0"
 
@@ -90,6 +91,7 @@ _MODEL_NAMES: tuple[str, ...] = (
     "Household",
     "HouseholdStatus",
     "Member",
+    "MemberMove",
     "Month",
     "Need",
     "NeedKind",
@@ -137,6 +139,7 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
         "WindowKind",
     ),
     "jieqin.campaign": ("Campaign", "connect"),
+    "jieqin.clock": ("Clock", "FixedClock", "SystemClock"),
     "jieqin.io.importer": ("ImportResult",),
     "jieqin.model": _MODEL_NAMES,
     "jieqin.needs": ("Agency", "Checklist", "NeedKindInfo", "NeedRule", "SurveyAnswer"),
@@ -175,7 +178,7 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     "jieqin.rules.programs": ("Eligibility",),
     "jieqin.services.aid": ("AllocationPlan",),
     "jieqin.services.scoped": ("HelperView",),
-    "jieqin.storage.base": ("UnitOfWork",),
+    "jieqin.storage.base": ("ReadModel", "UnitOfWork"),
 }
 _LAZY: dict[str, str] = {name: mod for mod, names in _LAZY_MODULES.items() for name in names}
 
@@ -232,6 +235,9 @@ __all__ = [
     "AmountTier",
     "Campaign",
     "Checklist",
+    "Clock",
+    "FixedClock",
+    "SystemClock",
     "Context",
     "NeedKindInfo",
     "NeedRule",
@@ -271,6 +277,7 @@ __all__ = [
     "HelperView",
     "ImportResult",
     "Report",
+    "ReadModel",
     "RoutingResult",
     "UnitOfWork",
     *_MODEL_NAMES,

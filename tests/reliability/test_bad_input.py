@@ -32,6 +32,7 @@ from jieqin.errors import InvalidInput, InvalidValue, JieqinError, Problem
 from jieqin.io.exporter import write_records
 from jieqin.io.kinds import KINDS
 from jieqin.privacy import find_sensitive
+from jieqin.storage._common import ENTITIES
 
 from . import _world
 
@@ -41,7 +42,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-KIND_NAMES = ("helpers", "households", "needs", "activities")
+KIND_NAMES = ("helpers", "households", "pairings", "needs", "activities")
 FORMATS = ("csv", "jsonl")
 RECORDS = _world.every_kind()
 SENSITIVE = _world.sensitive_values(RECORDS)
@@ -283,10 +284,7 @@ def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> JieqinError
     if case.must_succeed:
         with campaign.unit_of_work() as uow:
             repository = getattr(uow, case.kind)
-            stored = [
-                repository.get(getattr(r, KINDS[case.kind].id_attribute))
-                for r in RECORDS[case.kind]
-            ]
+            stored = [repository.get(ENTITIES[case.kind].key(r)) for r in RECORDS[case.kind]]
         assert stored == RECORDS[case.kind]
     return None
 
