@@ -1,8 +1,8 @@
 """The records of a plan make it so: pairs in force, less those ended, plus the new ones.
 
 Random pairings in force (some for helpers or households that are gone, some
-ended already, some twice for one household), pinned and forbidden pairs and
-secondary helpers: writing the plan's records over the pairings in force must
+ended already, some twice for one household, two secondary helpers for one
+household), pinned and forbidden pairs and secondary helpers: writing the plan's records over the pairings in force must
 give exactly its pairs, and each change of a household's primary helper must be
 one handover from the helper before to the helper after.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.pairing_world import ON, instances
@@ -50,13 +51,26 @@ def campaigns(
     helper_ids = [h.helper_id for h in helpers] + ["p-gone"]
     household_ids = [h.household_id for h in households] + ["h-gone"]
     existing = draw(st.lists(_pairings(helper_ids, household_ids), max_size=10))
+    two_secondary = len(helpers) > 2 and bool(households) and draw(st.booleans())
+    if two_secondary:  # one household with two secondary helpers in force, with places
+        household = draw(st.sampled_from(household_ids[:-1]))
+        two = draw(
+            st.lists(st.sampled_from(range(len(helpers))), min_size=2, max_size=2, unique=True)
+        )
+        for i in two:
+            helpers[i] = attrs.evolve(helpers[i], capacity=3)
+            existing.append(
+                Pairing(helpers[i].helper_id, household, ON - timedelta(days=365), role="secondary")
+            )
     pairs = st.tuples(st.sampled_from(helper_ids), st.sampled_from(household_ids))
     forbidden = draw(st.frozensets(pairs, max_size=3))
     policy = PairingPolicy(
-        locality_limit=draw(st.sampled_from([RegionLevel.COUNTY, RegionLevel.TOWNSHIP])),
+        locality_limit=RegionLevel.CITY
+        if two_secondary
+        else draw(st.sampled_from([RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP])),
         keep_existing=draw(st.booleans()),
         max_candidates=draw(st.sampled_from([None, 1, 50])),
-        secondary=draw(st.booleans()),
+        secondary=two_secondary or draw(st.booleans()),
         forbidden=forbidden,
         pinned=draw(st.frozensets(pairs, max_size=1)) - forbidden,
     )

@@ -169,10 +169,13 @@ def _need(rnd: random.Random, k: int, household_id: str) -> Need:
     )
 
 
-def _pairing(rnd: random.Random, helper_id: str, household_id: str) -> Pairing:
+def _pairing(
+    rnd: random.Random, helper_id: str, household_id: str, role: PairingRole | None = None
+) -> Pairing:
     start = ON - timedelta(days=rnd.choice([800, 365, 365, 200, 0, -10]))
     end = rnd.choice([None, None, None, start + timedelta(days=100), ON, ON + timedelta(days=30)])
-    role = PairingRole.SECONDARY if rnd.random() < 0.25 else PairingRole.PRIMARY
+    if role is None:
+        role = PairingRole.SECONDARY if rnd.random() < 0.25 else PairingRole.PRIMARY
     return Pairing(helper_id, household_id, start, role=role, end=end, reason="2030 campaign")
 
 
@@ -196,16 +199,58 @@ def _policy(rnd: random.Random, pinned: list[tuple[str, str]], forbidden: list[t
     )
 
 
-def _pin(rnd: random.Random, helpers: list[Helper], households: list[Household]) -> tuple[str, str]:
-    """A pinned pair, mostly one that may be made: an active helper of an eligible
-    household's own county."""
-    eligible = [h for h in households if h.status_on(ON) != "poor" or rnd.random() < 0.1]
-    household = rnd.choice(eligible or households)
+def _near(rnd: random.Random, helpers: list[Helper], household: Household) -> str:
+    """A helper of the household's own county, mostly an active one."""
     county = household.region.code[:6]
     near = [
         h for h in helpers if (h.home_region.code[:6] == county and h.active) or rnd.random() < 0.05
     ]
-    return rnd.choice(near or helpers).helper_id, household.household_id
+    return rnd.choice(near or helpers).helper_id
+
+
+def _pairings(
+    rnd: random.Random,
+    helpers: list[Helper],
+    households: list[Household],
+    helper_ids: list[str],
+    household_ids: list[str],
+) -> list[Pairing]:
+    """Pairings in force and ended: mostly with a helper near the household, some with
+    helpers or households that are gone, some the very same twice, some households
+    with two secondary helpers."""
+    out = []
+    for _ in range(rnd.randint(0, 14)):
+        if helpers and households and rnd.random() < 0.6:
+            household = rnd.choice(households)
+            out.append(_pairing(rnd, _near(rnd, helpers, household), household.household_id))
+        else:
+            out.append(_pairing(rnd, rnd.choice(helper_ids), rnd.choice(household_ids)))
+    if out and rnd.random() < 0.2:
+        out.append(rnd.choice(out))
+    if helpers and households and rnd.random() < 0.3:
+        household = rnd.choice(households)
+        for _ in range(2):
+            helper_id = _near(rnd, helpers, household)
+            out.append(_pairing(rnd, helper_id, household.household_id, PairingRole.SECONDARY))
+    return out
+
+
+def _pin(
+    rnd: random.Random, helpers: list[Helper], households: list[Household], existing: list[Pairing]
+) -> tuple[str, str]:
+    """A pinned pair, mostly one that may be made (an active helper of an eligible
+    household's own county), often with a helper who keeps a pair in force."""
+    eligible = [h for h in households if h.status_on(ON) != "poor" or rnd.random() < 0.1]
+    household = rnd.choice(eligible or households)
+    ids = {h.helper_id for h in helpers}
+    busy = [p for p in existing if p.helper_id in ids and p.active_on(ON)]
+    if busy and rnd.random() < 0.6:
+        pairing = rnd.choice(busy)
+        by_id = {h.household_id: h for h in households}
+        county = by_id.get(pairing.household_id, household).region.code[:6]
+        near = [h for h in eligible if h.region.code[:6] == county] or [household]
+        return pairing.helper_id, rnd.choice(near).household_id
+    return _near(rnd, helpers, household), household.household_id
 
 
 def campaign(seed: int) -> dict[str, Any]:
@@ -216,14 +261,9 @@ def campaign(seed: int) -> dict[str, Any]:
     helpers = [_helper(rnd, h) for h in rnd.sample(helper_ids, rnd.randint(0, 10))]
     households = [_household(rnd, h) for h in rnd.sample(household_ids, rnd.randint(0, 16))]
     needs = [_need(rnd, k, rnd.choice(household_ids)) for k in range(rnd.randint(0, 10))]
-    existing = [
-        _pairing(rnd, rnd.choice(helper_ids), rnd.choice(household_ids))
-        for _ in range(rnd.randint(0, 14))
-    ]
-    if existing and rnd.random() < 0.2:
-        existing.append(rnd.choice(existing))  # the very same pairing twice
+    existing = _pairings(rnd, helpers, households, helper_ids, household_ids)
     pinned = [
-        _pin(rnd, helpers, households)
+        _pin(rnd, helpers, households, existing)
         for _ in range(rnd.choice([0, 0, 0, 1, 2]))
         if helpers and households
     ]
