@@ -67,46 +67,22 @@ def generate_candidates(
     ``forbidden`` holds ``household_row * len(helpers) + helper_row`` codes of pairs
     that must not be made.
     """
-    n = len(households)
-    free = helpers.free
-    available = np.flatnonzero(free > 0)
-    limit_col = level_column(policy.locality_limit)
-    k = policy.max_candidates
-    scope = np.full(n, limit_col, np.int64)
-    if k is not None and available.size:
-        for col in range(limit_col + 1, len(LEVELS)):
-            helper_keys = np.sort(helpers.keys[available, col])
-            hh_keys = households.keys[:, col]
-            count = np.searchsorted(helper_keys, hh_keys, "right") - np.searchsorted(
-                helper_keys, hh_keys, "left"
-            )
-            scope[(count >= k) & (hh_keys >= 0)] = col
+    available = np.flatnonzero(helpers.free > 0)
+    scope = _scopes(households, helpers, available, policy)
     blocks_hh: list[IntArray] = []
     blocks_hp: list[IntArray] = []
     blocks_level: list[IntArray] = []
     shapes: list[tuple[int, int]] = []
     for col in np.unique(scope):
         rows = np.flatnonzero(scope == col)
-        hh_order, hh_values, hh_starts = _group_ranges(households.keys[rows, col])
-        hp_keys = helpers.keys[available, col]
-        hp_order, hp_values, hp_starts = _group_ranges(hp_keys)
-        hp_ends = np.r_[hp_starts[1:], hp_keys.size] if hp_keys.size else hp_starts
-        hh_ends = np.r_[hh_starts[1:], rows.size]
-        where = np.searchsorted(hp_values, hh_values)
-        first = len(blocks_hh)
-        for g, value in enumerate(hh_values):
-            at = int(where[g])
-            if at >= hp_values.size or hp_values[at] != value or value < 0:
-                continue
-            members = rows[hh_order[hh_starts[g] : hh_ends[g]]]
-            pool = np.sort(available[hp_order[hp_starts[at] : hp_ends[at]]])
-            blocks_hh.append(np.repeat(members, pool.size))
-            blocks_hp.append(np.tile(pool, members.size))
-            shapes.append((members.size, pool.size))
-        if len(blocks_hh) > first:
-            level_hh = np.concatenate(blocks_hh[first:])
-            level_hp = np.concatenate(blocks_hp[first:])
+        hh_blocks, hp_blocks, block_shapes = _pools(households, helpers, available, rows, int(col))
+        if hh_blocks:
+            level_hh = np.concatenate(hh_blocks)
+            level_hp = np.concatenate(hp_blocks)
             blocks_level.append(_edge_levels(households, helpers, level_hh, level_hp, int(col)))
+        blocks_hh += hh_blocks
+        blocks_hp += hp_blocks
+        shapes += block_shapes
     if not blocks_hh:
         empty = np.zeros(0, np.int64)
         return Candidates(empty, empty, np.zeros((0, len(terms)), np.int64), empty)
@@ -120,8 +96,60 @@ def generate_candidates(
     allowed = np.ones(hh.size, bool)
     if forbidden is not None and forbidden.size:
         allowed = ~np.isin(hh * len(helpers) + hp, forbidden)
-    keep = _select(cost, allowed, shapes, k)
+    keep = _select(cost, allowed, shapes, policy.max_candidates)
     return Candidates(hh[keep], hp[keep], matrix[keep], cost[keep])
+
+
+def _scopes(
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    available: IntArray,
+    policy: PairingPolicy,
+) -> IntArray:
+    """Per household, the column of the smallest region around it, up to the limit, that
+    holds at least ``max_candidates`` of the ``available`` helpers."""
+    limit_col = level_column(policy.locality_limit)
+    k = policy.max_candidates
+    scope = np.full(len(households), limit_col, np.int64)
+    if k is not None and available.size:
+        for col in range(limit_col + 1, len(LEVELS)):
+            helper_keys = np.sort(helpers.keys[available, col])
+            hh_keys = households.keys[:, col]
+            count = np.searchsorted(helper_keys, hh_keys, "right") - np.searchsorted(
+                helper_keys, hh_keys, "left"
+            )
+            scope[(count >= k) & (hh_keys >= 0)] = col
+    return scope
+
+
+def _pools(
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    available: IntArray,
+    rows: IntArray,
+    col: int,
+) -> tuple[list[IntArray], list[IntArray], list[tuple[int, int]]]:
+    """The households at ``rows`` by their region of column ``col``, each region's with
+    its ``available`` helpers: a block of edges (household rows, helper rows, shape) each."""
+    hh_order, hh_values, hh_starts = _group_ranges(households.keys[rows, col])
+    hp_keys = helpers.keys[available, col]
+    hp_order, hp_values, hp_starts = _group_ranges(hp_keys)
+    hp_ends = np.r_[hp_starts[1:], hp_keys.size] if hp_keys.size else hp_starts
+    hh_ends = np.r_[hh_starts[1:], rows.size]
+    where = np.searchsorted(hp_values, hh_values)
+    blocks_hh: list[IntArray] = []
+    blocks_hp: list[IntArray] = []
+    shapes: list[tuple[int, int]] = []
+    for g, value in enumerate(hh_values):
+        at = int(where[g])
+        if at >= hp_values.size or hp_values[at] != value or value < 0:
+            continue
+        members = rows[hh_order[hh_starts[g] : hh_ends[g]]]
+        pool = np.sort(available[hp_order[hp_starts[at] : hp_ends[at]]])
+        blocks_hh.append(np.repeat(members, pool.size))
+        blocks_hp.append(np.tile(pool, members.size))
+        shapes.append((members.size, pool.size))
+    return blocks_hh, blocks_hp, shapes
 
 
 def _select(

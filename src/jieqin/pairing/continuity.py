@@ -61,6 +61,27 @@ def sort_out_existing(
     on: date,
 ) -> Continuity:
     """Decide the fate of each primary pair in force on ``on``."""
+    current, superseded = _latest_in_force(existing, on)
+    pinned = {household: helper for helper, household in sorted(policy.pinned)}
+    released: dict[str, HandoverReason] = {}
+    staying: dict[str, list[Pairing]] = {}
+    for household_id, pairing in sorted(current.items()):
+        helper = helpers.get(pairing.helper_id)
+        household = households.get(household_id)
+        reason = _release_reason(pairing, helper, household, eligible, policy, pinned)
+        if reason is None:
+            staying.setdefault(pairing.helper_id, []).append(pairing)
+        else:
+            released[household_id] = reason
+    kept = _keep_within_capacity(staying, helpers, current, pinned, policy, released)
+    not_kept = {h: p for h, p in current.items() if h not in kept}
+    return Continuity(kept, not_kept, released, pinned, tuple(superseded))
+
+
+def _latest_in_force(
+    existing: Iterable[Pairing], on: date
+) -> tuple[dict[str, Pairing], list[Pairing]]:
+    """Per household its latest primary pair in force, and the earlier ones it supersedes."""
     in_force: dict[str, list[Pairing]] = {}
     for pairing in existing:
         if pairing.role is PairingRole.PRIMARY and pairing.active_on(on):
@@ -71,29 +92,45 @@ def sort_out_existing(
         pairs.sort(key=lambda p: (p.start, p.helper_id))
         current[household_id] = pairs[-1]
         superseded.extend(pairs[:-1])
-    pinned = {household: helper for helper, household in sorted(policy.pinned)}
-    released: dict[str, HandoverReason] = {}
-    staying: dict[str, list[Pairing]] = {}
-    for household_id, pairing in sorted(current.items()):
-        helper = helpers.get(pairing.helper_id)
-        household = households.get(household_id)
-        reason: HandoverReason | None = None
-        if household is None or household_id not in eligible:
-            reason = HandoverReason.HOUSEHOLD_NOT_ELIGIBLE
-        elif helper is None:
-            reason = HandoverReason.HELPER_LEFT
-        elif not helper.active:
-            reason = HandoverReason.HELPER_INACTIVE
-        elif (helper.helper_id, household_id) in policy.forbidden:
-            reason = HandoverReason.FORBIDDEN
-        elif _beyond_limit(helper, household, policy):
-            reason = HandoverReason.BEYOND_LOCALITY_LIMIT
-        elif household_id in pinned and pinned[household_id] != helper.helper_id:
-            reason = HandoverReason.PINNED
-        if reason is None:
-            staying.setdefault(pairing.helper_id, []).append(pairing)
-        else:
-            released[household_id] = reason
+    return current, superseded
+
+
+def _release_reason(
+    pairing: Pairing,
+    helper: Helper | None,
+    household: Household | None,
+    eligible: frozenset[str],
+    policy: PairingPolicy,
+    pinned: Mapping[str, str],
+) -> HandoverReason | None:
+    """Why the pair in force cannot continue, its helper's places aside, or ``None``."""
+    if household is None or pairing.household_id not in eligible:
+        return HandoverReason.HOUSEHOLD_NOT_ELIGIBLE
+    if helper is None:
+        return HandoverReason.HELPER_LEFT
+    if not helper.active:
+        return HandoverReason.HELPER_INACTIVE
+    if (helper.helper_id, pairing.household_id) in policy.forbidden:
+        return HandoverReason.FORBIDDEN
+    if not policy.within_limit(helper.home_region, household.region):
+        return HandoverReason.BEYOND_LOCALITY_LIMIT
+    pinned_to = pinned.get(pairing.household_id)
+    if pinned_to is not None and pinned_to != helper.helper_id:
+        return HandoverReason.PINNED
+    return None
+
+
+def _keep_within_capacity(
+    staying: Mapping[str, list[Pairing]],
+    helpers: Mapping[str, Helper],
+    current: Mapping[str, Pairing],
+    pinned: Mapping[str, str],
+    policy: PairingPolicy,
+    released: dict[str, HandoverReason],
+) -> dict[str, Pairing]:
+    """The pairs each helper keeps: its pinned ones, then the longest-standing as its
+    places (less its newly pinned households) allow, or none of those without
+    ``keep_existing``; a pair beyond the places is put in ``released``."""
     pinned_load: dict[str, int] = {}
     for household_id, helper_id in pinned.items():
         if current.get(household_id) is None or current[household_id].helper_id != helper_id:
@@ -109,10 +146,4 @@ def sort_out_existing(
                 released[pairing.household_id] = HandoverReason.HELPER_CAPACITY_REDUCED
             elif policy.keep_existing:
                 kept[pairing.household_id] = pairing
-    not_kept = {h: p for h, p in current.items() if h not in kept}
-    return Continuity(kept, not_kept, released, pinned, tuple(superseded))
-
-
-def _beyond_limit(helper: Helper, household: Household, policy: PairingPolicy) -> bool:
-    level = helper.home_region.common_level(household.region)
-    return level is None or level < policy.locality_limit
+    return kept

@@ -12,7 +12,13 @@ from typing import Any
 from attrs import Attribute, field, frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.model import MONITORED_STATUSES, HouseholdStatus, NeedKind, RegionLevel
+from jieqin.model import (
+    MONITORED_STATUSES,
+    HouseholdStatus,
+    NeedKind,
+    RegionCode,
+    RegionLevel,
+)
 from jieqin.model.reference import need_sectors
 
 __all__ = [
@@ -63,7 +69,7 @@ def _check_distance(
 ) -> None:
     _check_costs(instance, attribute, value)
     for level in RegionLevel:
-        if level >= instance.locality_limit and level not in value:
+        if instance.allows_level(level) and level not in value:
             raise InvalidValue(f"no cost for level {level.name.lower()}", field=attribute.name)
 
 
@@ -177,6 +183,15 @@ class PairingPolicy:
     def partition(self) -> RegionLevel:
         """The level whose regions are solved independently."""
         return self.partition_level if self.partition_level is not None else self.locality_limit
+
+    def allows_level(self, level: RegionLevel | None) -> bool:
+        """Whether a pair whose smallest shared region is at ``level`` is within the
+        locality limit (``None``: the two share no region at all)."""
+        return level is not None and level >= self.locality_limit
+
+    def within_limit(self, home: RegionCode, region: RegionCode) -> bool:
+        """Whether a helper living in ``home`` may be paired with a household in ``region``."""
+        return self.allows_level(home.common_level(region))
 
     def capacity(self, own: int) -> int:
         """A helper's capacity under this policy."""

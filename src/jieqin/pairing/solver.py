@@ -37,6 +37,23 @@ class Assignment:
     """Workload cost of the chosen edge (0 where unpaired)."""
 
 
+@frozen
+class _SlotGraph:
+    """The candidate edges expanded to one edge per free slot of their helper, as a
+    sparse household x slot matrix of weights."""
+
+    expanded: IntArray
+    """The candidate edge of each slot edge."""
+    marginal: IntArray
+    """The workload cost of each slot edge's slot."""
+    column: IntArray
+    indptr: IntArray
+    rows: IntArray
+    """The household of each matrix row (those with at least one slot edge)."""
+    weight: IntArray
+    n_cols: int
+
+
 def solve_assignment(
     n_households: int,
     household: IntArray,
@@ -62,7 +79,32 @@ def solve_assignment(
     edge_ids = np.flatnonzero(keep)
     if edge_ids.size == 0:
         return Assignment(edge_out, slot_out)
-    places = places[keep]
+    slots = _slot_graph(household, helper, cost, free, load, step, edge_ids, places[keep])
+    row_ind, col_ind = _most_pairs_least_cost(slots)
+    # Map each matched (row, column) back to its slot edge.
+    total = slots.expanded.size
+    lookup = csr_matrix(
+        (np.arange(1, total + 1, dtype=np.int64), slots.column, slots.indptr),
+        shape=(slots.rows.size, slots.n_cols),
+    )
+    chosen = np.asarray(lookup[row_ind, col_ind]).ravel() - 1
+    households = slots.rows[row_ind]
+    edge_out[households] = slots.expanded[chosen]
+    slot_out[households] = slots.marginal[chosen]
+    return Assignment(edge_out, _ranked_slot_costs(edge_out, helper, load, step, slot_out))
+
+
+def _slot_graph(
+    household: IntArray,
+    helper: IntArray,
+    cost: IntArray,
+    free: IntArray,
+    load: IntArray,
+    step: int,
+    edge_ids: IntArray,
+    places: IntArray,
+) -> _SlotGraph:
+    """The slot graph of the candidate edges ``edge_ids``, whose helpers have ``places``."""
     total = int(places.sum())
     # Expand each edge into one edge per free slot of its helper.
     expanded = np.repeat(edge_ids, places)
@@ -76,45 +118,42 @@ def solve_assignment(
     rows_of = household[expanded]
     # Rows: the households that have at least one edge, in order.
     starts = np.flatnonzero(np.r_[True, rows_of[1:] != rows_of[:-1]])
-    rows = rows_of[starts]
-    n_rows = rows.size
-    n_cols = int(free.sum())
-    indptr = np.zeros(n_rows + 1, np.int64)
+    indptr = np.zeros(starts.size + 1, np.int64)
     indptr[:-1] = starts
     indptr[-1] = total
+    return _SlotGraph(expanded, marginal, column, indptr, rows_of[starts], weight, int(free.sum()))
+
+
+def _most_pairs_least_cost(slots: _SlotGraph) -> tuple[IntArray, IntArray]:
+    """Matched (row, column) pairs of the slot graph: as many rows as can be matched,
+    at the least total weight; rows left unmatched are not in the answer."""
+    n_rows, n_cols = slots.rows.size, slots.n_cols
+    weight, column, indptr = slots.weight, slots.column, slots.indptr
     graph = csr_matrix((weight.astype(np.float64), column, indptr), shape=(n_rows, n_cols))
     matched = maximum_bipartite_matching(graph, perm_type="column")
     if np.all(matched >= 0):
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
-    else:
-        big = int(weight.max()) * n_rows + 1
-        if big * (n_rows + 1) >= _EXACT:
-            raise PairingError("costs too large to solve exactly; lower the policy weights")
-        counts = np.diff(indptr) + 1
-        ext_indptr = np.zeros(n_rows + 1, np.int64)
-        np.cumsum(counts, out=ext_indptr[1:])
-        ext_cols = np.empty(int(ext_indptr[-1]), np.int64)
-        ext_weight = np.empty(int(ext_indptr[-1]), np.float64)
-        dummy_at = ext_indptr[1:] - 1
-        real = np.ones(ext_cols.size, bool)
-        real[dummy_at] = False
-        ext_cols[real] = column
-        ext_weight[real] = weight
-        ext_cols[dummy_at] = n_cols + np.arange(n_rows)
-        ext_weight[dummy_at] = big
-        graph = csr_matrix((ext_weight, ext_cols, ext_indptr), shape=(n_rows, n_cols + n_rows))
-        row_ind, col_ind = min_weight_full_bipartite_matching(graph)
-        real_match = col_ind < n_cols
-        row_ind, col_ind = row_ind[real_match], col_ind[real_match]
-    # Map each matched (row, column) back to its expanded edge.
-    lookup = csr_matrix(
-        (np.arange(1, total + 1, dtype=np.int64), column, indptr), shape=(n_rows, n_cols)
-    )
-    chosen = np.asarray(lookup[row_ind, col_ind]).ravel() - 1
-    households = rows[row_ind]
-    edge_out[households] = expanded[chosen]
-    slot_out[households] = marginal[chosen]
-    return Assignment(edge_out, _ranked_slot_costs(edge_out, helper, load, step, slot_out))
+        return row_ind, col_ind
+    # Not every row can be matched: each gets a private "unpaired" column.
+    big = int(weight.max()) * n_rows + 1
+    if big * (n_rows + 1) >= _EXACT:
+        raise PairingError("costs too large to solve exactly; lower the policy weights")
+    counts = np.diff(indptr) + 1
+    ext_indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(counts, out=ext_indptr[1:])
+    ext_cols = np.empty(int(ext_indptr[-1]), np.int64)
+    ext_weight = np.empty(int(ext_indptr[-1]), np.float64)
+    dummy_at = ext_indptr[1:] - 1
+    real = np.ones(ext_cols.size, bool)
+    real[dummy_at] = False
+    ext_cols[real] = column
+    ext_weight[real] = weight
+    ext_cols[dummy_at] = n_cols + np.arange(n_rows)
+    ext_weight[dummy_at] = big
+    graph = csr_matrix((ext_weight, ext_cols, ext_indptr), shape=(n_rows, n_cols + n_rows))
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    real_match = col_ind < n_cols
+    return row_ind[real_match], col_ind[real_match]
 
 
 def _ranked_slot_costs(
