@@ -43,6 +43,7 @@ from jieqin.model import (
     Helper,
     Household,
     Member,
+    Pairing,
     Program,
     ProgramKind,
     RegionCode,
@@ -96,8 +97,23 @@ class LoadResult:
         return sum("database is locked" in e for e in self.errors)
 
 
+class LoadPlugin:
+    """Registers the programme the workers allocate (the write path knows only
+    registered programmes)."""
+
+    @staticmethod
+    @jieqin.hookimpl
+    def jieqin_register_programs(register: Any) -> None:
+        register(PROGRAM)
+
+
+PLUGINS = [LoadPlugin()]
+
+
 def _resident_id(born: date, serial: int) -> str:
-    place = birthplace_codes(born.year, within="6102")[0]
+    """A number of its own for each serial (the place changes every thousand)."""
+    places = birthplace_codes(born.year, within="61")
+    place = places[serial // 1000 % len(places)]
     first = f"{place}{born:%Y%m%d}{serial % 1000:03d}"
     return first + check_digit(first)
 
@@ -134,7 +150,10 @@ def households(count: int) -> list[Household]:
 def prepare(url: str, *, households_count: int, budget_grants: int) -> list[Household]:
     """Store the helpers, households, programme and fund the workers use."""
     homes = households(households_count)
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("load:setup") as uow:
+    with (
+        jieqin.connect(url, plugins=PLUGINS) as campaign,
+        campaign.unit_of_work("load:setup") as uow,
+    ):
         uow.helpers.add_many(
             [
                 Helper(f"LP{i}", "李强", "city_member", RegionCode("610202"), capacity=50)
@@ -142,6 +161,10 @@ def prepare(url: str, *, households_count: int, budget_grants: int) -> list[Hous
             ]
         )
         uow.households.add_many(homes)
+        # Every helper visits every household (activities need a pairing on their day).
+        uow.pairings.add_many(
+            [Pairing(f"LP{i}", h.household_id, date(2021, 1, 1)) for i in range(8) for h in homes]
+        )
         uow.programs.add(PROGRAM.program)
         uow.funds.add(Fund(FUND_ID, PROGRAM.program.program_id, YEAR, AMOUNT * budget_grants))
         uow.commit()
@@ -157,7 +180,7 @@ def _worker(
     errors: list[str] = []
     acknowledged = 0
     try:
-        with jieqin.connect(url) as campaign:
+        with jieqin.connect(url, plugins=PLUGINS) as campaign:
             with campaign.unit_of_work(f"load:worker{worker}") as uow:
                 homes_by_id = {h.household_id: h for h in uow.households.list()}
             jobs = ["grant"] * allocations + ["activity"] * activities
@@ -231,7 +254,10 @@ def run(
     seconds = time.perf_counter() - started
     acknowledged = sum(a for a, _ in outcomes)
     errors = tuple(e for _, errs in outcomes for e in errs)
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("load:check") as uow:
+    with (
+        jieqin.connect(url, plugins=PLUGINS) as campaign,
+        campaign.unit_of_work("load:check") as uow,
+    ):
         grants = uow.grants.list(program_id=PROGRAM.program.program_id)
         stored = uow.activities.count()
         fund = uow.funds.get(FUND_ID)

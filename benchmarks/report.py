@@ -32,9 +32,9 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from jieqin.reports.sql import create_tally_triggers, drop_tally_triggers, rebuild_tallies
 
 import jieqin
-from jieqin.reports.sql import create_tally_triggers, drop_tally_triggers, rebuild_tallies
 
 PG_URL = os.environ.get(
     "JIEQIN_BENCH_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-
-from jieqin import AidProgram, check, fact, hookimpl
 
 from jieqin.model import (
     Activity,
@@ -161,19 +158,3 @@ def world() -> dict[str, list[object]]:
         "grants": grants,
         "programs": programs,
     }
-
-
-class WorldPlugin:
-    """Registers what :func:`world` names: its two programmes and its agency."""
-
-    @staticmethod
-    @hookimpl
-    def jieqin_register_programs(register: Callable[[object], None]) -> None:
-        for program in world()["programs"]:
-            assert isinstance(program, Program)
-            register(AidProgram(program, eligibility=check("everyone", fact("age") >= 0)))
-
-    @staticmethod
-    @hookimpl
-    def jieqin_register_agencies(register: Callable[..., None]) -> None:
-        register("employment_center", "Employment center", need_kinds=("employment",))

@@ -20,6 +20,7 @@ from jieqin.plugins.manager import BLOCKED_ENV, DISABLE_AUTOLOAD_ENV
 
 sys.path.insert(0, str(Path(__file__).parent))
 from activity_world import world
+from world_plugin import WORLDS
 
 pytest_plugins = ["pytester"]
 
@@ -65,12 +66,20 @@ def install_plugin(
         sys.modules.pop(module, None)
 
 
+@pytest.fixture
+def campaign(campaign_url: str) -> Iterator[jieqin.Campaign]:
+    """A campaign on ``campaign_url`` that knows the programmes and agencies the tests'
+    sample worlds name (:mod:`world_plugin`)."""
+    with jieqin.connect(campaign_url, plugins=[WORLDS]) as connected:
+        yield connected
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def sql_campaign(request: pytest.FixtureRequest) -> Iterator[jieqin.Campaign]:
     """A SQL campaign (SQLite, then PostgreSQL) holding the helpers and households of
     :func:`activity_world.world`, for tests that write the other tables by hand."""
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgresql_url")
-    with jieqin.connect(url) as campaign:
+    with jieqin.connect(url, plugins=[WORLDS]) as campaign:
         data = world()
         with campaign.unit_of_work("test") as uow:
             for name in ("helpers", "households"):

@@ -67,13 +67,18 @@ def records(households: int) -> dict[str, list[object]]:
     programme period with room for everyone."""
     homes = [
         Household(
-            f"x{n}", RegionCode("610202001001"), [_member(n)], [StatusChange("lifted_out", date(2020, 1, 1))]
+            f"x{n}",
+            RegionCode("610202001001"),
+            [_member(n)],
+            [StatusChange("lifted_out", date(2020, 1, 1))],
         )
         for n in range(households)
     ]
     budget = AMOUNT * households
     return {
-        "helpers": [Helper("px", "孙老师", "city_member", RegionCode("610202"), capacity=households)],
+        "helpers": [
+            Helper("px", "孙老师", "city_member", RegionCode("610202"), capacity=households)
+        ],
         "households": homes,
         "pairings": [Pairing("px", h.household_id, date(2021, 1, 1)) for h in homes],
         "programs": [p.program for p in PROGRAMS],

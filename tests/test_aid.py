@@ -278,10 +278,11 @@ def test_a_rule_can_ask_about_grants_of_another_programme(memory_campaign):
         jieqin.Program("top_up", "补助", "市慈善协会", "cash_grant", amount=Decimal(800)),
         all_of("top_up", college_freshman(), not_granted_before(SCHOLARSHIP)),
     )
-    with memory_campaign.unit_of_work("test") as uow:
+    # A programme no plugin registered: written through the storage alone.
+    with memory_campaign.storage.unit_of_work("test") as uow:
         uow.funds.add(Fund("f-top", "top_up", YEAR, Decimal(10_000)))
         uow.commit()
-    with memory_campaign.unit_of_work("test") as uow:
+    with memory_campaign.storage.unit_of_work("test") as uow:
         plan = allocate(uow, top_up, YEAR, fund_id="f-top")
     with memory_campaign.unit_of_work("test") as uow:
         had = {g.member_id for g in uow.grants.list(program_id=SCHOLARSHIP)}

@@ -14,15 +14,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 import jieqin
-from jieqin.model import Year
+from jieqin.model import Grant, Year
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exclusive_world import ALLOCATIONS, ExclusivePlugin, records
+from exclusive_world import AMOUNT, ExclusivePlugin, records
 
 pytestmark = pytest.mark.slow
 
@@ -47,18 +48,22 @@ with jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign:
 
 
 def _setup(url: str) -> None:
-    with jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign:
-        with campaign.unit_of_work("setup") as uow:
-            for name, items in records(HOUSEHOLDS).items():
-                getattr(uow, name).add_many(items)
-            uow.commit()
+    with (
+        jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("setup") as uow,
+    ):
+        for name, items in records(HOUSEHOLDS).items():
+            getattr(uow, name).add_many(items)
+        uow.commit()
 
 
 def breaches(url: str) -> tuple[int, int]:
     """Members holding both excluding grants; members holding the once-only grant twice."""
-    with jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign:
-        with campaign.unit_of_work("check", read_only=True) as uow:
-            grants = uow.grants.list()
+    with (
+        jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("check", read_only=True) as uow,
+    ):
+        grants = uow.grants.list()
     held: dict[str, set[str]] = {}
     once: Counter[str] = Counter()
     for grant in grants:
@@ -87,11 +92,14 @@ def _allocate_at_once(url: str) -> None:
     for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
     assert breaches(url) == (0, 0)
-    with jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign:
-        with campaign.unit_of_work("check", read_only=True) as uow:
-            # Everyone got one of the two excluding grants and the once-only one, once.
-            assert uow.grants.count(program_id="excl_a") + uow.grants.count(program_id="excl_b") == HOUSEHOLDS
-            assert uow.grants.count(program_id="once_c") == HOUSEHOLDS
+    with (
+        jieqin.connect(url, plugins=[ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("check", read_only=True) as uow,
+    ):
+        # Everyone got one of the two excluding grants, and the once-only one once.
+        excluding = uow.grants.count(program_id="excl_a") + uow.grants.count(program_id="excl_b")
+        assert excluding == HOUSEHOLDS
+        assert uow.grants.count(program_id="once_c") == HOUSEHOLDS
 
 
 def test_excluding_and_once_only_programmes_on_sqlite(sqlite_url: str) -> None:
@@ -104,23 +112,17 @@ def test_excluding_and_once_only_programmes_on_postgresql(postgresql_url: str) -
 
 
 def test_the_breach_count_sees_a_breach(sqlite_url: str) -> None:
-    """Grants written straight to storage, around the allocation, are counted."""
-    from decimal import Decimal
-
-    from jieqin.model import Grant
-
+    """Grants written around the allocation's lock are counted as the breach they are."""
     _setup(sqlite_url)
-    with jieqin.connect(sqlite_url, plugins=[ExclusivePlugin()]) as campaign:
-        with campaign.unit_of_work("setup") as uow:
-            for program in ("excl_a", "excl_b"):
-                uow.grants.add(
-                    Grant(
-                        f"g-{program}", program, f"{program}-2021", Year(2021), "x1", "x1-1",
-                        Decimal(100), ALLOCATION_DAY, "d",
-                    )
-                )
-            uow.commit()
+    day = date(2021, 6, 1)
+    with (
+        jieqin.connect(sqlite_url, plugins=[ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("setup") as uow,
+    ):
+        for program in ("excl_a", "excl_b"):
+            fund = f"{program}-2021"
+            uow.grants.add(
+                Grant(f"g-{program}", program, fund, Year(2021), "x1", "x1-1", AMOUNT, day, "d")
+            )
+        uow.commit()
     assert breaches(sqlite_url) == (1, 0)
-
-
-ALLOCATION_DAY = __import__("datetime").date(2021, 6, 1)

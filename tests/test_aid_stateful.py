@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import jieqin
-from jieqin.model import Fund, HealthCondition, Outcome, Pairing, Program, Year
+from jieqin.model import (
+    Fund,
+    HealthCondition,
+    Helper,
+    Outcome,
+    Pairing,
+    Program,
+    RegionCode,
+    Year,
+)
 from jieqin.rules import (
     AidProgram,
     AmountTier,
@@ -24,7 +33,7 @@ from jieqin.rules import (
     household_paired,
     major_illness,
 )
-from jieqin.testing.strategies import healths, households, members
+from jieqin.testing.strategies import healths, households, members, one_number_each
 
 PROGRAM = AidProgram(
     Program("sick", "大病救助", "省慈善协会", "cash_grant"),
@@ -51,6 +60,15 @@ SICK_OFTEN = healths(
 )
 
 
+class SickPlugin:
+    """Registers :data:`PROGRAM` (the write path stores registered programmes only)."""
+
+    @staticmethod
+    @jieqin.hookimpl
+    def jieqin_register_programs(register: object) -> None:
+        register(PROGRAM)  # type: ignore[operator]
+
+
 class Allocations(RuleBasedStateMachine):
     @initialize(
         homes=st.lists(
@@ -62,9 +80,10 @@ class Allocations(RuleBasedStateMachine):
         budgets=st.lists(st.sampled_from([0, 2999, 3000, 7500, 20_000]), min_size=2, max_size=2),
     )
     def setup(self, homes, budgets):
-        self.campaign = jieqin.connect("memory://")
-        self.homes = homes
+        self.campaign = jieqin.connect("memory://", plugins=[SickPlugin()])
+        self.homes = homes = one_number_each(homes)
         with self.campaign.unit_of_work("t") as uow:
+            uow.helpers.add(Helper("p1", "王", "city_member", RegionCode("110101"), capacity=9))
             uow.households.add_many(homes)
             uow.pairings.add_many(
                 [Pairing("p1", h.household_id, date(2020, 1, 1)) for h in homes[::2]]

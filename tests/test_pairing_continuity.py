@@ -41,7 +41,7 @@ def helper(hid: str, region: str = VILLAGE, capacity: int = 1, **changes: object
 def household(
     hid: str, region: str = VILLAGE, status: str = "lifted_out", **member: object
 ) -> Household:
-    head = Member("m1", "张秀英", "female", date(1949, 12, 31), "11010519491231002X")
+    head = Member("m1", "张秀英", "female", date(1949, 12, 31))  # no number: shared freely
     return Household(
         hid,
         RegionCode(region),

@@ -54,10 +54,10 @@ from jieqin.model import (
 )
 from jieqin.model.identity import birthplace_codes, check_digit
 from jieqin.storage.sql.backend import SqlStorage
+from jieqin.storage.sql.follow_up import ACTIVITY_LATEST, PAIRING_FOLLOW_UP
 from jieqin.storage.sql.read_model import rebuild
 from jieqin.storage.sql.spans import PAIRED_GAPS, PAIRED_SPANS, PAIRED_TALLY
 from jieqin.storage.sql.tallies import REPORT_TALLY
-from jieqin.storage.sql.follow_up import ACTIVITY_LATEST, PAIRING_FOLLOW_UP
 
 TODAY = date(2022, 12, 31)
 COUNTIES = ("610202", "610203", "610204")
@@ -126,9 +126,13 @@ def naive(uow: Any, first: date, last: date) -> dict[str, Any]:
     return {
         "helpers": Counter(helpers[i].tier for i in {p.helper_id for p in pairings}),
         "households": Counter(county[h] for h in {p.household_id for p in pairings}),
-        "activities": Counter((a.kind, helpers[a.helper_id].tier, county[a.household_id]) for a in activities),
+        "activities": Counter(
+            (a.kind, helpers[a.helper_id].tier, county[a.household_id]) for a in activities
+        ),
         "needs": Counter((n.kind, n.route.kind.value if n.route else "unrouted") for n in needs),
-        "referrals": Counter(r.agency for r in uow.referrals.list() if first <= r.referred_on <= last),
+        "referrals": Counter(
+            r.agency for r in uow.referrals.list() if first <= r.referred_on <= last
+        ),
         "grants": sum((g.amount for g in grants), Decimal(0)),
     }
 
@@ -146,7 +150,10 @@ def reported(report: jieqin.Report) -> dict[str, Any]:
 
 
 def _kept(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    return {t.name: sorted(tuple(str(v) for v in row) for row in conn.execute(sa.select(t))) for t in KEPT}
+    return {
+        t.name: sorted(tuple(str(v) for v in row) for row in conn.execute(sa.select(t)))
+        for t in KEPT
+    }
 
 
 # -- the databases ----------------------------------------------------------------------
@@ -159,7 +166,7 @@ def _urls(stack: ExitStack, tmp: Path, server: str | None) -> list[str]:
     return urls
 
 
-class _schema:  # noqa: N801 - a context manager used like a function
+class _schema:
     def __init__(self, server: str) -> None:
         self.server = server
         self.name = f"jieqin_truth_{secrets.token_hex(5)}"
@@ -202,9 +209,14 @@ class Records(RuleBasedStateMachine):
         self.needs: dict[str, Need] = {}
         self.grants: dict[str, Grant] = {}
         self.n = 0
-        self._write(lambda uow: uow.funds.add_many(
-            [Fund("f2021", "aid", Year(2021), Decimal(10**6)), Fund("f2022", "aid", Year(2022), Decimal(10**6))]
-        ))
+        self._write(
+            lambda uow: uow.funds.add_many(
+                [
+                    Fund("f2021", "aid", Year(2021), Decimal(10**6)),
+                    Fund("f2022", "aid", Year(2022), Decimal(10**6)),
+                ]
+            )
+        )
 
     def teardown(self) -> None:
         self.stack.close()
@@ -268,7 +280,9 @@ class Records(RuleBasedStateMachine):
     @precondition(lambda self: any(p.end is None for p in self.pairings.values()))
     @rule(data=st.data(), days=st.integers(0, 300))
     def end_pairing(self, data: st.DataObject, days: int) -> None:
-        key = data.draw(st.sampled_from(sorted(k for k, p in self.pairings.items() if p.end is None)))
+        key = data.draw(
+            st.sampled_from(sorted(k for k, p in self.pairings.items() if p.end is None))
+        )
         end = min(key[2] + timedelta(days=days), TODAY)
         self.pairings[key] = attrs.evolve(self.pairings[key], end=end)
         self._write(lambda uow: uow.pairings.end(key, end))
@@ -279,7 +293,9 @@ class Records(RuleBasedStateMachine):
         return day if day <= last else None
 
     @precondition(lambda self: self.pairings)
-    @rule(data=st.data(), kind=st.sampled_from((*KINDS, "festival_visit")), offset=st.integers(0, 400))
+    @rule(
+        data=st.data(), kind=st.sampled_from((*KINDS, "festival_visit")), offset=st.integers(0, 400)
+    )
     def log(self, data: st.DataObject, kind: str, offset: int) -> None:
         pairing = self.pairings[data.draw(st.sampled_from(sorted(self.pairings)))]
         day = self._day_in(pairing, offset)
@@ -308,7 +324,9 @@ class Records(RuleBasedStateMachine):
     # -- needs, referrals and grants ------------------------------------------------------
 
     @precondition(lambda self: self.households)
-    @rule(data=st.data(), kind=st.sampled_from(("employment", "medical")), offset=st.integers(0, 700))
+    @rule(
+        data=st.data(), kind=st.sampled_from(("employment", "medical")), offset=st.integers(0, 700)
+    )
     def raise_need(self, data: st.DataObject, kind: str, offset: int) -> None:
         hid = data.draw(st.sampled_from(sorted(self.households)))
         day = START + timedelta(days=offset)
@@ -345,8 +363,15 @@ class Records(RuleBasedStateMachine):
         if any(g.member_id == member and g.period == Year(year) for g in self.grants.values()):
             return
         grant = Grant(
-            self._next("g"), "aid", f"f{year}", Year(year), hid, member, Decimal(amount),
-            date(year, 9, 1), "d0",
+            self._next("g"),
+            "aid",
+            f"f{year}",
+            Year(year),
+            hid,
+            member,
+            Decimal(amount),
+            date(year, 9, 1),
+            "d0",
         )
         self.grants[grant.grant_id] = grant
         self._write(lambda uow: uow.grants.add(grant))
@@ -397,7 +422,9 @@ class Records(RuleBasedStateMachine):
                 by_tier = Counter()
                 for (_, tier, _), n in truth["activities"].items():
                     by_tier[tier] += n
-                assert {k: v for k, v in report.totals.activities_by_tier.items() if v} == dict(by_tier)
+                assert {k: v for k, v in report.totals.activities_by_tier.items() if v} == dict(
+                    by_tier
+                )
                 for code, figures in report.regions.items():
                     mine = Counter()
                     for (kind, _, county), n in truth["activities"].items():
@@ -426,7 +453,7 @@ def machine(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[type[Rec
         server = request.getfixturevalue("postgresql_server")
     Records.tmp = tmp_path
     Records.server = server
-    yield Records
+    return Records
 
 
 def _run(machine: type[Records]) -> None:
@@ -445,5 +472,7 @@ def test_memory_and_sqlite_tell_the_same_truth(machine: type[Records]) -> None:
 
 
 @pytest.mark.postgresql
-def test_postgresql_tells_the_same_truth_too(postgresql_server: str, machine: type[Records]) -> None:
+def test_postgresql_tells_the_same_truth_too(
+    postgresql_server: str, machine: type[Records]
+) -> None:
     _run(machine)

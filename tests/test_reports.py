@@ -16,14 +16,15 @@ import pytest
 from jieqin.activities import CampaignCalendar, CampaignWindow, standard_windows
 from jieqin.errors import InvalidValue
 from jieqin.model import Quarter, Year
-from jieqin.reports import PythonSource, build_report, render
+from jieqin.reports import build_report, render
+from jieqin.storage.counted import TablesReadModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from activity_world import WANGYI, YINTAI, world
 
 
-def source() -> PythonSource:
-    return PythonSource(**world())  # type: ignore[arg-type]
+def source() -> TablesReadModel:
+    return TablesReadModel.of(world())
 
 
 def expected_activity_counts(first: date, last: date) -> dict[str, int]:

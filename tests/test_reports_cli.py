@@ -18,12 +18,13 @@ from jieqin.cli import cli
 sys.path.insert(0, str(Path(__file__).parent))
 from activity_world import world
 from test_reports_backends import load
+from world_plugin import WORLDS
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     path = tmp_path / "campaign.db"
-    with jieqin.connect(f"sqlite:///{path}") as campaign:
+    with jieqin.connect(f"sqlite:///{path}", plugins=[WORLDS]) as campaign:
         load(campaign, world())
     return str(path)
 

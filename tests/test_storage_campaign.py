@@ -12,7 +12,9 @@ import jieqin
 from jieqin import Campaign, hookimpl
 from jieqin.errors import PluginError, StorageError
 from jieqin.model import Handover, Pairing
-from jieqin.testing.contract import make_helper, make_pairing
+from jieqin.storage.memory import MemoryStorage
+from jieqin.storage.sql import SqlStorage
+from jieqin.testing.contract import make_helper, make_household, make_pairing
 
 
 class Recorder:
@@ -44,7 +46,7 @@ def test_the_default_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("JIEQIN_DATABASE_URL", "memory://")
     with jieqin.connect() as campaign:
         assert campaign.url == "memory://"
-        assert not campaign.sql_backed
+        assert isinstance(campaign.storage, MemoryStorage)
 
 
 def test_the_default_is_a_sqlite_file_in_the_working_directory(
@@ -54,7 +56,7 @@ def test_the_default_is_a_sqlite_file_in_the_working_directory(
     monkeypatch.chdir(tmp_path)
     with jieqin.connect() as campaign:
         assert campaign.url == "sqlite:///jieqin.db"
-        assert campaign.sql_backed
+        assert isinstance(campaign.storage, SqlStorage)
     assert (tmp_path / "jieqin.db").exists()
 
 
@@ -76,6 +78,9 @@ def test_notifications_run_at_commit(campaign_url: str) -> None:
     recorder = Recorder()
     with jieqin.connect(campaign_url, plugins=[recorder]) as campaign:
         with campaign.unit_of_work("pairing") as uow:
+            uow.helpers.add(make_helper())
+            uow.households.add_many([make_household(), make_household("hh002")])
+            uow.commit()
             pairing = make_pairing()
             uow.pairings.add(pairing)
             uow.notify("jieqin_pairings_committed", pairings=[pairing], handovers=[])
@@ -83,7 +88,7 @@ def test_notifications_run_at_commit(campaign_url: str) -> None:
             uow.commit()
             assert recorder.calls == [(campaign_url, (pairing,))]
         with campaign.unit_of_work("pairing") as uow:
-            uow.pairings.add(make_pairing(start=make_pairing().start.replace(year=2022)))
+            uow.pairings.add(make_pairing(household_id="hh002"))
             uow.notify("jieqin_pairings_committed", pairings=[], handovers=[])
         assert len(recorder.calls) == 1  # left without commit: no notification
 
@@ -92,12 +97,14 @@ def test_a_raising_notification_names_the_plugin_and_rolls_back(campaign_url: st
     with jieqin.connect(campaign_url, plugins=[Refuser()]) as campaign:
         with campaign.unit_of_work("pairing") as uow:
             uow.helpers.add(make_helper())
+            uow.households.add(make_household())
             uow.pairings.add(make_pairing())
             uow.notify("jieqin_pairings_committed", pairings=[make_pairing()], handovers=[])
             with pytest.raises(PluginError, match=r"'refuser'.*jieqin_pairings_committed.*1 pair"):
                 uow.commit()
         with campaign.unit_of_work("auditor") as uow:
             assert uow.helpers.count() == 0
+            assert uow.households.count() == 0
             assert uow.pairings.count() == 0
             assert uow.audit.count() == 0
 

@@ -18,7 +18,7 @@ from jieqin.errors import SchemaOutdated, StorageError
 from jieqin.storage.sql import SqlStorage, upgrade
 from jieqin.storage.sql.backend import _head, create_engine, schema_revision
 from jieqin.storage.sql.tables import METADATA, VERSION_TABLE
-from jieqin.testing.contract import make_fund, make_grant, make_helper
+from jieqin.testing.contract import make_fund, make_grant, make_helper, make_household
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
@@ -40,7 +40,7 @@ def test_a_new_database_is_created_at_the_newest_revision(sql_url: str, engine: 
 
 
 def test_the_migrations_build_exactly_the_tables(sql_url: str, engine: sa.Engine) -> None:
-    import jieqin.reports.sql  # noqa: F401  (its tables join the metadata)
+    import jieqin.storage.sql.read_model  # noqa: F401  (its tables join the metadata)
 
     SqlStorage(sql_url).close()
     with engine.connect() as conn:
@@ -134,6 +134,7 @@ def test_a_fund_lock_makes_a_second_allocator_wait_for_the_first(sql_url: str) -
     lock it must see the first allocator's grant, so together they cannot overspend."""
     storage = SqlStorage(sql_url)
     with storage.unit_of_work("setup") as uow:
+        uow.households.add(make_household("hh001"))
         uow.funds.add(make_fund("f2021", budget=Decimal("5000.00")))
         uow.commit()
     seen: list[Decimal] = []

@@ -20,8 +20,6 @@ from jieqin.testing.contract import StorageContract
 class SnapshotStore:
     """A backend that keeps every committed state, newest last (nothing shared)."""
 
-    sql_backed = False
-
     def __init__(self) -> None:
         self.url = "snapshots://"
         self.states = [Tables()]
@@ -29,17 +27,17 @@ class SnapshotStore:
         self.lock = threading.RLock()
         self.fail_next_persist = False
 
-    def unit_of_work(self, actor: str = "jieqin") -> SnapshotUnitOfWork:
-        return SnapshotUnitOfWork(self, actor)
+    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> SnapshotUnitOfWork:
+        return SnapshotUnitOfWork(self, actor, read_only=read_only)
 
     def close(self) -> None:
         return None
 
 
 class SnapshotUnitOfWork(TablesUnitOfWork):
-    def __init__(self, store: SnapshotStore, actor: str) -> None:
+    def __init__(self, store: SnapshotStore, actor: str, *, read_only: bool = False) -> None:
         self.store = store
-        super().__init__(actor)
+        super().__init__(actor, read_only=read_only)
 
     def load(self) -> Tables:
         return self.store.states[-1]

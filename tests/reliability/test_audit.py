@@ -13,6 +13,7 @@ import jieqin
 from jieqin.errors import JieqinError
 from jieqin.privacy import find_sensitive
 from jieqin.storage.base import AuditEntry
+from jieqin.storage.sql.backend import SqlStorage, SqlUnitOfWork
 
 from . import _world
 
@@ -115,7 +116,7 @@ def test_the_audit_log_offers_no_way_to_change_it(campaign: jieqin.Campaign) -> 
 def test_the_database_refuses_to_rewrite_the_audit_log(
     campaign: jieqin.Campaign, statement: str
 ) -> None:
-    if not campaign.sql_backed:
+    if not isinstance(campaign.storage, SqlStorage):
         pytest.skip("only SQL databases take hand-written statements")
     with campaign.unit_of_work(actor=ACTOR) as uow:
         uow.helpers.add(_world.helper(1))
@@ -123,6 +124,7 @@ def test_the_database_refuses_to_rewrite_the_audit_log(
 
     def rewrite() -> None:
         with campaign.unit_of_work(actor="intruder") as uow:
+            assert isinstance(uow, SqlUnitOfWork)
             uow.connection.execute(sa.text(statement))
             uow.commit()
 

@@ -3,8 +3,9 @@
 For each revision before head, a fixture database is built by running the migrations
 up to that revision, then filled with the rows a head database holds for a small
 campaign (those tables and columns the old revision has). After ``upgrade`` to head,
-every table must hold exactly what the head database holds, derived tables (such as
-activity tallies) included, and the campaign must read back the same records.
+every table must hold exactly what the head database holds, the read model (which
+the upgrade counts from the rows) included, and the campaign must read back the same
+records.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from jieqin.model import Activity, Pairing
 from jieqin.storage._common import ENTITIES
 from jieqin.storage.sql.backend import alembic_config, create_engine, upgrade
 from jieqin.storage.sql.tables import VERSION_TABLE
+from world_plugin import WORLDS
 
 from . import _world
 
@@ -60,7 +62,10 @@ def _records() -> dict[str, list[Any]]:
 
 
 def _store(url: str, records: dict[str, list[Any]]) -> None:
-    with jieqin.connect(url) as campaign, campaign.unit_of_work(actor="clerk:wang") as uow:
+    with (
+        jieqin.connect(url, plugins=[WORLDS]) as campaign,
+        campaign.unit_of_work(actor="clerk:wang") as uow,
+    ):
         for entity, items in records.items():
             getattr(uow, entity).add_many(items)
         uow.commit()
@@ -193,7 +198,7 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row(
     for table, rows in reference.items():
         assert migrated[table] == rows, f"table {table} changed in the upgrade from {revision}"
 
-    with jieqin.connect(old_url) as campaign:
+    with jieqin.connect(old_url, plugins=[WORLDS]) as campaign:
         with campaign.unit_of_work() as uow:
             for entity, items in records.items():
                 key = ENTITIES[entity].key

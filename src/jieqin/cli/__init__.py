@@ -57,6 +57,7 @@ def _load(group: click.Group, module_name: str) -> None:
 EXAMPLES: dict[str, str] = {
     "init": "jieqin init --db tongchuan.db",
     "db upgrade": "jieqin db upgrade --url postgresql+psycopg://postgres@127.0.0.1/jieqin",
+    "db rebuild": "jieqin db rebuild --db tongchuan.db",
     "import": "jieqin import households households.csv --db tongchuan.db --report-errors",
     "export": "jieqin export households -o households.csv --db tongchuan.db",
     "needs": "jieqin needs --period 2021Q1 --derive --route --db tongchuan.db",
@@ -71,6 +72,8 @@ EXAMPLES: dict[str, str] = {
     "report": "jieqin report --period 2021 --by-region --format html -o 2021.html --db tongchuan.db",
     "plugins": "jieqin plugins --json",
     "db": "jieqin db upgrade --db tongchuan.db",
+    "members": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
+    "members move": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
 }
 
 
@@ -88,6 +91,7 @@ COMMAND_MODULES: dict[str, str] = {
     "demo": "demo",
     "init": "db",
     "db": "db",
+    "members": "members",
 }
 
 

@@ -47,7 +47,7 @@ YEAR = 2021
 #: The day the cohort describes: the end of the campaign year.
 AS_OF = date(YEAR, 12, 31)
 #: Household status for a household whose registration was closed (户籍迁出): off the campaign.
-MOVED_AWAY = "moved_away"
+MOVED_AWAY = HouseholdStatus.MOVED_AWAY.value
 
 
 @frozen

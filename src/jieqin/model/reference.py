@@ -96,6 +96,9 @@ HOUSEHOLD_STATUSES: tuple[StatusReference, ...] = (
         "suddenly in severe difficulty",
         monitored=True,
     ),
+    StatusReference(
+        HouseholdStatus.MOVED_AWAY, "户籍迁出", "registration moved away: off the campaign"
+    ),
 )
 
 #: The kinds of need, each with the helper sectors that can meet it.

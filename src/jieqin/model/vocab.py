@@ -77,6 +77,8 @@ class HouseholdStatus(StrEnum):
     """边缘易致贫户: on the edge of poverty (monitored)."""
     SUDDEN_DIFFICULTY = "sudden_difficulty"
     """突发严重困难户: suddenly in severe difficulty (monitored)."""
+    MOVED_AWAY = "moved_away"
+    """户籍迁出: the household's registration moved away; it is no longer in the campaign."""
 
 
 #: The statuses of the monitoring scheme for preventing a return to poverty.

@@ -49,6 +49,16 @@ class TablesReadModel:
     def __init__(self, table: Callable[[str], Mapping[Any, Any]]) -> None:
         self._table = table
 
+    @classmethod
+    def of(cls, records: Mapping[str, Iterable[Any]]) -> TablesReadModel:
+        """The read model of records given by kind (``{"activities": [...], ...}``)."""
+        from jieqin.storage._common import ENTITIES
+
+        tables = {
+            name: {ENTITIES[name].key(r): r for r in items} for name, items in records.items()
+        }
+        return cls(lambda name: tables.get(name, {}))
+
     def _records(self, name: str) -> Iterable[Any]:
         return self._table(name).values()
 

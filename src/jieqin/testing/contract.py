@@ -695,7 +695,8 @@ class StorageContract:
             uow.commit()
         with storage.unit_of_work("tester") as uow:
             assert [a.activity_id for a in uow.activities.list()] == ["a1"]
-            assert uow.needs.count() == 0 and uow.grants.count() == 0
+            assert uow.needs.count() == 0
+            assert uow.grants.count() == 0
 
     def test_a_fund_is_never_granted_past_its_budget(self, storage: Storage) -> None:
         store_records(storage, "households")

@@ -12,6 +12,7 @@ After ``pip install jieqin`` these are also registered with hypothesis, so
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from jieqin.model import (
     Household,
     HouseholdStatus,
     Member,
+    MemberMove,
     Month,
     Need,
     NeedKind,
@@ -77,9 +79,11 @@ __all__ = [
     "helpers",
     "households",
     "ids",
+    "member_moves",
     "members",
     "money",
     "needs",
+    "one_number_each",
     "pairings",
     "periods",
     "programs",
@@ -265,7 +269,7 @@ def status_changes(
     *,
     statuses: list[str] | None = None,
     min_since: date = date(2014, 1, 1),
-    max_since: date = date(2030, 12, 31),
+    max_since: date = date(2025, 12, 31),
 ) -> st.SearchStrategy[StatusChange]:
     """One dated status change."""
     return st.builds(
@@ -296,6 +300,7 @@ def households(
         hid = draw(household_id if household_id is not None else ids(prefix="h"))
         count = draw(st.integers(min_members, max_members))
         people: list[Member] = []
+        numbers: set[str] = set()
         for i in range(count):
             m = draw(member_st)
             relation = (
@@ -303,10 +308,16 @@ def households(
                 if i == 0
                 else (m.relation if m.relation is not Relation.HEAD else Relation.CHILD)
             )
-            people.append(_evolve_member(m, member_id=f"{hid}-{i + 1}", relation=relation))
+            # One number, one person: a number drawn twice stays with the first member.
+            number = m.resident_id if m.resident_id not in numbers else None
+            if number is not None:
+                numbers.add(number)
+            people.append(
+                _evolve_member(m, member_id=f"{hid}-{i + 1}", relation=relation, resident_id=number)
+            )
         dates = draw(
             st.lists(
-                st.dates(date(2014, 1, 1), date(2030, 12, 31)),
+                st.dates(date(2014, 1, 1), date(2025, 12, 31)),
                 min_size=min_history,
                 max_size=max_history,
                 unique=True,
@@ -321,10 +332,36 @@ def households(
     return build()
 
 
-def _evolve_member(m: Member, *, member_id: str, relation: Relation) -> Member:
+def one_number_each(households: Iterable[Household]) -> list[Household]:
+    """``households`` with each resident ID number kept by its first member only.
+
+    Strategies draw each household on its own, so two households may draw the same
+    number; a store holds a number for one person only. Map a list of drawn
+    households through this before storing them.
+    """
     import attrs
 
-    return attrs.evolve(m, member_id=member_id, relation=relation)
+    seen: set[str] = set()
+    out = []
+    for household in households:
+        people = []
+        for member in household.members:
+            number = member.resident_id
+            if number is not None and number in seen:
+                member = attrs.evolve(member, resident_id=None)
+            elif number is not None:
+                seen.add(number)
+            people.append(member)
+        out.append(attrs.evolve(household, members=people))
+    return out
+
+
+def _evolve_member(
+    m: Member, *, member_id: str, relation: Relation, resident_id: str | None
+) -> Member:
+    import attrs
+
+    return attrs.evolve(m, member_id=member_id, relation=relation, resident_id=resident_id)
 
 
 def helpers(
@@ -374,7 +411,8 @@ def money(
 
 
 def _dates() -> st.SearchStrategy[date]:
-    return st.dates(date(2015, 1, 1), date(2030, 12, 31))
+    """Days of recorded events: in the past (the write path refuses future dates)."""
+    return st.dates(date(2015, 1, 1), date(2025, 12, 31))
 
 
 def _codes(values: list[str] | type) -> st.SearchStrategy[str]:
@@ -557,6 +595,18 @@ def decisions() -> st.SearchStrategy[Decision]:
     )
 
 
+def member_moves() -> st.SearchStrategy[MemberMove]:
+    """A member moved from one household to another on a day."""
+    return st.builds(
+        MemberMove,
+        member_id=ids(prefix="m"),
+        from_household_id=ids(prefix="h"),
+        to_household_id=ids(prefix="h"),
+        on=_dates(),
+        reason=st.sampled_from(["", "婚嫁", "分户"]),
+    )
+
+
 def register_type_strategies() -> None:
     """Make ``st.from_type`` produce valid jieqin values for every model type."""
     table: dict[type, st.SearchStrategy[object]] = {
@@ -582,6 +632,7 @@ def register_type_strategies() -> None:
         Grant: grants(),
         ConditionOutcome: condition_outcomes(),
         Decision: decisions(),
+        MemberMove: member_moves(),
     }
     for cls, strategy in table.items():
         st.register_type_strategy(cls, strategy)

@@ -325,9 +325,10 @@ def upgrade() -> None:
     bind = op.get_bind()
     _refuse_broken_records(bind)
     _drop_derived(bind)
+    # Tables SQLite rebuilds go first: dropping one that others already name fails.
     _members()
-    _foreign_keys()
     _funds(bind)
+    _foreign_keys()
     _read_model()
 
 
