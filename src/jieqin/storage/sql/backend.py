@@ -88,6 +88,16 @@ def _writable(path: Path) -> bool:
     return True
 
 
+def _read_only_uri(path: Path) -> str:
+    """The URL that opens ``path`` read-only. In a folder jieqin may not write either
+    (read-only media) SQLite cannot make the write-ahead log's index beside it, so the
+    file is opened as immutable: nothing can change it there."""
+    from urllib.parse import quote
+
+    immutable = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
+    return f"sqlite:///file:{quote(str(path.resolve()))}?mode=ro{immutable}&uri=true"
+
+
 def read_only_file(url: str) -> Path | None:
     """The SQLite file of ``url`` when jieqin may only read it, else ``None``."""
     try:
@@ -109,10 +119,7 @@ def create_engine(url: str) -> sa.Engine:
     try:
         if read_only:
             assert path is not None
-            engine = sa.create_engine(
-                f"sqlite:///file:{path.resolve()}?mode=ro&uri=true",
-                connect_args={"check_same_thread": False},
-            )
+            engine = sa.create_engine(_read_only_uri(path))
         else:
             engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
