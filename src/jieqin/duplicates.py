@@ -240,8 +240,12 @@ def _shared(keys: Sequence[Hashable | None]) -> list[list[int]]:
     first: dict[Hashable, int] = {}
     shared: dict[Hashable, list[int]] = {}
     for row, key in enumerate(keys):
-        if key is not None and (seen := first.setdefault(key, row)) != row:
-            shared.setdefault(key, [seen]).append(row)
+        if key is None or (seen := first.setdefault(key, row)) == row:
+            continue
+        if key in shared:
+            shared[key].append(row)
+        else:
+            shared[key] = [seen, row]
     return list(shared.values())
 
 
