@@ -175,15 +175,21 @@ def _members(households: Iterable[Household]) -> list[Member]:
 
 
 def anchor_exact(households: list[Household], threshold: float) -> Pairs:
-    """A plain exact-match pass: members sharing a number, or a name and a birth date."""
-    groups: dict[object, list[str]] = defaultdict(list)
+    """A plain exact-match pass: members sharing a number, or a name and a birth date.
+
+    One dict of the first member per key, and a list only for a key seen again.
+    """
+    first: dict[object, str] = {}
+    again: dict[object, list[str]] = defaultdict(list)
     for m in _members(households):
-        groups[m.resident_id].append(m.member_id)
-        groups[(m.name, m.birth_date)].append(m.member_id)
+        for key in (m.resident_id, (m.name, m.birth_date)):
+            if first.setdefault(key, m.member_id) != m.member_id:
+                again[key].append(m.member_id)
     pairs: Pairs = set()
-    for ids in groups.values():
-        for a, first in enumerate(ids):
-            pairs.update(frozenset((first, second)) for second in ids[a + 1 :])
+    for key, ids in again.items():
+        group = [first[key], *ids]
+        for a, one in enumerate(group):
+            pairs.update(frozenset((one, other)) for other in group[a + 1 :])
     return pairs
 
 
