@@ -438,3 +438,7 @@ def test_dedup_on_an_unknown_backend_is_one_line(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert err.startswith("Error: ")
     assert "Traceback" not in err
+
+
+def test_no_households_no_pairs() -> None:
+    assert probable_duplicates([]) == []
