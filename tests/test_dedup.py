@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from collections.abc import Sequence
@@ -50,25 +49,20 @@ def number(born: date = BORN, serial: int = 21, place: str | None = None) -> str
 def member(
     member_id: str, name: str, resident_id: str | None, born: date = BORN, **kw: object
 ) -> Member:
-    """A member; ``resident_id=None`` builds one without a number (validation off)."""
-    if resident_id is None:
-        with attrs.validators.disabled():
-            return Member(member_id, name, Sex.FEMALE, born, None, **kw)  # type: ignore[arg-type]
+    """A member (``resident_id=None``: one without a number)."""
     return Member(member_id, name, Sex.FEMALE, born, resident_id, **kw)  # type: ignore[arg-type]
 
 
 def household(household_id: str, region: str, *people: Member) -> Household:
-    """A household whose first member is its head (unvalidated if a member has no number)."""
-    unchecked = any(p.resident_id is None for p in people)
-    with attrs.validators.disabled() if unchecked else contextlib.nullcontext():
-        heads = [attrs.evolve(people[0], relation=Relation.HEAD)]
-        rest = [attrs.evolve(p, relation=Relation.CHILD) for p in people[1:]]
-        return Household(
-            household_id,
-            RegionCode(region),
-            heads + rest,
-            [StatusChange("lifted_out", date(2020, 6, 30))],
-        )
+    """A household whose first member is its head."""
+    heads = [attrs.evolve(people[0], relation=Relation.HEAD)]
+    rest = [attrs.evolve(p, relation=Relation.CHILD) for p in people[1:]]
+    return Household(
+        household_id,
+        RegionCode(region),
+        heads + rest,
+        [StatusChange("lifted_out", date(2020, 6, 30))],
+    )
 
 
 def pairs(found: Sequence[ProbableDuplicate]) -> dict[tuple[str, str], DuplicateReason]:
@@ -221,6 +215,18 @@ def test_the_same_common_name_born_on_other_days_in_other_villages_is_not_listed
         for k, day in enumerate([date(1960, 1, 5), date(1971, 6, 30), date(1985, 11, 2)])
     ]
     assert probable_duplicates(people) == []
+
+
+def test_former_members_are_left_out() -> None:
+    left = member("h1-2", "张秀英", number(serial=21), departed_on=date(2019, 5, 1))
+    moved = household("h1", VILLAGE_A, member("h1-1", "王建国", number(serial=700)))
+    found = probable_duplicates(
+        [
+            attrs.evolve(moved, former_members=[left]),
+            household("h2", VILLAGE_A, member("h2-1", "张秀英", number(serial=857))),
+        ]
+    )
+    assert found == []
 
 
 def test_a_member_without_a_number_is_matched_on_name_and_birth_date() -> None:

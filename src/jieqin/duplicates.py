@@ -127,7 +127,7 @@ def probable_duplicates(
     Members are taken in household id order, then in their household's order; each
     pair is listed once, under its strongest :class:`DuplicateReason`, then by falling
     score. A member without a resident ID number is matched on name and birth date
-    alone.
+    alone; former members (who left their household) are left out.
     ``threshold`` (0 < t <= 100) is the name similarity that counts as similar.
     """
     if not 0 < threshold <= 100:
