@@ -69,6 +69,7 @@ EXAMPLES: dict[str, str] = {
     "aid programs": "jieqin aid programs --db tongchuan.db",
     "log": "jieqin log visit --helper H0001 --household HH0001 --on 2021-02-03 --db tongchuan.db",
     "overdue": "jieqin overdue --as-of 2021-12-31 --json --db tongchuan.db",
+    "dedup": "jieqin dedup --threshold 60 --db tongchuan.db",
     "report": "jieqin report --period 2021 --by-region --format html -o 2021.html --db tongchuan.db",
     "plugins": "jieqin plugins --json",
     "db": "jieqin db upgrade --db tongchuan.db",
@@ -92,6 +93,7 @@ COMMAND_MODULES: dict[str, str] = {
     "init": "db",
     "db": "db",
     "members": "members",
+    "dedup": "dedup",
 }
 
 
