@@ -10,13 +10,16 @@ loader must (split the columns, fill defaults), without validation.
     python benchmarks/import.py                      # 1,000,000 households, 3,000,000 members
     python benchmarks/import.py --households 20000 --backend sqlite
 
-Prints both times and the ratio for each backend. Goals: SQLite <= 1.3, PostgreSQL <= 1.5.
+Prints both times and the ratio for each backend (``--json``: one JSON line with
+``households``, ``<backend>_s``, ``<backend>_anchor_s`` and ``<backend>_ratio``).
+Goals: SQLite <= 1.3, PostgreSQL <= 1.5.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sqlite3
 import sys
@@ -200,8 +203,16 @@ def counts_postgresql(conninfo: str) -> tuple[int, int, int]:
         )
 
 
+#: The figures of this run, by name (printed by ``--json``).
+FIGURES: dict[str, Any] = {}
+
+
 def report(name: str, ours: float, anchor: float, anchor_name: str, goal: float) -> None:
     ratio = ours / anchor
+    FIGURES.update(
+        {f"{name}_s": round(ours, 2), f"{name}_anchor_s": round(anchor, 2)}
+        | {f"{name}_ratio": round(ratio, 3)}
+    )
     verdict = "met" if ratio <= goal else "NOT met"
     print(f"  jieqin import:           {ours:8.1f} s")
     print(f"  {anchor_name + ':':<25}{anchor:8.1f} s")
@@ -258,7 +269,9 @@ def main() -> None:
         action="store_true",
         help="also time parsing and validating alone (no database), both ways",
     )
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args()
+    FIGURES["households"] = args.households
     with tempfile.TemporaryDirectory(prefix="jieqin-import-bench-") as tmp:
         work = Path(tmp)
         path = work / "households.csv"
@@ -288,6 +301,8 @@ def main() -> None:
             bench_sqlite(work, path)
         if args.backend in ("postgresql", "both"):
             bench_postgresql(args.postgresql_url, path)
+    if args.json:
+        print(json.dumps(FIGURES))
 
 
 if __name__ == "__main__":

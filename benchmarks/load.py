@@ -12,13 +12,25 @@ acknowledged activity is stored, and no "database is locked" reached a caller.
     python benchmarks/load.py --url sqlite:///load.db --workers 8 \\
         --allocations 10000 --activities 10000
 
+With ``--exclusive``, the processes instead race to allocate, one household at a
+time, two programmes that exclude each other (``not_granted_before``) and a
+once-only programme in two years (the programmes of ``tests/exclusive_world.py``);
+afterwards it counts the members holding both excluding grants and the members
+holding the once-only grant twice. Both must be zero: an allocation locks every
+programme its rules read.
+
+    python benchmarks/load.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        --exclusive --workers 8 --allocations 4000
+
 A PostgreSQL URL gets a fresh schema that is dropped afterwards; a SQLite file is
-created fresh. The figures go to ``docs/reliability.md``.
+created fresh. ``--json`` prints the figures as one JSON line. The figures go to
+``docs/reliability.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import random
 import secrets
@@ -218,6 +230,25 @@ def _worker(
     queue.put((acknowledged, errors))
 
 
+def _share(total: int, workers: int, worker: int) -> int:
+    """The worker's part of ``total`` (the first ones take one more when it does not divide)."""
+    return total // workers + (worker < total % workers)
+
+
+def _race(target: Any, arguments: list[tuple[Any, ...]]) -> tuple[list[Any], float]:
+    """Start a forked process per argument tuple at once (each also given the result
+    queue); their results and the seconds until the last finished."""
+    queue = FORK.Queue()
+    started = time.perf_counter()
+    procs = [FORK.Process(target=target, args=(*args, queue)) for args in arguments]
+    for p in procs:
+        p.start()
+    outcomes = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return outcomes, time.perf_counter() - started
+
+
 def run(
     url: str,
     *,
@@ -230,28 +261,13 @@ def run(
     homes = households_count or max(20, allocations // 2)
     budget_grants = homes * 3 // 4  # the fund runs out before every freshman is served
     prepare(url, households_count=homes, budget_grants=budget_grants)
-    queue = FORK.Queue()
-    started = time.perf_counter()
-    procs = [
-        FORK.Process(
-            target=_worker,
-            args=(
-                url,
-                w,
-                allocations // workers + (w < allocations % workers),
-                activities // workers + (w < activities % workers),
-                homes,
-                queue,
-            ),
-        )
-        for w in range(workers)
-    ]
-    for p in procs:
-        p.start()
-    outcomes = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    seconds = time.perf_counter() - started
+    outcomes, seconds = _race(
+        _worker,
+        [
+            (url, w, _share(allocations, workers, w), _share(activities, workers, w), homes)
+            for w in range(workers)
+        ],
+    )
     acknowledged = sum(a for a, _ in outcomes)
     errors = tuple(e for _, errs in outcomes for e in errs)
     with (
@@ -300,6 +316,91 @@ def fresh_database(url: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+# -- programmes that read each other's grants -----------------------------------------
+
+
+def _exclusive_world() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    import exclusive_world
+
+    return exclusive_world
+
+
+def _exclusive_worker(url: str, worker: int, allocations: int, homes: int, queue: Any) -> None:
+    from jieqin.services.aid import allocate
+
+    world = _exclusive_world()
+    programs = {p.program.program_id: p for p in world.PROGRAMS}
+    rng = random.Random(worker)
+    errors: list[str] = []
+    done = 0
+    try:
+        with jieqin.connect(url, plugins=[world.ExclusivePlugin()]) as campaign:
+            with campaign.unit_of_work(f"load:worker{worker}", read_only=True) as uow:
+                by_id = {h.household_id: h for h in uow.households.list()}
+            for _ in range(allocations):
+                program_id, year = rng.choice(world.ALLOCATIONS)
+                household = by_id[f"x{rng.randrange(homes)}"]
+                try:
+                    with campaign.unit_of_work(f"load:worker{worker}") as uow:
+                        allocate(
+                            uow,
+                            programs[program_id],
+                            Year(year),
+                            fund_id=f"{program_id}-{year}",
+                            households=[household],
+                            on=date(year, 9, 1),
+                        )
+                    done += 1
+                except Exception as exc:  # everything a caller would see is recorded
+                    errors.append(f"{type(exc).__name__}: {exc}")
+    except Exception:
+        errors.append(traceback.format_exc())
+    queue.put((done, errors))
+
+
+def run_exclusive(
+    url: str, *, workers: int = 8, allocations: int = 400, households_count: int | None = None
+) -> dict[str, Any]:
+    """Race ``workers`` processes allocating the excluding and once-only programmes
+    one household at a time; count the breaches."""
+    world = _exclusive_world()
+    homes = households_count or max(20, allocations // 8)
+    with (
+        jieqin.connect(url, plugins=[world.ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("load:setup") as uow,
+    ):
+        for name, items in world.records(homes).items():
+            getattr(uow, name).add_many(items)
+        uow.commit()
+    outcomes, seconds = _race(
+        _exclusive_worker,
+        [(url, w, _share(allocations, workers, w), homes) for w in range(workers)],
+    )
+    with (
+        jieqin.connect(url, plugins=[world.ExclusivePlugin()]) as campaign,
+        campaign.unit_of_work("load:check", read_only=True) as uow,
+    ):
+        grants = uow.grants.list()
+    held: dict[str, set[str]] = {}
+    once: Counter[str] = Counter()
+    for grant in grants:
+        held.setdefault(str(grant.member_id), set()).add(grant.program_id)
+        once[str(grant.member_id)] += grant.program_id == "once_c"
+    errors = [e for _, errs in outcomes for e in errs]
+    return {
+        "workers": workers,
+        "households": homes,
+        "allocations": sum(done for done, _ in outcomes),
+        "seconds": round(seconds, 2),
+        "grants": len(grants),
+        "both_excluding": sum(1 for p in held.values() if {"excl_a", "excl_b"} <= p),
+        "once_only_twice": sum(1 for n in once.values() if n > 1),
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:5],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -307,7 +408,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allocations", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=10_000)
     parser.add_argument("--households", type=int, default=None)
+    parser.add_argument(
+        "--exclusive", action="store_true", help="race programmes that read each other's grants"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args(argv)
+    backend = args.url.partition(":")[0]
+    if args.exclusive:
+        with fresh_database(args.url) as url:
+            figures = run_exclusive(
+                url,
+                workers=args.workers,
+                allocations=args.allocations,
+                households_count=args.households,
+            )
+        figures["backend"] = backend
+        if args.json:
+            print(json.dumps(figures))
+        else:
+            for key, value in figures.items():
+                print(f"{key:24}{value}")
+        breached = figures["both_excluding"] or figures["once_only_twice"] or figures["errors"]
+        return 1 if breached else 0
     with fresh_database(args.url) as url:
         result = run(
             url,
@@ -316,7 +438,25 @@ def main(argv: list[str] | None = None) -> int:
             activities=args.activities,
             households_count=args.households,
         )
-    backend = args.url.partition(":")[0]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "backend": backend,
+                    "workers": result.workers,
+                    "allocations": result.allocations,
+                    "activities": result.activities,
+                    "seconds": round(result.seconds, 2),
+                    "grants": result.grants,
+                    "overspent": str(result.overspent),
+                    "duplicate_grants": result.duplicate_grants,
+                    "activities_lost": result.lost_activities,
+                    "errors": len(result.errors),
+                    "locked_errors": result.locked_errors,
+                }
+            )
+        )
+        return _verdict(result)
     print(f"backend                 {backend}")
     print(f"workers                 {result.workers}")
     print(f"allocations             {result.allocations}")
@@ -336,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for error in sorted(set(result.errors))[:5]:
         print(f"  {error[:200]}")
+    return _verdict(result)
+
+
+def _verdict(result: LoadResult) -> int:
     ok = (
         result.overspent == 0
         and result.duplicate_grants == 0

@@ -1,40 +1,52 @@
-"""Benchmark: the annual report and the overdue scan at scale, against a raw SQL anchor.
+"""Benchmark: the annual report, the overdue scan and what the read model costs writes.
 
 Builds one synthetic campaign year (default 10,000,000 activities for 1,000,000
-households, one pairing each) in SQLite and in PostgreSQL, then in the same run:
+households, one pairing each) in SQLite and in PostgreSQL with the bare driver
+(``executemany`` / ``COPY``), counts the read model once from the rows
+(``jieqin db rebuild``), then in the same run:
 
-- the jieqin annual report (``Campaign.report("2021", by_region=True)``: activity
-  figures from the tallies the triggers keep, the rest by SQL aggregates);
-- the anchor: the same figures by raw SQL, the activities counted by ``GROUP BY``
-  over the activity table (by month, county, kind and tier, as the report needs),
-  and the smallest possible anchor, ``GROUP BY kind`` alone;
-- the overdue scan of every pairing (``Campaign.overdue``);
-- the cost the triggers add to writing activities (100,000 rows with and without).
+- the jieqin annual report (``Campaign.report("2021", by_region=True)``), first
+  (cold) and warm, and the first after each kind of write: a new activity, a new
+  grant, a new pairing, a household moving county, a corrected activity;
+- the anchor: the same figures by raw SQL, activities counted with ``GROUP BY`` over
+  the activity table, and the smallest anchor, ``GROUP BY kind`` alone;
+- the overdue scan of every pairing (``Campaign.overdue``), and the vectorised
+  computation alone over as many rows of arrays;
+- the write cost of the read model: activities written one repository call each,
+  and in batches (``add_many``, as imports write), and pairings in batches, with the
+  read model kept and with its upkeep switched off (the same statements otherwise),
+  and against the bare driver inserting the same rows.
 
-Generation is bulk: ``executemany`` on SQLite, ``COPY`` on PostgreSQL, with the
-tally triggers off during the load and the tallies counted once afterwards.
+    python benchmarks/report.py                          # 10M activities, both backends
+    python benchmarks/report.py --activities 1000000 --skip-postgresql --json
+    python benchmarks/report.py --sqlite-path r10m.db --reuse-sqlite --skip-postgresql
 
-    python benchmarks/report.py                      # 10M activities
-    python benchmarks/report.py --activities 1000000 --households 100000
-    python benchmarks/report.py --skip-postgresql
+With ``--json`` the figures are printed as one JSON line at the end (``activities``,
+``report_s_max`` (the worst report time of every state), ``write_overhead_single``,
+``write_overhead_bulk``, ``overdue_s``, per backend and for the worse of the two).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import json
 import os
+import secrets
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from jieqin.reports.sql import create_tally_triggers, drop_tally_triggers, rebuild_tallies
+import sqlalchemy as sa
 
 import jieqin
+from jieqin.model import Activity, Grant, Pairing, RegionCode, Year
+from jieqin.model.identity import birthplace_codes, check_digit
 
 PG_URL = os.environ.get(
     "JIEQIN_BENCH_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -46,6 +58,7 @@ KINDS = ["contact", "visit", "policy_explanation", "warmth", "practical_help"]
 #: Shares of the five kinds in the Tongchuan 2021 figures (6087:4164:3095:2013:1147).
 KIND_SHARES = np.array([6087, 4164, 3095, 2013, 1147], dtype=float) / 16506
 FIRST = date(YEAR, 1, 1).toordinal()
+PROGRAMS = {"scholarship": "Charity scholarship", "illness": "Major illness grant"}
 
 
 def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -56,6 +69,22 @@ def timed(func: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
         result = func()
         best = min(best, time.perf_counter() - start)
     return best, result
+
+
+class ProgramsPlugin:
+    """Registers the two synthetic programmes, so the campaign knows their names."""
+
+    @staticmethod
+    @jieqin.hookimpl
+    def jieqin_register_programs(register: Any) -> None:
+        for program_id, name in PROGRAMS.items():
+            program = jieqin.Program(
+                program_id, name, "Provincial charity association", "cash_grant"
+            )
+            register(jieqin.AidProgram(program, jieqin.check("anyone", jieqin.fact("age") >= 0)))
+
+
+PLUGINS = [ProgramsPlugin()]
 
 
 class Cohort:
@@ -76,8 +105,16 @@ class Cohort:
         self.act_household = rng.integers(0, households, activities)
         self.act_day = FIRST + rng.integers(0, 365, activities)
         self.act_kind = rng.choice(len(KINDS), activities, p=KIND_SHARES)
+        self.places = birthplace_codes(1970, within="61")
 
     # -- rows ---------------------------------------------------------------------------
+
+    def resident_id(self, i: int) -> tuple[str, str]:
+        """A valid resident ID number of its own for household ``i``'s head, and the
+        birth date it embeds (a thousand numbers per place and day)."""
+        born = date(1970, 1, 1) + timedelta(days=i // 1000 // len(self.places))
+        first17 = f"{self.places[i // 1000 % len(self.places)]}{born:%Y%m%d}{i % 1000:03d}"
+        return first17 + check_digit(first17), born.isoformat()
 
     def helper_rows(self) -> Iterator[tuple[Any, ...]]:
         for i in range(self.helpers):
@@ -98,14 +135,15 @@ class Cohort:
 
     def member_rows(self) -> Iterator[tuple[Any, ...]]:
         for i in range(self.households):
+            number, born = self.resident_id(i)
             yield (
                 f"h{i:07d}-1",
                 f"h{i:07d}",
                 0,
                 "户主",
                 "male",
-                "1970-01-01",
-                f"{610202197001010000 + i % 10000:018d}",
+                born,
+                number,
                 "head",
                 "major_illness" if self.ill[i] else "healthy",
                 None,
@@ -114,6 +152,7 @@ class Cohort:
                 None,
                 None,
                 "farming",
+                None,
                 None,
             )
 
@@ -126,15 +165,17 @@ class Cohort:
             start = date.fromordinal(int(self.pair_start[i])).isoformat()
             yield (f"p{self.pair_helper[i]:07d}", f"h{i:07d}", start, "primary", None, "", "[]")
 
-    def activity_rows(self, first: int = 0, last: int | None = None) -> Iterator[tuple[Any, ...]]:
+    def activity_rows(
+        self, first: int = 0, last: int | None = None, prefix: str = "a"
+    ) -> Iterator[tuple[Any, ...]]:
         days = [date.fromordinal(FIRST + d).isoformat() for d in range(366)]
         last = self.activities if last is None else last
         for i in range(first, last):
-            h = int(self.act_household[i])
+            h = int(self.act_household[i % self.activities])
             yield (
-                f"a{i:08d}",
-                KINDS[self.act_kind[i]],
-                days[int(self.act_day[i]) - FIRST],
+                f"{prefix}{i:08d}",
+                KINDS[self.act_kind[i % self.activities]],
+                days[int(self.act_day[i % self.activities]) - FIRST],
                 f"p{self.pair_helper[h]:07d}",
                 f"h{h:07d}",
                 None,
@@ -195,68 +236,53 @@ class Cohort:
                 None,
             )
 
+    def fund_rows(self) -> Iterator[tuple[Any, ...]]:
+        grants = len(range(0, self.households, 50))
+        granted = {"illness": (grants + 1) // 2 * 500000, "scholarship": grants // 2 * 500000}
+        for program, fen in granted.items():
+            yield (
+                f"f-{program}",
+                program,
+                "2021",
+                fen + 10**12,
+                "Provincial charity association",
+                fen,
+            )
 
-TABLES: list[tuple[str, str, int]] = [
-    ("helpers", "helper_rows", 8),
-    ("households", "household_rows", 3),
-    ("household_members", "member_rows", 16),
-    ("household_status", "status_rows", 5),
-    ("pairings", "pairing_rows", 7),
-    ("needs", "need_rows", 14),
-    ("referrals", "referral_rows", 8),
-    ("grants", "grant_rows", 11),
-    ("activities", "activity_rows", 9),
+    def program_rows(self) -> Iterator[tuple[Any, ...]]:
+        for program_id, name in PROGRAMS.items():
+            yield (
+                program_id,
+                name,
+                "Provincial charity association",
+                "cash_grant",
+                500000,
+                "[]",
+                None,
+                "year",
+            )
+
+
+#: Table, the rows that fill it, in the load's order.
+TABLES: list[tuple[str, str]] = [
+    ("programs", "program_rows"),
+    ("funds", "fund_rows"),
+    ("helpers", "helper_rows"),
+    ("households", "household_rows"),
+    ("household_members", "member_rows"),
+    ("household_status", "status_rows"),
+    ("pairings", "pairing_rows"),
+    ("needs", "need_rows"),
+    ("referrals", "referral_rows"),
+    ("grants", "grant_rows"),
+    ("activities", "activity_rows"),
 ]
 
-PROGRAM_ROWS = [
-    (
-        "scholarship",
-        "Charity scholarship",
-        "Provincial charity association",
-        "scholarship",
-        500000,
-        "[]",
-        None,
-        "year",
-    ),
-    (
-        "illness",
-        "Major illness grant",
-        "Provincial charity association",
-        "cash_grant",
-        500000,
-        "[]",
-        None,
-        "year",
-    ),
-]
 
-
-def column_names(conn: Any, table: str) -> list[str]:
+def column_names(table: str) -> list[str]:
     from jieqin.storage.sql.tables import METADATA
 
     return [c.name for c in METADATA.tables[table].columns]
-
-
-def load_sqlite(url: str, cohort: Cohort) -> None:
-    """Fill a new SQLite database with ``executemany`` (tally triggers off during the load)."""
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-        conn = uow.connection
-        drop_tally_triggers(conn)
-        raw = conn.connection.driver_connection
-        raw.executemany("INSERT INTO programs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PROGRAM_ROWS)
-        for table, rows, width in TABLES:
-            quoted = ", ".join(f'"{c}"' for c in column_names(conn, table))
-            marks = ", ".join("?" * width)
-            raw.executemany(
-                f"INSERT INTO {table} ({quoted}) VALUES ({marks})", getattr(cohort, rows)()
-            )
-        rebuild_tallies(conn)
-        create_tally_triggers(conn)
-        uow.commit()
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-        uow.connection.exec_driver_sql("ANALYZE")
-        uow.commit()
 
 
 def _copy_text(rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
@@ -264,32 +290,50 @@ def _copy_text(rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
         yield "\t".join("\\N" if v is None else str(v) for v in row) + "\n"
 
 
-def load_postgresql(url: str, cohort: Cohort) -> None:
-    """Fill a fresh schema with ``COPY`` (tally triggers off during the load)."""
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-        conn = uow.connection
-        drop_tally_triggers(conn)
-        cursor = conn.connection.driver_connection.cursor()
-        cursor.executemany(
-            "INSERT INTO programs VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", PROGRAM_ROWS
-        )
-        for table, rows, _width in TABLES:
-            quoted = ", ".join(f'"{c}"' for c in column_names(conn, table))
-            with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
-                buffer = io.StringIO()
-                for n, line in enumerate(_copy_text(getattr(cohort, rows)()), start=1):
-                    buffer.write(line)
-                    if n % 100_000 == 0:
-                        copy.write(buffer.getvalue())
-                        buffer = io.StringIO()
-                copy.write(buffer.getvalue())
-        rebuild_tallies(conn)
-        create_tally_triggers(conn)
-        uow.commit()
-    with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-        uow.connection.exec_driver_sql("ANALYZE")
-        uow.commit()
+def load(url: str, cohort: Cohort) -> dict[str, float]:
+    """Fill a new database with the bare driver, then count the read model once."""
+    from jieqin.storage.sql.read_model import rebuild
 
+    figures: dict[str, float] = {}
+    with jieqin.connect(url, plugins=PLUGINS) as campaign:
+        engine = campaign.storage.engine  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            for table, rows in TABLES:
+                _bulk(conn, table, getattr(cohort, rows)())
+        figures["load_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            rebuild(conn)
+        figures["rebuild_s"] = time.perf_counter() - start
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    print(
+        f"bulk load {figures['load_s']:8.1f} s; read model counted from the rows {figures['rebuild_s']:8.1f} s",
+        flush=True,
+    )
+    return figures
+
+
+def _bulk(conn: sa.Connection, table: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    columns = column_names(table)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        driver.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[union-attr]
+        return
+    with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        buffer = io.StringIO()
+        for n, line in enumerate(_copy_text(rows), start=1):
+            buffer.write(line)
+            if n % 100_000 == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())
+
+
+# -- the anchor ---------------------------------------------------------------------------
 
 ANCHOR_ACTIVITIES = """
 SELECT {month}, COALESCE(substr(h.region, 1, 6), 'unknown'), a.kind,
@@ -327,12 +371,13 @@ ANCHOR_REST = [
 ]
 
 
-def anchor(url: str, month: str) -> tuple[Callable[[], Any], Callable[[], Any], Any]:
-    """The raw-SQL report and the bare ``GROUP BY kind`` on one connection, and the engine
-    (dispose of it after: an open read transaction would block dropping the triggers)."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
+def anchor(engine: sa.Engine) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """The raw-SQL report, and the bare ``GROUP BY kind``."""
+    month = (
+        'substr(a."on", 1, 7)'
+        if engine.dialect.name == "sqlite"
+        else "to_char(a.\"on\", 'YYYY-MM')"
+    )
     bounds = {"first": f"{YEAR}-01-01", "last": f"{YEAR}-12-31"}
 
     def full() -> list[Any]:
@@ -340,176 +385,235 @@ def anchor(url: str, month: str) -> tuple[Callable[[], Any], Callable[[], Any], 
             out = list(conn.exec_driver_sql(ANCHOR_ACTIVITIES.format(month=month, **bounds)))
             for query in ANCHOR_REST:
                 out += list(conn.exec_driver_sql(query.format(**bounds)))
+            conn.rollback()
         return out
 
     def kinds() -> dict[str, int]:
         with engine.connect() as conn:
-            return dict(conn.exec_driver_sql(ANCHOR_KINDS.format(**bounds)).all())
+            counted = dict(conn.exec_driver_sql(ANCHOR_KINDS.format(**bounds)).all())
+            conn.rollback()
+        return counted
 
-    return full, kinds, engine
+    return full, kinds
 
 
-def trigger_cost(url: str, cohort: Cohort, rows: int) -> dict[str, tuple[float, float]]:
-    """Seconds to insert ``rows`` more activities (``executemany``: a statement per
-    row), and as many more pairings (a second helper for as many households, through
-    ``add_many``), with the triggers that keep the tallies and follow-up tables, and
-    without them."""
-    import sqlalchemy as sa
+# -- the report in every state ---------------------------------------------------------------
 
-    from jieqin.model import Pairing
-    from jieqin.storage.sql.tables import ACTIVITIES
 
-    names = [c.name for c in ACTIVITIES.columns]
-    extra = Cohort(cohort.households, rows)
-    activities = [dict(zip(names, r, strict=True)) for r in extra.activity_rows()]
-    for row in activities:
-        row["activity_id"] = "x" + row["activity_id"]
-        row["on"] = date.fromisoformat(row["on"])
-    # Pairings as a pairing run stores them: model objects through ``add_many`` (one
-    # bulk statement per batch, so PostgreSQL's statement triggers fire once).
-    pairings = [
-        Pairing(
-            f"x{i % max(1, rows // 4):07d}",
-            f"h{i % cohort.households:07d}",
-            date(YEAR, 12, 1 + i // cohort.households % 28),
-            role="secondary",
+def _writes(cohort: Cohort, tag: str) -> dict[str, Callable[[Any], None]]:
+    """One write of each kind (through the storage's repositories), new on every run."""
+    n = 1 + int(tag, 16) % (cohort.households - 2)
+    n += n % 50 == 0  # grants go to every 50th household: this one has none yet
+    household = f"h{n:07d}"
+    helper = f"p{cohort.pair_helper[n]:07d}"
+    county = COUNTIES[(cohort.hh_county[n] + 1) % len(COUNTIES)]
+    day = date(YEAR, 12, 1 + int(tag, 16) % 28)
+
+    def activity(uow: Any) -> None:
+        uow.activities.add(Activity(f"w{tag}", "visit", date(YEAR, 12, 30), helper, household))
+
+    def grant(uow: Any) -> None:
+        uow.grants.add(
+            Grant(
+                f"g{tag}",
+                "illness",
+                "f-illness",
+                Year(YEAR),
+                household,
+                f"{household}-1",
+                jieqin.yuan("5000"),
+                date(YEAR, 9, 2),
+                f"d{tag}",
+            )
         )
-        for i in range(rows)
-    ]
-    times: dict[str, tuple[float, float]] = {}
-    for name in ("activities", "pairings"):
-        taken = []
-        for with_triggers in (True, False):
-            with jieqin.connect(url) as campaign, campaign.unit_of_work("bench") as uow:
-                conn = uow.connection
-                if not with_triggers:
-                    drop_tally_triggers(conn)
-                start = time.perf_counter()
-                if name == "activities":
-                    conn.execute(sa.insert(ACTIVITIES), activities)
-                else:
-                    uow.pairings.add_many(pairings)
-                taken.append(time.perf_counter() - start)
-                uow.rollback()
-        times[name] = (taken[0], taken[1])
-    return times
+
+    def pairing(uow: Any) -> None:
+        uow.pairings.add(
+            Pairing(f"p{(n + 1) % cohort.helpers:07d}", household, day, role="secondary")
+        )
+
+    def county_move(uow: Any) -> None:
+        moved = uow.households.get(household)
+        import attrs
+
+        uow.households.update(attrs.evolve(moved, region=RegionCode(f"{county}002001")))
+
+    def correction(uow: Any) -> None:
+        import attrs
+
+        stored = uow.activities.get(f"w{tag}")
+        uow.activities.update(attrs.evolve(stored, kind="contact", on=date(YEAR, 12, 29)))
+
+    return {
+        "after_activity": activity,
+        "after_grant": grant,
+        "after_pairing": pairing,
+        "after_county_move": county_move,
+        "after_correction": correction,
+    }
 
 
-def run_backend(
-    name: str,
-    url: str,
-    cohort: Cohort,
-    load: Callable[[str, Cohort], None] | None,
-    month_sql: str,
-    writes_only: bool = False,
-) -> dict[str, float]:
-    print(
-        f"\n== {name}: {cohort.activities:,} activities, {cohort.households:,} households, "
-        f"{cohort.helpers:,} helpers",
-        flush=True,
-    )
-    start = time.perf_counter()
-    if load is not None:
-        load(url, cohort)
-        elapsed = time.perf_counter() - start
-        print(f"load (bulk, then tallies counted once): {elapsed:8.1f} s", flush=True)
+def report_states(url: str, cohort: Cohort) -> dict[str, float]:
+    """The annual report cold, warm, and first after each kind of write."""
     figures: dict[str, float] = {}
-    if writes_only:
-        return _write_costs(url, cohort, figures)
-    with jieqin.connect(url) as campaign:
-        _raw(campaign, "DELETE FROM report_cache")  # cold even on a reused database
-        t_cold, report = timed(lambda: campaign.report(str(YEAR), by_region=True), repeat=1)
-        t_report, report = timed(lambda: campaign.report(str(YEAR), by_region=True))
-        figures["report_cold"], figures["report"] = t_cold, t_report
-        as_of = date(YEAR + 1, 1, 1)
-        t_overdue, late = timed(lambda: campaign.overdue(as_of), repeat=2)
-        figures["overdue"] = t_overdue
-    full, kinds, engine = anchor(url, month_sql)
-    t_anchor, _ = timed(full, repeat=2)
-    t_kinds, by_kind = timed(kinds, repeat=2)
-    engine.dispose()
-    figures["anchor"], figures["anchor_kinds"] = t_anchor, t_kinds
-    assert by_kind == {k: v for k, v in report.totals.activities.items() if v}, (by_kind, report)
-    print(
-        f"jieqin annual report, first (cold):    {t_cold:8.3f} s   "
-        f"ratio jieqin/anchor {t_cold / t_anchor:6.3f}"
-    )
-    print(f"jieqin annual report (by region):      {t_report:8.3f} s")
-    print(
-        f"anchor, raw SQL report (GROUP BY):     {t_anchor:8.3f} s   "
-        f"ratio jieqin/anchor {t_report / t_anchor:6.3f}"
-    )
-    print(
-        f"anchor, GROUP BY kind only:            {t_kinds:8.3f} s   "
-        f"ratio jieqin/anchor {t_report / t_kinds:6.3f}"
-    )
-    print(
-        f"overdue scan of {cohort.households:,} pairings:  {t_overdue:8.3f} s "
-        f"({len(late):,} behind)"
-    )
-    figures.update(after_writes(url, cohort))
-    return _write_costs(url, cohort, figures)
-
-
-def _write_costs(url: str, cohort: Cohort, figures: dict[str, float]) -> dict[str, float]:
-    """Print and add to ``figures`` what the triggers cost 100,000 writes of each kind."""
-    for table, (with_t, without_t) in trigger_cost(url, cohort, 100_000).items():
-        figures[f"insert_{table}_with"], figures[f"insert_{table}_without"] = with_t, without_t
-        print(
-            f"insert 100,000 {table}: {with_t:.2f} s with the triggers, {without_t:.2f} s "
-            f"without (x{with_t / without_t:.2f})",
-            flush=True,
+    with jieqin.connect(url, plugins=PLUGINS) as campaign:
+        figures["report_cold"], report = timed(
+            lambda: campaign.report(str(YEAR), by_region=True), 1
         )
+        figures["report_warm"], report = timed(lambda: campaign.report(str(YEAR), by_region=True))
+        for name, write in _writes(cohort, secrets.token_hex(3)).items():
+            with campaign.storage.unit_of_work("bench") as uow:
+                write(uow)
+                uow.commit()
+            figures[name], report = timed(lambda: campaign.report(str(YEAR), by_region=True), 1)
+        figures["report_s_max"] = max(
+            v for k, v in figures.items() if k.startswith(("report", "after"))
+        )
+        as_of = date(YEAR + 1, 1, 1)
+        figures["overdue_s"], late = timed(lambda: campaign.overdue(as_of), 2)
+        figures["overdue_behind"] = len(late)
+    for name, value in figures.items():
+        if name != "overdue_behind":
+            print(f"  {name:24s} {value:8.3f} s", flush=True)
+    figures["kinds"] = report.totals.activities  # type: ignore[assignment]
     return figures
 
 
-def after_writes(url: str, cohort: Cohort) -> dict[str, float]:
-    """The annual report right after one write of each kind (the cache forgets only
-    the figures a write can change): an activity, a grant, a pairing."""
-    import secrets
-
-    tag = secrets.token_hex(3)
-    helper = f"p{cohort.pair_helper[1]:07d}"
-    # Raw SQL: the synthetic members' ID numbers are not valid, so the API would refuse
-    # to read their households; the triggers fire all the same.
-    new_activity = (
-        'INSERT INTO activities (activity_id, kind, "on", helper_id, household_id, note) '
-        f"VALUES ('w{tag}', 'visit', '{YEAR}-12-30', '{helper}', 'h0000001', '')"
-    )
-    # A member without a grant yet (grants go to every 50th household), different on
-    # each run so that a reused database takes the new grant too.
-    n = 1 + int(tag, 16) % (cohort.households - 1)
-    n += n % 50 == 0
-    copy_grant = (
-        f"INSERT INTO grants SELECT 'g{{tag}}', program_id, fund_id, period, 'h{n:07d}', "
-        f"'h{n:07d}-1', amount_fen, decided_on, 'd{{tag}}', agency, need_id FROM grants "
-        "WHERE grant_id = 'g0000000'"
-    )
-    copy_pairing = (
-        "INSERT INTO pairings SELECT helper_id, household_id, '2021-12-{day:02d}', 'secondary', "
-        f"NULL, '', '[]' FROM pairings WHERE household_id = 'h{n:07d}'"
-    )
-    writes = {
-        "after_activity": lambda c: _raw(c, new_activity),
-        "after_grant": lambda c: _raw(c, copy_grant.format(tag=tag)),
-        "after_pairing": lambda c: _raw(c, copy_pairing.format(day=int(tag, 16) % 28 + 1)),
-    }
-    out = {}
-    with jieqin.connect(url) as campaign:
-        campaign.report(str(YEAR), by_region=True)  # everything cached
-        for name, write in writes.items():
-            write(campaign)
-            out[name], _ = timed(lambda: campaign.report(str(YEAR), by_region=True), repeat=1)
-            campaign.report(str(YEAR), by_region=True)
-            what = name.removeprefix("after_")
-            print(f"jieqin annual report, first after a new {what}: {out[name]:8.3f} s", flush=True)
-    return out
+# -- what the read model costs writes --------------------------------------------------------
 
 
-def _raw(campaign: jieqin.Campaign, statement: str) -> None:
-    with campaign.unit_of_work("bench") as uow:
-        uow.connection.exec_driver_sql(statement)
-        uow.commit()
+@contextlib.contextmanager
+def read_model_off() -> Iterator[None]:
+    """The repositories' read-model upkeep turned into no-ops (the writes are the same)."""
+    from jieqin.storage.sql import read_model
+
+    names = (
+        "activities_replacing",
+        "activities_written",
+        "counted_replacing",
+        "counted_written",
+        "pairings_written",
+        "relabelling",
+        "relabelled",
+    )
+    saved = {name: getattr(read_model, name) for name in names}
+    try:
+        for name in names:
+            setattr(read_model, name, lambda *args, **kwargs: None)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(read_model, name, value)
+
+
+def _activity(row: tuple[Any, ...]) -> Activity:
+    return Activity(row[0], row[1], date.fromisoformat(row[2]), row[3], row[4])
+
+
+def write_costs(url: str, cohort: Cohort, single: int, bulk: int) -> dict[str, float]:
+    """Seconds to write activities (one repository call each, and in batches of 5,000)
+    and pairings (batches), with the read model, without its upkeep, and with the bare
+    driver; each in one unit of work, rolled back."""
+    tag = secrets.token_hex(2)
+    singles = [_activity(r) for r in cohort.activity_rows(0, single, prefix=f"s{tag}")]
+    batch = [_activity(r) for r in cohort.activity_rows(0, bulk, prefix=f"b{tag}")]
+    pairings = [
+        Pairing(
+            f"p{(i * 7 + 3) % cohort.helpers:07d}",
+            f"h{i % cohort.households:07d}",
+            date(YEAR, 12, 31),
+            role="secondary",
+        )
+        for i in range(bulk)
+    ]
+    figures: dict[str, float] = {}
+    with jieqin.connect(url, plugins=PLUGINS) as campaign:
+        storage = campaign.storage
+
+        def through(write: Callable[[Any], None]) -> float:
+            with storage.unit_of_work("bench") as uow:
+                start = time.perf_counter()
+                write(uow)
+                taken = time.perf_counter() - start
+                uow.rollback()
+            return taken
+
+        def one_by_one(uow: Any) -> None:
+            for activity in singles:
+                uow.activities.add(activity)
+
+        def batches(items: list[Any], name: str) -> Callable[[Any], None]:
+            def write(uow: Any) -> None:
+                repo = getattr(uow, name)
+                for start in range(0, len(items), 5000):
+                    repo.add_many(items[start : start + 5000])
+
+            return write
+
+        for label, write in (
+            ("single", one_by_one),
+            ("bulk", batches(batch, "activities")),
+            ("pairings", batches(pairings, "pairings")),
+        ):
+            figures[f"{label}_with_s"] = through(write)
+            with read_model_off():
+                figures[f"{label}_without_s"] = through(write)
+        figures["single_bare_s"] = _bare(storage.engine, [_row(a) for a in singles], each=True)  # type: ignore[attr-defined]
+        figures["bulk_bare_s"] = _bare(storage.engine, [_row(a) for a in batch], each=False)  # type: ignore[attr-defined]
+    figures["write_overhead_single"] = figures["single_with_s"] / figures["single_without_s"]
+    figures["write_overhead_bulk"] = figures["bulk_with_s"] / figures["bulk_without_s"]
+    figures["write_overhead_pairings"] = figures["pairings_with_s"] / figures["pairings_without_s"]
+    print(
+        f"  {single:,} activities, a repository call each: {figures['single_with_s']:.2f} s with "
+        f"the read model, {figures['single_without_s']:.2f} s without (x{figures['write_overhead_single']:.2f}); "
+        f"bare driver {figures['single_bare_s']:.2f} s\n"
+        f"  {bulk:,} activities in batches: {figures['bulk_with_s']:.2f} s with, "
+        f"{figures['bulk_without_s']:.2f} s without (x{figures['write_overhead_bulk']:.2f}); "
+        f"bare driver {figures['bulk_bare_s']:.2f} s\n"
+        f"  {bulk:,} pairings in batches: {figures['pairings_with_s']:.2f} s with, "
+        f"{figures['pairings_without_s']:.2f} s without (x{figures['write_overhead_pairings']:.2f})",
+        flush=True,
+    )
+    return figures
+
+
+def _row(a: Activity) -> tuple[Any, ...]:
+    return (
+        a.activity_id,
+        a.kind,
+        a.on.isoformat(),
+        a.helper_id,
+        a.household_id,
+        None,
+        None,
+        "",
+        None,
+    )
+
+
+def _bare(engine: sa.Engine, rows: list[tuple[Any, ...]], *, each: bool) -> float:
+    """The same activity rows inserted by the bare driver (one statement each, or one
+    ``executemany`` / ``COPY``), in one transaction, rolled back."""
+    columns = ", ".join(f'"{c}"' for c in column_names("activities"))
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        sql = f"INSERT INTO activities ({columns}) VALUES ({', '.join([mark] * 9)})"
+        conn.exec_driver_sql("SELECT 1")  # begins the transaction (SQLite: the write lock)
+        start = time.perf_counter()
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        if each:
+            for row in rows:
+                cursor.execute(sql, row)
+        elif conn.dialect.name == "sqlite":
+            cursor.executemany(sql, rows)
+        else:
+            with cursor.copy(f"COPY activities ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        taken = time.perf_counter() - start
+        conn.rollback()
+    return taken
 
 
 def overdue_engine(pairings: int) -> float:
@@ -531,11 +635,58 @@ def overdue_engine(pairings: int) -> float:
     )
     seconds, late = timed(lambda: overdue(default_policy(), as_of, rows), repeat=2)
     print(
-        f"overdue computation over {pairings:,} pairings (arrays): {seconds:8.3f} s "
-        f"({len(late):,} behind)",
+        f"overdue computation over {pairings:,} rows of arrays: {seconds:8.3f} s ({len(late):,} behind)",
         flush=True,
     )
     return float(seconds)
+
+
+def run_backend(
+    name: str, url: str, cohort: Cohort, *, fresh: bool, single: int, bulk: int
+) -> dict[str, Any]:
+    print(
+        f"\n== {name}: {cohort.activities:,} activities, {cohort.households:,} households, "
+        f"{cohort.helpers:,} helpers",
+        flush=True,
+    )
+    figures: dict[str, Any] = {}
+    if fresh:
+        figures.update(load(url, cohort))
+    figures.update(report_states(url, cohort))
+    with jieqin.connect(url, plugins=PLUGINS) as campaign:
+        full, kinds = anchor(campaign.storage.engine)  # type: ignore[attr-defined]
+        figures["anchor_s"], _ = timed(full, repeat=2)
+        figures["anchor_kinds_s"], by_kind = timed(kinds, repeat=2)
+    reported = {k: v for k, v in figures.pop("kinds").items() if v}
+    # The report counts the writes of report_states (a visit became a contact) too.
+    assert sum(by_kind.values()) == sum(reported.values()), (by_kind, reported)
+    print(
+        f"  anchor, raw SQL report       {figures['anchor_s']:8.3f} s (warm report / anchor "
+        f"{figures['report_warm'] / figures['anchor_s']:.4f})\n"
+        f"  anchor, GROUP BY kind only   {figures['anchor_kinds_s']:8.3f} s",
+        flush=True,
+    )
+    figures.update(write_costs(url, cohort, single, bulk))
+    return figures
+
+
+def _postgresql(cohort: Cohort, single: int, bulk: int) -> dict[str, Any] | None:
+    import psycopg
+
+    schema = f"jieqin_bench_{secrets.token_hex(4)}"
+    server = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        print(f"\nPostgreSQL skipped: {exc}", file=sys.stderr)
+        return None
+    try:
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        return run_backend("PostgreSQL", url, cohort, fresh=True, single=single, bulk=bulk)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -544,67 +695,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--households", type=int, default=None, help="default: one per ten activities"
     )
+    parser.add_argument(
+        "--single", type=int, default=20_000, help="activities written one call each"
+    )
+    parser.add_argument(
+        "--bulk", type=int, default=100_000, help="activities and pairings in batches"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgresql", action="store_true")
     parser.add_argument("--sqlite-path", default=None, help="default: a temporary file")
     parser.add_argument(
         "--reuse-sqlite",
         action="store_true",
-        help="measure the database at --sqlite-path as it is (built by an earlier run "
-        "with the same --activities and --households)",
+        help="measure the database at --sqlite-path as it is (built by an earlier run with the same sizes)",
     )
-    parser.add_argument(
-        "--writes-only",
-        action="store_true",
-        help="time only the writes with and without the triggers (after the load)",
-    )
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     args = parser.parse_args(argv)
     households = args.households or max(10, args.activities // 10)
     start = time.perf_counter()
     cohort = Cohort(households, args.activities)
     print(f"generated columns in {time.perf_counter() - start:.1f} s", flush=True)
-    overdue_engine(households)
+    results: dict[str, Any] = {"activities": args.activities, "households": households}
+    results["overdue_engine_s"] = overdue_engine(households)
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.sqlite_path or os.path.join(tmp, "bench.db")
-            reuse = args.reuse_sqlite and os.path.exists(path)
-            if os.path.exists(path) and not reuse:
+            fresh = not (args.reuse_sqlite and os.path.exists(path))
+            if fresh and os.path.exists(path):
                 os.remove(path)
-            loader = None if reuse else load_sqlite
-            run_backend(
+            results["sqlite"] = run_backend(
                 "SQLite",
                 f"sqlite:///{path}",
                 cohort,
-                loader,
-                'substr(a."on", 1, 7)',
-                args.writes_only,
+                fresh=fresh,
+                single=args.single,
+                bulk=args.bulk,
             )
     if not args.skip_postgresql:
-        import secrets
-
-        import psycopg
-
-        schema = f"jieqin_bench_{secrets.token_hex(4)}"
-        server = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-        try:
-            with psycopg.connect(server, autocommit=True) as admin:
-                admin.execute(f'CREATE SCHEMA "{schema}"')
-        except psycopg.OperationalError as exc:
-            print(f"\nPostgreSQL skipped: {exc}", file=sys.stderr)
-            return 0
-        try:
-            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-            run_backend(
-                "PostgreSQL",
-                url,
-                cohort,
-                load_postgresql,
-                "to_char(a.\"on\", 'YYYY-MM')",
-                args.writes_only,
-            )
-        finally:
-            with psycopg.connect(server, autocommit=True) as admin:
-                admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        figures = _postgresql(cohort, args.single, args.bulk)
+        if figures is not None:
+            results["postgresql"] = figures
+    backends = [results[b] for b in ("sqlite", "postgresql") if b in results]
+    for key in ("report_s_max", "write_overhead_single", "write_overhead_bulk", "overdue_s"):
+        if backends:
+            results[key] = max(b[key] for b in backends)
+    if args.json:
+        print(json.dumps(results))
     return 0
 
 

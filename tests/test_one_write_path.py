@@ -389,7 +389,7 @@ def test_a_grant_past_the_budget_is_refused_whoever_writes(url: str) -> None:
             "d-1",
         )
         for unit_of_work in (campaign.unit_of_work, campaign.storage.unit_of_work):
-            with unit_of_work("clerk") as uow, pytest.raises(ConflictError, match="1000.00"):
+            with unit_of_work("clerk") as uow, pytest.raises(ConflictError, match=r"1000\.00"):
                 uow.grants.add(grant)
         with campaign.unit_of_work("clerk") as uow:
             uow.grants.add(attrs.evolve(grant, amount=Decimal(800)))
@@ -461,6 +461,10 @@ def test_a_read_only_database_file_is_reported_listed_and_exported(
         assert _cli("export", "activities", "--db", str(db)) == 0
         assert capsys.readouterr().out.count("\n") == 5
         assert _cli("overdue", "--as-of", "2021-12-31", "--db", str(db)) == 0
+        assert _cli("needs", "--json", "--db", str(db)) == 0
+        assert '"need"' in capsys.readouterr().out
+        assert _cli("dedup", "--json", "--db", str(db)) == 0
+        assert _cli("pair", "--dry-run", "--on", "2021-12-31", "--db", str(db)) == 0
         capsys.readouterr()
         assert (
             _cli(
@@ -482,9 +486,44 @@ def test_a_read_only_database_file_is_reported_listed_and_exported(
         assert sorted(p.name for p in folder.iterdir()) == ["campaign.db"]
 
 
+def test_reading_never_waits_for_a_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While another process holds SQLite's write lock, reports, listings, exports and
+    dry runs go on: none of them asks for the lock (it would wait, then fail)."""
+    import sqlite3
+
+    db = tmp_path / "campaign.db"
+    with jieqin.connect(f"sqlite:///{db}") as campaign:
+        for kind in ("helpers", "households", "pairings", "needs", "activities"):
+            campaign.import_file(kind, EXAMPLES / f"{kind}.csv")
+    monkeypatch.setenv("JIEQIN_SQLITE_LOCK_WAIT", "0.2")
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        for command in (
+            ("report", "--period", "2021", "--json"),
+            ("export", "households"),
+            ("needs", "--json"),
+            ("dedup", "--json"),
+            ("overdue", "--as-of", "2021-12-31"),
+            ("pair", "--dry-run", "--on", "2021-12-31"),
+        ):
+            assert _cli(*command, "--db", str(db)) == 0, (command, capsys.readouterr().err)
+        with jieqin.connect(f"sqlite:///{db}") as campaign:
+            campaign.pair(on=date(2021, 12, 31), dry_run=True)
+            with pytest.raises(StorageError):
+                campaign.pair(on=date(2021, 12, 31))
+    finally:
+        writer.rollback()
+        writer.close()
+
+
 def test_a_read_only_unit_of_work_refuses_every_write(url: str) -> None:
     with jieqin.connect(url) as campaign, campaign.unit_of_work("reader", read_only=True) as uow:
         with pytest.raises(StorageError, match="read-only"):
             uow.activities.add(Activity("a1", "visit", date(2021, 2, 11), "hp-001", "hh-001"))
         with pytest.raises(StorageError, match="read-only"):
             uow.grants.lock_programs(["tc_freshman_scholarship"])
+        with pytest.raises(StorageError, match="read-only"):
+            uow.funds.lock("f-2021")

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 import jieqin
 from jieqin.model import Pairing, RegionCode
 from jieqin.storage.sql.read_model import rebuild
-from jieqin.storage.sql.spans import PAIRED_GAPS, PAIRED_SPANS, PAIRED_TALLY, paired, spans_of
+from jieqin.storage.sql.spans import (
+    PAIRED_GAPS,
+    PAIRED_SPANS,
+    PAIRED_TALLY,
+    Span,
+    covered,
+    paired,
+    spans_of,
+)
 
 DAY0 = date(2021, 1, 1)
 HOUSEHOLDS = ("h1", "h2", "h3")
@@ -142,6 +150,24 @@ def test_spans_and_gaps_of_one_household() -> None:
     assert spans_of([(date(2021, 1, 1), date(2021, 12, 31)), (date(2021, 3, 1), date(2021, 4, 1))])[
         1
     ] == date(2021, 12, 31)
+
+
+stretches = st.tuples(days, st.one_of(st.none(), st.integers(0, 60))).map(
+    lambda p: (p[0], None if p[1] is None else p[0] + timedelta(days=p[1]))
+)
+
+
+@given(stored=st.lists(stretches, min_size=1, max_size=6), added=st.lists(stretches, max_size=4))
+def test_a_span_extended_by_new_pairings_is_the_span_of_all_of_them(
+    stored: list[tuple[date, date | None]], added: list[tuple[date, date | None]]
+) -> None:
+    """What the storage does when pairings are only added: the stored span's paired
+    stretches with the new pairings give what all the pairings give, and the
+    stretches alone give the span back."""
+    first, last, gaps = spans_of(stored)
+    span = Span("610202", "", first, last, tuple(gaps))
+    assert spans_of(covered(span)) == (first, last, gaps)
+    assert spans_of([*covered(span), *added]) == spans_of([*stored, *added])
 
 
 def test_a_gap_longer_than_the_period_is_not_counted(sql_campaign: jieqin.Campaign) -> None:

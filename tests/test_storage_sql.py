@@ -18,7 +18,14 @@ from jieqin.errors import SchemaOutdated, StorageError
 from jieqin.storage.sql import SqlStorage, upgrade
 from jieqin.storage.sql.backend import _head, create_engine, schema_revision
 from jieqin.storage.sql.tables import METADATA, VERSION_TABLE
-from jieqin.testing.contract import make_fund, make_grant, make_helper, make_household
+from jieqin.testing.contract import (
+    make_activity,
+    make_fund,
+    make_grant,
+    make_helper,
+    make_household,
+    make_pairing,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
@@ -60,6 +67,71 @@ def test_an_outdated_database_is_refused_until_upgraded(sql_url: str, engine: sa
     with jieqin.connect(sql_url) as campaign, campaign.unit_of_work("clerk") as uow:
         uow.helpers.add(make_helper())
         uow.commit()
+
+
+def test_a_daily_tally_of_revision_0006_is_counted_again_by_month(
+    sql_url: str, engine: sa.Engine
+) -> None:
+    """A database at 0006 (a tally row per day) is refused, then upgraded to 0007 and
+    its monthly tally counted from the records: the report counts each visit once."""
+    from alembic import command
+
+    from jieqin.storage.sql.backend import alembic_config
+
+    with jieqin.connect(sql_url) as campaign, campaign.unit_of_work("clerk") as uow:
+        uow.helpers.add(make_helper())
+        uow.households.add(make_household())
+        uow.pairings.add(make_pairing())
+        uow.activities.add(make_activity())
+        uow.commit()
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+        # As revision 0006's jieqin left it: its read model built, a row per day.
+        conn.execute(sa.text("UPDATE read_model_state SET version = 1"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO report_tally VALUES "
+                "('activities', '2021-02', '2021-02-10', '610202', 'visit', 'city_member', 1, 0)"
+            )
+        )
+    with pytest.raises(SchemaOutdated, match=r"revision 0006.*jieqin db upgrade"):
+        jieqin.connect(sql_url)
+    assert upgrade(sql_url) == ("0006", "0007")
+    with jieqin.connect(sql_url) as campaign:
+        assert campaign.report("2021").totals.activities["visit"] == 1
+        assert campaign.report("2021-02").totals.activities["visit"] == 1
+        assert campaign.report("2021-03").totals.activities.get("visit", 0) == 0
+
+
+def test_an_upgrade_to_0006_stops_on_one_number_held_by_two_members(
+    sql_url: str, engine: sa.Engine
+) -> None:
+    """Two member records with one resident ID (which revision 0005 allowed) stop the
+    upgrade before anything changes; the message names the members, never the number."""
+    upgrade(sql_url, "0005")
+    number = "610202198001010016"
+    with engine.begin() as conn:
+        for household in ("hh1", "hh2"):
+            conn.execute(
+                sa.text("INSERT INTO households VALUES (:h, '610202001001', 'lifted_out')"),
+                {"h": household},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO household_members (member_id, household_id, position, name, "
+                    "sex, birth_date, resident_id, relation, health_condition, employment) "
+                    "VALUES (:m, :h, 0, '李四', 'male', '1980-01-01', :n, 'head', 'healthy', "
+                    "'farming')"
+                ),
+                {"m": f"{household}-1", "h": household, "n": number},
+            )
+    with pytest.raises(SchemaOutdated) as refused:
+        upgrade(sql_url)
+    message = str(refused.value)
+    assert "hh1-1 and hh2-1" in message
+    assert number not in message
+    with engine.connect() as conn:
+        assert schema_revision(conn) == "0005"
 
 
 def test_a_database_from_a_newer_jieqin_is_refused(sql_url: str, engine: sa.Engine) -> None:

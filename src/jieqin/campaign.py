@@ -330,7 +330,7 @@ class Campaign:
         from jieqin.services.pairing import pair, registered_cost_terms
 
         terms = registered_cost_terms(self.registry.objects("cost_terms"))
-        with self.unit_of_work(actor) as uow:
+        with self.unit_of_work(actor, read_only=dry_run) as uow:
             return pair(uow, policy, on=on, dry_run=dry_run, terms=terms, executor=executor)
 
     # -- activities, follow-up and reports (jieqin.services.activities, jieqin.reports) --

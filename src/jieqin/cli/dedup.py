@@ -35,7 +35,10 @@ def dedup_command(threshold: float, as_json: bool, db: str | None, url: str | No
     from jieqin import connect
     from jieqin.services.duplicates import probable_duplicates_in
 
-    with connect(database_url(db, url)) as campaign, campaign.unit_of_work("cli") as uow:
+    with (
+        connect(database_url(db, url)) as campaign,
+        campaign.unit_of_work("cli", read_only=True) as uow,
+    ):
         found = probable_duplicates_in(uow, threshold=threshold)
     if as_json:
         echo_json([d.as_dict() for d in found])

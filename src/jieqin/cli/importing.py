@@ -63,7 +63,7 @@ def import_command(
     db: str | None,
     url: str | None,
 ) -> None:
-    """Import KIND (helpers, households, needs, activities) from FILE, all or nothing.
+    """Import KIND (helpers, households, pairings, needs, activities) from FILE, all or nothing.
 
     One bad row and nothing is written: the error names the file, line, column and
     reason. Importing the same file again updates the same records (by id) and never

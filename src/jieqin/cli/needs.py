@@ -44,7 +44,7 @@ def needs_command(
             campaign.derive_needs(period, actor="cli")
         if route_open:
             campaign.route_needs(period, actor="cli")
-        with campaign.unit_of_work("cli") as uow:
+        with campaign.unit_of_work("cli", read_only=True) as uow:
             needs = needs_in(uow, period)
     rows = [
         {

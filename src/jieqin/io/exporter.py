@@ -59,7 +59,7 @@ def write_records(
 
 
 class _UnitsOfWork(Protocol):
-    def unit_of_work(self, actor: str = ...) -> Any: ...
+    def unit_of_work(self, actor: str = ..., *, read_only: bool = ...) -> Any: ...
 
 
 def export(
@@ -76,9 +76,11 @@ def export(
     """Write every stored record of ``kind`` from ``source`` (a campaign or a storage) to ``out``.
 
     ``on_total`` is told how many records there are before writing starts (progress).
+    It reads in a read-only unit of work: no write lock, and a read-only database
+    file can be exported.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
-    with source.unit_of_work(actor=actor) as uow:
+    with source.unit_of_work(actor=actor, read_only=True) as uow:
         objects = getattr(uow, spec.repository).list()
     if on_total is not None:
         on_total(len(objects))

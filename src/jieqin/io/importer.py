@@ -284,12 +284,12 @@ def _as_rows(item: object) -> HouseholdRows:
     return item if isinstance(item, HouseholdRows) else rows_of(item)  # type: ignore[arg-type]
 
 
-class _UnitsOfWork(Protocol):
-    def unit_of_work(self, actor: str = ...) -> Any: ...
+class _Campaign(Protocol):
+    def unit_of_work(self, actor: str = ..., *, read_only: bool = ...) -> Any: ...
 
 
 def import_file(
-    target: _UnitsOfWork,
+    target: _Campaign,
     path: str | os.PathLike[str],
     kind: str | Kind,
     *,
@@ -301,10 +301,12 @@ def import_file(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_bytes: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import ``path`` in one unit of work of ``target`` (a campaign or a storage).
+    """Import ``path`` in one unit of work of ``target``, a :class:`~jieqin.Campaign`.
 
-    Commits only when every record is good; on any problem nothing is written and
-    :class:`~jieqin.errors.InvalidInput` says where and why.
+    The campaign's units of work carry its write checks (codes, references, pairings
+    in force, dates); a storage's own units of work carry none, so import through the
+    campaign. Commits only when every record is good; on any problem nothing is
+    written and :class:`~jieqin.errors.InvalidInput` says where and why.
     """
     with target.unit_of_work(actor=actor) as uow:
         result = load(

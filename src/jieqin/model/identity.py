@@ -155,8 +155,10 @@ def _county_table() -> tuple[tuple[str, int | None, int | None], ...]:
     return tuple(sorted(set(rows), key=lambda r: (r[0], r[1] or 0, r[2] or 9999)))
 
 
+@functools.lru_cache(maxsize=1024)
 def birthplace_codes(year: int, *, within: str = "") -> tuple[str, ...]:
-    """County-level birth-place codes in use in ``year``, optionally under a prefix.
+    """County-level birth-place codes in use in ``year``, optionally under a prefix
+    (remembered: generators and tests ask for the same few again and again).
 
     A person keeps the number issued where they were registered, so a woman born in
     1970 in what is now Yaozhou district carries 610221 (the old Yao county), not 610204.

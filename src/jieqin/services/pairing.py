@@ -43,7 +43,7 @@ def pair(
     executor: Executor | None = None,
 ) -> PairingPlan:
     """Plan the pairing on ``on`` (today) and, unless ``dry_run``, write it and commit ``uow``."""
-    day = on or date.today()
+    day = on or uow.today()
     plan = plan_pairings(
         uow.helpers.list(),
         uow.households.list(),

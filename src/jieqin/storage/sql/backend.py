@@ -236,25 +236,26 @@ def _shown(engine: sa.Engine) -> str:
 
 
 def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -> None:
-    """Create an empty database at head; refuse an outdated or foreign one."""
-    with engine.connect() as conn:
+    """Create an empty database at head; refuse an outdated or foreign one.
+
+    The check reads without SQLite's write lock (opening a database never waits for
+    another process's write); only creating the schema takes it."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         tables = set(sa.inspect(conn).get_table_names())
         ours = tables & set(METADATA.tables)
-        if VERSION_TABLE not in tables:
-            if ours:
-                raise SchemaOutdated(
-                    f"{_shown(engine)} has jieqin tables but no schema revision; "
-                    "it was not made by this jieqin"
-                )
-            if not create or read_only:
-                return
-            command.upgrade(alembic_config(conn), "head")
-            read_model.rebuild(conn)
-            conn.commit()
-            return
-        current = schema_revision(conn)
-        fresh = current != _head() or read_model.is_current(conn)
+        if VERSION_TABLE in tables:
+            current = schema_revision(conn)
+            fresh = current != _head() or read_model.is_current(conn)
         conn.rollback()
+    if VERSION_TABLE not in tables:
+        if ours:
+            raise SchemaOutdated(
+                f"{_shown(engine)} has jieqin tables but no schema revision; "
+                "it was not made by this jieqin"
+            )
+        if create and not read_only:
+            _create(engine)
+        return
     head = _head()
     if current == head:
         if not fresh:
@@ -274,6 +275,15 @@ def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -
         f"the database {_shown(engine)} has schema revision {current}, unknown to this "
         "jieqin: it was made by a newer version"
     )
+
+
+def _create(engine: sa.Engine) -> None:
+    """Build the schema at head in an empty database (unless another process just did)."""
+    with engine.connect() as conn:
+        if VERSION_TABLE not in set(sa.inspect(conn).get_table_names()):
+            command.upgrade(alembic_config(conn), "head")
+            read_model.rebuild(conn)
+        conn.commit()
 
 
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:

@@ -27,7 +27,15 @@ import sqlalchemy as sa
 from jieqin.errors import StorageError
 from jieqin.model.people import HealthCondition
 from jieqin.model.vocab import ActivityKind
-from jieqin.storage.sql.functions import concatenated, day_number, greatest, insert_for
+from jieqin.storage.sql.bulk import bulk_insert
+from jieqin.storage.sql.functions import (
+    among,
+    concatenated,
+    day_number,
+    greatest,
+    insert_for,
+    run_many,
+)
 from jieqin.storage.sql.tables import (
     ACTIVITIES,
     CODE,
@@ -170,7 +178,7 @@ def raise_days(conn: sa.Connection, activities: Iterable[tuple[str, str, date]])
         if current is None or current < day:
             days[slot] = day
     if per_household:
-        conn.execute(_RAISE, [_parameters(h, tuple(days)) for h, days in per_household.items()])
+        run_many(conn, _RAISE, [_parameters(h, tuple(days)) for h, days in per_household.items()])
     _later_kinds(conn, others, replace=False)
 
 
@@ -184,11 +192,29 @@ def household_days(conn: sa.Connection, household_ids: Sequence[str]) -> dict[st
             sa.select(
                 a.c.household_id, *(sa.func.max(sa.case((a.c.kind == k, day))) for k in DUTIES)
             )
-            .where(a.c.household_id.in_(chunk), a.c.kind.in_(DUTIES))
+            .where(among(conn, a.c.household_id, chunk), a.c.kind.in_(DUTIES))
             .group_by(a.c.household_id)
         )
         for household_id, *days in conn.execute(query):
             out[household_id] = tuple(None if d is None else int(d) for d in days)
+    return out
+
+
+def _kept_days(conn: sa.Connection, household_ids: Sequence[str]) -> dict[str, Days]:
+    """Each household's latest duty days as its other follow-up rows carry them (every
+    row of a household carries the same), counted from the activities for a household
+    with no row yet."""
+    pf = PAIRING_FOLLOW_UP
+    out: dict[str, Days] = {}
+    for chunk in _chunks(household_ids):
+        query = sa.select(pf.c.household_id, *(pf.c[d] for d in _DAYS)).where(
+            among(conn, pf.c.household_id, chunk)
+        )
+        for household_id, *kept in conn.execute(query).all():
+            out[household_id] = tuple(kept)
+    rest = [h for h in household_ids if h not in out]
+    if rest:
+        out.update(household_days(conn, rest))
     return out
 
 
@@ -198,14 +224,14 @@ def recount_days(conn: sa.Connection, household_ids: Iterable[str]) -> None:
     if not ids:
         return
     days = household_days(conn, ids)
-    conn.execute(_SET, [_parameters(h, days.get(h, _NONE)) for h in ids])
+    run_many(conn, _SET, [_parameters(h, days.get(h, _NONE)) for h in ids])
     a, t = ACTIVITIES, ACTIVITY_LATEST
     latest: dict[tuple[str, str], date] = {}
     for chunk in _chunks(ids):
-        conn.execute(t.delete().where(t.c.household_id.in_(chunk)))
+        conn.execute(t.delete().where(among(conn, t.c.household_id, chunk)))
         query = (
             sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on))
-            .where(a.c.household_id.in_(chunk), a.c.kind.not_in(DUTIES))
+            .where(among(conn, a.c.household_id, chunk), a.c.kind.not_in(DUTIES))
             .group_by(a.c.household_id, a.c.kind)
         )
         latest.update({(h, k): d for h, k, d in conn.execute(query)})
@@ -232,7 +258,7 @@ def write_pairings(
         conn.execute(
             pf.delete().where(key), [{"k_h": h, "k_p": p, "k_s": s} for h, p, s, _ in pairings]
         )
-    days = household_days(conn, sorted({h for h, _, _, _ in pairings}))
+    days = _kept_days(conn, sorted({h for h, _, _, _ in pairings}))
     rows = []
     for household_id, helper_id, start, end in pairings:
         household = days.get(household_id, _NONE)
@@ -246,7 +272,7 @@ def write_pairings(
         }
         row.update(zip(_DAYS, household, strict=True))
         rows.append(row)
-    conn.execute(pf.insert(), rows)
+    bulk_insert(conn, pf, rows)
 
 
 def rebuild(conn: sa.Connection) -> None:

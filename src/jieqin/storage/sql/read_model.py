@@ -4,7 +4,7 @@ Three parts, each in its own module and written once in SQLAlchemy Core for SQLi
 and PostgreSQL:
 
 - :mod:`~jieqin.storage.sql.tallies`: activities, needs, referrals and grants
-  counted per day, county and codes (the report's figures);
+  counted per month, county and codes (the report's figures);
 - :mod:`~jieqin.storage.sql.spans`: who was paired when (the report's helpers and
   households);
 - :mod:`~jieqin.storage.sql.follow_up`: every pairing with its household's latest
@@ -13,7 +13,9 @@ and PostgreSQL:
 No trigger keeps them. The repositories call the functions below in the same
 transaction (and savepoint) as each batch they write, with the batch's stored
 records before the write (``old``) and the records written (``new``); each function
-runs a few set-based statements for the batch. :func:`rebuild` counts everything
+runs a few set-based statements for the batch (pairings only added extend their
+spans; activities only added raise their households' days; a replacement recounts
+the ids it touched). :func:`rebuild` counts everything
 again from the rows (after a migration, or to repair), and the stateful tests prove
 the kept tables equal to that count after any sequence of writes.
 """
@@ -52,7 +54,7 @@ __all__ = [
 
 #: The version of the read model's layout; a database whose read model was built
 #: for another is refused until ``jieqin db upgrade`` rebuilds it.
-READ_MODEL_VERSION = 1
+READ_MODEL_VERSION = 2
 
 READ_MODEL_STATE = sa.Table(
     "read_model_state",
@@ -112,39 +114,42 @@ class SqlReadModel:
 def activities_replacing(conn: sa.Connection, old: Sequence[Activity]) -> None:
     """Before stored activities are replaced: take them off the tallies."""
     if old:
-        tallies.remove(conn, "activities", [a.activity_id for a in old])
+        tallies.count(conn, "activities", tallies.entries("activities", old), -1)
 
 
 def activities_written(
     conn: sa.Connection, old: Sequence[Activity], new: Sequence[Activity]
 ) -> None:
     """After activities were written: count them, and follow their households' days."""
-    tallies.add(conn, "activities", [a.activity_id for a in new])
+    tallies.count(conn, "activities", tallies.entries("activities", new), 1)
     if old:
         follow_up.recount_days(conn, {a.household_id for a in (*old, *new)})
     else:
         follow_up.raise_days(conn, ((a.household_id, a.kind, a.on) for a in new))
 
 
-def counted_replacing(conn: sa.Connection, figure: str, old_ids: Sequence[str]) -> None:
+def counted_replacing(conn: sa.Connection, figure: str, old: Sequence[Any]) -> None:
     """Before stored needs, referrals or grants are replaced: take them off the tallies."""
-    if old_ids:
-        tallies.remove(conn, figure, old_ids)
+    if old:
+        tallies.count(conn, figure, tallies.entries(figure, old), -1)
 
 
-def counted_written(conn: sa.Connection, figure: str, new_ids: Sequence[str]) -> None:
+def counted_written(conn: sa.Connection, figure: str, new: Sequence[Any]) -> None:
     """After needs, referrals or grants were written: count them."""
-    if new_ids:
-        tallies.add(conn, figure, new_ids)
+    if new:
+        tallies.count(conn, figure, tallies.entries(figure, new), 1)
 
 
 def pairings_written(conn: sa.Connection, old: Sequence[Pairing], new: Sequence[Pairing]) -> None:
     """After pairings were written (or ended): their spans and follow-up rows."""
-    spans.recount(
-        conn,
-        households={p.household_id for p in (*old, *new)},
-        helpers={p.helper_id for p in (*old, *new)},
-    )
+    if old:
+        spans.recount(
+            conn,
+            households={p.household_id for p in (*old, *new)},
+            helpers={p.helper_id for p in (*old, *new)},
+        )
+    else:
+        spans.extend(conn, ((p.household_id, p.helper_id, p.start, p.end) for p in new))
     follow_up.write_pairings(
         conn, [(p.household_id, p.helper_id, p.start, p.end) for p in new], replacing=bool(old)
     )

@@ -53,6 +53,7 @@ from jieqin.storage.base import AuditEntry, PairingKey
 from jieqin.storage.rows import HouseholdRows, rows_of
 from jieqin.storage.sql import mappers, read_model
 from jieqin.storage.sql.bulk import bulk_insert, insert_values, upsert_values
+from jieqin.storage.sql.functions import among
 from jieqin.storage.sql.mappers import Row
 from jieqin.storage.sql.tables import (
     ACTIVITIES,
@@ -178,7 +179,7 @@ class SqlRepository(Generic[T]):
 
     def _keys_in(self, keys: Sequence[Any]) -> sa.ColumnElement[bool]:
         if len(self._keys) == 1:
-            return self._keys[0].in_(keys)
+            return among(self._conn, self._keys[0], keys)
         return sa.tuple_(*self._keys).in_([tuple(k) for k in keys])
 
     def _filters(self, filters: Mapping[str, object]) -> list[sa.ColumnElement[bool]]:
@@ -355,14 +356,11 @@ class CountedRepository(SqlRepository[Any]):
 
     figure = ""
 
-    def _ids(self, items: Sequence[Any]) -> list[str]:
-        return [str(self._spec.key(item)) for item in items]
-
     def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
-        read_model.counted_replacing(conn, self.figure, self._ids(old))
+        read_model.counted_replacing(conn, self.figure, old)
 
     def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
-        read_model.counted_written(conn, self.figure, self._ids(new))
+        read_model.counted_written(conn, self.figure, new)
 
 
 class NeedRepository(CountedRepository):
@@ -394,7 +392,9 @@ class PairingRepository(SqlRepository[Pairing]):
         wanted = sorted(set(household_ids))
         out: dict[str, builtins.list[Pairing]] = {h: [] for h in wanted}
         for chunk in _chunks(wanted):
-            query = sa.select(t).where(t.c.household_id.in_(chunk)).order_by(*self._keys)
+            query = (
+                sa.select(t).where(among(self._conn, t.c.household_id, chunk)).order_by(*self._keys)
+            )
             for row in self._conn.execute(query).mappings():
                 out[row["household_id"]].append(mappers.pairing_from(row))
         return out
@@ -429,6 +429,7 @@ class FundRepository(SqlRepository[Fund]):
         return super()._conflict(exc)
 
     def lock(self, fund_id: str) -> Fund:
+        self._uow.require_writable()
         conn = self._conn
         t = self._table
         if conn.dialect.name == "sqlite":
@@ -465,11 +466,11 @@ class GrantRepository(SqlRepository[Grant]):
         return super()._conflict(exc)
 
     def _replacing(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
-        read_model.counted_replacing(conn, "grants", [g.grant_id for g in old])
+        read_model.counted_replacing(conn, "grants", old)
 
     def _written(self, conn: sa.Connection, old: Sequence[Any], new: Sequence[Any]) -> None:
         self._spend(conn, old, new)
-        read_model.counted_written(conn, "grants", [g.grant_id for g in new])
+        read_model.counted_written(conn, "grants", new)
 
     def _spend(self, conn: sa.Connection, old: Sequence[Grant], new: Sequence[Grant]) -> None:
         """Move what each fund has granted by the batch; refuse going past a budget."""
@@ -645,7 +646,9 @@ class HouseholdRepository(SqlRepository[Household]):
         for chunk in _chunks(list(ids)):
             found.update(
                 conn.execute(
-                    sa.select(h.c.household_id, h.c.region).where(h.c.household_id.in_(chunk))
+                    sa.select(h.c.household_id, h.c.region).where(
+                        among(conn, h.c.household_id, chunk)
+                    )
                 ).all()
             )
         return found
@@ -668,7 +671,9 @@ class HouseholdRepository(SqlRepository[Household]):
         stored: list[tuple[str, date | None]] = []
         for chunk in _chunks([r.household_id for r in rows]):
             stored += conn.execute(
-                sa.select(m.c.member_id, m.c.departed_on).where(m.c.household_id.in_(chunk))
+                sa.select(m.c.member_id, m.c.departed_on).where(
+                    among(conn, m.c.household_id, chunk)
+                )
             ).all()
         leaving = [member_id for member_id, _ in stored if member_id not in kept]
         if not leaving:
@@ -681,11 +686,11 @@ class HouseholdRepository(SqlRepository[Household]):
             member_id for member_id in leaving if member_id in named and member_id not in departed
         ]
         for chunk in _chunks(gone):
-            conn.execute(m.delete().where(m.c.member_id.in_(chunk)))
+            conn.execute(m.delete().where(among(conn, m.c.member_id, chunk)))
         for chunk in _chunks(staying):
             conn.execute(
                 m.update()
-                .where(m.c.member_id.in_(chunk))
+                .where(among(conn, m.c.member_id, chunk))
                 .values(departed_on=today, position=m.c.position + 100000)
             )
 
@@ -697,7 +702,9 @@ class HouseholdRepository(SqlRepository[Household]):
             for table in _NAMING_MEMBERS:
                 column = table.c.member_id
                 named.update(
-                    conn.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars()
+                    conn.execute(
+                        sa.select(column).where(among(conn, column, chunk)).distinct()
+                    ).scalars()
                 )
         return named
 
@@ -705,7 +712,7 @@ class HouseholdRepository(SqlRepository[Household]):
     def _delete_statuses(conn: sa.Connection, ids: Sequence[str]) -> None:
         s = STATUS_HISTORY
         for chunk in _chunks(list(ids)):
-            conn.execute(s.delete().where(s.c.household_id.in_(chunk)))
+            conn.execute(s.delete().where(among(conn, s.c.household_id, chunk)))
 
     # -- moving a member -----------------------------------------------------------
 
@@ -759,14 +766,14 @@ class HouseholdRepository(SqlRepository[Household]):
         for chunk in _chunks(ids):
             query = (
                 sa.select(MEMBERS)
-                .where(MEMBERS.c.household_id.in_(chunk))
+                .where(among(conn, MEMBERS.c.household_id, chunk))
                 .order_by(MEMBERS.c.household_id, MEMBERS.c.position)
             )
             for key, group in groupby(conn.execute(query).mappings(), lambda r: r["household_id"]):
                 members[key] = list(group)
             query = (
                 sa.select(STATUS_HISTORY)
-                .where(STATUS_HISTORY.c.household_id.in_(chunk))
+                .where(among(conn, STATUS_HISTORY.c.household_id, chunk))
                 .order_by(STATUS_HISTORY.c.household_id, STATUS_HISTORY.c.position)
             )
             for key, group in groupby(conn.execute(query).mappings(), lambda r: r["household_id"]):
@@ -792,7 +799,7 @@ class HouseholdRepository(SqlRepository[Household]):
         for chunk in _chunks(wanted):
             rows += (
                 self._conn.execute(
-                    sa.select(HOUSEHOLDS).where(HOUSEHOLDS.c.household_id.in_(chunk))
+                    sa.select(HOUSEHOLDS).where(among(self._conn, HOUSEHOLDS.c.household_id, chunk))
                 )
                 .mappings()
                 .all()
@@ -816,7 +823,9 @@ class HouseholdRepository(SqlRepository[Household]):
         wanted = sorted(set(member_ids))
         found: dict[str, str] = {}
         for chunk in _chunks(wanted):
-            query = sa.select(m.c.member_id, m.c.household_id).where(m.c.member_id.in_(chunk))
+            query = sa.select(m.c.member_id, m.c.household_id).where(
+                among(self._conn, m.c.member_id, chunk)
+            )
             found.update(
                 (member_id, household_id) for member_id, household_id in self._conn.execute(query)
             )
@@ -828,7 +837,7 @@ class HouseholdRepository(SqlRepository[Household]):
         found: dict[str, tuple[str, str]] = {}
         for chunk in _chunks(wanted):
             query = sa.select(m.c.resident_id, m.c.member_id, m.c.household_id).where(
-                m.c.resident_id.in_(chunk)
+                among(self._conn, m.c.resident_id, chunk)
             )
             for resident_id, member_id, household_id in self._conn.execute(query):
                 found[resident_id] = (member_id, household_id)

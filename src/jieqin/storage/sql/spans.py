@@ -17,7 +17,9 @@ overlapping minus the gaps covering: two small scans, no join.
 The storage keeps these tables in the same transaction as every write to the
 pairings (and to households and helpers, for county and tier): :func:`recount`
 takes the ids a batch touched, reads their pairings and labels, computes their
-spans and gaps in Python and writes the difference, set-based.
+spans and gaps in Python and writes the difference, set-based. Pairings that are
+only added (the common case: a year's pairing) need less: :func:`extend` unites
+each stored span's paired stretches with the new pairings, reading no pairing.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from jieqin.storage.sql.functions import insert_for
+from jieqin.storage.sql.bulk import bulk_insert
+from jieqin.storage.sql.functions import among, insert_for
 from jieqin.storage.sql.tables import CODE, HELPERS, HOUSEHOLDS, ID, METADATA, PAIRINGS
 
 __all__ = [
@@ -39,6 +42,8 @@ __all__ = [
     "PAIRED_TALLY",
     "SIDES",
     "Side",
+    "covered",
+    "extend",
     "paired",
     "rebuild",
     "recount",
@@ -151,7 +156,9 @@ def _labels(conn: sa.Connection, side: Side, ids: Sequence[str]) -> dict[str, tu
         columns.append(table.c[side.tier])
     out: dict[str, tuple[str, str]] = {}
     for chunk in _chunks(ids):
-        for row in conn.execute(sa.select(*columns).where(table.c[side.key].in_(chunk))):
+        for row in conn.execute(
+            sa.select(*columns).where(among(conn, table.c[side.key], chunk))
+        ).all():
             out[row[0]] = (str(row[1])[:6], str(row[2]) if side.tier is not None else "")
     return out
 
@@ -164,8 +171,8 @@ def _pairings(
     column = p.c[side.column]
     for chunk in _chunks(ids):
         for key, start, end in conn.execute(
-            sa.select(column, p.c.start, p.c.end).where(column.in_(chunk))
-        ):
+            sa.select(column, p.c.start, p.c.end).where(among(conn, column, chunk))
+        ).all():
             out[key].append((start, end))
     return out
 
@@ -177,15 +184,15 @@ def _stored(conn: sa.Connection, side: Side, ids: Sequence[str]) -> dict[str, Sp
     for chunk in _chunks(ids):
         for key, first, last in conn.execute(
             sa.select(g.c.id, g.c.first_day, g.c.last_day).where(
-                g.c.side == side.name, g.c.id.in_(chunk)
+                g.c.side == side.name, among(conn, g.c.id, chunk)
             )
-        ):
+        ).all():
             gaps[key].append((first, last))
         for key, county, tier, first, last in conn.execute(
             sa.select(s.c.id, s.c.county, s.c.tier, s.c.first_day, s.c.last_day).where(
-                s.c.side == side.name, s.c.id.in_(chunk)
+                s.c.side == side.name, among(conn, s.c.id, chunk)
             )
-        ):
+        ).all():
             out[key] = Span(county, tier, first, last, tuple(sorted(gaps[key])))
     return out
 
@@ -196,6 +203,43 @@ def _computed(conn: sa.Connection, side: Side, ids: Sequence[str]) -> dict[str, 
     for key, pairings in _pairings(conn, side, ids).items():
         county, tier = labels.get(key, (_UNKNOWN, _UNKNOWN if side.tier else ""))
         first, last, gaps = spans_of(pairings)
+        out[key] = Span(county, tier, first, last, tuple(gaps))
+    return out
+
+
+def covered(span: Span) -> list[tuple[date, date | None]]:
+    """The stretches of days ``span`` says were paired: the span minus its gaps.
+
+    :func:`spans_of` over them gives the span back; over them and further pairings,
+    the span of all those pairings (what the pairings themselves would give)."""
+    stretches: list[tuple[date, date | None]] = []
+    start = span.first
+    for gap_first, gap_last in sorted(span.gaps):
+        stretches.append((start, gap_first - timedelta(days=1)))
+        start = gap_last + timedelta(days=1)
+    stretches.append((start, span.last))
+    return stretches
+
+
+def _extended(
+    conn: sa.Connection,
+    side: Side,
+    old: dict[str, Span],
+    added: dict[str, list[tuple[date, date | None]]],
+) -> dict[str, Span]:
+    """Spans after pairings were only added: each stored span's stretches with the new
+    pairings, so none of the stored pairings is read again."""
+    fresh = [key for key in added if key not in old]
+    labels = _labels(conn, side, fresh) if fresh else {}
+    out: dict[str, Span] = {}
+    for key, pairings in added.items():
+        span = old.get(key)
+        if span is None:
+            county, tier = labels.get(key, (_UNKNOWN, _UNKNOWN if side.tier else ""))
+            first, last, gaps = spans_of(pairings)
+        else:
+            county, tier = span.county, span.tier
+            first, last, gaps = spans_of([*covered(span), *pairings])
         out[key] = Span(county, tier, first, last, tuple(gaps))
     return out
 
@@ -214,9 +258,36 @@ def recount(
             _recount_side(conn, side, touched)
 
 
+def extend(conn: sa.Connection, added: Iterable[tuple[str, str, date, date | None]]) -> None:
+    """New pairings ``(household_id, helper_id, start, end)``, none replacing a stored
+    one: extend their households' and helpers' spans (as :func:`recount` would)."""
+    per_side: dict[str, defaultdict[str, list[tuple[date, date | None]]]] = {
+        side.name: defaultdict(list) for side in SIDES
+    }
+    for household_id, helper_id, start, end in added:
+        per_side[HOUSEHOLD_SIDE.name][household_id].append((start, end))
+        per_side[HELPER_SIDE.name][helper_id].append((start, end))
+    for side in SIDES:
+        pairings = per_side[side.name]
+        ids = sorted(pairings)
+        for chunk in _chunks(ids):
+            old = _stored(conn, side, chunk)
+            new = _extended(conn, side, old, {key: pairings[key] for key in chunk})
+            _replace(conn, side, chunk, old, new)
+
+
 def _recount_side(conn: sa.Connection, side: Side, ids: Sequence[str]) -> None:
-    old = _stored(conn, side, ids)
-    new = _computed(conn, side, ids)
+    _replace(conn, side, ids, _stored(conn, side, ids), _computed(conn, side, ids))
+
+
+def _replace(
+    conn: sa.Connection,
+    side: Side,
+    ids: Sequence[str],
+    old: dict[str, Span],
+    new: dict[str, Span],
+) -> None:
+    """Write the spans that changed from ``old`` to ``new``, and the tally's difference."""
     changed = [key for key in ids if old.get(key) != new.get(key)]
     if not changed:
         return
@@ -228,8 +299,8 @@ def _recount_side(conn: sa.Connection, side: Side, ids: Sequence[str]) -> None:
             delta[_tally_key(side, new[key])] += 1
     s, g = PAIRED_SPANS, PAIRED_GAPS
     for chunk in _chunks(changed):
-        conn.execute(s.delete().where(s.c.side == side.name, s.c.id.in_(chunk)))
-        conn.execute(g.delete().where(g.c.side == side.name, g.c.id.in_(chunk)))
+        conn.execute(s.delete().where(s.c.side == side.name, among(conn, s.c.id, chunk)))
+        conn.execute(g.delete().where(g.c.side == side.name, among(conn, g.c.id, chunk)))
     _write(conn, side, {key: new[key] for key in changed if key in new})
     _count(conn, delta)
 
@@ -258,10 +329,8 @@ def _write(conn: sa.Connection, side: Side, spans: dict[str, Span]) -> None:
         for key, span in spans.items()
         for first, last in span.gaps
     ]
-    if span_rows:
-        conn.execute(PAIRED_SPANS.insert(), span_rows)
-    if gap_rows:
-        conn.execute(PAIRED_GAPS.insert(), gap_rows)
+    bulk_insert(conn, PAIRED_SPANS, span_rows)
+    bulk_insert(conn, PAIRED_GAPS, gap_rows)
 
 
 def _count(conn: sa.Connection, delta: Counter[tuple[str, str, str, date, date]]) -> None:

@@ -1,10 +1,10 @@
-"""Dated tallies of activities, needs, referrals and grants: what the report sums.
+"""Monthly tallies of activities, needs, referrals and grants: what the report sums.
 
-``report_tally`` counts the rows of four tables per figure, day, household county
-and two codes:
+``report_tally`` counts the rows of four tables per figure, month, county and two
+codes:
 
 ================  ===========  ==========  ==========================
-figure            day          ``a``       ``b``
+figure            dated by     ``a``       ``b``
 ================  ===========  ==========  ==========================
 ``activities``    ``on``       kind        helper tier
 ``needs``         raised_on    kind        route kind (``unrouted``)
@@ -12,27 +12,38 @@ figure            day          ``a``       ``b``
 ``grants``        decided_on   programme   ``""`` (and ``amount_fen``)
 ================  ===========  ==========  ==========================
 
-A year is a few hundred thousand rows however many activities there are, so the
-annual report sums those instead of scanning the tables. The storage keeps the
-tallies in the same transaction as the writes they follow, set-based: the
-repositories call :func:`add` and :func:`remove` with the ids of a batch (its rows
-counted by one ``GROUP BY`` joined to the current households and helpers), and
-:func:`add_for` / :func:`remove_for` around a write that moves households to another
-county or gives helpers another tier, so every figure follows the current county
-and tier, as a recount from the rows would.
+A year is a few ten thousand rows however many activities there are, and every
+report period (a year, a quarter, a month) is whole months, so a report reads no row
+of the counted tables. Days outside whole months (a range from the 10th) are counted
+from the rows themselves, by the same ``GROUP BY`` that :func:`rebuild` runs.
+
+The storage keeps the tally in the same transaction as the writes it follows, and
+counts every record under its household's county (and helper's tier) as stored now,
+the labels a recount from the rows would give. A batch of records written (or
+replaced) reads those labels in one query each, is summed in Python by month,
+county and codes, and the sums are applied by one prepared ``INSERT ... ON
+CONFLICT`` run once for all of them (``executemany``); a few records (one activity
+logged) go to an upsert that looks their labels up itself. A write that moves
+households to another county or gives helpers another tier takes their rows off
+before (:func:`remove_for`) and counts them again after (:func:`add_for`), by a
+``GROUP BY`` over their rows. A row that falls to zero stays (the keys are bounded;
+the report skips it); :func:`rebuild` counts everything again from the rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
+from jieqin.model import Activity, Grant, Need, Referral
 from jieqin.model.money import FEN
-from jieqin.storage.sql.functions import insert_for, month_of
+from jieqin.storage.sql.functions import among, month_of, run_many
+from jieqin.storage.sql.mappers import to_fen
 from jieqin.storage.sql.tables import (
     ACTIVITIES,
     CODE,
@@ -50,12 +61,13 @@ __all__ = [
     "FIGURES",
     "REPORT_TALLY",
     "UNKNOWN",
-    "add",
+    "Entry",
     "add_for",
+    "count",
     "counts",
+    "entries",
     "grants",
     "rebuild",
-    "remove",
     "remove_for",
 ]
 
@@ -67,12 +79,12 @@ UNKNOWN = "unknown"
 #: Ids per ``IN (...)`` list: below every database's limit on bound parameters.
 CHUNK = 5000
 
+
 REPORT_TALLY = sa.Table(
     "report_tally",
     METADATA,
     sa.Column("figure", sa.String(16), primary_key=True),
     sa.Column("month", sa.String(7), primary_key=True),
-    sa.Column("day", sa.Date, primary_key=True),
     sa.Column("county", sa.String(12), primary_key=True),
     sa.Column("a", ID, primary_key=True),
     sa.Column("b", CODE, primary_key=True),
@@ -80,54 +92,241 @@ REPORT_TALLY = sa.Table(
     sa.Column("amount_fen", sa.BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
-"""Rows counted per figure, month, day, county and two codes (see the module)."""
+"""Rows counted per figure, month (``YYYY-MM``), county and two codes (see the module)."""
+
+
+# -- what each record counts as ---------------------------------------------------------
+
+
+class Entry(NamedTuple):
+    """What one record adds to a figure: its day, the household and helper whose county
+    and tier label it (``helper_id`` ``None``: ``b`` is given), its codes and amount."""
+
+    day: date
+    household_id: str
+    helper_id: str | None
+    a: str
+    b: str
+    amount_fen: int
+
+
+def _activity(x: Activity) -> Entry:
+    return Entry(x.on, x.household_id, x.helper_id, str(x.kind), "", 0)
+
+
+def _need(x: Need) -> Entry:
+    route = x.route.kind.value if x.route else "unrouted"
+    return Entry(x.raised_on, x.household_id, None, str(x.kind), route, 0)
+
+
+def _referral(x: Referral) -> Entry:
+    return Entry(x.referred_on, x.household_id, None, str(x.agency), "", 0)
+
+
+def _grant(x: Grant) -> Entry:
+    return Entry(x.decided_on, x.household_id, None, x.program_id, "", to_fen(x.amount) or 0)
+
+
+ENTRIES: dict[str, Callable[[Any], Entry]] = {
+    "activities": _activity,
+    "needs": _need,
+    "referrals": _referral,
+    "grants": _grant,
+}
+"""Figure name -> what one of its records counts as."""
+
+
+def entries(figure: str, records: Iterable[Any]) -> list[Entry]:
+    """The entries of ``records`` (of the figure's kind)."""
+    of = ENTRIES[figure]
+    return [of(record) for record in records]
+
+
+# -- keeping the tally from records -------------------------------------------------------
+
+
+def _month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _upsert(dialect: str, labelled: bool, tiered: bool) -> Any:
+    """``INSERT ... ON CONFLICT`` adding one summed row to the tally.
+
+    ``labelled``: the row gives its household (and helper, if ``tiered``) and the
+    statement looks up the county (and tier) itself; else it gives them."""
+    t, h, p = REPORT_TALLY, HOUSEHOLDS, HELPERS
+    county: Any = sa.bindparam("k_county", type_=sa.String(12))
+    b: Any = sa.bindparam("k_b", type_=CODE)
+    if labelled:
+        household = sa.bindparam("k_household", type_=ID)
+        region = sa.select(sa.func.substr(h.c.region, 1, 6)).where(h.c.household_id == household)
+        county = sa.func.coalesce(region.scalar_subquery(), UNKNOWN)
+        if tiered:
+            helper = sa.bindparam("k_helper", type_=ID)
+            tier = sa.select(p.c.tier).where(p.c.helper_id == helper).scalar_subquery()
+            b = sa.func.coalesce(tier, UNKNOWN)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t).values(
+        figure=sa.bindparam("k_figure", type_=sa.String(16)),
+        month=sa.bindparam("k_month", type_=sa.String(7)),
+        county=county,
+        a=sa.bindparam("k_a", type_=ID),
+        b=b,
+        n=sa.bindparam("k_n", type_=sa.BigInteger),
+        amount_fen=sa.bindparam("k_amount", type_=sa.BigInteger),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[c.name for c in t.primary_key.columns],
+        set_={
+            "n": t.c.n + insert.excluded.n,
+            "amount_fen": t.c.amount_fen + insert.excluded.amount_fen,
+        },
+    )
+
+
+_UPSERTS: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _statement(conn: sa.Connection, labelled: bool = False, tiered: bool = False) -> Any:
+    """The upsert, built once per dialect: a statement reused skips SQLAlchemy's
+    construction and cache-key work on every write."""
+    key = (conn.dialect.name, labelled, tiered)
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        statement = _UPSERTS[key] = _upsert(*key)
+    return statement
+
+
+#: Up to this many entries, the upsert looks up each one's labels itself (one
+#: statement); from it on, they are read for the batch first and summed further.
+FEW = 32
+
+
+def count(conn: sa.Connection, figure: str, counted: Sequence[Entry], sign: int) -> None:
+    """Add (``sign`` 1) or take off (-1) these entries.
+
+    A few entries (one activity logged) go to one upsert that labels them itself. A
+    batch reads its households' counties (and helpers' tiers) in one query each, is
+    summed in Python to tally keys (a few hundred rows for thousands of records),
+    and the sums are applied by one upsert run for all of them. Either way each entry
+    is counted under the labels stored now."""
+    if len(counted) <= FEW:
+        _count_few(conn, figure, counted, sign)
+        return
+    h, p = HOUSEHOLDS, HELPERS
+    counties = _labels(
+        conn, h.c.household_id, sa.func.substr(h.c.region, 1, 6), {e.household_id for e in counted}
+    )
+    helpers = {e.helper_id for e in counted if e.helper_id is not None}
+    tiers = _labels(conn, p.c.helper_id, p.c.tier, helpers) if helpers else {}
+    summed: dict[tuple[str, str, str, str], list[int]] = {}
+    for e in counted:
+        b = e.b if e.helper_id is None else tiers.get(e.helper_id, UNKNOWN)
+        _add(summed, (_month(e.day), counties.get(e.household_id, UNKNOWN), e.a, b), e, sign)
+    rows = [
+        {"k_figure": figure, "k_month": month, "k_county": county, "k_a": a, "k_b": b}
+        | {"k_n": n, "k_amount": fen}
+        for (month, county, a, b), (n, fen) in summed.items()
+    ]
+    run_many(conn, _statement(conn), rows)
+
+
+def _count_few(conn: sa.Connection, figure: str, counted: Sequence[Entry], sign: int) -> None:
+    summed: dict[tuple[str, str, str | None, str, str], list[int]] = {}
+    for e in counted:
+        _add(summed, (_month(e.day), e.household_id, e.helper_id, e.a, e.b), e, sign)
+    tiered: list[dict[str, Any]] = []
+    given: list[dict[str, Any]] = []
+    for (month, household, helper, a, b), (n, fen) in summed.items():
+        row: dict[str, Any] = {
+            "k_figure": figure,
+            "k_month": month,
+            "k_household": household,
+            "k_a": a,
+        }
+        row |= {"k_n": n, "k_amount": fen}
+        if helper is None:
+            given.append(row | {"k_b": b})
+        else:
+            tiered.append(row | {"k_helper": helper})
+    run_many(conn, _statement(conn, labelled=True, tiered=True), tiered)
+    run_many(conn, _statement(conn, labelled=True), given)
+
+
+def _add(summed: dict[Any, list[int]], key: Any, e: Entry, sign: int) -> None:
+    total = summed.get(key)
+    if total is None:
+        summed[key] = [sign, sign * e.amount_fen]
+    else:
+        total[0] += sign
+        total[1] += sign * e.amount_fen
+
+
+def _labels(conn: sa.Connection, key: Any, label: Any, ids: set[str]) -> dict[str, str]:
+    """``key -> label`` for these ids, read in chunks (a missing id is :data:`UNKNOWN`)."""
+    ordered = sorted(ids)
+    out: dict[str, str] = {}
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        rows = conn.execute(sa.select(key, label).where(among(conn, key, chunk))).all()
+        out.update((k, UNKNOWN if v is None else str(v)) for k, v in rows)
+    return out
+
+
+# -- counting from the rows (relabels, rebuild, days outside whole months) ------------------
 
 
 def _county(region: Any) -> Any:
     return sa.func.coalesce(sa.func.substr(region, 1, 6), UNKNOWN)
 
 
-def _activities() -> tuple[sa.Table, Any, list[Any], Any]:
+class Figure(NamedTuple):
+    """A figure's table, its rows joined to what labels them, and its key expressions."""
+
+    table: sa.Table
+    source: Any
+    day: Any
+    county: Any
+    a: Any
+    b: Any
+    amount: Any
+
+
+def _activities() -> Figure:
     a, h, p = ACTIVITIES, HOUSEHOLDS, HELPERS
     source = a.outerjoin(h, h.c.household_id == a.c.household_id).outerjoin(
         p, p.c.helper_id == a.c.helper_id
     )
-    return (
-        a,
-        source,
-        [a.c.on, _county(h.c.region), a.c.kind, sa.func.coalesce(p.c.tier, UNKNOWN)],
-        None,
-    )
+    tier = sa.func.coalesce(p.c.tier, UNKNOWN)
+    return Figure(a, source, a.c.on, _county(h.c.region), a.c.kind, tier, None)
 
 
-def _needs() -> tuple[sa.Table, Any, list[Any], Any]:
+def _needs() -> Figure:
     n, h = NEEDS, HOUSEHOLDS
     source = n.outerjoin(h, h.c.household_id == n.c.household_id)
     route = sa.func.coalesce(n.c.route_kind, "unrouted")
-    return n, source, [n.c.raised_on, _county(h.c.region), n.c.kind, route], None
+    return Figure(n, source, n.c.raised_on, _county(h.c.region), n.c.kind, route, None)
 
 
-def _referrals() -> tuple[sa.Table, Any, list[Any], Any]:
+def _referrals() -> Figure:
     r, h = REFERRALS, HOUSEHOLDS
     source = r.outerjoin(h, h.c.household_id == r.c.household_id)
-    return r, source, [r.c.referred_on, _county(h.c.region), r.c.agency, sa.literal("")], None
+    return Figure(r, source, r.c.referred_on, _county(h.c.region), r.c.agency, sa.literal(""), None)
 
 
-def _grants() -> tuple[sa.Table, Any, list[Any], Any]:
+def _grants() -> Figure:
     g, h = GRANTS, HOUSEHOLDS
     source = g.outerjoin(h, h.c.household_id == g.c.household_id)
-    keys = [g.c.decided_on, _county(h.c.region), g.c.program_id, sa.literal("")]
-    return g, source, keys, g.c.amount_fen
+    county = _county(h.c.region)
+    return Figure(g, source, g.c.decided_on, county, g.c.program_id, sa.literal(""), g.c.amount_fen)
 
 
-#: Figure name -> (its table, the rows joined to what labels them, the key
-#: expressions (day, county, a, b), the amount column or ``None``).
 FIGURES = {
     "activities": _activities(),
     "needs": _needs(),
     "referrals": _referrals(),
     "grants": _grants(),
 }
+"""Figure name -> how the database counts its rows."""
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
@@ -135,32 +334,27 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
         yield items[start : start + CHUNK]
 
 
-def _counted(figure: str, where: Any, sign: int) -> sa.Select[Any]:
+def _counted(figure: str, where: Any, sign: int = 1) -> sa.Select[Any]:
     """The tally rows of ``figure`` for the rows ``where`` selects, times ``sign``."""
-    _table, source, (day, county, a, b), amount = FIGURES[figure]
-    total = sa.func.coalesce(sa.func.sum(amount), 0) if amount is not None else sa.literal(0)
+    f = FIGURES[figure]
+    month = month_of(f.day)
+    total = sa.func.coalesce(sa.func.sum(f.amount), 0) if f.amount is not None else sa.literal(0)
     return (
         sa.select(
-            sa.literal(figure),
-            month_of(day),
-            day,
-            county,
-            a,
-            b,
-            sa.func.count() * sign,
-            total * sign,
+            sa.literal(figure), month, f.county, f.a, f.b, sa.func.count() * sign, total * sign
         )
-        .select_from(source)
+        .select_from(f.source)
         .where(where)
-        .group_by(day, county, a, b)
+        .group_by(month, f.county, f.a, f.b)
     )
 
 
-def _apply(conn: sa.Connection, rows: sa.Select[Any]) -> None:
-    """Add the counted ``rows`` to the tally (they may be negative)."""
+def _apply(conn: sa.Connection, figure: str, where: Any, sign: int) -> None:
+    """Add the rows ``where`` selects to the tally (``sign`` -1: take them off)."""
     t = REPORT_TALLY
-    insert = insert_for(conn, t).from_select(
-        ["figure", "month", "day", "county", "a", "b", "n", "amount_fen"], rows
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(t).from_select(
+        [c.name for c in t.columns], _counted(figure, where, sign)
     )
     conn.execute(
         insert.on_conflict_do_update(
@@ -173,40 +367,13 @@ def _apply(conn: sa.Connection, rows: sa.Select[Any]) -> None:
     )
 
 
-def _key_column(figure: str) -> Any:
-    table = FIGURES[figure][0]
-    return next(iter(table.primary_key.columns))
-
-
-def add(conn: sa.Connection, figure: str, ids: Sequence[str]) -> None:
-    """Count the stored rows of ``figure`` with these ids (just written)."""
-    key = _key_column(figure)
-    for chunk in _chunks(ids):
-        _apply(conn, _counted(figure, key.in_(chunk), 1))
-
-
-def remove(conn: sa.Connection, figure: str, ids: Sequence[str]) -> None:
-    """Take the stored rows of ``figure`` with these ids off (before they change)."""
-    key = _key_column(figure)
-    for chunk in _chunks(ids):
-        _apply(conn, _counted(figure, key.in_(chunk), -1))
-    _drop_zeros(conn, figure)
-
-
-def _owned_by(figure: str, column: str) -> Any:
-    table = FIGURES[figure][0]
-    return table.c.get(column, None)
-
-
 def _for(conn: sa.Connection, column: str, ids: Sequence[str], sign: int) -> None:
-    for figure in FIGURES:
-        owner = _owned_by(figure, column)
+    for figure, f in FIGURES.items():
+        owner = f.table.c.get(column, None)
         if owner is None:
             continue
         for chunk in _chunks(ids):
-            _apply(conn, _counted(figure, owner.in_(chunk), sign))
-        if sign < 0:
-            _drop_zeros(conn, figure)
+            _apply(conn, figure, owner.in_(chunk), sign)
 
 
 def remove_for(
@@ -230,60 +397,95 @@ def add_for(
         _for(conn, "helper_id", helpers, 1)
 
 
-def _drop_zeros(conn: sa.Connection, figure: str) -> None:
-    t = REPORT_TALLY
-    conn.execute(t.delete().where(t.c.figure == figure, t.c.n == 0, t.c.amount_fen == 0))
-
-
 def rebuild(conn: sa.Connection) -> None:
     """Count every figure again from its table (after a migration, or to repair)."""
     conn.execute(REPORT_TALLY.delete())
     for figure in FIGURES:
-        _apply(conn, _counted(figure, sa.true(), 1))
+        _apply(conn, figure, sa.true(), 1)
 
 
-def _in_range(figure: str, first: date, last: date) -> list[Any]:
+# -- reading -------------------------------------------------------------------------------
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _whole_months(first: date, last: date) -> tuple[date, date] | None:
+    """The first day of the first whole month inside ``[first, last]`` and the first
+    day after the last one (``None``: there is no whole month)."""
+    start = first if first.day == 1 else _next_month(first)
+    after = _next_month(last)
+    end = after if after - timedelta(days=1) == last else last.replace(day=1)
+    return (start, end) if start < end else None
+
+
+Key = tuple[Any, ...]
+
+
+def _sums(
+    conn: sa.Connection, figure: str, first: date, last: date, *, by_month: bool
+) -> dict[Key, tuple[int, int]]:
+    """``(month?, county, a, b) -> (n, amount_fen)`` over ``first`` .. ``last``: the
+    tally for the whole months, the rows themselves for any days outside them."""
+    sums: dict[Key, list[int]] = {}
     t = REPORT_TALLY
-    months = (f"{first.year:04d}-{first.month:02d}", f"{last.year:04d}-{last.month:02d}")
-    return [t.c.figure == figure, t.c.month.between(*months), t.c.day.between(first, last)]
+    whole = _whole_months(first, last)
+    edges = [(first, last)]
+    if whole is not None:
+        start, end = whole
+        months = t.c.month.between(_month(start), _month(end - timedelta(days=1)))
+        keys = ([t.c.month] if by_month else []) + [t.c.county, t.c.a, t.c.b]
+        query = (
+            sa.select(*keys, sa.func.sum(t.c.n), sa.func.sum(t.c.amount_fen))
+            .where(t.c.figure == figure, months)
+            .group_by(*keys)
+        )
+        _collect(sums, conn.execute(query))
+        edges = [(first, start - timedelta(days=1)), (end, last)]
+    day = FIGURES[figure].day
+    for low, high in edges:
+        if low <= high:
+            # The counted rows: figure, month, county, a, b, n, amount.
+            rows: list[Any] = list(_counted(figure, day.between(low, high)).subquery("edge").c)
+            edge_keys = rows[1:5] if by_month else rows[2:5]
+            edge = sa.select(*edge_keys, sa.func.sum(rows[5]), sa.func.sum(rows[6]))
+            _collect(sums, conn.execute(edge.group_by(*edge_keys)))
+    return {key: (n, fen) for key, (n, fen) in sums.items() if n or fen}
+
+
+def _collect(sums: dict[Key, list[int]], rows: Iterable[Any]) -> None:
+    for *key, n, fen in rows:
+        entry = sums.setdefault(tuple(key), [0, 0])
+        entry[0] += int(n)
+        entry[1] += int(fen)
 
 
 def counts(
     conn: sa.Connection, figure: str, first: date, last: date, *, by_month: bool = False
-) -> Iterable[tuple[Any, ...]]:
+) -> list[tuple[Any, ...]]:
     """``(month?, county, a, b, n)`` of ``figure`` over ``first`` .. ``last``, non-zero."""
-    t = REPORT_TALLY
-    keys = [t.c.month] if by_month else []
-    keys += [t.c.county, t.c.a, t.c.b]
-    total = sa.func.sum(t.c.n)
-    query = (
-        sa.select(*keys, total)
-        .where(*_in_range(figure, first, last))
-        .group_by(*keys)
-        .having(total != 0)
-    )
-    return conn.execute(query).all()
+    summed = _sums(conn, figure, first, last, by_month=by_month)
+    return [(*key, n) for key, (n, _) in summed.items() if n]
 
 
 def grants(
     conn: sa.Connection, first: date, last: date
 ) -> dict[tuple[str, str, str, str], tuple[int, Decimal]]:
     """Grants over the range: (count, amount) by county, programme, its name and funder."""
-    t, p = REPORT_TALLY, PROGRAMS
-    name = sa.func.coalesce(p.c.name, t.c.a)
-    funder = sa.func.coalesce(p.c.funder, "")
-    total = sa.func.sum(t.c.n)
-    query = (
-        sa.select(t.c.county, t.c.a, name, funder, total, sa.func.sum(t.c.amount_fen))
-        .select_from(t.outerjoin(p, p.c.program_id == t.c.a))
-        .where(*_in_range("grants", first, last))
-        .group_by(t.c.county, t.c.a, name, funder)
-        .having(total != 0)
-    )
-    return {
-        (county, program, program_name, program_funder): (
-            int(n),
-            (Decimal(int(fen)) * FEN).quantize(FEN),
+    summed = _sums(conn, "grants", first, last, by_month=False)
+    p = PROGRAMS
+    ids = sorted({program for _, program, _ in summed})
+    names: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(ids):
+        query = sa.select(p.c.program_id, p.c.name, p.c.funder).where(
+            among(conn, p.c.program_id, chunk)
         )
-        for county, program, program_name, program_funder, n, fen in conn.execute(query)
-    }
+        names.update({pid: (name, funder or "") for pid, name, funder in conn.execute(query)})
+    out: dict[tuple[str, str, str, str], tuple[int, Decimal]] = {}
+    for (county, program, _), (n, fen) in summed.items():
+        if n:
+            name, funder = names.get(program, (program, ""))
+            out[(county, program, name, funder)] = (n, (Decimal(fen) * FEN).quantize(FEN))
+    return out

@@ -114,14 +114,20 @@ def _refuse_broken_records(bind: sa.Connection) -> None:
         if rows:
             shown = ", ".join(sorted({str(r[0]) for r in rows})[:5])
             problems.append(f"{len(rows)} {table} name a {column} that is not stored ({shown} ...)")
-    twice = bind.exec_driver_sql(
-        "SELECT count(*) FROM (SELECT resident_id FROM household_members "
-        "GROUP BY resident_id HAVING count(*) > 1) d"
-    ).scalar()
-    if twice:
+    shared = bind.exec_driver_sql(
+        "SELECT resident_id, member_id FROM household_members WHERE resident_id IN "
+        "(SELECT resident_id FROM household_members WHERE resident_id IS NOT NULL "
+        "GROUP BY resident_id HAVING count(*) > 1) ORDER BY resident_id, member_id"
+    ).all()
+    if shared:
+        holders: dict[str, list[str]] = {}
+        for resident_id, member_id in shared:
+            holders.setdefault(str(resident_id), []).append(str(member_id))
+        # Member ids only: the numbers themselves never go into a message.
+        shown = "; ".join(" and ".join(ids) for ids in list(holders.values())[:5])
         problems.append(
-            f"{twice} resident ID numbers are held by more than one member "
-            "(`jieqin dedup` lists them)"
+            f"{len(holders)} resident ID numbers are held by more than one member ({shown} "
+            "...): give each person one member record, with the jieqin that made the database"
         )
     over = bind.exec_driver_sql(
         "SELECT f.fund_id FROM funds f JOIN (SELECT fund_id, sum(amount_fen) AS granted "
