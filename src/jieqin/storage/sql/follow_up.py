@@ -276,19 +276,35 @@ def write_pairings(
 
 
 def rebuild(conn: sa.Connection) -> None:
-    """Fill both tables again from the pairings and the activities."""
+    """Fill both tables again from the pairings and the activities, set-based: one
+    pass over the activities groups each household's latest duty days, joined to
+    every pairing (per household lookups would read ten million activities at
+    random)."""
     conn.execute(PAIRING_FOLLOW_UP.delete())
     conn.execute(ACTIVITY_LATEST.delete())
-    p = PAIRINGS
-    rows = [
-        (h, pid, s, e)
-        for pid, h, s, e in conn.execute(
-            sa.select(p.c.helper_id, p.c.household_id, p.c.start, p.c.end)
+    a, p, pf = ACTIVITIES, PAIRINGS, PAIRING_FOLLOW_UP
+    day = day_number(a.c.on)
+    days = (
+        sa.select(
+            a.c.household_id,
+            *(sa.func.max(sa.case((a.c.kind == k, day))).label(f"{k}_day") for k in DUTIES),
+            sa.func.max(day).label("any_duty_day"),
         )
-    ]
-    for chunk in _chunks(rows):
-        write_pairings(conn, chunk, replacing=False)
-    a = ACTIVITIES
+        .where(a.c.kind.in_(DUTIES))
+        .group_by(a.c.household_id)
+        .subquery("days")
+    )
+    rows = sa.select(
+        p.c.household_id,
+        p.c.helper_id,
+        p.c.start,
+        p.c.end,
+        day_number(p.c.start),
+        *(days.c[column] for column in _DAYS),
+        days.c.any_duty_day,
+    ).select_from(p.outerjoin(days, days.c.household_id == p.c.household_id))
+    columns = ["household_id", "helper_id", "start", "end", "start_day", *_DAYS, "any_duty_day"]
+    conn.execute(pf.insert().from_select(columns, rows))
     latest = {
         (h, k): d
         for h, k, d in conn.execute(
