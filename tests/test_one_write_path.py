@@ -362,6 +362,13 @@ def test_moving_a_member_is_explicit_and_dated(
         == 1
     )
     assert "is the head of hh-001" in capsys.readouterr().err
+    for member, to, reason in (
+        ("hh-001-2", "hh-999", "no household hh-999"),
+        ("hh-001-3", "hh-002", "already in household hh-002"),
+    ):
+        args = ("members", "move", member, "--to", to, "--on", "2021-10-02", "--url", url)
+        assert _cli(*args) == 1
+        assert reason in capsys.readouterr().err
     with jieqin.connect(url) as campaign, campaign.unit_of_work("r", read_only=True) as uow:
         assert uow.households.household_of("hh-001-3") == "hh-002"
         (move,) = uow.households.moves()

@@ -462,10 +462,11 @@ def _handovers(
 def _moves(
     checks: RecordChecks, uow: UnitOfWork, items: Sequence[MemberMove], batch: _Batch
 ) -> None:
+    named = {m.to_household_id for m in items} | {m.from_household_id for m in items}
+    households = uow.households.find_many(named)
     for i, move in enumerate(items):
         checks.not_after_today(batch, i, "on", move.on)
-        target = uow.households.find(move.to_household_id)
-        if target is None:
+        if move.to_household_id not in households:
             batch.add(i, "to_household_id", f"no household {move.to_household_id}")
         if move.to_household_id == move.from_household_id:
             batch.add(
@@ -473,7 +474,7 @@ def _moves(
                 "to_household_id",
                 f"member {move.member_id} is already in household {move.to_household_id}",
             )
-        source = uow.households.find(move.from_household_id)
+        source = households.get(move.from_household_id)
         member = (
             None
             if source is None
