@@ -13,7 +13,8 @@ What plugins register through the hooks (gathered once into the plugin registry)
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from attrs import frozen
 
@@ -23,6 +24,29 @@ from jieqin.activities.windows import CampaignCalendar, CampaignWindow
 from jieqin.errors import InvalidValue, PluginError
 
 __all__ = ["ActivitySetup"]
+
+
+class _Entry(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def extra(self) -> Mapping[str, Any]: ...
+
+
+class _Kinds(Protocol):
+    @property
+    def entries(self) -> Mapping[str, _Entry]: ...
+
+
+class Registered(Protocol):
+    """What this module reads of the plugin registry (:class:`jieqin.plugins.Registry`),
+    named here so that the activities package need not import the plugins."""
+
+    @property
+    def activity_kinds(self) -> _Kinds: ...
+
+    def objects(self, kind: str) -> Iterable[Any]: ...
 
 
 @frozen
@@ -39,13 +63,12 @@ class ActivitySetup:
         return cls(ActivityKindRegistry(), default_policy(), CampaignCalendar())
 
     @classmethod
-    def from_registry(cls, registry: Any) -> ActivitySetup:
+    def from_registry(cls, registry: Registered) -> ActivitySetup:
         """The defaults changed by what the plugins registered (a plugin ``Registry``)."""
         setup = cls.defaults()
-        for code, entry in getattr(registry.activity_kinds, "entries", {}).items():
-            extra = getattr(entry, "extra", {}) or {}
+        for code, entry in registry.activity_kinds.entries.items():
             label = entry.label if entry.label != code else ""
-            setup.kinds.register(code, label, str(extra.get("label_zh", "")))
+            setup.kinds.register(code, label, str(entry.extra.get("label_zh", "")))
         cadences = list(registry.objects("cadences"))
         for item in cadences:
             if isinstance(item, HouseholdCategory):
