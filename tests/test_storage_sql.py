@@ -256,3 +256,13 @@ def test_a_bulk_load_of_many_households_reads_back(sql_url: str) -> None:
                 ).scalar_one()
                 == 2100
             )
+
+
+def test_a_url_is_shown_without_its_password() -> None:
+    from jieqin.storage.sql.backend import shown_url
+
+    assert shown_url("postgresql+psycopg://clerk:s3cret@db/city") == (
+        "postgresql+psycopg://clerk:***@db/city"
+    )
+    assert "s3cret" not in shown_url("postgresql://clerk:s3cret@db:5432/city?sslmode=require")
+    assert shown_url("not a database url") == "not a database url"

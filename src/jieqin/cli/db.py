@@ -10,12 +10,9 @@ __all__ = ["COMMANDS", "db_group", "init_command", "upgrade_command"]
 
 
 def _shown(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from jieqin.storage.sql.backend import shown_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+    return shown_url(url)
 
 
 @click.command("init")

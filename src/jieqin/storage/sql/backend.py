@@ -49,6 +49,7 @@ __all__ = [
     "create_engine",
     "rebuild_read_model",
     "schema_revision",
+    "shown_url",
     "upgrade",
 ]
 
@@ -233,6 +234,14 @@ def schema_revision(conn: sa.Connection) -> str | None:
 
 def _shown(engine: sa.Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown: its password hidden (as given if it does not parse)."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
 
 
 def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -> None:
