@@ -249,6 +249,8 @@ def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -
 
     The check reads without SQLite's write lock (opening a database never waits for
     another process's write); only creating the schema takes it."""
+    current: str | None = None
+    fresh = True  # the read model was built for this jieqin (or is rebuilt on upgrade)
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         tables = set(sa.inspect(conn).get_table_names())
         ours = tables & set(METADATA.tables)
