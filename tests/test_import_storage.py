@@ -107,6 +107,13 @@ def _cli(*args: str) -> int:
     return run_cli(cli, list(args))
 
 
+@pytest.fixture
+def initialised(url: str) -> None:
+    """The database at ``url`` made by ``jieqin init`` (other commands refuse a missing one)."""
+    assert _cli("init", "--url", url) == 0
+
+
+@pytest.mark.usefixtures("initialised")
 def test_cli_imports_and_reports(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _cli("import", "households", str(EXAMPLES / "households.csv"), "--url", url) == 0
     assert capsys.readouterr().out.strip() == "Imported 2 households from households.csv."
@@ -114,6 +121,7 @@ def test_cli_imports_and_reports(url: str, capsys: pytest.CaptureFixture[str]) -
         assert len(_stored(campaign, "households")) == 2
 
 
+@pytest.mark.usefixtures("initialised")
 def test_cli_import_of_a_gbk_file(url: str, tmp_path: Path) -> None:
     path = tmp_path / "helpers.csv"
     path.write_bytes((EXAMPLES / "helpers.csv").read_text(encoding="utf-8").encode("gbk"))
@@ -123,6 +131,7 @@ def test_cli_import_of_a_gbk_file(url: str, tmp_path: Path) -> None:
         assert _stored(campaign, "helpers") == _expected(EXAMPLES / "helpers.csv", "helpers")
 
 
+@pytest.mark.usefixtures("initialised")
 def test_cli_names_the_line_and_writes_nothing(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -146,6 +155,7 @@ def test_cli_names_the_line_and_writes_nothing(
         assert _stored(campaign, "needs") == []
 
 
+@pytest.mark.usefixtures("initialised")
 def test_cli_max_errors_truncates(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -223,6 +223,7 @@ def test_each_register_callback_has_the_signature_its_protocol_documents() -> No
         "jieqin_register_pairing_cost_terms": hookspecs.RegisterObject,
         "jieqin_register_cadences": hookspecs.RegisterObject,
         "jieqin_register_campaign_windows": hookspecs.RegisterObject,
+        "jieqin_register_principals": hookspecs.RegisterPrincipal,
     }
     assert set(protocols) == set(hookspecs.GATHERING_HOOKS)
     seen: dict[str, Callable[..., None]] = {}

@@ -96,7 +96,7 @@ def test_a_daily_tally_of_revision_0006_is_counted_again_by_month(
         )
     with pytest.raises(SchemaOutdated, match=r"revision 0006.*jieqin db upgrade"):
         jieqin.connect(sql_url)
-    assert upgrade(sql_url) == ("0006", "0007")
+    assert upgrade(sql_url) == ("0006", _head())
     with jieqin.connect(sql_url) as campaign:
         assert campaign.report("2021").totals.activities["visit"] == 1
         assert campaign.report("2021-02").totals.activities["visit"] == 1

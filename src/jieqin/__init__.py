@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         unemployed_seeking_work,
     )
     from jieqin.rules.programs import Eligibility
+    from jieqin.security import NotPermitted, Principal, Role
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.scoped import HelperView
     from jieqin.storage.base import ReadModel, UnitOfWork
@@ -79,6 +80,8 @@ _MODEL_NAMES: tuple[str, ...] = (
     "Activity",
     "ActivityKind",
     "ConditionOutcome",
+    "Consent",
+    "ConsentFact",
     "CostTerm",
     "Decision",
     "EmploymentStatus",
@@ -176,6 +179,7 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
         "unemployed_seeking_work",
     ),
     "jieqin.rules.programs": ("Eligibility",),
+    "jieqin.security": ("NotPermitted", "Principal", "Role"),
     "jieqin.services.aid": ("AllocationPlan",),
     "jieqin.services.scoped": ("HelperView",),
     "jieqin.storage.base": ("ReadModel", "UnitOfWork"),
@@ -271,6 +275,9 @@ __all__ = [
     "PairingPlan",
     "PairingPolicy",
     "UnpairedReason",
+    "NotPermitted",
+    "Principal",
+    "Role",
     # the types that Campaign's methods return
     "AllocationPlan",
     "Eligibility",

@@ -54,8 +54,23 @@ def mask_phone(phone: str) -> str:
     return "".join(digits[:3]) + MASK * (len(digits) - 5) + "".join(digits[-2:])
 
 
+#: The three shapes in one pattern, so that text is scanned once (and copied at most
+#: once, when something is masked): every part of it is of bounded length, so the
+#: scan takes time linear in the text.
+_SENSITIVE = re.compile(
+    "|".join(f"(?P<{name}>{p.pattern})" for name, p in (("id", RESIDENT_ID), ("phone", MOBILE)))
+    + f"|(?P<landline>{LANDLINE.pattern})"
+)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return mask_resident_id(text) if match.lastgroup == "id" else mask_phone(text)
+
+
 def mask_text(text: str) -> str:
-    """``text`` with every resident-ID-like and phone-like substring masked."""
-    text = RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
-    text = MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
-    return LANDLINE.sub(lambda m: mask_phone(m.group(0)), text)
+    """``text`` with every resident-ID-like and phone-like substring masked.
+
+    One pass in linear time; text with nothing to mask is returned as it is, not copied.
+    """
+    return _SENSITIVE.sub(_mask_match, text)

@@ -14,8 +14,11 @@ Work is done in units of work::
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from jieqin.model import Decision, MemberMove, Need, Period, Relation
     from jieqin.needs import NeedKindInfo, NeedRule, RoutingResult, SurveyAnswer
     from jieqin.rules import AidProgram, Eligibility
+    from jieqin.security import Principal, Principals
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.checks import RecordChecks
 
@@ -52,12 +56,58 @@ def default_url() -> str:
     return os.environ.get(DATABASE_URL_ENV, "").strip() or DEFAULT_URL
 
 
+#: Whether :func:`connect` creates a database that does not exist when its caller does
+#: not say; the ``jieqin`` command runs its commands (all but ``init``) with it off.
+_CREATE_MISSING: ContextVar[bool] = ContextVar("jieqin_create_missing", default=True)
+
+
+@contextmanager
+def creating_missing(create: bool) -> Iterator[None]:
+    """Within the block, :func:`connect` without ``create`` creates a database that does
+    not exist (``True``, the default) or refuses it (``False``)."""
+    token = _CREATE_MISSING.set(create)
+    try:
+        yield
+    finally:
+        _CREATE_MISSING.reset(token)
+
+
+def _open_storage(factory: Callable[..., Storage], url: str, create: bool) -> Storage:
+    """``factory(url)``, told ``create=False`` when it takes that keyword (a backend
+    whose factory does not take it opens as it always does)."""
+    if create:
+        return factory(url)
+    try:
+        takes_create = "create" in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        takes_create = False
+    return factory(url, create=False) if takes_create else factory(url)
+
+
+def _encrypt_at_rest(pm: pluggy.PluginManager, url: str, storage: Storage) -> None:
+    """Hand the key provider a plugin returns (``jieqin_key_provider``) to the storage;
+    refuse a backend that keeps data at rest and cannot encrypt it."""
+    provider = pm.hook.jieqin_key_provider()
+    if provider is None:
+        return
+    use = getattr(storage, "use_key_provider", None)
+    if use is not None:
+        use(provider)
+    elif not url.startswith("memory:"):
+        storage.close()
+        raise StorageError(
+            f"a plugin provides encryption keys, but the {url.partition(':')[0]} backend "
+            "cannot encrypt at rest: use the SQL backend, or remove the key provider"
+        )
+
+
 def connect(
     url: str | None = None,
     *,
     plugins: Sequence[object] = (),
     plugin_manager: pluggy.PluginManager | None = None,
     clock: Clock | None = None,
+    create: bool | None = None,
 ) -> Campaign:
     """Open a campaign's storage.
 
@@ -68,6 +118,13 @@ def connect(
     :param plugin_manager: use this plugin manager instead of building one.
     :param clock: what day it is (no record may be dated after it); default: the
         system's date. Tests pass a :class:`~jieqin.clock.FixedClock`.
+    :param create: whether a database that does not exist yet (a SQLite file, a JSON
+        Lines directory, an empty PostgreSQL database) is created at the newest
+        schema. Default ``True`` (within :func:`creating_missing` what it says); with
+        ``False`` it is refused with :class:`~jieqin.errors.DatabaseMissing`, as every
+        ``jieqin`` command but ``init`` does. A backend factory that takes a
+        ``create`` keyword is passed ``create=False``.
+    :raises DatabaseMissing: ``create`` is false and the database does not exist.
     :raises UnknownBackend: no plugin serves the URL's scheme; lists those that do.
     :raises SchemaOutdated: the database was made by an older jieqin
         (run ``jieqin db upgrade``).
@@ -79,7 +136,9 @@ def connect(
             pm.register(plugin)
     registry = Registry.gather(pm)
     url = url or default_url()
-    storage = registry.backend(url).factory(url)
+    creates = _CREATE_MISSING.get() if create is None else create
+    storage = _open_storage(registry.backend(url).factory, url, creates)
+    _encrypt_at_rest(pm, url, storage)
     return Campaign(url=url, storage=storage, plugin_manager=pm, registry=registry, clock=clock)
 
 
@@ -114,6 +173,7 @@ class Campaign:
         self.registry = registry
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._closed = False
+        self._principal: Principal | None = None
 
     @property
     def hook(self) -> Any:
@@ -142,19 +202,138 @@ class Campaign:
         entries = self.registry.household_statuses.entries
         return frozenset(code for code, entry in entries.items() if entry.extra.get("monitored"))
 
-    def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> UnitOfWork:
+    def unit_of_work(
+        self,
+        actor: str = "jieqin",
+        *,
+        principal: Principal | None = None,
+        read_only: bool = False,
+    ) -> UnitOfWork:
         """A new unit of work; ``actor`` (who is writing) goes into the audit log.
 
         Every write in it passes :attr:`checks`. Leaving its ``with`` block without
         ``commit()`` rolls every write back. Notifications queued with
         ``uow.notify(hook_name, **kwargs)`` run at commit. ``read_only``: for reading
         (reports, listings, exports); it refuses writes and takes no write lock.
+
+        ``principal``: who works in it (:class:`~jieqin.security.Principal`); the unit
+        of work then filters every read and refuses every write outside the
+        principal's role and scope, and the principal's actor is audited. Without
+        one, the campaign's own principal (:meth:`acting_as`, or the command line's
+        ``--as``) if any; else ``actor`` works as an administrator, as before.
         """
         if self._closed:
             raise StorageError(f"the campaign at {self.url} is closed")
-        uow = self.storage.unit_of_work(actor, read_only=read_only)
+        principal = principal or self._principal or self._command_line_principal()
+        if principal is None:
+            uow = self.storage.unit_of_work(actor, read_only=read_only)
+            uow.attach(checks=self.checks, notifier=self.notify, clock=self.clock)
+            return uow
+        from jieqin.security import ScopedUnitOfWork
+
+        writes = bool(principal.role.writes)
+        uow = self.storage.unit_of_work(principal.actor, read_only=read_only or not writes)
         uow.attach(checks=self.checks, notifier=self.notify, clock=self.clock)
-        return uow
+        if principal.unrestricted:
+            return uow
+        return ScopedUnitOfWork(uow, principal, read_only=read_only)
+
+    # -- principals and reveals (see jieqin.security and docs/security.md) -----------
+
+    @property
+    def principals(self) -> Principals:
+        """The configured principals: the file ``JIEQIN_PRINCIPALS`` (or the command
+        line's ``--principals``) names, then those the plugins registered."""
+        from jieqin.security import PRINCIPALS_ENV, Principals, current_identity, load_principals
+
+        identity = current_identity()
+        path = (identity.principals_file if identity else None) or os.environ.get(
+            PRINCIPALS_ENV, ""
+        ).strip()
+        cached = self.__dict__.get("_principals")
+        if cached is None or cached[0] != path:
+            hooks = {k: r.value for k, r in self.registry.principals.items()}
+            found = Principals(hooks)
+            if path:
+                found = load_principals(path).merged(found)
+            cached = self.__dict__["_principals"] = (path, found)
+        principals: Principals = cached[1]
+        return principals
+
+    def principal(self, actor: str) -> Principal:
+        """The configured principal named ``actor``.
+
+        :raises NotPermitted: no principal of that name is configured.
+        """
+        return self.principals.get(actor)
+
+    def acting_as(self, principal: Principal | str) -> Campaign:
+        """This campaign (same storage and plugins) with every unit of work, use case,
+        export and report run for ``principal`` (or the configured principal of that
+        name). Closing either closes the storage."""
+        import copy
+
+        chosen = self.principal(principal) if isinstance(principal, str) else principal
+        acting = copy.copy(self)
+        acting._principal = chosen
+        return acting
+
+    def _command_line_principal(self) -> Principal | None:
+        """Who the command line runs as: ``--as`` against the configured principals;
+        with none configured, an administrator (named by ``--as`` if given)."""
+        from jieqin.security import STANDARD_ROLES, Principal, current_identity
+
+        identity = current_identity()
+        if identity is None:
+            return None
+        principals = self.principals
+        if not principals:
+            if identity.actor is None:
+                return None
+            return Principal(identity.actor, STANDARD_ROLES["admin"])
+        if identity.actor is None:
+            from jieqin.security import NotPermitted
+
+            raise NotPermitted(
+                "principals are configured: say who you are with --as ACTOR "
+                "(or the JIEQIN_ACTOR variable)"
+            )
+        return principals.get(identity.actor)
+
+    def current_principal(self) -> Principal:
+        """Who a unit of work opened now works for (an administrator named ``jieqin``
+        when the campaign has no principal)."""
+        from jieqin.security import STANDARD_ROLES, Principal
+
+        found = self._principal or self._command_line_principal()
+        return found if found is not None else Principal("jieqin", STANDARD_ROLES["admin"])
+
+    def record_reveal(
+        self,
+        what: str,
+        entity: str,
+        *,
+        purpose: str | None,
+        ids: Iterable[str] = (),
+        count: int | None = None,
+        principal: Principal | None = None,
+    ) -> None:
+        """Allow a reveal of sensitive fields and write its audit entry first.
+
+        :raises NotPermitted: the principal's role may not reveal.
+        :raises InvalidValue: no ``purpose``.
+        :raises StorageError: the entry could not be written (nothing may be revealed).
+        """
+        from jieqin.security import record_reveal
+
+        who = principal or self.current_principal()
+
+        def writing() -> UnitOfWork:
+            if self._closed:
+                raise StorageError(f"the campaign at {self.url} is closed")
+            return self.storage.unit_of_work(who.actor)
+
+        record_reveal(writing, who, what=what, entity=entity, purpose=purpose, ids=ids, count=count)
 
     def import_file(
         self, kind: str, path: str | os.PathLike[str], *, actor: str = "jieqin", **options: Any
@@ -168,15 +347,40 @@ class Campaign:
 
         return import_file(self, path, kind, actor=actor, **options)
 
-    def export(self, kind: str, out: IO[str], **options: Any) -> int:
+    def export(
+        self,
+        kind: str,
+        out: IO[str],
+        *,
+        include_sensitive: bool = False,
+        purpose: str | None = None,
+        **options: Any,
+    ) -> int:
         """Write every stored record of ``kind`` to ``out``; sensitive facts masked.
 
         ``options`` are those of :func:`jieqin.io.exporter.export` (``format``,
-        ``include_sensitive``, ...). Returns how many records were written.
+        ``on_record``, ...). Returns how many records were written.
+        ``include_sensitive`` needs a principal whose role may reveal and a
+        ``purpose``; the reveal (kind, count, purpose) is audited before anything is
+        written (:meth:`record_reveal`).
         """
         from jieqin.io.exporter import export
 
-        return export(self, kind, out, **options)
+        if include_sensitive:
+            self.authorize_export(kind, purpose=purpose)
+        return export(self, kind, out, include_sensitive=include_sensitive, **options)
+
+    def authorize_export(self, kind: str, *, purpose: str | None) -> None:
+        """Allow an export of ``kind`` with sensitive fields in clear: the role may
+        reveal, a purpose is given, and the audit entry (kind, count) is written."""
+        from jieqin.io.kinds import kind_named
+        from jieqin.security import check_reveal
+
+        spec = kind_named(kind)
+        check_reveal(self.current_principal(), purpose, what=f"an export of {spec.name}")
+        with self.unit_of_work(read_only=True) as uow:
+            count = getattr(uow, spec.repository).count()
+        self.record_reveal(f"export {spec.name}", spec.repository, purpose=purpose, count=count)
 
     # -- needs and aid (see jieqin.services.needs and jieqin.services.aid) ----------
 
@@ -198,7 +402,12 @@ class Campaign:
 
         kinds = dict(STANDARD_NEED_KINDS)
         for code, entry in self.registry.need_kinds.entries.items():
-            kinds[code] = NeedKindInfo(code, entry.label, entry.extra.get("sectors", ()))
+            kinds[code] = NeedKindInfo(
+                code,
+                entry.label,
+                entry.extra.get("sectors", ()),
+                bool(entry.extra.get("sensitive", False)),
+            )
         return kinds
 
     def need_rules(self) -> list[NeedRule]:
@@ -295,13 +504,21 @@ class Campaign:
         *,
         on: date | None = None,
         reveal: bool = False,
+        purpose: str | None = None,
     ) -> tuple[Eligibility, Decision | None]:
-        """Why a member is (not) eligible, and the stored decision for the period if any."""
+        """Why a member is (not) eligible, and the stored decision for the period if any.
+
+        ``reveal`` shows the health facts and numbers the rules read: it needs a role
+        that may reveal and a ``purpose``, and is audited before it is returned.
+        """
+        from jieqin.security import check_reveal
         from jieqin.services.aid import explain_member
 
         program = self.aid_program(program_id)
+        if reveal:
+            check_reveal(self.current_principal(), purpose, what=f"member {member_id}")
         with self.unit_of_work("jieqin", read_only=True) as uow:
-            return explain_member(
+            explained = explain_member(
                 uow,
                 program,
                 member_id,
@@ -310,6 +527,10 @@ class Campaign:
                 reveal=reveal,
                 monitored=self.monitored_statuses,
             )
+        if reveal:
+            what = f"explain {program_id} {period}"
+            self.record_reveal(what, "members", purpose=purpose, ids=[member_id])
+        return explained
 
     # -- pairing (see jieqin.services.pairing) ---------------------------------------
 
@@ -429,9 +650,10 @@ class Campaign:
         from jieqin.services.scoped import HelperView
 
         return HelperView(
-            lambda: self.unit_of_work(f"helper:{helper_id}", read_only=True),
+            self.unit_of_work,
             helper_id,
             on=on or self.clock.today(),
+            role=self.principals.roles.get("helper"),
         )
 
     def notify(self, hook_name: str, **kwargs: Any) -> list[Any]:

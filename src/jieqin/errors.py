@@ -18,6 +18,9 @@ from jieqin._masking import mask_phone, mask_text
 __all__ = [
     "AllocationError",
     "ConflictError",
+    "DatabaseMissing",
+    "DatabaseUnavailable",
+    "DependencyMissing",
     "InvalidInput",
     "InvalidPeriod",
     "InvalidRegionCode",
@@ -25,11 +28,14 @@ __all__ = [
     "InvalidValue",
     "JieqinError",
     "NotFound",
+    "OutputError",
     "PairingError",
     "PluginError",
     "Problem",
     "SchemaOutdated",
+    "StorageBusy",
     "StorageError",
+    "StorageFull",
     "UnknownBackend",
 ]
 
@@ -38,19 +44,36 @@ class JieqinError(Exception):
     """Base of every error that jieqin raises on purpose."""
 
 
-_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+#: A quoted value, with backslash escapes. The quantifiers are possessive (the runs
+#: between escapes cannot end anywhere else): the scan takes linear time and constant
+#: memory, where a plain ``(a|b)*`` keeps a backtracking entry per character (1 GB
+#: for one quoted value of 8 MiB).
+_QUOTED = re.compile(r"'[^'\\\n]*+(?:\\.[^'\\\n]*+)*+'" + r'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"')
 
 
 _LONG_DIGITS = re.compile(r"[0-9]{7,}")
 
+#: The longest a quoted value may be to be shown as it is (else it is shown by length).
+_SHOWN_QUOTE = 40
+
+#: The longest reason a message keeps; the rest is dropped (and counted).
+MAX_REASON = 1000
+
+#: What may be left of a number where a long reason is cut: dropped with the rest.
+_CUT_NUMBER = re.compile(r"[0-9Xx*+ -]+$")
+
 
 def _quoted(match: re.Match[str]) -> str:
+    # The length comes from the match's bounds: a huge quoted value is never copied.
+    length = match.end() - match.start() - 2
+    if length > _SHOWN_QUOTE:
+        return f"<text of {length} characters>"
     text = match.group(0)[1:-1]
     # An escape (``\x00``, ``\n``) can glue digits onto a number, so that a phone
     # number no longer looks like one ('true\x0013800000001'); such a value is
     # garbage anyway, and is shown by its length too.
-    if not text.isascii() or len(text) > 40 or "\\" in text:
-        return f"<text of {len(text)} characters>"
+    if not text.isascii() or "\\" in text:
+        return f"<text of {length} characters>"
     # A phone or ID number run together with other digits ('true013800000001', a
     # comma lost) has no shape to recognise: long digit runs in a rejected value are
     # masked whatever they look like.
@@ -58,16 +81,26 @@ def _quoted(match: re.Match[str]) -> str:
     return quote + _LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), text) + quote
 
 
+def _bounded(text: str) -> str:
+    """``text`` cut to :data:`MAX_REASON` characters. A number the cut runs through is
+    dropped with the rest, so that no part of an ID or phone number is left unmasked."""
+    if len(text) <= MAX_REASON:
+        return text
+    kept = _CUT_NUMBER.sub("", text[:MAX_REASON])
+    return f"{kept}... ({len(text)} characters in all)"
+
+
 def _masked(reason: object) -> str:
-    """The reason with sensitive-looking text hidden.
+    """The reason with sensitive-looking text hidden, in time linear in its length.
 
     Messages quote the value they reject, and a value can be in the wrong column (a
     diagnosis where a number belongs). Resident-ID-like and phone-like text is
     masked; a quoted value with non-ASCII characters (Chinese free text such as a
     diagnosis), escapes or over 40 characters is shown only by its length, and in
-    other quoted values every run of seven or more digits is masked.
+    other quoted values every run of seven or more digits is masked. A reason over
+    :data:`MAX_REASON` characters is cut short: one pass over it, no copy of it.
     """
-    return mask_text(_QUOTED.sub(_quoted, str(reason)))
+    return mask_text(_bounded(_QUOTED.sub(_quoted, str(reason))))
 
 
 def _field_name(name: object) -> str | None:
@@ -186,6 +219,28 @@ class SchemaOutdated(StorageError):
 
 class StorageBusy(StorageError):
     """Other writers kept the database locked for longer than jieqin waits for it."""
+
+
+class StorageFull(StorageError):
+    """The database or the disk it is on is full; nothing of the unit of work was written."""
+
+
+class DatabaseMissing(StorageError):
+    """The database asked for does not exist (and was not to be created)."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached or opened: a server that does not answer, a
+    refused login, a file jieqin may not open."""
+
+
+class DependencyMissing(JieqinError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class OutputError(JieqinError):
+    """Output could not be written (a full disk, a closed pipe, an encoding that lacks a
+    character); names the output and what to do."""
 
 
 class NotFound(StorageError, KeyError):

@@ -8,24 +8,30 @@ Three tools, for three places sensitive data could leak:
   command does it; ``import jieqin`` changes no logging of the process), masks every resident-ID-like and phone-like substring of every log record
   of jieqin (and of SQLAlchemy and Alembic, whose statement logs carry parameters);
 - :func:`find_sensitive` reports unmasked occurrences in a text: of the given resident
-  IDs, phones and diagnoses, and of anything that looks like a resident ID or a
-  mobile number. Tests use it to show that reports, exports, logs and errors are clean.
+  IDs, phones and diagnoses, of anything that looks like a resident ID or a mobile
+  number, and of a health or disability word beside a person (kind ``health``: a
+  word of :data:`jieqin._free_text.HEALTH_WORDS` within :data:`HEALTH_WINDOW`
+  characters of a given member or household id or name, or of a resident-ID-shaped
+  number, masked or not). Tests use it to show that reports, exports, logs and errors
+  are clean.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from attrs import frozen
 
+from jieqin._free_text import HEALTH_WORD_PATTERN
 from jieqin._masking import MOBILE as _MOBILE
 from jieqin._masking import RESIDENT_ID as _RESIDENT_ID
 from jieqin._masking import mask_phone, mask_resident_id, mask_text
 
 __all__ = [
+    "HEALTH_WINDOW",
     "LOGGER_PREFIXES",
     "Finding",
     "MaskingFilter",
@@ -39,6 +45,15 @@ __all__ = [
 
 #: Loggers whose records are masked: jieqin's own, and the database layers below it.
 LOGGER_PREFIXES: tuple[str, ...] = ("jieqin", "sqlalchemy", "alembic")
+
+HEALTH_WINDOW = 80
+"""How near (in characters, either side) a health word must be to a person to count."""
+
+_TOKEN = re.compile(r"[^\s,;:|│┃\"'{}\[\]()<>=/]+")
+"""A word of a CSV row, a JSON line or a table cell: what a person's id or name is."""
+
+_ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{3}[0-9*]{12}[0-9*][0-9Xx*](?![0-9A-Za-z])")
+"""A resident ID number, in clear or masked (``6102************1X``)."""
 
 _DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9Xx])*")
 """A run of digits (and X), possibly grouped by single spaces or dashes."""
@@ -150,13 +165,23 @@ def find_sensitive(
     phones: Iterable[str] = (),
     diagnoses: Iterable[str] = (),
     patterns: bool = True,
+    persons: Iterable[str] = (),
+    health: bool = True,
+    ignore: Iterable[str] = (),
 ) -> list[Finding]:
-    """Every unmasked resident ID, phone number or diagnosis in ``text``.
+    """Every unmasked resident ID, phone number or diagnosis in ``text``, and every
+    health word beside a person.
 
     The given resident IDs and phones are looked for as digit sequences, also where
     single spaces or dashes group them (``138 1234 5678``) or a longer run of digits
     holds them, in one pass over the text; a final ``x`` counts as ``X``. With ``patterns`` anything shaped like a
     resident ID (with a valid check character) or a mobile number also counts.
+    With ``health``, a health or disability word (``大病``, ``残疾``, ``major_illness``...)
+    within :data:`HEALTH_WINDOW` characters of one of ``persons`` (member or household
+    ids, names: a whole word of the text) or of a resident-ID-shaped number is a
+    finding of kind ``health``. ``ignore`` lists text that reads the same whatever
+    the person (a programme id such as ``tc_major_illness_grant`` a command names):
+    health words inside it are not findings.
     Findings are sorted by position; overlapping ones are reported once.
     """
     found: dict[tuple[int, str], Finding] = {}
@@ -194,6 +219,12 @@ def find_sensitive(
     if wanted:
         for m in re.finditer("|".join(map(re.escape, wanted)), text):
             add("diagnosis", m.start(), m.end(), "<diagnosis>")
+    if health:
+        scanned = text
+        for literal in {str(i) for i in ignore if i}:
+            scanned = scanned.replace(literal, " " * len(literal))
+        for start, end in _health_beside_person(scanned, {str(p) for p in persons if p}):
+            add("health", start, end, "<health word>")
     if patterns:
         for m in _RESIDENT_ID.finditer(text):
             if _valid_check(m.group(0)):
@@ -201,6 +232,14 @@ def find_sensitive(
         for m in _MOBILE.finditer(text):
             add("phone", m.start(), m.end(), mask_phone(m.group(0)))
     return sorted(found.values(), key=lambda f: (f.start, f.kind))
+
+
+def _health_beside_person(text: str, persons: set[str]) -> Iterator[tuple[int, int]]:
+    """The spans of health words in ``text`` with a person within the window."""
+    for m in HEALTH_WORD_PATTERN.finditer(text):
+        window = text[max(0, m.start() - HEALTH_WINDOW) : m.end() + HEALTH_WINDOW]
+        if _ID_SHAPE.search(window) or any(t.group(0) in persons for t in _TOKEN.finditer(window)):
+            yield m.start(), m.end()
 
 
 def _valid_check(number: str) -> bool:

@@ -4,7 +4,10 @@ The demo runs once on a fresh SQLite database with every log record captured. Th
 every report format, every export, the log, error messages about the demo's own
 records, explanations and a helper's view are scanned for the cohort's resident ID
 numbers, phone numbers and diagnoses (and anything shaped like an ID or a mobile
-number): none may appear unmasked. And every record the demo stored is in the audit
+number): none may appear unmasked. Every default output of the command line (exports
+of every kind in CSV and JSON Lines, needs, overdue, aid dry runs and explanations,
+reports, as text and JSON) is also scanned for a health or disability word beside a
+person (a member or household id, a name, a resident ID number): none may appear. And every record the demo stored is in the audit
 log with the demo's actor and a time within the run.
 """
 
@@ -18,8 +21,10 @@ from typing import Any
 
 import attrs
 import pytest
+from click.testing import CliRunner
 
 import jieqin
+from jieqin.cli import cli
 from jieqin.demo.cohort import generate_cohort
 from jieqin.demo.script import ACTOR, YEAR, DemoResult, run_demo
 from jieqin.errors import JieqinError
@@ -36,6 +41,7 @@ class Demo:
     started: datetime
     finished: datetime
     sensitive: dict[str, list[str]]
+    persons: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +69,70 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         root.removeHandler(handler)
         root.setLevel(old_level)
     assert result.missing == [], result.missing
-    return Demo(result, stream.getvalue(), started, finished, sensitive)
+    persons = sorted(
+        {m.member_id for m in cohort.members}
+        | {h.household_id for h in cohort.households}
+        | {p.name for p in (*cohort.members, *cohort.helpers)}
+    )
+    return Demo(result, stream.getvalue(), started, finished, sensitive, persons)
 
 
-def _scan(demo: Demo, text: str, what: str) -> None:
-    findings = find_sensitive(text, **demo.sensitive)
+def _scan(demo: Demo, text: str, what: str, *, health: bool = True) -> None:
+    # a programme's id reads the same for every member (``tc_major_illness_grant``)
+    findings = find_sensitive(
+        text,
+        **demo.sensitive,
+        persons=demo.persons,
+        health=health,
+        ignore=demo.result.programs.values(),
+    )
     assert findings == [], f"{what}: {len(findings)} unmasked, first: {findings[0]}"
+
+
+def _cli(demo: Demo, *args: str) -> str:
+    """What ``jieqin ARGS --url <demo>`` prints (standard output and error), exit 0."""
+    result = CliRunner().invoke(cli, [*args, "--url", demo.result.url], catch_exceptions=False)
+    assert result.exit_code == 0, (args, result.output)
+    return result.output
+
+
+def test_the_health_scan_finds_what_the_old_outputs_showed(demo: Demo) -> None:
+    member = demo.persons[0]
+    for leak in (
+        f"{member},medical,eligible for 大病救助金 … major_illness … held",
+        f'{{"member": "{member}", "reason": "failed: major_illness"}}',
+        f"│ 243 │ H0697 │ {member} │ major_illness_or_disability │",
+        f"  [x] major_illness: health=<masked> == 'major_illness' ({member})",
+    ):
+        kinds = [f.kind for f in find_sensitive(leak, persons=demo.persons)]
+        assert kinds, leak
+        assert set(kinds) == {"health"}, leak
+
+
+def test_every_default_output_of_the_command_line_is_clean(demo: Demo) -> None:
+    texts: dict[str, str] = {}
+    for kind in KINDS:
+        for fmt in ("csv", "jsonl"):
+            texts[f"export {kind} {fmt}"] = _cli(demo, "export", kind, "--format", fmt)
+    texts["needs"] = _cli(demo, "needs")
+    texts["needs --json"] = _cli(demo, "needs", "--json")
+    for as_json in ((), ("--json",)):
+        texts[f"overdue {as_json}"] = _cli(demo, "overdue", "--as-of", "2021-12-31", *as_json)
+        texts[f"report {as_json}"] = _cli(demo, "report", "--period", str(YEAR), *as_json)
+    with jieqin.connect(demo.result.url) as campaign, campaign.unit_of_work() as uow:
+        members = [m.member_id for h in uow.households.list()[:40] for m in h.members]
+    for program_id in demo.result.programs.values():
+        texts[f"aid run {program_id}"] = _cli(
+            demo, "aid", "run", program_id, "--period", str(YEAR), "--dry-run", "--json"
+        )
+        for member in members:
+            for as_json in ((), ("--json",)):
+                texts[f"aid explain {program_id} {member} {as_json}"] = _cli(
+                    demo, "aid", "explain", program_id, member, "--period", str(YEAR), *as_json
+                )
+    assert len(texts) > 100
+    for what, text in texts.items():
+        _scan(demo, text, what)
 
 
 def test_the_sensitive_values_are_there_to_find(demo: Demo) -> None:
@@ -102,7 +166,9 @@ def test_errors_explanations_and_views_are_clean(demo: Demo, tmp_path: Path) -> 
     with jieqin.connect(demo.result.url) as campaign:
         # an import of the demo's own households, one date broken on each line
         full = io.StringIO()
-        campaign.export("households", full, format="csv", include_sensitive=True)
+        campaign.export(
+            "households", full, format="csv", include_sensitive=True, purpose="import test"
+        )
         lines = full.getvalue().splitlines(keepends=True)
         broken = [lines[0]] + [line.replace(",19", ",18", 1) for line in lines[1:40]]
         path = tmp_path / "households.csv"
@@ -119,7 +185,9 @@ def test_errors_explanations_and_views_are_clean(demo: Demo, tmp_path: Path) -> 
                 if decision.member_id is None:
                     continue
                 eligibility, stored = campaign.explain(program_id, decision.member_id, YEAR)
-                texts.extend([str(eligibility), repr(eligibility), repr(stored)])
+                texts.extend([str(eligibility), repr(eligibility)])
+                # a stored decision is a record of the library, not an output: no health scan
+                _scan(demo, repr(stored), "a stored decision", health=False)
         # a helper's view, as a program would print it
         with campaign.unit_of_work() as uow:
             helper_id = uow.pairings.list()[0].helper_id

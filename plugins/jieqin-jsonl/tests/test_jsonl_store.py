@@ -210,3 +210,30 @@ def test_every_kind_written_in_one_commit_is_read_back_from_disk(tmp_path: Path)
         for name, items in records.items():
             assert getattr(uow, name).list() == items, name
         assert uow.households.household_of(household.members[0].member_id) == "hh001"
+
+
+def test_an_audit_entry_changed_on_disk_is_caught(tmp_path: Path) -> None:
+    """The audit segments on disk chain like every backend's log: editing an entry in
+    its file, or removing a segment, breaks the chain at that entry."""
+    from jieqin.storage import verify_audit
+
+    for helper_id in ("hp-1", "hp-2", "hp-3"):
+        with jieqin.connect(_url(tmp_path)) as campaign, campaign.unit_of_work("c") as uow:
+            uow.helpers.add(_helper(helper_id))
+            uow.commit()
+    with jieqin.connect(_url(tmp_path)) as campaign:
+        assert verify_audit(campaign).ok
+    segment = tmp_path / "audit" / "00000002.jsonl"
+    entry = json.loads(segment.read_text("utf-8"))
+    assert entry["prev_hash"]
+    assert entry["hash"]
+    segment.write_text(json.dumps({**entry, "actor": "someone else"}) + "\n", "utf-8")
+    with jieqin.connect(_url(tmp_path)) as campaign:
+        problem = verify_audit(campaign).problem
+    assert problem is not None
+    assert (problem.entry_id, problem.kind) == (2, "hash_mismatch")
+    segment.unlink()
+    with jieqin.connect(_url(tmp_path)) as campaign:
+        problem = verify_audit(campaign).problem
+    assert problem is not None
+    assert (problem.entry_id, problem.kind) == (3, "missing_entries")

@@ -19,7 +19,14 @@ from attrs import field, frozen
 
 from jieqin.activities.cadence import Cadence, CadencePolicy, HouseholdFacts
 
-__all__ = ["FollowUpArrays", "Overdue", "OverdueList", "TrackOverdue", "overdue"]
+__all__ = [
+    "FollowUpArrays",
+    "Overdue",
+    "OverdueList",
+    "TrackOverdue",
+    "overdue",
+    "sensitive_categories",
+]
 
 Days = npt.NDArray[np.int64]
 
@@ -81,8 +88,29 @@ class Overdue(NamedTuple):
     days_overdue: int
     behind: tuple[TrackOverdue, ...]
 
+    def masked_dict(self) -> dict[str, object]:
+        """:meth:`as_dict` for masked output: no category, no interval, no due day.
+
+        A household's category (``major_illness_or_disability``) and its cadence's
+        interval (a visit every 31 days) tell a health fact; the days overdue and
+        the last activity are what a helper acts on.
+        """
+        return {
+            "helper_id": self.helper_id,
+            "household_id": self.household_id,
+            "days_overdue": self.days_overdue,
+            "behind": [
+                {
+                    "track": t.track,
+                    "days_overdue": t.days_overdue,
+                    "last_on": t.last_on.isoformat() if t.last_on else None,
+                }
+                for t in self.behind
+            ],
+        }
+
     def as_dict(self) -> dict[str, object]:
-        """A JSON-ready dict (no personal data: ids, category, days)."""
+        """A JSON-ready dict (ids, category, days); see :meth:`masked_dict` for sharing."""
         return {
             "helper_id": self.helper_id,
             "household_id": self.household_id,
@@ -99,6 +127,27 @@ class Overdue(NamedTuple):
                 for t in self.behind
             ],
         }
+
+
+def sensitive_categories(policy: CadencePolicy) -> frozenset[str]:
+    """The household categories of ``policy`` whose test reads a health fact.
+
+    Each category's test is tried on every combination of the cadence facts: a
+    category is sensitive when flipping a member's major illness or disability
+    alone changes whether it applies (so a plugin's own category is judged by what
+    it does, not by its name).
+    """
+    found: set[str] = set()
+    for category in policy.categories:
+        for monitored in (False, True):
+            outcomes = {
+                bool(category.applies(HouseholdFacts(ill, disabled, monitored)))
+                for ill in (False, True)
+                for disabled in (False, True)
+            }
+            if len(outcomes) > 1:
+                found.add(category.code)
+    return frozenset(found)
 
 
 def overdue(policy: CadencePolicy, as_of: date, rows: FollowUpArrays) -> OverdueList:

@@ -3,7 +3,8 @@
 Each subcommand lives in its own module, listed in :data:`COMMAND_MODULES` and
 imported only when the command is run or its help is shown, so that ``jieqin
 --version`` and ``jieqin pair --help`` do not load what the other commands need.
-Exit codes: 0 success, 1 a user error (one line, no traceback), 2 a usage error.
+Exit codes: 0 success, 1 a failure (one line, no traceback; ``jieqin --debug`` shows
+it masked), 2 a usage error, 130 an interruption.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from jieqin import __version__
-from jieqin.cli._common import run_cli
+from jieqin.cli._common import debug_option, principal_options, run_cli
 
 
 class LazyGroup(click.Group):
@@ -58,6 +59,10 @@ EXAMPLES: dict[str, str] = {
     "init": "jieqin init --db tongchuan.db",
     "db upgrade": "jieqin db upgrade --url postgresql+psycopg://postgres@127.0.0.1/jieqin",
     "db rebuild": "jieqin db rebuild --db tongchuan.db",
+    "db check": "jieqin db check --db tongchuan.db",
+    "db grant": "jieqin db grant jieqin_app --url postgresql+psycopg://postgres@127.0.0.1/jieqin",
+    "audit": "jieqin audit verify --db tongchuan.db",
+    "audit verify": "jieqin audit verify --json --db tongchuan.db",
     "import": "jieqin import households households.csv --db tongchuan.db --report-errors",
     "export": "jieqin export households -o households.csv --db tongchuan.db",
     "needs": "jieqin needs --period 2021Q1 --derive --route --db tongchuan.db",
@@ -75,6 +80,19 @@ EXAMPLES: dict[str, str] = {
     "db": "jieqin db upgrade --db tongchuan.db",
     "members": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
     "members move": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
+    "consent": (
+        "jieqin consent add HH0001-2 --recipient county_medical_insurance --purpose 大病救助 "
+        "--facts health --on 2021-03-01 --db tongchuan.db"
+    ),
+    "consent add": (
+        "jieqin consent add HH0001-2 --recipient county_medical_insurance --purpose 大病救助 "
+        "--facts health --on 2021-03-01 --expires 2022-01-01 --db tongchuan.db"
+    ),
+    "consent withdraw": (
+        "jieqin consent withdraw c:0123abcd --on 2021-06-01 --reason 本人撤回 --db tongchuan.db"
+    ),
+    "db rekey": "jieqin db rekey --db tongchuan.db",
+    "consent list": "jieqin consent list --member HH0001-2 --on 2021-06-01 --db tongchuan.db",
 }
 
 
@@ -94,6 +112,8 @@ COMMAND_MODULES: dict[str, str] = {
     "db": "db",
     "members": "members",
     "dedup": "dedup",
+    "audit": "audit",
+    "consent": "consent",
 }
 
 
@@ -103,11 +123,14 @@ COMMAND_MODULES: dict[str, str] = {
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(version=__version__, prog_name="jieqin")
+@debug_option
+@principal_options
 def cli() -> None:
     """Run a pairing-assistance campaign (结亲戚): pair, survey, grant, log and report.
 
     The database comes from --db / --url where a command takes one, else the
     JIEQIN_DATABASE_URL variable, else sqlite:///jieqin.db in this directory.
+    With principals configured, say who you are: jieqin --as ACTOR COMMAND.
     """
 
 

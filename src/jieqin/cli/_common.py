@@ -2,44 +2,183 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
+import sys
+import traceback
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import attrs
 import click
 
-from jieqin.errors import JieqinError
+from jieqin._masking import mask_text
+from jieqin.errors import JieqinError, _masked
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: The variable that asks for a (masked) traceback, like ``--debug``.
+TRACEBACK_ENV = "JIEQIN_TRACEBACK"
+
+#: Exit code after an interruption (Ctrl-C), as shells report SIGINT.
+EXIT_INTERRUPTED = 130
+
+#: Exit code when the reader of standard output went away (``| head``), as for SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+
+#: The commands that create the database they are given; every other one refuses a
+#: database that does not exist.
+CREATING_COMMANDS = frozenset({"jieqin init"})
+
+
+@attrs.define
+class RunState:
+    """What the ``jieqin`` group's options say about how to report a failure."""
+
+    debug: bool = False
+
+
 def run_cli(group: click.Group, args: list[str] | None = None) -> int:
-    """Run ``group``; turn a :class:`JieqinError` into one line on stderr and exit code 1."""
+    """Run ``group`` and return its exit code; every failure is one line on stderr.
+
+    A :class:`JieqinError` says what is wrong and what to do (exit 1); a usage error
+    is click's message and where to read help (exit 2); Ctrl-C and a closed pipe end
+    quietly. Anything else is a bug: one line naming it, masked, asking for a run
+    with ``--debug`` (exit 1). With ``--debug`` (or ``JIEQIN_TRACEBACK=1``) the
+    traceback is shown first, resident IDs and phone numbers in it masked.
+    """
+    state = RunState(debug=bool(os.environ.get(TRACEBACK_ENV, "").strip()))
     try:
-        group.main(args=args, prog_name="jieqin", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except JieqinError as exc:
-        if os.environ.get("JIEQIN_TRACEBACK"):
-            raise
-        message = str(exc).splitlines()
-        click.echo(f"Error: {message[0] if message else type(exc).__name__}", err=True)
-        for line in message[1:]:
-            click.echo(line, err=True)
-        return 1
+        group.main(args=args, prog_name="jieqin", standalone_mode=False, obj=state)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else 0
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            _fail(state, exc, "interrupted; what was not committed was not written")
+            return EXIT_INTERRUPTED
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "jieqin"
+        _fail(state, exc, f"{exc.format_message().rstrip('.')}; see `{where} --help`")
+        return exc.exit_code
+    except click.ClickException as exc:
+        _fail(state, exc, exc.format_message())
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        _fail(state, exc, "interrupted; what was not committed was not written")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except JieqinError as exc:
+        lines = str(exc).splitlines()
+        _fail(state, exc, lines[0] if lines else type(exc).__name__, lines[1:])
+        return 1
+    except OSError as exc:
+        _fail(state, exc, _os_error(exc))
+        return 1
+    except Exception as exc:  # the last line of defence: a bug, said in one line
+        cause = _jieqin_context(exc)
+        if cause is not None:  # cleaning up after the real failure failed too
+            _fail(state, exc, str(cause).splitlines()[0])
+            return 1
+        reason = _one_line(exc)
+        _fail(
+            state,
+            exc,
+            f"internal error: {type(exc).__name__}{': ' + reason if reason else ''}; "
+            "run again with --debug and report it",
+        )
+        return 1
     return 0
 
 
+def _fail(state: RunState, exc: BaseException, line: str, more: list[str] | None = None) -> None:
+    """Print the (masked) traceback when asked for, then ``Error: line``."""
+    if state.debug:
+        text = "".join(traceback.format_exception(exc))
+        click.echo(mask_text(text).rstrip("\n"), err=True)
+    click.echo(f"Error: {line}", err=True)
+    for extra in more or ():
+        click.echo(extra, err=True)
+
+
+def _jieqin_context(exc: BaseException) -> JieqinError | None:
+    """The :class:`JieqinError` during whose handling ``exc`` was raised, if any: a
+    database that rolled back on a full disk fails the rollback to a savepoint after it,
+    and the full disk is what to tell."""
+    seen: set[int] = set()
+    context = exc.__context__
+    while context is not None and id(context) not in seen:
+        if isinstance(context, JieqinError):
+            return context
+        seen.add(id(context))
+        context = context.__context__
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, masked and cut short (it may quote anything)."""
+    lines = str(exc).strip().splitlines()
+    return _masked(lines[0]) if lines else ""
+
+
+def _os_error(exc: OSError) -> str:
+    """An operating-system error in words: what failed, on which file, and what to do."""
+    what = exc.strerror or type(exc).__name__
+    where = f": {_masked(exc.filename)}" if exc.filename else ""
+    hint = _OS_HINTS.get(exc.errno or 0, "")
+    return f"{what}{where}{hint}"
+
+
+#: What to do about the operating-system errors a clerk can meet.
+_OS_HINTS = {
+    errno.ENOSPC: "; free some space on the disk and run the command again",
+    errno.EACCES: "; check the file's permissions",
+    errno.EROFS: "; the file system is read-only: choose another place",
+    errno.ENOENT: "; check the path",
+}
+
+
+def _quiet_stdout() -> None:
+    """The reader of standard output went away: send the rest nowhere, so that Python's
+    final flush at exit does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def debug_option(func: F) -> F:
+    """``--debug``: show the traceback of a failure (masked) before its one line."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value and isinstance(ctx.obj, RunState):
+            ctx.obj.debug = True
+
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=remember,
+        help="On a failure, show the traceback too (resident IDs and phones masked).",
+    )(func)
+
+
 def url_option(func: F) -> F:
-    """``--db PATH`` / ``--url URL``: which database to use."""
+    """``--db PATH`` / ``--url URL``: which database to use.
+
+    The command runs refusing a database that does not exist (one line naming it and
+    saying to run ``jieqin init``), unless it is one of :data:`CREATING_COMMANDS`.
+    """
+    func = _refusing_missing(func)
     func = click.option(
         "--url",
         "url",
@@ -79,3 +218,71 @@ def _default(value: object) -> object:
 def echo_json(data: object) -> None:
     """Print ``data`` as one JSON document (Decimal as string, dates ISO)."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def principal_options(func: F) -> F:
+    """``--as ACTOR`` and ``--principals FILE``: who the command runs as.
+
+    The actor is looked up in the principals file (``JIEQIN_PRINCIPALS``) and the
+    principals plugins register; with none configured the command runs as a local
+    administrator. The choice holds until the command's context closes.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any, as_actor: str | None, principals_file: str | None, **kwargs: Any
+    ) -> Any:
+        from jieqin.security import acting_as
+
+        click.get_current_context().with_resource(acting_as(as_actor, principals_file))
+        return func(*args, **kwargs)
+
+    wrapper = click.option(
+        "--principals",
+        "principals_file",
+        default=None,
+        envvar="JIEQIN_PRINCIPALS",
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False),
+        help="TOML file of principals (roles and region scopes). [env: JIEQIN_PRINCIPALS]",
+    )(wrapper)
+    return click.option(  # type: ignore[return-value]
+        "--as",
+        "as_actor",
+        default=None,
+        envvar="JIEQIN_ACTOR",
+        metavar="ACTOR",
+        help="Run as this configured principal. [env: JIEQIN_ACTOR]",
+    )(wrapper)
+
+
+def purpose_option(func: F) -> F:
+    """``--purpose TEXT``: why sensitive fields are revealed (written to the audit log)."""
+    return click.option(
+        "--purpose",
+        default=None,
+        metavar="TEXT",
+        help="Why the sensitive fields are revealed; required with them, audited.",
+    )(func)
+
+
+def _refusing_missing(func: F) -> F:
+    """Run ``func`` with :func:`jieqin.campaign.connect` refusing a missing database
+    (and a SQLite ``--db``/``--url`` file checked before anything opens it)."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from jieqin.campaign import creating_missing, default_url
+
+        creates = click.get_current_context().command_path in CREATING_COMMANDS
+        if not creates:
+            target = database_url(kwargs.get("db"), kwargs.get("url")) or default_url()
+            if target.startswith("sqlite"):
+                from jieqin.storage.sql.backend import require_file
+
+                require_file(target)
+        with creating_missing(creates):
+            return func(*args, **kwargs)
+
+    return run  # type: ignore[return-value]

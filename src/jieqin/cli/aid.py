@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.cli._common import database_url, echo_json, purpose_option, url_option
 
 __all__ = ["COMMANDS", "aid_group"]
 
@@ -48,19 +50,25 @@ def run_command(
     day = on.date() if hasattr(on, "date") else None
     with connect(database_url(db, url)) as campaign:
         plan = campaign.allocate(program, period, actor="cli", on=day, dry_run=dry_run)
+        sensitive = campaign.aid_program(program).sensitive
     summary = plan.summary()
     if as_json:
-        summary["decisions"] = [
-            {
-                "member": d.member_id,
-                "household": d.household_id,
-                "outcome": str(d.outcome),
-                "rank": d.priority,
-                "amount": None if d.amount is None else str(d.amount),
-                "reason": d.reason,
-            }
-            for d in plan.decisions
-        ]
+        if sensitive:
+            # whether a member is granted, refused or missing tells their health: no list
+            summary["decisions"] = []
+            summary["decisions_withheld"] = len(plan.decisions)
+        else:
+            summary["decisions"] = [
+                {
+                    "member": d.member_id,
+                    "household": d.household_id,
+                    "outcome": str(d.outcome),
+                    "rank": d.priority,
+                    "amount": None if d.amount is None else str(d.amount),
+                    "reason": d.reason,
+                }
+                for d in plan.decisions
+            ]
         echo_json(summary)
         return
     head = "DRY RUN: nothing written. " if dry_run else ""
@@ -128,7 +136,12 @@ def programs_command(on: object, as_json: bool, db: str | None, url: str | None)
 @click.argument("program")
 @click.argument("member")
 @click.option("--period", "period_text", default=None, metavar="P", help="Default: this year.")
-@click.option("--reveal", is_flag=True, help="Show health facts and the full ID number.")
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Show health facts and the full ID number (needs --purpose; audited).",
+)
+@purpose_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @url_option
 def explain_command(
@@ -136,6 +149,7 @@ def explain_command(
     member: str,
     period_text: str | None,
     reveal: bool,
+    purpose: str | None,
     as_json: bool,
     db: str | None,
     url: str | None,
@@ -146,41 +160,50 @@ def explain_command(
     from jieqin import Year, connect, parse_period
 
     period = parse_period(period_text) if period_text else Year(date.today().year)
+    from jieqin.io.sensitive import masked_strings
+    from jieqin.rules.programs import shown_decision
+
     with connect(database_url(db, url)) as campaign:
-        explained, stored = campaign.explain(program, member, period, reveal=reveal)
-    data = {
+        explained, stored = campaign.explain(
+            program, member, period, reveal=reveal, purpose=purpose
+        )
+        rules = campaign.aid_program(program)
+    # without --reveal, a condition that reads a health fact shows neither name nor outcome
+    data: dict[str, Any] = {
         "program": program,
         "member": member,
         "period": str(period),
-        "eligible": explained.eligible,
-        "conditions": [
-            {"name": c.name, "held": c.held, "detail": c.detail} for c in explained.conditions
-        ],
-        "parameters": dict(explained.parameters),
+        "eligible": explained.shown_eligible(),
+        "conditions": explained.shown_conditions(),
+        "parameters": dict(explained.parameters)
+        if reveal
+        else masked_strings(dict(explained.parameters)),
         "inputs": dict(explained.inputs),
         "stored_decision": None
         if stored is None
         else {
-            "outcome": str(stored.outcome),
             "decided_on": stored.decided_on.isoformat(),
             "rule_version": stored.rule_version,
-            "reason": stored.reason,
-            "amount": None if stored.amount is None else str(stored.amount),
+            **shown_decision(
+                rules, str(stored.outcome), stored.reason, stored.amount, reveal=reveal
+            ),
         },
     }
     if as_json:
         echo_json(data)
         return
-    click.echo(
-        f"{member} under {program} in {period}: {'ELIGIBLE' if explained.eligible else 'not eligible'}"
-    )
-    for c in explained.conditions:
-        click.echo(f"  [{'x' if c.held else ' '}] {c.name}: {c.detail}")
-    for name, value in explained.parameters.items():
+    verdict = {True: "ELIGIBLE", False: "not eligible", None: "<masked>"}[data["eligible"]]
+    click.echo(f"{member} under {program} in {period}: {verdict}")
+    for c in data["conditions"]:
+        tick = {True: "x", False: " ", None: "?"}[c["held"]]
+        click.echo(f"  [{tick}] {c['name']}: {c['detail']}")
+    for name, value in data["parameters"].items():
         click.echo(f"  parameter {name} = {value}")
-    if stored is not None:
+    shown = data["stored_decision"]
+    if stored is not None and shown is not None:
         click.echo(
-            f"Stored decision ({stored.decided_on}, {stored.rule_version}): {stored.outcome}; {stored.reason}"
+            f"Stored decision ({stored.decided_on}, {stored.rule_version}): "
+            f"{shown['outcome']}; {shown['reason']}"
         )
 
 

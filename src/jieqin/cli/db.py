@@ -1,12 +1,25 @@
-"""``jieqin init`` and ``jieqin db upgrade``: create a database, migrate an old one."""
+"""``jieqin init`` and ``jieqin db``: create a database, migrate an old one, check the
+protections of its audit log, grant a least-privilege role."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from jieqin.cli._common import database_url, url_option
+from jieqin.cli._common import database_url, echo_json, url_option
 
-__all__ = ["COMMANDS", "db_group", "init_command", "upgrade_command"]
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = [
+    "COMMANDS",
+    "check_command",
+    "db_group",
+    "grant_command",
+    "init_command",
+    "upgrade_command",
+]
 
 
 def _shown(url: str) -> str:
@@ -29,9 +42,23 @@ def init_command(db: str | None, url: str | None) -> None:
         revision = ""
         storage = campaign.storage
         if isinstance(storage, SqlStorage):
+            _refuse_unprotected(storage.engine, campaign.url)
             with storage.engine.connect() as conn:
                 revision = f" (schema revision {schema_revision(conn)})"
         click.echo(f"Database ready: {_shown(campaign.url)}{revision}")
+
+
+def _refuse_unprotected(engine: sa.Engine, url: str) -> None:
+    """Refuse a database whose audit log lost a protection (a dropped trigger or table)."""
+    from jieqin.storage.audit_chain import AuditLogBroken
+    from jieqin.storage.sql.audit import check_engine
+
+    missing = [f.message for f in check_engine(engine) if f.structural]
+    if missing:
+        raise AuditLogBroken(
+            f"{_shown(url)} is not ready: {'; '.join(missing)}; restore it from a backup "
+            "(`jieqin db check` says what else is missing)"
+        )
 
 
 @click.group("db")
@@ -75,5 +102,78 @@ def rebuild_command(db: str | None, url: str | None) -> None:
     rebuild_read_model(target)
     click.echo(f"Rebuilt the read model of {_shown(target)} from its records")
 
+
+@db_group.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@url_option
+def check_command(as_json: bool, db: str | None, url: str | None) -> None:
+    """Check the audit log's protections and chain: the triggers that refuse to change
+    it (and, on PostgreSQL, that the connecting role cannot disable them), the table
+    itself, and `jieqin audit verify`. Exit status 1 if anything is missing."""
+    from jieqin import connect
+    from jieqin.storage.audit_chain import AuditLogBroken, verify_audit
+    from jieqin.storage.sql.audit import NO_TABLE, check_engine
+    from jieqin.storage.sql.backend import SqlStorage
+
+    with connect(database_url(db, url)) as campaign:
+        storage = campaign.storage
+        missing: list[str] = []
+        if isinstance(storage, SqlStorage):
+            missing = [f.message for f in check_engine(storage.engine)]
+        chain = None
+        if NO_TABLE not in missing:
+            chain = verify_audit(campaign)
+            if not chain.ok:
+                missing.append(chain.line())
+        shown = _shown(campaign.url)
+    if as_json:
+        echo_json({"ok": not missing, "missing": missing, "chain": chain and chain.as_dict()})
+        if missing:
+            raise SystemExit(1)
+        return
+    if missing:
+        raise AuditLogBroken(f"{shown}: {'; '.join(missing)}")
+    assert chain is not None
+    click.echo(f"{shown}: every protection of the audit log is in place; {chain.line()}")
+
+
+@db_group.command("grant")
+@click.argument("role")
+@click.option("--apply", "apply", is_flag=True, help="Run the statements (as the owner).")
+@url_option
+def grant_command(role: str, apply: bool, db: str | None, url: str | None) -> None:
+    """Print (or, with --apply, run) the GRANT and REVOKE statements that let ROLE run
+    jieqin on PostgreSQL with SELECT and INSERT only on the audit log: connect the
+    application as ROLE and keep the owner for migrations."""
+    from jieqin.campaign import default_url
+    from jieqin.errors import StorageError
+    from jieqin.storage.sql.audit import grant_statements
+    from jieqin.storage.sql.backend import create_engine
+
+    target = database_url(db, url) or default_url()
+    if not target.startswith("postgresql"):
+        raise StorageError(f"{_shown(target)} is not PostgreSQL: roles and grants are for it")
+    engine = create_engine(target)
+    try:
+        with engine.connect() as conn:
+            statements = grant_statements(conn, role)
+            for statement in statements:
+                if apply:
+                    conn.exec_driver_sql(statement)
+                click.echo(f"{statement};")
+            conn.commit()
+    finally:
+        engine.dispose()
+    if apply:
+        click.echo(f"-- applied {len(statements)} statements for {role} on {_shown(target)}")
+
+
+def _add_rekey() -> None:
+    from jieqin.cli.rekey import rekey_command
+
+    db_group.add_command(rekey_command)
+
+
+_add_rekey()
 
 COMMANDS = [init_command, db_group]

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from jieqin.cli._common import database_url, url_option
+from jieqin.cli._common import database_url, purpose_option, url_option
+from jieqin.cli._output import checked_encoding, is_special, writing
 from jieqin.cli._transfer_progress import RecordProgress, record_progress
 from jieqin.io.exporter import export
 from jieqin.io.importer import FORMATS, format_for
@@ -44,8 +45,10 @@ __all__ = ["COMMANDS", "export_command"]
 @click.option(
     "--include-sensitive",
     is_flag=True,
-    help="Write resident ID numbers, phone numbers and health facts in clear.",
+    help="Write resident ID numbers, phone numbers and health facts in clear "
+    "(needs a role that may reveal, and --purpose; audited).",
 )
+@purpose_option
 @url_option
 def export_command(
     kind: str,
@@ -53,6 +56,7 @@ def export_command(
     output: Path | None,
     encoding: str,
     include_sensitive: bool,
+    purpose: str | None,
     db: str | None,
     url: str | None,
 ) -> None:
@@ -67,6 +71,8 @@ def export_command(
         format = format_for(output) if output is not None and output.suffix else "csv"
     campaign = connect(database_url(db, url))
     try:
+        if include_sensitive:
+            campaign.authorize_export(kind, purpose=purpose)
         with record_progress(f"Exporting {kind}") as progress:
             if output is None:
                 count = export(
@@ -97,26 +103,37 @@ def _export_to_file(
     include_sensitive: bool,
     progress: RecordProgress,
 ) -> int:
-    """Write to a temporary file beside ``output`` and rename it, so no half file is left."""
-    directory = output.resolve().parent
-    fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
-    try:
-        with open(fd, "w", encoding=encoding, newline="") as out:
-            count = export(
-                campaign,
-                kind,
-                out,
-                format=format,
-                include_sensitive=include_sensitive,
-                on_total=progress.start,
-                on_record=progress.advance,
-            )
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, output)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write to a temporary file beside ``output`` and rename it, so no half file is left
+    (a device or pipe such as ``/dev/stdout`` is written directly); a failure to write is
+    one :class:`~jieqin.errors.OutputError` line."""
+    encoding = checked_encoding(encoding)
+
+    def write(out: Any) -> int:
+        return export(
+            campaign,
+            kind,
+            out,
+            format=format,
+            include_sensitive=include_sensitive,
+            on_total=progress.start,
+            on_record=progress.advance,
+        )
+
+    if is_special(output):
+        with writing(output, encoding), open(output, "w", encoding=encoding, newline="") as out:
+            return write(out)
+    with writing(output, encoding):
+        directory = output.resolve().parent
+        fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)
+        try:
+            with open(fd, "w", encoding=encoding, newline="") as out:
+                count = write(out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, output)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
     return count
 
 

@@ -28,12 +28,15 @@ def needs_command(
     """List needs (by kind, status and route); optionally derive and route them first.
 
     A need is routed to an aid programme the member is eligible for, else an agency
-    that takes its kind, else the paired helper whose sectors match.
+    that takes its kind, else the paired helper whose sectors match. Needs that tell
+    a health or disability fact (of a sensitive kind, or routed to a programme whose
+    rules read one) are not listed; their number is given on standard error.
     """
     from rich.console import Console
     from rich.table import Table
 
     from jieqin import connect, parse_period
+    from jieqin.io.sensitive import masked_strings, sensitivity_of
     from jieqin.services.needs import needs_in
 
     period = parse_period(period_text) if period_text else None
@@ -46,6 +49,9 @@ def needs_command(
             campaign.route_needs(period, actor="cli")
         with campaign.unit_of_work("cli", read_only=True) as uow:
             needs = needs_in(uow, period)
+        sensitivity = sensitivity_of(campaign)
+    shown = [n for n in needs if not sensitivity.withholds_need(n)]
+    withheld = len(needs) - len(shown)
     rows = [
         {
             "need": n.need_id,
@@ -59,8 +65,15 @@ def needs_command(
             "why": n.route.explanation if n.route else "",
             "resolved_by": n.resolved_by,
         }
-        for n in needs
+        for n in shown
     ]
+    rows = masked_strings(rows)
+    if withheld:
+        click.echo(
+            f"{withheld} needs that tell a health or disability fact are not listed; "
+            "`jieqin export needs --include-sensitive` writes them.",
+            err=True,
+        )
     if as_json:
         echo_json(rows)
         return

@@ -28,31 +28,38 @@ def overdue_command(
     """List pairings behind their contact or visit cadence, with days overdue.
 
     Cadences depend on the household's category (stricter with a major illness or a
-    disability) and can be changed by plugins.
+    disability) and can be changed by plugins. The category and the interval are not
+    shown when a category reads a health fact: they would tell it.
     """
     from rich.console import Console
     from rich.table import Table
 
     from jieqin import connect
+    from jieqin.activities.overdue import sensitive_categories
 
     day = as_of.date() if hasattr(as_of, "date") else date.today()
     with connect(database_url(db, url)) as campaign:
         late = campaign.overdue(day)
+        # a category that reads a health fact, or its interval, would tell it: both go
+        masked = bool(sensitive_categories(campaign.activity_setup.policy))
     shown = late[:limit] if limit else late
     if as_json:
-        echo_json([o.as_dict() for o in shown])
+        echo_json([o.masked_dict() if masked else o.as_dict() for o in shown])
         return
     if not late:
         click.echo(f"No pairing is behind its cadence on {day.isoformat()}.")
         return
     table = Table(title=f"{len(late)} pairings behind on {day.isoformat()}")
-    for column in ("days", "helper", "household", "category", "behind on"):
+    columns = ("days", "helper", "household", *(() if masked else ("category",)), "behind on")
+    for column in columns:
         table.add_column(column, justify="right" if column == "days" else "left")
     for o in shown:
         behind = "; ".join(
-            f"{t.track} every {t.every_days}d, last {t.last_on or 'never'}" for t in o.behind
+            f"{t.track}{'' if masked else f' every {t.every_days}d'}, last {t.last_on or 'never'}"
+            for t in o.behind
         )
-        table.add_row(str(o.days_overdue), o.helper_id, o.household_id, o.category, behind)
+        category = () if masked else (o.category,)
+        table.add_row(str(o.days_overdue), o.helper_id, o.household_id, *category, behind)
     Console().print(table)
 
 

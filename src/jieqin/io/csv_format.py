@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from jieqin.errors import InvalidInput, InvalidValue, Problem
+from jieqin.io.cells import neutralise_cell, restore_cell
 from jieqin.io.kinds import Column, ColumnType, Kind
 from jieqin.io.records import Parsed, build
 
@@ -137,7 +138,7 @@ def _fill(
         if not text:
             continue
         try:
-            value = text if parse is None else parse(text)
+            value = restore_cell(text) if parse is None else parse(text)
         except InvalidValue as exc:
             problems.append(Problem(exc.reason, field=column.name, source=source, line=line))
             continue
@@ -309,18 +310,36 @@ def _finish(group: _Group, kind: Kind, plan: list[_Step], source: str) -> Parsed
     return _to_columns(parsed, kind, group.lines)
 
 
+def _cell(column: Column, value: Any) -> str:
+    """The cell of ``value``; a text cell that a spreadsheet would run as a formula is
+    neutralised (:func:`jieqin.io.cells.neutralise_cell`), a number is left a number."""
+    text = column.format(value)
+    return neutralise_cell(text) if column.type is ColumnType.TEXT else text
+
+
 def write_csv(kind: Kind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
-    """Write JSON-form records as CSV rows (households: one row per member)."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.name for c in kind.all_columns()])
+    """Write JSON-form records as CSV rows (households: one row per member).
+
+    Text cells beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    get a leading ``'`` (the reader takes it off again: export then import is exact).
+    """
+    minimal = csv.writer(out, lineterminator="\n")
+    # a lone carriage return is no line end to the writer, so it would go unquoted and
+    # the reader would refuse the file: a row holding one is written fully quoted
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def write(row: list[str]) -> None:
+        (quoted if any("\r" in cell for cell in row) else minimal).writerow(row)
+
+    write([c.name for c in kind.all_columns()])
     count = 0
     for record in records:
         if kind.group_columns:
-            head = [c.format(_get(record, c.path)) for c in kind.group_columns]
+            head = [_cell(c, _get(record, c.path)) for c in kind.group_columns]
             for member in record.get("members", ()):
-                writer.writerow(head + [c.format(_get(member, c.path)) for c in kind.columns])
+                write(head + [_cell(c, _get(member, c.path)) for c in kind.columns])
         else:
-            writer.writerow([c.format(_get(record, c.path)) for c in kind.columns])
+            write([_cell(c, _get(record, c.path)) for c in kind.columns])
         count += 1
     return count
 

@@ -15,22 +15,43 @@ from jieqin.io.csv_format import write_csv
 from jieqin.io.importer import FORMATS
 from jieqin.io.jsonl_format import write_jsonl
 from jieqin.io.kinds import Kind, kind_named
-from jieqin.io.sensitive import mask_record
+from jieqin.io.sensitive import Sensitivity, mask_record, sensitivity_of
 
-__all__ = ["export", "write_records"]
+__all__ = ["BATCH", "batches", "export", "write_records"]
+
+BATCH = 1000
+"""Records read from the storage at a time while exporting."""
+
+
+def batches(repository: Any, size: int = BATCH) -> Iterator[list[Any]]:
+    """The records of ``repository`` in id order, ``size`` at a time.
+
+    A backend whose repositories offer ``iter_batches(size)`` (the SQL backend:
+    keyset pagination) streams, so an export's memory is flat in the number of
+    records; for any other (the memory backend holds its records anyway) this pages
+    through ``list()``.
+    """
+    iterate = getattr(repository, "iter_batches", None)
+    if callable(iterate):
+        yield from iterate(size)
+        return
+    records = repository.list()
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
 
 
 def _json_forms(
     objects: Iterable[object],
     kind: Kind,
-    include_sensitive: bool,
+    sensitivity: Sensitivity | None,
     on_record: Callable[[], None] | None,
 ) -> Iterator[dict[str, Any]]:
     for obj in objects:
-        data: dict[str, Any] = unstructure(obj)
-        if not include_sensitive:
-            mask_record(kind.name, data)
-        yield data
+        data: dict[str, Any] | None = unstructure(obj)
+        if sensitivity is not None and data is not None:
+            data = mask_record(kind.name, data, sensitivity)
+        if data is not None:
+            yield data
         if on_record is not None:
             on_record()
 
@@ -43,16 +64,22 @@ def write_records(
     format: str = "csv",
     include_sensitive: bool = False,
     on_record: Callable[[], None] | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> int:
     """Write ``objects`` of ``kind`` to ``out``; returns how many records were written.
 
     Resident ID numbers, phone numbers and health facts are masked unless
-    ``include_sensitive`` is true. ``on_record`` is called after each record (progress).
+    ``include_sensitive`` is true: every masked field reads ``<masked>`` in every
+    record, free text is scanned, and needs that tell a health fact are left out
+    (``sensitivity``: by default the standard need kinds and rules decide; see
+    :mod:`jieqin.io.sensitive`). ``on_record`` is called after each record (progress).
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}")
-    records = _json_forms(objects, spec, include_sensitive, on_record)
+    if not include_sensitive and sensitivity is None:
+        sensitivity = sensitivity_of(None)
+    records = _json_forms(objects, spec, None if include_sensitive else sensitivity, on_record)
     if format == "csv":
         return write_csv(spec, records, out)
     return write_jsonl(records, out)
@@ -77,18 +104,25 @@ def export(
 
     ``on_total`` is told how many records there are before writing starts (progress).
     It reads in a read-only unit of work: no write lock, and a read-only database
-    file can be exported.
+    file can be exported. Records are read :data:`BATCH` at a time (:func:`batches`).
+    What masking leaves out comes from ``source``'s registry (:func:`sensitivity_of`).
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     with source.unit_of_work(actor=actor, read_only=True) as uow:
-        objects = getattr(uow, spec.repository).list()
-    if on_total is not None:
-        on_total(len(objects))
-    return write_records(
-        objects,
-        spec,
-        out,
-        format=format,
-        include_sensitive=include_sensitive,
-        on_record=on_record,
-    )
+        repository = getattr(uow, spec.repository)
+        if on_total is not None:
+            on_total(repository.count())
+        sensitivity = None
+        if not include_sensitive:
+            sensitivity = sensitivity_of(source)
+            if spec.name == "activities":
+                sensitivity = sensitivity.with_needs(n for b in batches(uow.needs) for n in b)
+        return write_records(
+            (record for batch in batches(repository) for record in batch),
+            spec,
+            out,
+            format=format,
+            include_sensitive=include_sensitive,
+            on_record=on_record,
+            sensitivity=sensitivity,
+        )

@@ -307,8 +307,8 @@ class _FastHouseholds:
             if not id_match(mid):
                 return None
             name = row[i_name].strip()
-            if not name or len(name) > MAX_TEXT:
-                return None
+            if not name or len(name) > MAX_TEXT or name[0] == "'":
+                return None  # a leading quote may be export's formula guard: the slow path
             born = births[row[i_birth]]
             if born is None:
                 return None
@@ -330,6 +330,8 @@ class _FastHouseholds:
             institution = row[i_institution].strip() or None
             if institution is not None and level is None:
                 return None  # a school with no level: schooling needs a level and a year
+            if row[i_institution].lstrip()[:1] == "'" or row[i_diagnosis].lstrip()[:1] == "'":
+                return None  # maybe export's formula guard: the slow path restores it
             phone = row[i_phone].strip() or None
             if phone is not None and not phone_match(phone):
                 return None

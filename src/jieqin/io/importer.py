@@ -27,7 +27,7 @@ from attrs import frozen
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
 from jieqin.io.csv_format import read_csv
 from jieqin.io.household_rows import read_household_rows
-from jieqin.io.jsonl_format import read_jsonl
+from jieqin.io.jsonl_format import read_jsonl_file
 from jieqin.io.kinds import HOUSEHOLDS, Kind, kind_named
 from jieqin.io.records import Parsed
 from jieqin.io.text import AUTO, read_lines
@@ -91,10 +91,12 @@ def parse_file(
     """Stream the records of ``path`` as :class:`Parsed` values (nothing is written)."""
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     source = Path(path).name
-    lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
     if format_for(path, format) == "csv":
+        lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
         return _once_each(read_csv(lines, spec, source=source), spec, source)
-    return _once_each(read_jsonl(lines, spec, source=source), spec, source)
+    # JSON Lines are read line by line with a bound on each (a CSV cell has one too).
+    parsed = read_jsonl_file(path, spec, encoding=encoding, source=source, on_bytes=on_bytes)
+    return _once_each(parsed, spec, source)
 
 
 def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Parsed]:

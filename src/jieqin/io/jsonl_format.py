@@ -2,37 +2,220 @@
 
 Blank lines are skipped. A household line carries its members nested, so a bad
 member is reported as ``members[2].birth_date`` on the household's line.
+
+Input is bounded like a CSV cell is: a line may be at most :data:`MAX_LINE`
+bytes (a longer one is refused, and skipped without being read into memory
+whole), a text value at most :data:`MAX_STRING` characters (the CSV reader's
+field limit), values may nest at most :data:`MAX_DEPTH` deep, and a number may
+have at most :data:`MAX_NUMBER_DIGITS` digits. Each is a problem of its line, so
+``--report-errors`` lists it with the others.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterable, Iterator
-from typing import IO, Any
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, BinaryIO
 
-from jieqin.errors import Problem
+from attrs import frozen
+
+from jieqin.errors import InvalidInput, Problem
 from jieqin.io.kinds import Kind
 from jieqin.io.records import Parsed, build
+from jieqin.io.text import AUTO, _resolve
 
-__all__ = ["read_jsonl", "write_jsonl"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LINE",
+    "MAX_NUMBER_DIGITS",
+    "MAX_STRING",
+    "read_jsonl",
+    "read_jsonl_file",
+    "write_jsonl",
+]
+
+#: The longest line read, in bytes of the file (characters for lines given as text).
+MAX_LINE = 1 << 20
+
+#: The longest text value, in characters: the limit the CSV reader has for one cell
+#: (the ``csv`` module's default ``field_size_limit``).
+MAX_STRING = 131_072
+
+#: How deep objects and arrays may nest (a household, its members, their schooling).
+MAX_DEPTH = 32
+
+#: The most digits a number may have (Python refuses to read integers of over 4,300).
+MAX_NUMBER_DIGITS = 40
+
+#: How much of an over-long line is read at a time while it is skipped.
+_SKIP_CHUNK = 1 << 16
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def read_jsonl(lines: Iterable[str], kind: Kind, *, source: str) -> Iterator[Parsed]:
+@frozen
+class LongLine:
+    """A line of over :data:`MAX_LINE` bytes, read no further than its size."""
+
+    size: int
+
+
+class _Refused(ValueError):
+    """A value the reader will not hold (raised from inside ``json.loads``)."""
+
+
+def _number(text: str) -> int | float:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _Refused(f"a number of {len(text)} digits; at most {MAX_NUMBER_DIGITS}")
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``text`` nests objects and arrays over :data:`MAX_DEPTH` deep."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        char = text[match.start()]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _long_string(data: object, path: str = "") -> str | None:
+    """The path of the first text value (or key) of over :data:`MAX_STRING` characters."""
+    if isinstance(data, str):
+        return path or "value" if len(data) > MAX_STRING else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if len(key) > MAX_STRING:
+                return path or "key"
+            found = _long_string(value, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _long_string(value, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _parse(text: str | LongLine) -> tuple[object, str | None, str | None]:
+    """``(data, reason, field)``: the JSON value of one line, or why it is refused."""
+    if isinstance(text, LongLine):
+        return None, f"the line is {text.size} bytes long; at most {MAX_LINE}", None
+    if len(text) > MAX_LINE:
+        return None, f"the line is {len(text)} characters long; at most {MAX_LINE}", None
+    if _too_deep(text):
+        return None, f"values nest over {MAX_DEPTH} levels deep", None
+    try:
+        data = json.loads(text, parse_int=_number, parse_float=_number)
+    except _Refused as exc:
+        return None, str(exc), None
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON: {exc.msg} at column {exc.colno}", None
+    except (ValueError, RecursionError) as exc:
+        return None, f"not a JSON value jieqin can read ({type(exc).__name__})", None
+    if len(text) > MAX_STRING:
+        field = _long_string(data)
+        if field is not None:
+            return None, f"a text value of over {MAX_STRING} characters", field
+    return data, None, None
+
+
+def read_jsonl(lines: Iterable[str | LongLine], kind: Kind, *, source: str) -> Iterator[Parsed]:
     """Parse JSON Lines into ``kind`` records, one :class:`Parsed` per non-blank line."""
     for number, text in enumerate(lines, start=1):
-        if not text.strip():
+        if isinstance(text, str) and not text.strip():
             continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            reason = f"not valid JSON: {exc.msg} at column {exc.colno}"
-            yield Parsed(number, None, (Problem(reason, source=source, line=number),))
-            continue
-        if not isinstance(data, dict):
+        data, reason, field = _parse(text)
+        if reason is None and not isinstance(data, dict):
             reason = f"expected a JSON object, got {type(data).__name__}"
-            yield Parsed(number, None, (Problem(reason, source=source, line=number),))
+        if reason is not None:
+            problem = Problem(reason, field=field, source=source, line=number)
+            yield Parsed(number, None, (problem,))
             continue
         yield build(data, kind, source=source, line=number)
+
+
+def read_jsonl_file(
+    path: str | os.PathLike[str],
+    kind: Kind,
+    *,
+    encoding: str = AUTO,
+    source: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[Parsed]:
+    """Parse the JSON Lines file ``path``, reading at most :data:`MAX_LINE` bytes of a line."""
+    name = source if source is not None else Path(path).name
+    return read_jsonl(
+        bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes), kind, source=name
+    )
+
+
+def bounded_lines(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = AUTO,
+    source: str,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[str | LongLine]:
+    """The lines of ``path`` as text; a line of over :data:`MAX_LINE` bytes as a
+    :class:`LongLine`, skipped in small chunks (never held in memory whole).
+
+    ``encoding`` is read as :func:`jieqin.io.text.read_lines` reads it; an
+    undecodable line raises :class:`~jieqin.errors.InvalidInput` naming it.
+    """
+    with open(path, "rb") as stream:
+        codec = _resolve(encoding, stream)
+        decode = codecs.getdecoder(codec)
+        number = 0
+        while raw := stream.readline(MAX_LINE + 1):
+            number += 1
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                size = len(raw) + _skip_line(stream)
+                if on_bytes is not None:
+                    on_bytes(size)
+                yield LongLine(size)
+                continue
+            if on_bytes is not None:
+                on_bytes(len(raw))
+            if number == 1 and raw.startswith(codecs.BOM_UTF8) and codec.startswith("utf-8"):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                text, _ = decode(raw)
+            except UnicodeDecodeError as exc:
+                raise _undecodable(raw, exc, codec, source, number) from None
+            yield text
+
+
+def _skip_line(stream: BinaryIO) -> int:
+    """Read past the rest of a line in bounded chunks; returns how many bytes it had."""
+    skipped = 0
+    while chunk := stream.readline(_SKIP_CHUNK):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _undecodable(
+    raw: bytes, exc: UnicodeDecodeError, codec: str, source: str, line: int
+) -> InvalidInput:
+    reason = (
+        f"cannot decode byte {raw[exc.start : exc.start + 1]!r} at column {exc.start + 1} as "
+        f"{codec}; give the file's encoding with --encoding (for example gbk or utf-8)"
+    )
+    return InvalidInput([Problem(reason, source=source, line=line)])
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:

@@ -6,6 +6,7 @@ jieqin depends on this package and not the other way round.
 
 from jieqin.model.activities import Activity
 from jieqin.model.aid import ConditionOutcome, Decision, Fund, Grant, Outcome, Program, ProgramKind
+from jieqin.model.consent import Consent, ConsentFact
 from jieqin.model.identity import (
     birthplace_codes,
     mask_resident_id,
@@ -53,6 +54,8 @@ __all__ = [
     "Activity",
     "ActivityKind",
     "ConditionOutcome",
+    "Consent",
+    "ConsentFact",
     "CostTerm",
     "Decision",
     "EmploymentStatus",

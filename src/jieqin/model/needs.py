@@ -34,6 +34,9 @@ class NeedSource(StrEnum):
 class NeedStatus(StrEnum):
     OPEN = "open"
     ROUTED = "routed"
+    HELD = "held"
+    """Routed to an agency but not sent: the facts it would share need the member's
+    consent, and none is in force (routing again sends it once one is)."""
     RESOLVED = "resolved"
     CLOSED = "closed"
     """Closed without help (moved away, no longer needed)."""
@@ -90,3 +93,6 @@ class Referral:
     member_id: str | None = field(default=None, validator=optional_id)
     completed_on: date | None = field(default=None, validator=optional_date)
     note: str = ""
+    consent_id: str | None = field(default=None, validator=optional_id)
+    """The member's consent the referral relied on to share health or disability facts
+    with the agency (``None``: it shares none)."""

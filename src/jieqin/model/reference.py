@@ -54,9 +54,13 @@ class StatusReference(ReferenceCode):
 
 @frozen
 class NeedKindReference(ReferenceCode):
-    """A standard kind of need and the helper sectors whose strength meets it."""
+    """A standard kind of need and the helper sectors whose strength meets it.
+
+    ``sensitive``: a need of this kind tells a health or disability fact.
+    """
 
     sectors: tuple[str, ...] = field(default=(), converter=_codes)
+    sensitive: bool = False
 
 
 #: The helper tiers of the campaign.
@@ -112,7 +116,7 @@ NEED_KINDS: tuple[NeedKindReference, ...] = (
         "skills training",
         (Sector.EMPLOYMENT, Sector.EDUCATION),
     ),
-    NeedKindReference(NeedKind.MEDICAL, "就医", "medical care", (Sector.MEDICAL,)),
+    NeedKindReference(NeedKind.MEDICAL, "就医", "medical care", (Sector.MEDICAL,), sensitive=True),
     NeedKindReference(NeedKind.SCHOOLING, "就学", "schooling", (Sector.EDUCATION,)),
     NeedKindReference(
         NeedKind.SOCIAL_INSURANCE,
@@ -125,6 +129,7 @@ NEED_KINDS: tuple[NeedKindReference, ...] = (
         "残障帮扶",
         "disability support",
         (Sector.SOCIAL_WORK, Sector.MEDICAL),
+        sensitive=True,
     ),
     NeedKindReference(NeedKind.HOUSING, "住房", "housing", (Sector.CONSTRUCTION,)),
     NeedKindReference(

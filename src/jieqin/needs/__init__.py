@@ -5,7 +5,7 @@ unit of work.
 """
 
 from jieqin.needs.derive import STANDARD_NEED_RULES, NeedRule, derive_needs, need_id
-from jieqin.needs.kinds import STANDARD_NEED_KINDS, Agency, NeedKindInfo
+from jieqin.needs.kinds import STANDARD_NEED_KINDS, Agency, NeedKindInfo, sensitive_need_kinds
 from jieqin.needs.matching import (
     RoutingResult,
     resolve_by_activity,
@@ -33,4 +33,5 @@ __all__ = [
     "resolve_by_referral",
     "route_need",
     "route_needs",
+    "sensitive_need_kinds",
 ]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
 from jieqin.model.reference import NEED_KINDS
 from jieqin.model.vocab import check_code
 
-__all__ = ["STANDARD_NEED_KINDS", "Agency", "NeedKindInfo"]
+if TYPE_CHECKING:
+    from jieqin.needs.derive import NeedRule
+
+__all__ = ["STANDARD_NEED_KINDS", "Agency", "NeedKindInfo", "sensitive_need_kinds"]
 
 
 def _codes(values: Iterable[str]) -> frozenset[str]:
@@ -18,11 +22,16 @@ def _codes(values: Iterable[str]) -> frozenset[str]:
 
 @frozen
 class NeedKindInfo:
-    """A kind of need: its code, what people read, and the helper sectors that match it."""
+    """A kind of need: its code, what people read, and the helper sectors that match it.
+
+    ``sensitive`` marks a kind that tells a health or disability fact (medical care,
+    disability support): a need of it is left out of masked outputs.
+    """
 
     code: str
     label: str
     sectors: frozenset[str] = field(factory=frozenset, converter=_codes)
+    sensitive: bool = False
 
     def __attrs_post_init__(self) -> None:
         check_code(self.code, field="need kind")
@@ -43,10 +52,28 @@ class Agency:
 
 
 def _standard() -> dict[str, NeedKindInfo]:
-    return {kind.code: NeedKindInfo(kind.code, kind.label, kind.sectors) for kind in NEED_KINDS}
+    return {
+        kind.code: NeedKindInfo(kind.code, kind.label, kind.sectors, kind.sensitive)
+        for kind in NEED_KINDS
+    }
 
 
 #: The standard need kinds (employment, skills training, medical, schooling, social
 #: insurance, disability support, housing, and the three winter supplies), from
 #: :data:`jieqin.model.reference.NEED_KINDS`.
 STANDARD_NEED_KINDS: Mapping[str, NeedKindInfo] = _standard()
+
+
+def sensitive_need_kinds(
+    kinds: Mapping[str, NeedKindInfo], rules: Iterable[NeedRule] = ()
+) -> frozenset[str]:
+    """The need kinds whose needs tell a health or disability fact.
+
+    A kind is sensitive when it was registered so (``sensitive=True``), or when a need
+    rule derives it from a sensitive fact (its condition reads ``health`` or
+    ``disability_grade``, or any fact defined with ``sensitive=True``): a region's own
+    health-derived kind is covered by its rule, with no list of names to keep.
+    """
+    flagged = {code for code, info in kinds.items() if info.sensitive}
+    derived = {rule.kind for rule in rules if rule.condition.sensitive()}
+    return frozenset(flagged | derived)

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from jieqin.needs import NeedRule
     from jieqin.pairing import PairingCostTerm
     from jieqin.rules import AidProgram
+    from jieqin.security import Role
     from jieqin.storage.base import Storage
+    from jieqin.storage.sql.encryption import KeyProvider
 
 __all__ = [
     "PROJECT_NAME",
@@ -58,6 +60,7 @@ __all__ = [
     "RegisterHouseholdStatus",
     "RegisterNeedKind",
     "RegisterObject",
+    "RegisterPrincipal",
     "RegisterRegionName",
     "StorageFactory",
     "hookimpl",
@@ -108,12 +111,21 @@ class RegisterHouseholdStatus(Protocol):
 
 
 class RegisterNeedKind(Protocol):
-    """``register(code, label, sectors=(...))`` of :func:`jieqin_register_need_kinds`."""
+    """``register(code, label, sectors=(...), sensitive=False)`` of
+    :func:`jieqin_register_need_kinds`."""
 
     def __call__(
-        self, code: str, label: str | None = None, *, sectors: Iterable[str] = (), **extra: Any
+        self,
+        code: str,
+        label: str | None = None,
+        *,
+        sectors: Iterable[str] = (),
+        sensitive: bool = False,
+        **extra: Any,
     ) -> None:
-        """Register a need kind and the sector codes of helpers whose strength meets it."""
+        """Register a need kind and the sector codes of helpers whose strength meets it;
+        ``sensitive`` for a kind that tells a health or disability fact (left out of
+        masked outputs)."""
 
 
 class RegisterRegionName(Protocol):
@@ -128,6 +140,23 @@ class RegisterAgency(Protocol):
 
     def __call__(self, agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
         """Register an agency and the need kind codes it takes."""
+
+
+class RegisterPrincipal(Protocol):
+    """``register(actor, role, regions=(...), helper_id=None)`` of
+    :func:`jieqin_register_principals`."""
+
+    def __call__(
+        self,
+        actor: str,
+        role: str | Role,
+        *,
+        regions: Iterable[str] = (),
+        helper_id: str | None = None,
+    ) -> None:
+        """Let ``actor`` work as ``role`` (a role's name or a :class:`jieqin.security.Role`)
+        within region-code ``regions`` (prefixes; ``"*"`` for all), or as helper
+        ``helper_id`` for a role scoped to a helper."""
 
 
 class RegisterObject(Protocol[_T_contra]):
@@ -152,6 +181,21 @@ def jieqin_register_storage_backends(register: RegisterBackend) -> None:
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def jieqin_key_provider() -> KeyProvider | None:
+    """Provide the keys that encrypt resident ID numbers, phones and diagnoses at rest.
+
+    :return: a :class:`~jieqin.storage.sql.encryption.KeyProvider` (its current key id,
+        any key by id, the blind-index key), or ``None`` to leave the choice to
+        another plugin. The first plugin that returns one wins. Without any, nothing
+        is encrypted. A backend that cannot encrypt (other than ``memory://``, which
+        keeps nothing at rest) is then refused with a
+        :class:`~jieqin.errors.StorageError`. See ``docs/storage.md``.
+
+    .. versionadded:: 0.2
     """
 
 
@@ -199,7 +243,9 @@ def jieqin_register_need_kinds(register: RegisterNeedKind) -> None:
     :param register: a :class:`RegisterNeedKind`: call
         ``register(code, label, sectors=("employment", ...))``;
         ``sectors`` are the sector codes of helpers whose strength matches the need,
-        used when a need is routed to the paired helper.
+        used when a need is routed to the paired helper; ``sensitive=True`` for a kind
+        that tells a health or disability fact (its needs are left out of masked
+        outputs; a kind a need rule derives from a sensitive fact is sensitive anyway).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
@@ -309,6 +355,22 @@ def jieqin_register_campaign_windows(register: RegisterObject[CampaignWindow]) -
     """
 
 
+@hookspec
+def jieqin_register_principals(register: RegisterPrincipal) -> None:
+    """Register principals: who may work, in which role, over which regions.
+
+    :param register: a :class:`RegisterPrincipal`: call
+        ``register("clerk:wang", "clerk", regions=("610203",))``, or
+        ``register("helper:hp-001", "helper", helper_id="hp-001")``; the role is the
+        name of a standard role (``admin``, ``clerk``, ``approver``, ``auditor``,
+        ``helper``) or a :class:`jieqin.security.Role` of the plugin's own. A
+        principal in the principals file wins over a plugin's of the same actor.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --- notification hooks ----------------------------------------------------------------
 
 
@@ -372,6 +434,7 @@ GATHERING_HOOKS: tuple[str, ...] = (
     "jieqin_register_pairing_cost_terms",
     "jieqin_register_cadences",
     "jieqin_register_campaign_windows",
+    "jieqin_register_principals",
 )
 
 #: Hooks called after a unit of work's writes, before they are made permanent.

@@ -27,6 +27,7 @@ from jieqin.plugins.hookspecs import (
     RegisterHouseholdStatus,
     RegisterNeedKind,
     RegisterObject,
+    RegisterPrincipal,
     RegisterRegionName,
     StorageFactory,
 )
@@ -141,6 +142,7 @@ class PluginRegistrations:
     cost_terms: tuple[str, ...] = ()
     cadences: tuple[str, ...] = ()
     campaign_windows: tuple[str, ...] = ()
+    principals: tuple[str, ...] = ()
     overridden: tuple[Override, ...] = ()
 
 
@@ -186,6 +188,8 @@ class Registry:
     cost_terms: dict[str, Registered] = field(factory=dict)
     cadences: dict[str, Registered] = field(factory=dict)
     campaign_windows: dict[str, Registered] = field(factory=dict)
+    principals: dict[str, Registered] = field(factory=dict)
+    """Actor -> its :class:`~jieqin.security.PrincipalEntry` (``jieqin_register_principals``)."""
     overridden: list[Override] = field(factory=list)
     """``(what, key, kept_plugin, ignored_plugin)`` for every duplicate registration."""
     region_name_counts: dict[str, int] = field(factory=dict)
@@ -246,6 +250,7 @@ class Registry:
             cost_terms=keys(self.cost_terms),
             cadences=keys(self.cadences),
             campaign_windows=keys(self.campaign_windows),
+            principals=keys(self.principals),
             overridden=tuple(o for o in self.overridden if plugin in (o.kept, o.ignored)),
         )
 
@@ -282,6 +287,7 @@ class Registry:
             "jieqin_register_campaign_windows": self._objects(
                 self.campaign_windows, "campaign window"
             ),
+            "jieqin_register_principals": self._principals,
         }
         for hook_name, make_register in gatherers.items():
             call = _HookCall(pm, hook_name)
@@ -324,11 +330,17 @@ class Registry:
         """The ``register`` of need kinds; ``sectors`` become a tuple of checked codes."""
 
         def register(
-            code: str, label: str | None = None, *, sectors: Iterable[str] = (), **extra: Any
+            code: str,
+            label: str | None = None,
+            *,
+            sectors: Iterable[str] = (),
+            sensitive: bool = False,
+            **extra: Any,
         ) -> None:
             plugin = call.plugin(sys._getframe(1))
             codes = (sectors,) if isinstance(sectors, str) else sectors
             extra["sectors"] = tuple(check_code(str(s), field="sectors") for s in codes)
+            extra["sensitive"] = bool(sensitive)
             self._add_code(self.need_kinds, plugin, code, label, extra)
 
         return register
@@ -365,6 +377,32 @@ class Registry:
             kinds = (need_kinds,) if isinstance(need_kinds, str) else need_kinds
             agency = Agency(agency_id, name, frozenset(kinds), plugin)
             self._keep("agency", self.agencies, agency_id, agency, plugin)
+
+        return register
+
+    def _principals(self, call: _HookCall) -> RegisterPrincipal:
+        """The ``register`` of principals, by actor; the role is resolved when used."""
+        from jieqin.security import PrincipalEntry, Role
+
+        def register(
+            actor: str,
+            role: str | Role,
+            *,
+            regions: Iterable[str] = (),
+            helper_id: str | None = None,
+        ) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            if not isinstance(actor, str) or not actor.strip():
+                raise InvalidValue("a principal needs an actor name", field="actor")
+            if not isinstance(role, (str, Role)):
+                raise InvalidValue(
+                    f"principal {actor!r}: role must be a name or a Role", field="role"
+                )
+            codes = (regions,) if isinstance(regions, str) else tuple(regions)
+            entry = PrincipalEntry(actor, role, codes, helper_id, source=f"plugin {plugin}")
+            self._keep(
+                "principal", self.principals, actor, Registered(actor, entry, plugin), plugin
+            )
 
         return register
 

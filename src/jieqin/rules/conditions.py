@@ -22,7 +22,7 @@ from jieqin.errors import InvalidValue
 from jieqin.model import ConditionOutcome, HealthCondition, SchoolLevel
 from jieqin.model.vocab import check_code
 from jieqin.rules.expressions import Columns, Expr, Params, SubjectFacts, fact
-from jieqin.rules.facts import Array
+from jieqin.rules.facts import Array, fact_definition
 
 __all__ = [
     "AllOf",
@@ -81,6 +81,16 @@ class Condition:
 
     def params(self) -> frozenset[str]:
         return frozenset().union(*(c.expr.params() for c in self.walk() if isinstance(c, Check)))
+
+    def sensitive(self) -> bool:
+        """Whether this condition (or one below it) reads a sensitive fact (health,
+        disability: any fact defined with ``sensitive=True``). Whether it held tells
+        that fact, so masked output shows neither its name nor its outcome."""
+        return any(fact_definition(name).sensitive for name in self.facts())
+
+    def sensitive_names(self) -> frozenset[str]:
+        """The names of the conditions in this tree that :meth:`sensitive` holds for."""
+        return frozenset(c.name for c in self.walk() if c.sensitive())
 
     def fingerprint(self) -> str:
         """A short hash of the definition: changes whenever the rule's logic changes."""

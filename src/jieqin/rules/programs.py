@@ -19,13 +19,19 @@ from attrs import field, frozen
 
 from jieqin.errors import InvalidValue
 from jieqin.model import ConditionOutcome, Program, yuan
-from jieqin.model.identity import mask_resident_id
 from jieqin.rules.conditions import Condition
 from jieqin.rules.expressions import MASK, Columns, SubjectFacts
 from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition
 from jieqin.rules.parameters import Parameters, ParameterValue
 
-__all__ = ["DEFAULT_PRIORITY", "AidProgram", "AmountTier", "Eligibility", "PriorityKey"]
+__all__ = [
+    "DEFAULT_PRIORITY",
+    "AidProgram",
+    "AmountTier",
+    "Eligibility",
+    "PriorityKey",
+    "shown_decision",
+]
 
 
 @frozen
@@ -48,9 +54,16 @@ DEFAULT_PRIORITY: tuple[PriorityKey, ...] = (
 )
 
 
-@frozen
+@frozen(repr=False)
 class Eligibility:
-    """One member's eligibility with everything needed to store and explain it."""
+    """One member's eligibility with everything needed to store and explain it.
+
+    Made without ``reveal``, it knows which of its conditions read a sensitive fact
+    (``hidden``) and whether its amount depends on one (``amount_hidden``): what people
+    read (:meth:`shown_conditions`, :meth:`shown_eligible`, :meth:`shown_reason`,
+    ``repr``) then says neither their names nor whether they held. ``eligible`` and
+    ``conditions`` stay exact: the allocation decides with them.
+    """
 
     member_id: str
     household_id: str
@@ -65,10 +78,51 @@ class Eligibility:
     """The entitlement for this member on the decision day (``None``: pays nothing)."""
     amount_basis: str = ""
     """Which entitlement tier set the amount, or that the fixed amount applies."""
+    hidden: frozenset[str] = field(factory=frozenset)
+    """The conditions masked output hides (they read a sensitive fact); empty when revealed."""
+    amount_hidden: bool = False
+    """Whether masked output hides the amount (an entitlement tier reads a sensitive fact)."""
 
     @property
     def failed(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.conditions if not c.held)
+
+    @property
+    def outcome_hidden(self) -> bool:
+        """Whether masked output hides the outcome: the top condition reads a sensitive fact."""
+        return bool(self.conditions) and self.conditions[0].name in self.hidden
+
+    def shown_conditions(self) -> list[dict[str, Any]]:
+        """Each condition as people read it: a hidden one is ``<masked>``, held ``None``."""
+        return [
+            {"name": MASK, "held": None, "detail": MASK}
+            if c.name in self.hidden
+            else {"name": c.name, "held": c.held, "detail": c.detail}
+            for c in self.conditions
+        ]
+
+    def shown_eligible(self) -> bool | None:
+        """``eligible``, or ``None`` when masked output hides the outcome."""
+        return None if self.outcome_hidden else self.eligible
+
+    def shown_reason(self) -> str:
+        """:meth:`reason`, or ``<masked>`` when it would tell a sensitive condition."""
+        return MASK if self.outcome_hidden else self.reason()
+
+    def shown_amount(self) -> Decimal | str | None:
+        """The amount, or ``<masked>`` when it depends on a sensitive fact."""
+        return MASK if self.amount_hidden or self.outcome_hidden else self.amount
+
+    def __repr__(self) -> str:
+        conditions = ", ".join(
+            f"{c['name']}={'?' if c['held'] is None else c['held']}"
+            for c in self.shown_conditions()
+        )
+        return (
+            f"Eligibility(member_id={self.member_id!r}, household_id={self.household_id!r}, "
+            f"eligible={self.shown_eligible()!r}, conditions=[{conditions}], "
+            f"inputs={dict(self.inputs)!r}, amount={self.shown_amount()!s})"
+        )
 
     def reason(self) -> str:
         """One line: which top-level condition failed, or that all held."""
@@ -190,8 +244,21 @@ class AidProgram:
             inputs=_inputs(subject, facts.read, reveal),
             sort_key=self._sort_key(facts.read, subject.member.member_id),
             amount=amount,
-            amount_basis=basis,
+            amount_basis=MASK if self.tiers_sensitive and not reveal else basis,
+            hidden=frozenset[str]() if reveal else self.eligibility.sensitive_names(),
+            amount_hidden=self.tiers_sensitive and not reveal,
         )
+
+    @property
+    def tiers_sensitive(self) -> bool:
+        """Whether an entitlement tier reads a sensitive fact (the amount then tells it)."""
+        return any(t.condition.sensitive() for t in self.amount_tiers)
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether the rules read a sensitive fact (health, disability): a member's
+        outcome, reason and amount then tell that fact, so masked output hides them."""
+        return self.eligibility.sensitive() or self.tiers_sensitive
 
     def decides(self, subject: Subject) -> bool:
         """Whether one member is eligible (no explanation kept)."""
@@ -238,14 +305,38 @@ class AidProgram:
         return "; ".join([*keys, "then member id"])
 
 
+def shown_decision(
+    program: AidProgram,
+    outcome: str,
+    reason: str,
+    amount: Decimal | None,
+    *,
+    reveal: bool = False,
+) -> dict[str, str | None]:
+    """A stored decision's outcome, reason and amount as people read them.
+
+    For a programme whose rules read a sensitive fact (:attr:`AidProgram.sensitive`)
+    and without ``reveal``, all three read ``<masked>``: a grant of a major-illness
+    fund, or a refusal naming ``major_illness``, would tell the member's health.
+    """
+    if program.sensitive and not reveal:
+        return {"outcome": MASK, "reason": MASK, "amount": MASK}
+    return {
+        "outcome": outcome,
+        "reason": reason,
+        "amount": None if amount is None else str(amount),
+    }
+
+
 def _fen(amount: Decimal | None) -> int:
     return 0 if amount is None else int(amount * 100)
 
 
 def _resident_id(number: str | None, reveal: bool) -> str:
-    if number is None:
-        return "none"
-    return number if reveal else mask_resident_id(number)
+    # masked, every member reads the same: not even whether a number is known shows
+    if not reveal:
+        return MASK
+    return "none" if number is None else number
 
 
 def _inputs(subject: Subject, read: Mapping[str, Any], reveal: bool) -> dict[str, str]:

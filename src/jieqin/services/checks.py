@@ -19,6 +19,10 @@ the reason. The checks:
 - **no date after today** (by the campaign's clock) for anything that happened:
   activities, needs raised and resolved, referrals, grants and decisions, status
   changes, births, departures and moves;
+- **consents**: a consent's member belonging to its household, its recipient a
+  registered agency, its dates not after today; once stored, only its withdrawal may
+  be added (nothing else changes, and a withdrawal stands); a referral that relied on
+  a consent names one of its member, to its agency, in force on the day it was made;
 - **one person, one record**: a resident ID number on at most one member, in the
   batch and against the stored members; a member of another household is moved
   explicitly (:meth:`~jieqin.storage.base.HouseholdRepository.move_member`), never by
@@ -42,6 +46,7 @@ from jieqin.activities.windows import CampaignCalendar
 from jieqin.errors import Problem
 from jieqin.model import (
     Activity,
+    Consent,
     Decision,
     Fund,
     Grant,
@@ -360,6 +365,79 @@ def _referrals(
         _member_of(batch, i, referral.household_id, referral.member_id, owners)
         checks.not_after_today(batch, i, "referred_on", referral.referred_on)
         checks.not_after_today(batch, i, "completed_on", referral.completed_on)
+    _referral_consents(uow, items, batch)
+
+
+def _referral_consents(uow: UnitOfWork, items: Sequence[Referral], batch: _Batch) -> None:
+    """A referral that relied on a consent names one of its member, to its agency, that
+    was in force on the day it was made."""
+    consents = uow.consents.find_many({r.consent_id for r in items if r.consent_id})
+    for i, referral in enumerate(items):
+        if referral.consent_id is None:
+            continue
+        consent = consents.get(referral.consent_id)
+        if consent is None:
+            batch.add(i, "consent_id", f"no consent {referral.consent_id}")
+        elif consent.member_id != referral.member_id or consent.recipient != referral.agency:
+            batch.add(
+                i,
+                "consent_id",
+                f"consent {consent.consent_id} is of member {consent.member_id} for agency "
+                f"{consent.recipient}, not of member {referral.member_id} for {referral.agency}",
+            )
+        elif not consent.in_force(referral.referred_on):
+            batch.add(
+                i,
+                "consent_id",
+                f"consent {consent.consent_id} was not in force on "
+                f"{referral.referred_on.isoformat()}",
+            )
+
+
+#: What a stored consent keeps once given: only its withdrawal may be added.
+_CONSENT_TERMS = (
+    "member_id",
+    "household_id",
+    "recipient",
+    "purpose",
+    "facts",
+    "given_on",
+    "expires_on",
+)
+
+
+def _consents(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Consent], batch: _Batch
+) -> None:
+    owners = uow.households.owners(c.member_id for c in items)
+    stored = uow.consents.find_many({c.consent_id for c in items})
+    for i, consent in enumerate(items):
+        agencies = checks.vocabularies.agencies
+        checks.code(batch, i, "recipient", "agency", consent.recipient, agencies)
+        _member_of(batch, i, consent.household_id, consent.member_id, owners)
+        checks.not_after_today(batch, i, "given_on", consent.given_on)
+        checks.not_after_today(batch, i, "withdrawn_on", consent.withdrawn_on)
+        old = stored.get(consent.consent_id)
+        if old is None:
+            continue
+        changed = [name for name in _CONSENT_TERMS if getattr(old, name) != getattr(consent, name)]
+        if changed:
+            batch.add(
+                i,
+                changed[0],
+                f"consent {consent.consent_id} was given with other terms ({', '.join(changed)}): "
+                "a consent is not rewritten; withdraw it and record a new one",
+            )
+        if old.withdrawn_on is not None and (
+            consent.withdrawn_on != old.withdrawn_on
+            or consent.withdrawal_reason != old.withdrawal_reason
+        ):
+            batch.add(
+                i,
+                "withdrawn_on",
+                f"consent {consent.consent_id} was withdrawn on {old.withdrawn_on.isoformat()}; "
+                "a withdrawal stands (record a new consent instead)",
+            )
 
 
 def _activities(
@@ -512,6 +590,7 @@ _CHECKERS: dict[str, Checker] = {
     "funds": _funds,
     "grants": _grants,
     "decisions": _decisions,
+    "consents": _consents,
     "handovers": _handovers,
     "member_moves": _moves,
 }

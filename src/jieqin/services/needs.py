@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from jieqin.errors import InvalidValue
-from jieqin.model import Need, NeedSource, NeedStatus, Period, Referral, RouteKind
+from jieqin.model import Consent, Need, NeedSource, NeedStatus, Period, Referral, Route, RouteKind
 from jieqin.needs import (
     STANDARD_NEED_KINDS,
     STANDARD_NEED_RULES,
@@ -27,6 +27,7 @@ from jieqin.needs import (
     resolve_by_referral,
     route_needs,
 )
+from jieqin.needs.consent import consent_for, facts_shared, held_reason
 from jieqin.rules import AidProgram, Context
 from jieqin.rules.ids import stable_id
 
@@ -101,8 +102,19 @@ def route(
     kinds: Mapping[str, NeedKindInfo] = STANDARD_NEED_KINDS,
     on: date | None = None,
 ) -> list[RoutingResult]:
-    """Route every open need of ``period``; store routes and create agency referrals."""
-    needs = [n for n in needs_in(uow, period) if n.status is NeedStatus.OPEN]
+    """Route every open need of ``period``; store routes and create agency referrals.
+
+    A referral that would share health or disability facts (a need of a sensitive
+    kind) is sent only with the member's consent in force on the day, to that agency,
+    covering those facts; the referral names the consent. Without one the need is
+    held (status ``held``, its route saying what consent it awaits) and no referral
+    is made; routing again tries held needs anew.
+    """
+    needs = [
+        attrs.evolve(n, status=NeedStatus.OPEN, route=None) if n.status is NeedStatus.HELD else n
+        for n in needs_in(uow, period)
+        if n.status in (NeedStatus.OPEN, NeedStatus.HELD)
+    ]
     if not needs:
         return []
     day = on or (period.start if period is not None else min(n.raised_on for n in needs))
@@ -117,6 +129,7 @@ def route(
     results = []
     routed: list[Need] = []
     referrals: list[Referral] = []
+    consents: dict[str, list[Consent]] = {}
     for result in route_needs(
         needs,
         households=households,
@@ -126,8 +139,12 @@ def route(
         helpers_of=helpers_of,
         kinds=kinds,
     ):
+        result, consent_id = _with_consent(uow, result, kinds, day, consents)
         results.append(result)
         if result.route is None:
+            continue
+        if result.need.status is NeedStatus.HELD:
+            routed.append(result.need)
             continue
         routed.append(result.routed)
         if result.route.kind is RouteKind.REFERRAL:
@@ -140,12 +157,41 @@ def route(
                     referred_on=day,
                     member_id=result.need.member_id,
                     note=result.explanation[:200],
+                    consent_id=consent_id,
                 )
             )
     uow.needs.upsert_many(routed)
     uow.referrals.add_many(referrals)
     uow.commit()
     return results
+
+
+def _with_consent(
+    uow: UnitOfWork,
+    result: RoutingResult,
+    kinds: Mapping[str, NeedKindInfo],
+    day: date,
+    consents: dict[str, list[Consent]],
+) -> tuple[RoutingResult, str | None]:
+    """A referral that shares health or disability facts, with the consent it relies on
+    (its id), or held for want of one: the need ``held``, its route saying why.
+    ``consents`` caches each agency's consents (one read per agency)."""
+    route = result.route
+    if route is None or route.kind is not RouteKind.REFERRAL:
+        return result, None
+    facts = facts_shared(result.need.kind, kinds)
+    if not facts:
+        return result, None
+    agency = route.target
+    if agency not in consents:
+        consents[agency] = uow.consents.list(recipient=agency)
+    consent = consent_for(result.need, agency, facts, day, consents[agency])
+    if consent is not None:
+        return result, consent.consent_id
+    reason = held_reason(result.need, agency, day)
+    held_route = Route(RouteKind.REFERRAL, agency, reason)
+    held = attrs.evolve(result.need, status=NeedStatus.HELD, route=held_route)
+    return RoutingResult(held, held_route, reason), None
 
 
 def complete_referral(uow: UnitOfWork, referral_id: str, on: date, note: str = "") -> Need:

@@ -3,21 +3,26 @@
 A helper (a council member, an agency staffer) needs to see the households they
 visit, those households' members, needs and activities, and nothing else: not
 another helper's households, not the campaign's other records. :class:`HelperView`
-reads through units of work and filters by the helper's pairings in force on a day,
-so what it returns is decided by the stored pairings alone. It never writes.
+is an immutable helper principal (:class:`~jieqin.security.Principal` with the
+``helper`` role and the view's day) that reads through read-only, scoped units of
+work (:class:`~jieqin.security.ScopedUnitOfWork`), so what it returns is decided by
+the stored pairings alone, and the same scope holds on every backend. It never
+writes and holds nothing that could: every unit of work it opens is read-only.
 
 A record is in the view when its household is paired with the helper on the view's
-day; a household outside the view is reported as not found, exactly like one that
-does not exist, so the view does not reveal which households exist.
+day (and, for a record naming a member, when that member belongs to such a
+household); a household outside the view is reported as not found, exactly like
+one that does not exist, so the view does not reveal which households exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any, NoReturn
 
-from jieqin.errors import NotFound
 from jieqin.model import Activity, Helper, Household, Member, Need, Pairing
+from jieqin.security import STANDARD_ROLES, Principal, Role, ScopedUnitOfWork
 from jieqin.storage.base import UnitOfWork
 
 __all__ = ["HelperView"]
@@ -26,25 +31,75 @@ __all__ = ["HelperView"]
 class HelperView:
     """Read-only access to one helper's paired households, their members, needs, activities.
 
-    :param unit_of_work: makes a new unit of work (``campaign.unit_of_work``); the view
-        opens one per call and never commits.
+    :param unit_of_work: opens units of work (``campaign.unit_of_work``); called with
+        ``principal=`` and ``read_only=True``, and whatever it returns is scoped to
+        the helper and read-only.
     :param helper_id: the helper whose view this is.
     :param on: the day whose pairings count; default: today.
+    :param role: the role of the helper principal (default: the standard ``helper``).
     :raises NotFound: there is no helper with this id.
+
+    The view is immutable: its helper and day cannot be changed.
     """
+
+    __slots__ = ("_helper", "_open", "_principal")
+
+    _open: Callable[[], UnitOfWork]
+    _principal: Principal
+    _helper: Helper
 
     def __init__(
         self,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: Callable[..., UnitOfWork],
         helper_id: str,
         *,
         on: date | None = None,
+        role: Role | None = None,
     ) -> None:
-        self._unit_of_work = unit_of_work
-        self.helper_id = helper_id
-        self.on = on if on is not None else date.today()
-        with self._unit_of_work() as uow:
-            self._helper = uow.helpers.get(helper_id)
+        principal = Principal(
+            f"helper:{helper_id}",
+            role or STANDARD_ROLES["helper"],
+            helper_id=helper_id,
+            on=on if on is not None else date.today(),
+        )
+
+        def open_scoped() -> UnitOfWork:
+            opened = unit_of_work(principal=principal, read_only=True)
+            if (
+                isinstance(opened, ScopedUnitOfWork)
+                and opened.principal == principal
+                and opened.read_only
+            ):
+                return opened
+            return ScopedUnitOfWork(opened, principal, read_only=True)
+
+        object.__setattr__(self, "_open", open_scoped)
+        object.__setattr__(self, "_principal", principal)
+        with open_scoped() as uow:
+            object.__setattr__(self, "_helper", uow.helpers.get(helper_id))
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"a HelperView is immutable: cannot set {name}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"a HelperView is immutable: cannot delete {name}")
+
+    @property
+    def principal(self) -> Principal:
+        """The helper principal the view reads as."""
+        return self._principal
+
+    @property
+    def helper_id(self) -> str:
+        """The helper whose view this is."""
+        return str(self._principal.helper_id)
+
+    @property
+    def on(self) -> date:
+        """The day whose pairings count."""
+        day = self._principal.on
+        assert day is not None
+        return day
 
     @property
     def helper(self) -> Helper:
@@ -53,7 +108,7 @@ class HelperView:
 
     def pairings(self) -> list[Pairing]:
         """The helper's pairings in force on the view's day."""
-        with self._unit_of_work() as uow:
+        with self._open() as uow:
             return self._pairings(uow)
 
     def household_ids(self) -> frozenset[str]:
@@ -62,15 +117,12 @@ class HelperView:
 
     def households(self) -> list[Household]:
         """The paired households, ordered by id."""
-        with self._unit_of_work() as uow:
-            ids = sorted({p.household_id for p in self._pairings(uow)})
-            return [uow.households.get(h) for h in ids]
+        with self._open() as uow:
+            return uow.households.list()
 
     def household(self, household_id: str) -> Household:
         """One paired household; :class:`NotFound` for any other, stored or not."""
-        with self._unit_of_work() as uow:
-            if household_id not in {p.household_id for p in self._pairings(uow)}:
-                raise NotFound(f"no household {household_id!r} among helper {self.helper_id}'s")
+        with self._open() as uow:
             return uow.households.get(household_id)
 
     def members(self) -> list[Member]:
@@ -79,21 +131,13 @@ class HelperView:
 
     def needs(self, **filters: object) -> list[Need]:
         """Needs of the paired households matching ``filters`` (as ``uow.needs.list``)."""
-        with self._unit_of_work() as uow:
-            return [
-                need
-                for household_id in self._scope(uow, filters)
-                for need in uow.needs.list(**{**filters, "household_id": household_id})
-            ]
+        with self._open() as uow:
+            return uow.needs.list(**filters)
 
     def activities(self, **filters: object) -> list[Activity]:
         """Activities with the paired households matching ``filters``, by any helper."""
-        with self._unit_of_work() as uow:
-            return [
-                activity
-                for household_id in self._scope(uow, filters)
-                for activity in uow.activities.list(**{**filters, "household_id": household_id})
-            ]
+        with self._open() as uow:
+            return uow.activities.list(**filters)
 
     def _pairings(self, uow: UnitOfWork) -> list[Pairing]:
         return [
@@ -102,12 +146,8 @@ class HelperView:
             if p.helper_id == self.helper_id
         ]
 
-    def _scope(self, uow: UnitOfWork, filters: dict[str, object]) -> list[str]:
-        ids = sorted({p.household_id for p in self._pairings(uow)})
-        asked = filters.pop("household_id", None)
-        if asked is not None:
-            ids = [h for h in ids if h == asked]
-        return ids
+    def __reduce__(self) -> Any:
+        raise TypeError("a HelperView cannot be copied or pickled")
 
     def __repr__(self) -> str:
         return f"<HelperView {self.helper_id} on {self.on.isoformat()}>"

@@ -6,6 +6,7 @@ campaign's tables in memory and persists them its own way (files, a document sto
 subclasses :class:`~jieqin.storage.tables_in_memory.TablesUnitOfWork`.
 """
 
+from jieqin.storage.audit_chain import AuditVerification, verify_audit
 from jieqin.storage.base import (
     AuditEntry,
     AuditLog,
@@ -29,6 +30,7 @@ __all__ = [
     "KINDS",
     "AuditEntry",
     "AuditLog",
+    "AuditVerification",
     "Changes",
     "EntitySpec",
     "PairingKey",
@@ -40,4 +42,5 @@ __all__ = [
     "describe",
     "difference",
     "plain",
+    "verify_audit",
 ]

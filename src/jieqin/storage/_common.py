@@ -15,6 +15,7 @@ from jieqin.clock import Clock, SystemClock
 from jieqin.errors import StorageError
 from jieqin.model import (
     Activity,
+    Consent,
     Decision,
     Fund,
     Grant,
@@ -93,6 +94,7 @@ ENTITIES: Mapping[str, EntitySpec] = {
         EntitySpec("funds", Fund, ("fund_id",)),
         EntitySpec("grants", Grant, ("grant_id",)),
         EntitySpec("decisions", Decision, ("decision_id",)),
+        EntitySpec("consents", Consent, ("consent_id",)),
     )
 }
 """The keyed kinds of record, by repository name (handovers are an append-only list)."""

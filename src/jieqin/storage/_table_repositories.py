@@ -58,7 +58,12 @@ __all__ = [
 REFERENCES: Mapping[str, Mapping[str, str]] = {
     "pairings": {"helper_id": "helpers", "household_id": "households"},
     "needs": {"household_id": "households", "member_id": "members"},
-    "referrals": {"need_id": "needs", "household_id": "households", "member_id": "members"},
+    "referrals": {
+        "need_id": "needs",
+        "household_id": "households",
+        "member_id": "members",
+        "consent_id": "consents",
+    },
     "activities": {
         "helper_id": "helpers",
         "household_id": "households",
@@ -72,6 +77,7 @@ REFERENCES: Mapping[str, Mapping[str, str]] = {
         "need_id": "needs",
     },
     "decisions": {"household_id": "households", "member_id": "members"},
+    "consents": {"household_id": "households", "member_id": "members"},
     "handovers": {
         "household_id": "households",
         "from_helper_id": "helpers",
@@ -224,7 +230,7 @@ class TableRepository(Generic[T]):
 
 
 #: The kinds of record that may name a member (a named member is kept when they leave).
-_NAMING_MEMBERS = ("activities", "needs", "referrals", "grants", "decisions")
+_NAMING_MEMBERS = ("activities", "needs", "referrals", "grants", "decisions", "consents")
 
 
 class Households(TableRepository[Household]):

@@ -34,6 +34,7 @@ from attrs import frozen
 
 from jieqin.model import (
     Activity,
+    Consent,
     Decision,
     Fund,
     Grant,
@@ -59,6 +60,7 @@ __all__ = [
     "ActivityRepository",
     "AuditEntry",
     "AuditLog",
+    "ConsentRepository",
     "DecisionRepository",
     "FundRepository",
     "GrantRepository",
@@ -94,6 +96,10 @@ class AuditEntry:
     ``changes`` what was written: the fields of a new record, ``{"field": {"from": old,
     "to": new}}`` for a change. Resident ID numbers, phone numbers and health facts are
     never kept in clear; the entry only says that they were set or changed.
+
+    ``hash`` is a digest of the entry and of ``prev_hash``, the hash of the entry
+    before it, so the entries form a chain that any rewrite breaks
+    (:mod:`jieqin.storage.audit_chain`).
     """
 
     entry_id: int
@@ -103,6 +109,8 @@ class AuditEntry:
     entity: str
     entity_id: str | None
     changes: Mapping[str, Any]
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 @runtime_checkable
@@ -268,6 +276,11 @@ class DecisionRepository(Repository[Decision, str], Protocol):
     """Decisions by ``decision_id``."""
 
 
+class ConsentRepository(Repository[Consent, str], Protocol):
+    """Members' consents by ``consent_id``; a consent is never deleted, it is withdrawn
+    (``update`` with ``withdrawn_on`` set)."""
+
+
 class AuditLog(Protocol):
     """The append-only audit log: read it, never change it."""
 
@@ -380,6 +393,9 @@ class UnitOfWork(Protocol):
 
     @property
     def decisions(self) -> DecisionRepository: ...
+
+    @property
+    def consents(self) -> ConsentRepository: ...
 
     @property
     def audit(self) -> AuditLog: ...

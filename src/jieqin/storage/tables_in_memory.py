@@ -54,6 +54,7 @@ import attrs
 from jieqin.model import Handover, MemberMove
 from jieqin.storage import _table_repositories as repos
 from jieqin.storage._common import ENTITIES, BaseUnitOfWork, EntitySpec, describe, difference, plain
+from jieqin.storage.audit_chain import ChainHead, audit_key, chain
 from jieqin.storage.base import AuditEntry
 from jieqin.storage.counted import TablesReadModel
 
@@ -159,7 +160,7 @@ class TablesUnitOfWork(BaseUnitOfWork):
         self._members: dict[str, str] | None = None
         self._handovers: list[Handover] | None = None
         self._moves: list[MemberMove] | None = None
-        self._audit: list[tuple[datetime, str, str, str | None, Mapping[str, Any]]] = []
+        self._audit: list[AuditEntry] = []
         self._locked = False
         self._base = Tables()
         self.helpers = repos.Helpers(self, KINDS["helpers"])
@@ -173,6 +174,7 @@ class TablesUnitOfWork(BaseUnitOfWork):
         self.funds = repos.Funds(self, KINDS["funds"])
         self.grants = repos.Grants(self, KINDS["grants"])
         self.decisions = repos.TableRepository[Any](self, KINDS["decisions"])
+        self.consents = repos.TableRepository[Any](self, KINDS["consents"])
         self.audit = repos.TablesAuditLog(self)
         self.read_model = TablesReadModel(self.table)
         self.begin()
@@ -262,17 +264,20 @@ class TablesUnitOfWork(BaseUnitOfWork):
     def record(
         self, action: str, entity: str, entity_id: str | None, changes: Mapping[str, Any]
     ) -> None:
-        """Queue an audit entry for this unit of work's commit."""
+        """Queue an audit entry for this unit of work's commit, numbered and chained
+        after the newest entry (the write lock is held from here, so it stays newest)."""
         self.acquire()
-        self._audit.append((datetime.now(UTC), action, entity, entity_id, changes))
+        log = self._audit or self._base.audit
+        head = ChainHead()
+        if log:
+            last = log[-1]
+            head = ChainHead(last.entry_id, last.hash or "", last.at)
+        pending = [(action, entity, entity_id, changes)]
+        self._audit.extend(chain(head, pending, self.actor, now=datetime.now(UTC), key=audit_key()))
 
     def pending_audit(self) -> list[AuditEntry]:
-        """This unit of work's audit entries, numbered after the committed ones."""
-        start = len(self._base.audit)
-        return [
-            AuditEntry(start + i + 1, at, self.actor, action, entity, entity_id, changes)
-            for i, (at, action, entity, entity_id, changes) in enumerate(self._audit)
-        ]
+        """This unit of work's audit entries, numbered and chained after the committed ones."""
+        return list(self._audit)
 
     def audit_entries(self) -> list[AuditEntry]:
         """The committed audit log followed by this unit of work's entries."""

@@ -19,6 +19,8 @@ records for tests of your own.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,6 +35,7 @@ from jieqin.errors import ConflictError, NotFound, StorageError
 from jieqin.model import (
     Activity,
     ConditionOutcome,
+    Consent,
     CostTerm,
     Decision,
     Fund,
@@ -61,6 +64,7 @@ from jieqin.storage.base import Storage
 __all__ = [
     "StorageContract",
     "make_activity",
+    "make_consent",
     "make_decision",
     "make_fund",
     "make_grant",
@@ -276,6 +280,22 @@ def make_decision(decision_id: str = "d001", **changes: Any) -> Decision:
     return attrs.evolve(decision, **changes)
 
 
+def make_consent(consent_id: str = "c001", **changes: Any) -> Consent:
+    """Member ``hh001-m2``'s consent to share her health facts with the medical
+    insurance bureau during 2021."""
+    consent = Consent(
+        consent_id=consent_id,
+        member_id="hh001-m2",
+        household_id="hh001",
+        recipient="medical_insurance_bureau",
+        purpose="大病医疗救助申请",
+        facts=frozenset({"health", "disability"}),
+        given_on=date(2021, 3, 1),
+        expires_on=date(2022, 1, 1),
+    )
+    return attrs.evolve(consent, **changes)
+
+
 #: Repository name -> (build a record from an id, a field to change for an update).
 KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
     "helpers": (lambda i: make_helper(i), lambda h: attrs.evolve(h, capacity=h.capacity + 1)),
@@ -301,6 +321,10 @@ KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
         lambda g: attrs.evolve(g, amount=Decimal("4999.99")),
     ),
     "decisions": (lambda i: make_decision(i), lambda d: attrs.evolve(d, reason="re-decided")),
+    "consents": (
+        lambda i: make_consent(i),
+        lambda c: c.withdrawn(date(2021, 6, 1), "家属要求撤回"),
+    ),
 }
 
 
@@ -328,6 +352,7 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "activities": ("helpers", "households"),
     "grants": ("households", "funds"),
     "decisions": ("households",),
+    "consents": ("households",),
     "pairings": ("helpers", "households"),
     "handovers": ("helpers", "households"),
 }
@@ -698,6 +723,45 @@ class StorageContract:
             assert uow.needs.count() == 0
             assert uow.grants.count() == 0
 
+    def test_a_referral_names_the_consent_it_relied_on(self, storage: Storage) -> None:
+        store_parents(storage, "referrals")
+        with storage.unit_of_work("tester") as uow:
+            with pytest.raises(ConflictError):
+                uow.referrals.add(make_referral("r1", consent_id="no-consent"))
+            with pytest.raises(ConflictError):
+                uow.consents.add(make_consent("c9", member_id="nobody"))
+            uow.consents.add(make_consent("c1"))
+            uow.referrals.add(make_referral("r1", consent_id="c1"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.referrals.get("r1").consent_id == "c1"
+            assert uow.consents.list(recipient="medical_insurance_bureau") == [make_consent("c1")]
+            assert uow.consents.list(member_id="hh001-m1") == []
+
+    def test_a_withdrawn_consent_is_kept_with_its_withdrawal(self, storage: Storage) -> None:
+        store_parents(storage, "consents")
+        given = make_consent("c1")
+        withdrawn = given.withdrawn(date(2021, 6, 1), "家属要求撤回")
+        with storage.unit_of_work("tester") as uow:
+            uow.consents.add(given)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            uow.consents.update(withdrawn)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.consents.get("c1") == withdrawn
+            assert uow.consents.count(withdrawn_on=date(2021, 6, 1)) == 1
+            assert [e.action for e in uow.audit.entries(entity="consents")] == ["add", "update"]
+        # The member keeps their consent when a new version of the household leaves
+        # them out: they become a former member, the consent stays.
+        with storage.unit_of_work("tester") as uow:
+            household = uow.households.get("hh001")
+            uow.households.upsert_many([attrs.evolve(household, members=household.members[:1])])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.consents.get("c1") == withdrawn
+            assert uow.households.member("hh001-m2").departed_on is not None
+
     def test_a_fund_is_never_granted_past_its_budget(self, storage: Storage) -> None:
         store_records(storage, "households")
         with storage.unit_of_work("tester") as uow:
@@ -936,6 +1000,77 @@ class StorageContract:
             (again,) = uow.audit.entries()
             assert again.actor == "clerk"
             assert again.changes["capacity"] == 3
+
+    def test_the_audit_log_is_a_hash_chain_that_verifies(
+        self, storage: Storage, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from jieqin.storage.audit_chain import GENESIS, KEY_ENV, canonical, verify_audit
+
+        monkeypatch.delenv(KEY_ENV, raising=False)
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.helpers.add_many([make_helper("h002"), make_helper("h003")])
+            # Reading the log in the unit of work that writes it sees its own entries.
+            assert [e.entry_id for e in uow.audit.entries()] == [1, 2]
+            uow.helpers.update(make_helper("h001", capacity=5))
+            uow.commit()
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.update(make_helper("h002", capacity=4))
+        with storage.unit_of_work("reviewer") as uow:
+            uow.helpers.update(make_helper("h003", capacity=1))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            entries = uow.audit.entries()
+        assert [e.entry_id for e in entries] == [1, 2, 3, 4]
+        assert entries[0].prev_hash == GENESIS
+        for before, entry in itertools.pairwise(entries):
+            assert entry.prev_hash == before.hash
+            assert entry.at >= before.at
+        last = entries[-1]
+        assert (
+            last.hash
+            == "sha256:" + hashlib.sha256(canonical(last, last.prev_hash or "")).hexdigest()
+        )
+        result = verify_audit(storage)
+        assert result.ok, result.line()
+        assert (result.entries, result.last_entry_id, result.head) == (4, 4, last.hash)
+
+    def test_a_keyed_audit_log_needs_its_key(
+        self, storage: Storage, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from jieqin.storage.audit_chain import KEY_ENV, verify_audit
+
+        monkeypatch.delenv(KEY_ENV, raising=False)
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.add(make_helper("h001"))
+            uow.commit()
+        monkeypatch.setenv(KEY_ENV, "a-long-secret-audit-key-0001")
+        with storage.unit_of_work("clerk") as uow:
+            uow.helpers.add(make_helper("h002"))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            plain, keyed = uow.audit.entries()
+        assert str(plain.hash).startswith("sha256:")
+        assert str(keyed.hash).startswith("hmac-sha256:")
+        assert verify_audit(storage).ok
+        assert verify_audit(storage).keyed == 1
+        wrong = verify_audit(storage, key=b"another-key-of-16-bytes")
+        assert wrong.problem is not None
+        assert (wrong.problem.entry_id, wrong.problem.kind) == (2, "hash_mismatch")
+        monkeypatch.delenv(KEY_ENV)
+        missing = verify_audit(storage)
+        assert missing.problem is not None
+        assert (missing.problem.entry_id, missing.problem.kind) == (2, "key_needed")
+        with storage.unit_of_work("clerk") as uow:
+
+            def write_without_the_key() -> None:
+                uow.helpers.add(make_helper("h003"))
+                uow.commit()
+
+            with pytest.raises(StorageError, match=KEY_ENV):
+                write_without_the_key()
+        with storage.unit_of_work("auditor") as uow:
+            assert uow.audit.count() == 2
 
 
 def _key(record: Any) -> Any:

@@ -8,10 +8,10 @@ from typing import Any
 import jieqin
 
 
-def _jsonl(url: str) -> Any:
+def _jsonl(url: str, *, create: bool = True) -> Any:
     from jieqin_jsonl.storage import JsonlStorage
 
-    return JsonlStorage(url)
+    return JsonlStorage(url, create=create)
 
 
 @jieqin.hookimpl

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import attrs
 
 import jieqin
-from jieqin.errors import InvalidInput, StorageError
+from jieqin.errors import DatabaseMissing, InvalidInput, StorageError
 from jieqin.io import structure, to_json
 from jieqin.storage import AuditEntry
 from jieqin.storage.tables_in_memory import KINDS, Changes, Tables, TablesUnitOfWork, plain
@@ -69,6 +69,8 @@ def _load(directory: Directory, generation: int) -> Tables:
             entity=entry["entity"],
             entity_id=entry["entity_id"],
             changes=entry["changes"],
+            prev_hash=entry.get("prev_hash"),
+            hash=entry.get("hash"),
         )
         for entry in directory.audit(generation)
     ]
@@ -85,9 +87,14 @@ def _structure(data: Any, cls: type[T], name: str, line: int) -> T:
 class JsonlStorage:
     """A campaign kept in a directory of JSON Lines files."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.directory = Directory(path_from_url(url))
+        path = path_from_url(url)
+        if not create and not path.is_dir():
+            raise DatabaseMissing(
+                f"there is no jsonl store {path}: create it with `jieqin init --url {url}` first"
+            )
+        self.directory = Directory(path)
         self.lock = threading.RLock()
         self._generation = 0
         self._tables = Tables()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from jieqin.plugins.hookspecs import RegisterBackend, hookimpl
 
 
-def _sql(url: str) -> object:
+def _sql(url: str, *, create: bool = True) -> object:
     from jieqin.storage.sql import SqlStorage
 
-    return SqlStorage(url)
+    return SqlStorage(url, create=create)
 
 
 @hookimpl(trylast=True)

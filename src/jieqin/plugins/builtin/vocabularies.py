@@ -53,7 +53,7 @@ def jieqin_register_household_statuses(register: RegisterHouseholdStatus) -> Non
 @hookimpl(trylast=True)
 def jieqin_register_need_kinds(register: RegisterNeedKind) -> None:
     for kind in reference.NEED_KINDS:
-        register(kind.code, kind.label, sectors=kind.sectors)
+        register(kind.code, kind.label, sectors=kind.sectors, sensitive=kind.sensitive)
 
 
 @hookimpl(trylast=True)

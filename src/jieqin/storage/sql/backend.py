@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +30,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from jieqin.errors import SchemaOutdated, StorageBusy, StorageError
+from jieqin.errors import DatabaseMissing, SchemaOutdated, StorageBusy, StorageError
 from jieqin.storage._common import BaseUnitOfWork
+from jieqin.storage.audit_chain import audit_key, normalised
+from jieqin.storage.sql import audit as sql_audit
 from jieqin.storage.sql import read_model
 from jieqin.storage.sql.bulk import register_sqlite_adapters
+from jieqin.storage.sql.encryption import KeyProvider, Sealer
+from jieqin.storage.sql.errors import driver_missing, translate_errors
 from jieqin.storage.sql.read_model import SqlReadModel
 from jieqin.storage.sql.repositories import repositories_for
-from jieqin.storage.sql.tables import AUDIT_LOG, METADATA, VERSION_TABLE
+from jieqin.storage.sql.tables import METADATA, VERSION_TABLE
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -48,6 +51,7 @@ __all__ = [
     "alembic_config",
     "create_engine",
     "rebuild_read_model",
+    "require_file",
     "schema_revision",
     "shown_url",
     "upgrade",
@@ -111,20 +115,33 @@ def read_only_file(url: str) -> Path | None:
     return path if path is not None and not _writable(path) else None
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str, *, must_exist: bool = False) -> sa.Engine:
     """An engine for ``url`` with jieqin's connection settings (a SQLite file jieqin may
-    not write is opened read-only)."""
+    not write is opened read-only).
+
+    Statement parameters never reach a message or a log (``hide_parameters``: they
+    hold resident IDs and health facts), and the driver's errors that are not a bug
+    (a full disk, a server that does not answer, a read-only file) become
+    :class:`~jieqin.errors.StorageError` subclasses of one line
+    (:mod:`jieqin.storage.sql.errors`). ``must_exist`` refuses a SQLite file that
+    does not exist with :class:`~jieqin.errors.DatabaseMissing` instead of creating it.
+    """
     url = _normalise(url)
     path = read_only_file(url)
     read_only = path is not None
+    if must_exist:
+        require_file(url)
     try:
         if read_only:
             assert path is not None
-            engine = sa.create_engine(_read_only_uri(path))
+            engine = sa.create_engine(_read_only_uri(path), hide_parameters=True)
         else:
-            engine = sa.create_engine(url)
+            engine = sa.create_engine(url, hide_parameters=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
+        raise StorageError(f"cannot use database URL {shown_url(url)!r}: {exc}") from exc
+    except ImportError as exc:
+        raise driver_missing(url, exc) from exc
+    translate_errors(engine)
     if engine.dialect.name == "sqlite":
         in_memory = not read_only and _sqlite_file(engine.url) is None
         _configure_sqlite(engine, in_memory=in_memory, read_only=read_only)
@@ -135,6 +152,19 @@ def create_engine(url: str) -> sa.Engine:
             f"jieqin's SQL backend supports SQLite and PostgreSQL, not {engine.dialect.name}"
         )
     return engine
+
+
+def require_file(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist (SQLite would create it)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    path = _sqlite_file(parsed)
+    if path is not None and not path.exists():
+        raise DatabaseMissing(
+            f"there is no database {path}: create it with `jieqin init --db {path}` first "
+            "(or check the path)"
+        )
 
 
 def _configure_sqlite(engine: sa.Engine, *, in_memory: bool, read_only: bool) -> None:
@@ -266,7 +296,11 @@ def _check_schema(engine: sa.Engine, *, create: bool, read_only: bool = False) -
             )
         if create and not read_only:
             _create(engine)
-        return
+            return
+        raise DatabaseMissing(
+            f"{_shown(engine)} holds no jieqin database: create one with "
+            f"`jieqin init --url {_shown(engine)}` first"
+        )
     head = _head()
     if current == head:
         if not fresh:
@@ -336,10 +370,15 @@ class SqlStorage:
     on it is read-only.
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str, *, create: bool = True, key_provider: KeyProvider | None = None
+    ) -> None:
         self.url = url
+        self.sealer: Sealer | None = None
+        if key_provider is not None:
+            self.use_key_provider(key_provider)
         self.read_only = read_only_file(url) is not None
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, must_exist=not create)
         try:
             _check_schema(self.engine, create=create, read_only=self.read_only)
         except BaseException:
@@ -351,8 +390,15 @@ class SqlStorage:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
+    def use_key_provider(self, provider: KeyProvider) -> None:
+        """Seal resident ID numbers, phones and diagnoses at rest with ``provider``'s
+        keys from now on (see :mod:`jieqin.storage.sql.encryption`)."""
+        self.sealer = Sealer(provider)
+
     def unit_of_work(self, actor: str = "jieqin", *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, actor, read_only=read_only or self.read_only)
+        return SqlUnitOfWork(
+            self.engine, actor, read_only=read_only or self.read_only, sealer=self.sealer
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -365,8 +411,17 @@ class SqlUnitOfWork(BaseUnitOfWork):
     commits it, leaving the block rolls back what was not committed.
     """
 
-    def __init__(self, engine: sa.Engine, actor: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        actor: str,
+        *,
+        read_only: bool = False,
+        sealer: Sealer | None = None,
+    ) -> None:
         super().__init__(actor, read_only=read_only)
+        self.sealer = sealer
+        self._pending_audit: list[sql_audit.Pending] = []
         self._engine = engine
         self._conn: sa.Connection | None = None
         repos: Mapping[str, Any] = repositories_for(self)
@@ -381,6 +436,7 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self.funds = repos["funds"]
         self.grants = repos["grants"]
         self.decisions = repos["decisions"]
+        self.consents = repos["consents"]
         self.audit = repos["audit"]
         self.read_model = SqlReadModel(lambda: self.connection)
 
@@ -401,23 +457,24 @@ class SqlUnitOfWork(BaseUnitOfWork):
     def record(
         self, action: str, entity: str, entity_id: str | None, changes: Mapping[str, Any]
     ) -> None:
-        """Append an audit entry in this transaction."""
-        self.connection.execute(
-            AUDIT_LOG.insert().values(
-                at=datetime.now(UTC),
-                actor=self.actor,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                changes=dict(changes),
-            )
-        )
+        """Add an audit entry to this transaction: kept until :meth:`flush_audit` (at the
+        commit, or when this unit of work reads the log), then numbered and chained."""
+        self._pending_audit.append((action, entity, entity_id, normalised(changes)))
+
+    def flush_audit(self) -> None:
+        """Chain and insert the audit entries kept so far (the log's writers wait for
+        each other from here until this transaction ends)."""
+        if self._pending_audit:
+            pending, self._pending_audit = self._pending_audit, []
+            sql_audit.append(self.connection, self.actor, pending, key=audit_key())
 
     def _commit(self) -> None:
+        self.flush_audit()
         if self._conn is not None and self._conn.in_transaction():
             self._conn.commit()
 
     def _rollback(self) -> None:
+        self._pending_audit = []
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
 

@@ -14,6 +14,7 @@ from typing import Any
 from jieqin.model import (
     Activity,
     ConditionOutcome,
+    Consent,
     CostTerm,
     Decision,
     Fund,
@@ -233,6 +234,7 @@ def referral_row(x: Referral) -> dict[str, Any]:
         "member_id": x.member_id,
         "completed_on": x.completed_on,
         "note": x.note,
+        "consent_id": x.consent_id,
     }
 
 
@@ -246,6 +248,7 @@ def referral_from(r: Row) -> Referral:
         member_id=r["member_id"],
         completed_on=r["completed_on"],
         note=r["note"],
+        consent_id=r["consent_id"],
     )
 
 
@@ -398,6 +401,39 @@ def decision_from(r: Row) -> Decision:
     )
 
 
+# --- consents ---------------------------------------------------------------------------
+
+
+def consent_row(c: Consent) -> dict[str, Any]:
+    return {
+        "consent_id": c.consent_id,
+        "member_id": c.member_id,
+        "household_id": c.household_id,
+        "recipient": c.recipient,
+        "purpose": c.purpose,
+        "facts": sorted(c.facts),
+        "given_on": c.given_on,
+        "expires_on": c.expires_on,
+        "withdrawn_on": c.withdrawn_on,
+        "withdrawal_reason": c.withdrawal_reason,
+    }
+
+
+def consent_from(r: Row) -> Consent:
+    return Consent(
+        consent_id=r["consent_id"],
+        member_id=r["member_id"],
+        household_id=r["household_id"],
+        recipient=r["recipient"],
+        purpose=r["purpose"],
+        facts=frozenset(r["facts"]),
+        given_on=r["given_on"],
+        expires_on=r["expires_on"],
+        withdrawn_on=r["withdrawn_on"],
+        withdrawal_reason=r["withdrawal_reason"],
+    )
+
+
 #: Repository name -> (record to row, row to record) for the single-table records.
 SIMPLE: dict[str, tuple[Any, Any]] = {
     "helpers": (helper_row, helper_from),
@@ -409,4 +445,5 @@ SIMPLE: dict[str, tuple[Any, Any]] = {
     "funds": (fund_row, fund_from),
     "grants": (grant_row, grant_from),
     "decisions": (decision_row, decision_from),
+    "consents": (consent_row, consent_from),
 }

@@ -16,7 +16,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -51,13 +51,15 @@ from jieqin.storage._common import (
 )
 from jieqin.storage.base import AuditEntry, PairingKey
 from jieqin.storage.rows import HouseholdRows, rows_of
-from jieqin.storage.sql import mappers, read_model
+from jieqin.storage.sql import encryption, mappers, read_model
+from jieqin.storage.sql.audit import entry_from_row
 from jieqin.storage.sql.bulk import bulk_insert, insert_values, upsert_values
 from jieqin.storage.sql.functions import among
 from jieqin.storage.sql.mappers import Row
 from jieqin.storage.sql.tables import (
     ACTIVITIES,
     AUDIT_LOG,
+    CONSENTS,
     DECISIONS,
     FUNDS,
     GRANTS,
@@ -317,6 +319,26 @@ class SqlRepository(Generic[T]):
         query = query.where(*self._filters(filters))
         return int(self._conn.execute(query).scalar_one())
 
+    def iter_batches(self, size: int = 1000) -> Iterator[builtins.list[T]]:
+        """Every record in id order, ``size`` at a time: keyset pagination over the ids
+        (each page starts after the last id of the one before), then :meth:`find_many`,
+        so memory stays flat however many records there are (an export streams)."""
+        keys = self._keys
+        after: tuple[Any, ...] | None = None
+        while True:
+            query = sa.select(*keys).order_by(*keys).limit(size)
+            if after is not None:
+                query = query.where(
+                    keys[0] > after[0] if len(keys) == 1 else sa.tuple_(*keys) > sa.tuple_(*after)
+                )
+            page = [tuple(row) for row in self._conn.execute(query)]
+            if not page:
+                return
+            ids = [row[0] if len(keys) == 1 else row for row in page]
+            found = self.find_many(ids)
+            yield [found[i] for i in ids if i in found]
+            after = page[-1]
+
 
 class HelperRepository(SqlRepository[Helper]):
     """Helpers; a new tier or home county relabels their activities and spans."""
@@ -523,7 +545,7 @@ class GrantRepository(SqlRepository[Grant]):
 
 
 #: Tables whose rows name a member: a member they name is kept, as a former member.
-_NAMING_MEMBERS = (ACTIVITIES, NEEDS, REFERRALS, GRANTS, DECISIONS, MEMBER_MOVES)
+_NAMING_MEMBERS = (ACTIVITIES, NEEDS, REFERRALS, GRANTS, DECISIONS, MEMBER_MOVES, CONSENTS)
 
 
 class HouseholdRepository(SqlRepository[Household]):
@@ -609,7 +631,7 @@ class HouseholdRepository(SqlRepository[Household]):
             read_model.relabelling(conn, households=moved)
         upsert_values(conn, HOUSEHOLDS, mappers.HOUSEHOLD_COLUMNS, [r.household for r in rows])
         self._leave(conn, rows)
-        upsert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, [m for r in rows for m in r.members])
+        upsert_values(conn, MEMBERS, *self._member_rows(rows))
         self._delete_statuses(conn, ids)
         insert_values(
             conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, [s for r in rows for s in r.statuses]
@@ -618,9 +640,17 @@ class HouseholdRepository(SqlRepository[Household]):
             read_model.relabelled(conn, households=moved)
 
     def _insert_children(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
-        insert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, [m for r in rows for m in r.members])
+        insert_values(conn, MEMBERS, *self._member_rows(rows))
         insert_values(
             conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, [s for r in rows for s in r.statuses]
+        )
+
+    def _member_rows(
+        self, rows: Sequence[HouseholdRows]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """The member rows of ``rows`` as written: sealed at rest with a key provider."""
+        return encryption.seal_member_rows(
+            self._uow.sealer, mappers.MEMBER_COLUMNS, (m for r in rows for m in r.members)
         )
 
     def _inserted_new(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> bool:
@@ -769,8 +799,9 @@ class HouseholdRepository(SqlRepository[Household]):
                 .where(among(conn, MEMBERS.c.household_id, chunk))
                 .order_by(MEMBERS.c.household_id, MEMBERS.c.position)
             )
+            sealer = self._uow.sealer
             for key, group in groupby(conn.execute(query).mappings(), lambda r: r["household_id"]):
-                members[key] = list(group)
+                members[key] = [encryption.open_member(sealer, row) for row in group]
             query = (
                 sa.select(STATUS_HISTORY)
                 .where(among(conn, STATUS_HISTORY.c.household_id, chunk))
@@ -834,6 +865,9 @@ class HouseholdRepository(SqlRepository[Household]):
     def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         m = MEMBERS
         wanted = sorted({r for r in resident_ids if r})
+        sealer = self._uow.sealer
+        if sealer is not None:
+            return self._sealed_holders(sealer, wanted)
         found: dict[str, tuple[str, str]] = {}
         for chunk in _chunks(wanted):
             query = sa.select(m.c.resident_id, m.c.member_id, m.c.household_id).where(
@@ -841,6 +875,29 @@ class HouseholdRepository(SqlRepository[Household]):
             )
             for resident_id, member_id, household_id in self._conn.execute(query):
                 found[resident_id] = (member_id, household_id)
+        return found
+
+    def _sealed_holders(
+        self, sealer: encryption.Sealer, wanted: Sequence[str]
+    ) -> dict[str, tuple[str, str]]:
+        """:meth:`holders` with encryption at rest: numbers looked up by their blind
+        index (and in clear, for rows not sealed yet)."""
+        m = MEMBERS
+        by_index = {sealer.index(r): r for r in wanted}
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(wanted):
+            indexes = [sealer.index(r) for r in chunk]
+            query = sa.select(
+                m.c.resident_id, m.c.resident_id_index, m.c.member_id, m.c.household_id
+            ).where(
+                sa.or_(
+                    among(self._conn, m.c.resident_id_index, indexes),
+                    among(self._conn, m.c.resident_id, chunk),
+                )
+            )
+            for resident_id, index, member_id, household_id in self._conn.execute(query):
+                number = resident_id if resident_id is not None else by_index[index]
+                found[number] = (member_id, household_id)
         return found
 
     def member(self, member_id: str) -> Member:
@@ -851,7 +908,7 @@ class HouseholdRepository(SqlRepository[Household]):
         )
         if row is None:
             raise NotFound(f"no member {member_id}")
-        return mappers.member_from(row)
+        return mappers.member_from(encryption.open_member(self._uow.sealer, row))
 
 
 class HandoverRepository:
@@ -916,28 +973,20 @@ class AuditLogRepository:
         return [AUDIT_LOG.c[name] == value for name, value in filters.items()]
 
     def entries(self, **filters: object) -> list[AuditEntry]:
+        """Entries in id order, this unit of work's own included (they are chained and
+        inserted first, see :meth:`SqlUnitOfWork.flush_audit`)."""
+        where = self._where(filters)
+        self._uow.flush_audit()
         conn: sa.Connection = self._uow.connection
-        query = sa.select(AUDIT_LOG).where(*self._where(filters)).order_by(AUDIT_LOG.c.entry_id)
-        return [_audit_entry(row) for row in conn.execute(query).mappings()]
+        query = sa.select(AUDIT_LOG).where(*where).order_by(AUDIT_LOG.c.entry_id)
+        return [entry_from_row(row) for row in conn.execute(query).mappings()]
 
     def count(self, **filters: object) -> int:
+        where = self._where(filters)
+        self._uow.flush_audit()
         conn: sa.Connection = self._uow.connection
-        query = sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*self._where(filters))
+        query = sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*where)
         return int(conn.execute(query).scalar_one())
-
-
-def _audit_entry(row: Row) -> AuditEntry:
-    at: datetime = row["at"]
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return AuditEntry(
-        entry_id=int(row["entry_id"]),
-        at=at,
-        actor=row["actor"],
-        action=row["action"],
-        entity=row["entity"],
-        entity_id=row["entity_id"],
-        changes=row["changes"],
-    )
 
 
 _CLASSES: dict[str, type[SqlRepository[Any]]] = {
@@ -951,11 +1000,27 @@ _CLASSES: dict[str, type[SqlRepository[Any]]] = {
 }
 
 
+def _sealed_helpers(
+    sealer: encryption.Sealer | None,
+) -> tuple[Callable[[Helper], dict[str, Any]], Callable[[Row], Helper]]:
+    """The helper mappers, with the phone sealed at rest when there is a sealer."""
+
+    def to_row(h: Helper) -> dict[str, Any]:
+        return encryption.seal_helper_row(sealer, mappers.helper_row(h))
+
+    def from_row(r: Row) -> Helper:
+        return mappers.helper_from(encryption.open_helper(sealer, r))
+
+    return to_row, from_row
+
+
 def repositories_for(uow: SqlUnitOfWork) -> dict[str, Any]:
     """Every repository of a SQL unit of work, by attribute name."""
     repos: dict[str, Any] = {}
     for name, (to_row, from_row) in mappers.SIMPLE.items():
         cls = _CLASSES.get(name, SqlRepository)
+        if name == "helpers":
+            to_row, from_row = _sealed_helpers(uow.sealer)
         repos[name] = cls(uow, ENTITIES[name], TABLES[name], to_row, from_row)
     repos["households"] = HouseholdRepository(
         uow, ENTITIES["households"], HOUSEHOLDS, mappers.household_row, lambda row: row

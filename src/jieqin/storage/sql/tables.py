@@ -24,6 +24,7 @@ import sqlalchemy as sa
 __all__ = [
     "ACTIVITIES",
     "AUDIT_LOG",
+    "CONSENTS",
     "DECISIONS",
     "FUNDS",
     "GRANTS",
@@ -73,6 +74,7 @@ HELPERS = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("phone", sa.String(32)),
+    sa.Column("sealed", sa.Text),
 )
 
 HOUSEHOLDS = sa.Table(
@@ -114,6 +116,12 @@ MEMBERS = sa.Table(
     sa.Column("employment", CODE, nullable=False, index=True),
     sa.Column("phone", sa.String(32)),
     sa.Column("departed_on", sa.Date),
+    # Encryption at rest (jieqin.storage.sql.encryption): the resident ID number, phone
+    # and diagnosis sealed together, the clear columns NULL, and a keyed hash of the
+    # number that keeps it on one member.
+    sa.Column("sealed", sa.Text),
+    sa.Column("resident_id_index", sa.String(64)),
+    sa.Index("ix_household_members_resident_id_index", "resident_id_index", unique=True),
     sa.Index("ix_household_members_schooling", "school_level", "school_year_of_entry"),
     # Covering: which households have a current member with a major illness or a
     # disability is read from the index alone (the overdue scan's household facts).
@@ -201,6 +209,7 @@ REFERRALS = sa.Table(
     sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
     sa.Column("completed_on", sa.Date),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Column("consent_id", ID, sa.ForeignKey("consents.consent_id"), index=True),
 )
 
 ACTIVITIES = sa.Table(
@@ -284,6 +293,22 @@ DECISIONS = sa.Table(
     sa.Column("priority", sa.Integer),
 )
 
+CONSENTS = sa.Table(
+    "consents",
+    METADATA,
+    sa.Column("consent_id", ID, primary_key=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("recipient", CODE, nullable=False, index=True),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("given_on", sa.Date, nullable=False),
+    sa.Column("expires_on", sa.Date),
+    sa.Column("withdrawn_on", sa.Date),
+    sa.Column("withdrawal_reason", sa.Text, nullable=False),
+)
+"""Members' consents to share facts with an agency; withdrawn, never deleted."""
+
 AUDIT_LOG = sa.Table(
     "audit_log",
     METADATA,
@@ -294,9 +319,14 @@ AUDIT_LOG = sa.Table(
     sa.Column("entity", sa.String(64), nullable=False),
     sa.Column("entity_id", sa.Text),
     sa.Column("changes", sa.JSON, nullable=False),
+    sa.Column("prev_hash", sa.String(80)),
+    sa.Column("hash", sa.String(80)),
     sa.Index("ix_audit_log_entity", "entity", "entity_id"),
 )
-"""Append-only: database triggers refuse ``UPDATE`` and ``DELETE`` (migration 0002)."""
+"""Append-only: database triggers refuse ``UPDATE`` and ``DELETE`` (migration 0002) and,
+on SQLite, an insert that would replace an entry (migration 0008). Each entry's
+``hash`` chains it to the one before (``prev_hash``), see
+:mod:`jieqin.storage.audit_chain`; jieqin numbers the entries itself."""
 
 #: Repository name -> its main table.
 TABLES: dict[str, sa.Table] = {
@@ -311,5 +341,6 @@ TABLES: dict[str, sa.Table] = {
     "funds": FUNDS,
     "grants": GRANTS,
     "decisions": DECISIONS,
+    "consents": CONSENTS,
     "member_moves": MEMBER_MOVES,
 }
