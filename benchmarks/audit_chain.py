@@ -10,7 +10,10 @@ chain (``PYTHONPATH=<its src>``) to see what chaining costs::
         --writes 10000
 
 A SQLite file is created fresh (removed first if it exists); a PostgreSQL URL gets a
-fresh schema that is dropped afterwards. ``--verify`` also times ``verify_audit``
+fresh schema that is dropped afterwards. ``--without-chain`` (SQL only) measures the
+same code with the chain left out: each entry is inserted numbered but unhashed, with
+no lock and no read of the newest entry, as before the chain (the log it leaves does
+not verify). ``--verify`` also times ``verify_audit``
 over the log written (with this jieqin). ``--json`` prints one JSON line. The
 figures go to ``docs/benchmarks.md``.
 """
@@ -52,15 +55,47 @@ def _fresh(url: str) -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')  # type: ignore[arg-type]
 
 
+def _leave_out_the_chain() -> None:
+    """Insert audit entries as before the chain: no lock, no head, no hash."""
+    import itertools
+    from datetime import UTC, datetime
+
+    from jieqin.storage.sql import audit
+    from jieqin.storage.sql.tables import AUDIT_LOG
+
+    numbers = itertools.count(1)
+
+    def append(conn, actor, pending, *, key):  # type: ignore[no-untyped-def]
+        rows = [
+            {
+                "entry_id": next(numbers),
+                "at": datetime.now(UTC),
+                "actor": actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "changes": dict(changes),
+            }
+            for action, entity, entity_id, changes in pending
+        ]
+        conn.execute(AUDIT_LOG.insert(), rows)
+        return []
+
+    audit.append = append  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="sqlite:///chain.db")
     parser.add_argument("--writes", type=int, default=10_000)
     parser.add_argument("--verify", action="store_true")
+    parser.add_argument("--without-chain", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     region = RegionCode("610202")
-    figures: dict[str, object] = {"writes": args.writes}
+    figures: dict[str, object] = {"writes": args.writes, "chained": not args.without_chain}
+    if args.without_chain:
+        _leave_out_the_chain()
     with _fresh(args.url) as url, jieqin.connect(url) as campaign:
         started = time.perf_counter()
         for i in range(args.writes):

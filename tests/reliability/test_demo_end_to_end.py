@@ -31,6 +31,7 @@ from jieqin.errors import JieqinError
 from jieqin.io.kinds import KINDS
 from jieqin.privacy import find_sensitive, install_log_masking, uninstall_log_masking
 from jieqin.reports.render import render
+from jieqin.security.reveal import REVEAL_ACTION
 from jieqin.storage._common import ENTITIES
 
 
@@ -202,6 +203,8 @@ def test_every_write_of_the_demo_is_audited(demo: Demo) -> None:
         entries = uow.audit.entries()
         written: dict[str, set[str]] = {}
         for entry in entries:
+            if entry.action == REVEAL_ACTION and entry.at > demo.finished:
+                continue  # another test of this module revealed, and was audited
             assert entry.actor == ACTOR, entry
             assert demo.started <= entry.at <= demo.finished, entry
             ids = written.setdefault(entry.entity, set())

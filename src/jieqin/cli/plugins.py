@@ -28,6 +28,7 @@ REGISTRATION_KINDS: tuple[tuple[str, str], ...] = (
     ("cost_terms", "cost terms"),
     ("cadences", "cadences"),
     ("campaign_windows", "campaign windows"),
+    ("principals", "principals"),
 )
 
 

@@ -58,7 +58,7 @@ _DIGITS = {
     RegionLevel.TOWNSHIP: 9,
     RegionLevel.VILLAGE: 12,
 }
-_OPEN = frozenset({NeedStatus.OPEN, NeedStatus.ROUTED})
+_OPEN = frozenset({NeedStatus.OPEN, NeedStatus.ROUTED, NeedStatus.HELD})
 
 
 def _keys_of(region: RegionCode) -> list[int]:
