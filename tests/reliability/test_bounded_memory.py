@@ -1,4 +1,4 @@
-"""Bounded memory on any input: a huge JSON Lines value is refused in one line, cheaply.
+"""Bounded memory on any input: a huge JSON Lines or CSV value is refused in one line, cheaply.
 
 The import runs in a fresh interpreter whose address space is capped (so that a
 regression fails fast instead of taking the machine's memory), started by a small
@@ -41,19 +41,28 @@ print(json.dumps({"code": done.returncode, "err": done.stderr, "peak_mb": peak})
 
 
 def _huge_value_file(path: Path, mebibytes: int) -> None:
-    """A helpers file whose one line holds a name of ``mebibytes`` MiB (written in chunks)."""
+    """A helpers file whose one record holds a name of ``mebibytes`` MiB (written in
+    chunks): JSON Lines or CSV by the file's suffix."""
     chunk = "王" * (1 << 20)  # 3 MiB of UTF-8
     with path.open("w", encoding="utf-8") as out:
-        out.write('{"helper_id": "p1", "home_region": "610202", "tier": "city_member", "name": "')
+        if path.suffix == ".csv":
+            out.write("helper_id,name,home_region,tier\np1,")
+        else:
+            out.write(
+                '{"helper_id": "p1", "home_region": "610202", "tier": "city_member", "name": "'
+            )
         for _ in range(mebibytes // 3):
             out.write(chunk)
-        out.write('"}\n')
+        out.write(",610202,city_member\n" if path.suffix == ".csv" else '"}\n')
 
 
-def test_a_300_mib_value_is_refused_in_one_line_under_300_mb(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "line"), [("helpers.jsonl", 1), ("helpers.csv", 2)])
+def test_a_300_mib_value_is_refused_in_one_line_under_300_mb(
+    tmp_path: Path, name: str, line: int
+) -> None:
     db = tmp_path / "campaign.db"
     jieqin.connect(f"sqlite:///{db}").close()
-    path = tmp_path / "helpers.jsonl"
+    path = tmp_path / name
     _huge_value_file(path, 300)
     assert path.stat().st_size >= 300 << 20
     done = subprocess.run(
@@ -68,7 +77,7 @@ def test_a_300_mib_value_is_refused_in_one_line_under_300_mb(tmp_path: Path) -> 
     assert result["code"] == 1
     lines = result["err"].splitlines()
     assert len(lines) == 1, result["err"]
-    assert "helpers.jsonl line 1" in lines[0]
+    assert f"{name} line {line}" in lines[0]
     assert f"at most {MAX_LINE}" in lines[0]
     assert result["peak_mb"] < LIMIT_MB, result
 

@@ -13,20 +13,17 @@ have at most :data:`MAX_NUMBER_DIGITS` digits. Each is a problem of its line, so
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
-from attrs import frozen
-
-from jieqin.errors import InvalidInput, Problem
+from jieqin.errors import Problem
 from jieqin.io.kinds import Kind
 from jieqin.io.records import Parsed, build
-from jieqin.io.text import AUTO, _resolve
+from jieqin.io.text import AUTO, MAX_LINE, LongLine, bounded_lines
 
 __all__ = [
     "MAX_DEPTH",
@@ -38,9 +35,6 @@ __all__ = [
     "write_jsonl",
 ]
 
-#: The longest line read, in bytes of the file (characters for lines given as text).
-MAX_LINE = 1 << 20
-
 #: The longest text value, in characters: the limit the CSV reader has for one cell
 #: (the ``csv`` module's default ``field_size_limit``).
 MAX_STRING = 131_072
@@ -51,17 +45,7 @@ MAX_DEPTH = 32
 #: The most digits a number may have (Python refuses to read integers of over 4,300).
 MAX_NUMBER_DIGITS = 40
 
-#: How much of an over-long line is read at a time while it is skipped.
-_SKIP_CHUNK = 1 << 16
-
 _BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-@frozen
-class LongLine:
-    """A line of over :data:`MAX_LINE` bytes, read no further than its size."""
-
-    size: int
 
 
 class _Refused(ValueError):
@@ -160,62 +144,6 @@ def read_jsonl_file(
     return read_jsonl(
         bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes), kind, source=name
     )
-
-
-def bounded_lines(
-    path: str | os.PathLike[str],
-    *,
-    encoding: str = AUTO,
-    source: str,
-    on_bytes: Callable[[int], None] | None = None,
-) -> Iterator[str | LongLine]:
-    """The lines of ``path`` as text; a line of over :data:`MAX_LINE` bytes as a
-    :class:`LongLine`, skipped in small chunks (never held in memory whole).
-
-    ``encoding`` is read as :func:`jieqin.io.text.read_lines` reads it; an
-    undecodable line raises :class:`~jieqin.errors.InvalidInput` naming it.
-    """
-    with open(path, "rb") as stream:
-        codec = _resolve(encoding, stream)
-        decode = codecs.getdecoder(codec)
-        number = 0
-        while raw := stream.readline(MAX_LINE + 1):
-            number += 1
-            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
-                size = len(raw) + _skip_line(stream)
-                if on_bytes is not None:
-                    on_bytes(size)
-                yield LongLine(size)
-                continue
-            if on_bytes is not None:
-                on_bytes(len(raw))
-            if number == 1 and raw.startswith(codecs.BOM_UTF8) and codec.startswith("utf-8"):
-                raw = raw[len(codecs.BOM_UTF8) :]
-            try:
-                text, _ = decode(raw)
-            except UnicodeDecodeError as exc:
-                raise _undecodable(raw, exc, codec, source, number) from None
-            yield text
-
-
-def _skip_line(stream: BinaryIO) -> int:
-    """Read past the rest of a line in bounded chunks; returns how many bytes it had."""
-    skipped = 0
-    while chunk := stream.readline(_SKIP_CHUNK):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
-    return skipped
-
-
-def _undecodable(
-    raw: bytes, exc: UnicodeDecodeError, codec: str, source: str, line: int
-) -> InvalidInput:
-    reason = (
-        f"cannot decode byte {raw[exc.start : exc.start + 1]!r} at column {exc.start + 1} as "
-        f"{codec}; give the file's encoding with --encoding (for example gbk or utf-8)"
-    )
-    return InvalidInput([Problem(reason, source=source, line=line)])
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:

@@ -4,7 +4,7 @@ Spreadsheets in Chinese offices save CSV as UTF-8 (often with a byte-order mark)
 as GBK. ``encoding="auto"`` takes a byte-order mark as UTF-8, else tries UTF-8 on
 the start of the file and falls back to GB18030 (a superset of GBK and GB2312).
 Lines are decoded one at a time, so an undecodable byte is reported with its line
-number. This is safe for GBK too: its trail bytes never include the newline byte.
+number, and a line is at most :data:`MAX_LINE` bytes. This is safe for GBK too: its trail bytes never include the newline byte.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from attrs import frozen
+
 from jieqin.errors import InvalidInput, Problem
 
-__all__ = ["AUTO", "detect_encoding", "read_lines"]
+__all__ = ["AUTO", "MAX_LINE", "LongLine", "bounded_lines", "detect_encoding", "read_lines"]
 
 AUTO = "auto"
 _SNIFF_BYTES = 1 << 16
@@ -55,14 +57,31 @@ def _resolve(encoding: str, stream: BinaryIO) -> str:
     return detect_encoding(head)
 
 
-def read_lines(
+#: The longest line read, in bytes of the file. A CSV row or a JSON Lines record of a
+#: megabyte is no ledger's: a longer line is refused, skipped in small reads and never
+#: held in memory whole (a 300 MiB line costs what a short one does).
+MAX_LINE = 1 << 20
+
+#: How much of an over-long line is read at a time while it is skipped.
+_SKIP_CHUNK = 1 << 16
+
+
+@frozen
+class LongLine:
+    """A line of over :data:`MAX_LINE` bytes, read no further than its size."""
+
+    size: int
+
+
+def bounded_lines(
     path: str | os.PathLike[str],
     *,
     encoding: str = AUTO,
     source: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
-) -> Iterator[str]:
-    """Yield the lines of ``path`` as text (with their line endings).
+) -> Iterator[str | LongLine]:
+    """The lines of ``path`` as text (with their line endings); a line of over
+    :data:`MAX_LINE` bytes as a :class:`LongLine`, skipped in small chunks.
 
     ``on_bytes`` is called with the number of bytes consumed for each line, for a
     progress bar. An undecodable line raises :class:`~jieqin.errors.InvalidInput`
@@ -72,26 +91,62 @@ def read_lines(
     with open(path, "rb") as stream:
         codec = _resolve(encoding, stream)
         decode = codecs.getdecoder(codec)
-        first = True
-        for number, raw in enumerate(stream, start=1):
+        number = 0
+        while raw := stream.readline(MAX_LINE + 1):
+            number += 1
+            if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
+                size = len(raw) + _skip_line(stream)
+                if on_bytes is not None:
+                    on_bytes(size)
+                yield LongLine(size)
+                continue
             if on_bytes is not None:
                 on_bytes(len(raw))
-            if first:
-                first = False
-                if codec in ("utf-8-sig", "utf-8") and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8) :]
+            if number == 1 and raw.startswith(codecs.BOM_UTF8) and codec.startswith("utf-8"):
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 text, _ = decode(raw)
             except UnicodeDecodeError as exc:
-                raise InvalidInput(
-                    [
-                        Problem(
-                            f"cannot decode byte {raw[exc.start : exc.start + 1]!r} at column "
-                            f"{exc.start + 1} as {codec}; give the file's encoding with "
-                            "--encoding (for example gbk or utf-8)",
-                            source=name,
-                            line=number,
-                        )
-                    ]
-                ) from None
+                raise _undecodable(raw, exc, codec, name, number) from None
             yield text
+
+
+def read_lines(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str = AUTO,
+    source: str | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Yield the lines of ``path`` as text, as :func:`bounded_lines` reads them; a line
+    of over :data:`MAX_LINE` bytes raises :class:`~jieqin.errors.InvalidInput`
+    naming it (after it was skipped, never read whole)."""
+    name = source if source is not None else Path(path).name
+    lines = bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes)
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, LongLine):
+            reason = (
+                f"the line is {line.size} bytes long; at most {MAX_LINE}: is this the right file?"
+            )
+            raise InvalidInput([Problem(reason, source=name, line=number)])
+        yield line
+
+
+def _skip_line(stream: BinaryIO) -> int:
+    """Read past the rest of a line in bounded chunks; returns how many bytes it had."""
+    skipped = 0
+    while chunk := stream.readline(_SKIP_CHUNK):
+        skipped += len(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _undecodable(
+    raw: bytes, exc: UnicodeDecodeError, codec: str, source: str, line: int
+) -> InvalidInput:
+    reason = (
+        f"cannot decode byte {raw[exc.start : exc.start + 1]!r} at column {exc.start + 1} as "
+        f"{codec}; give the file's encoding with --encoding (for example gbk or utf-8)"
+    )
+    return InvalidInput([Problem(reason, source=source, line=line)])
