@@ -1,5 +1,6 @@
-"""Stateful: however allocations, budget top-ups and re-runs interleave, a fund is never
-overspent and nobody holds two grants of one programme period."""
+"""Stateful: however allocations, budget top-ups, revocations and re-runs interleave, a
+fund is never overspent, its budget is what it was added with plus its top-ups, and
+nobody holds two grants in force of one programme period."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
-import attrs
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -92,6 +92,9 @@ class Allocations(RuleBasedStateMachine):
             for year, budget in zip(YEARS, budgets, strict=True):
                 uow.funds.add(Fund(f"f{year}", "sick", year, Decimal(budget)))
             uow.commit()
+        self.initial = {
+            f"f{year}": Decimal(budget) for year, budget in zip(YEARS, budgets, strict=True)
+        }
 
     def teardown(self):
         if hasattr(self, "campaign"):
@@ -99,10 +102,14 @@ class Allocations(RuleBasedStateMachine):
 
     @rule(year=st.sampled_from(YEARS), budget=st.sampled_from([1, 1500, 3000, 4500, 9000]))
     def top_up(self, year, budget):
-        with self.campaign.unit_of_work("t") as uow:
-            fund = uow.funds.get(f"f{year}")
-            uow.funds.update(attrs.evolve(fund, budget=fund.budget + budget))
-            uow.commit()
+        self.campaign.top_up_fund(f"f{year}", budget, reason="追加", on=date(2021, 6, 1))
+
+    @rule(year=st.sampled_from(YEARS), pick=st.integers(0, 20))
+    def revoke(self, year, pick):
+        standing = [g for g in self.campaign.grants(period=year) if g.in_force]
+        if standing:
+            grant = standing[pick % len(standing)]
+            self.campaign.revoke_grant(grant.grant_id, "复核不符", date(2023, 1, 1))
 
     @rule(year=st.sampled_from(YEARS), dry_run=st.booleans())
     def allocate(self, year, dry_run):
@@ -121,10 +128,18 @@ class Allocations(RuleBasedStateMachine):
         if not hasattr(self, "campaign"):
             return
         with self.campaign.unit_of_work("t") as uow:
+            grants = uow.grants.list()
             for year in YEARS:
                 fund = uow.funds.get(f"f{year}")
-                assert uow.funds.spent(fund.fund_id) <= fund.budget
-            slots = Counter((g.program_id, str(g.period), g.member_id) for g in uow.grants.list())
+                paid = sum(
+                    (g.amount for g in grants if g.fund_id == fund.fund_id and g.in_force),
+                    Decimal(0),
+                )
+                assert uow.funds.spent(fund.fund_id) == paid <= fund.budget
+                ups = [c.amount for c in uow.funds.changes(fund_id=fund.fund_id)]
+                assert fund.budget == self.initial[fund.fund_id] + sum(ups, Decimal(0))
+            in_force = [g for g in grants if g.in_force]
+            slots = Counter((g.program_id, str(g.period), g.member_id) for g in in_force)
             assert all(n == 1 for n in slots.values())
 
 

@@ -116,9 +116,12 @@ def test_sealed_rows_are_refused_without_their_keys(sql_url: str) -> None:
         uow.households.get("hh001")
     other = Keys({"k2": K2}, "k2")
     wrong = pytest.raises(StorageError, match="k1")
-    with jieqin.connect(sql_url, plugins=[other]) as campaign, campaign.unit_of_work("r") as uow:
-        with wrong:
-            uow.households.get("hh001")
+    with (
+        jieqin.connect(sql_url, plugins=[other]) as campaign,
+        campaign.unit_of_work("r") as uow,
+        wrong,
+    ):
+        uow.households.get("hh001")
 
 
 def test_one_resident_id_in_two_households_is_still_caught(sql_url: str) -> None:

@@ -216,8 +216,11 @@ def test_format_comes_from_the_suffix_or_the_option() -> None:
     assert format_for("a.txt", "csv") == "csv"
     with pytest.raises(InvalidValue, match="--format"):
         format_for("a.txt")
+    assert format_for("a.XLSX") == "xlsx"
     with pytest.raises(InvalidValue, match="unknown format"):
-        format_for("a.csv", "xlsx")
+        format_for("a.csv", "ods")
+    with pytest.raises(InvalidValue, match=r"save it as \.xlsx"):
+        format_for("ledger.xls")
 
 
 def test_load_records_stops_at_the_first_problem(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def _pairing(
 
 def _policy(rnd: random.Random, pinned: list[tuple[str, str]], forbidden: list[tuple[str, str]]):
     limit = rnd.choice([*RegionLevel, RegionLevel.COUNTY, RegionLevel.COUNTY])
-    return PairingPolicy(
+    policy = PairingPolicy(
         locality_limit=limit,
         distance_costs=_DISTANCE,
         need_weights=_NEED_WEIGHTS,
@@ -197,6 +197,9 @@ def _policy(rnd: random.Random, pinned: list[tuple[str, str]], forbidden: list[t
         partition_level=rnd.choice([None, *(lv for lv in RegionLevel if lv <= limit)]),
         secondary=rnd.random() < 0.4,
     )
+    # Drawn from what was drawn already, so that the cases before it plan as they did.
+    make_room = not policy.keep_existing and policy.handover_cost == 50
+    return attrs.evolve(policy, make_room=make_room)
 
 
 def _near(rnd: random.Random, helpers: list[Helper], household: Household) -> str:

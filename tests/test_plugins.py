@@ -224,6 +224,7 @@ def test_each_register_callback_has_the_signature_its_protocol_documents() -> No
         "jieqin_register_cadences": hookspecs.RegisterObject,
         "jieqin_register_campaign_windows": hookspecs.RegisterObject,
         "jieqin_register_principals": hookspecs.RegisterPrincipal,
+        "jieqin_register_header_aliases": hookspecs.RegisterHeaderAlias,
     }
     assert set(protocols) == set(hookspecs.GATHERING_HOOKS)
     seen: dict[str, Callable[..., None]] = {}

@@ -3,8 +3,9 @@
 A hypothesis state machine writes the same random sequence of records to a memory,
 a SQLite and a PostgreSQL campaign: households (and households moving county),
 helpers (and helpers changing tier or county), pairings (made and ended),
-activities (logged and corrected), needs (raised and routed), referrals and grants
-(given and corrected). After every step every report figure (totals, by kind, by
+activities (logged, corrected and voided), needs (raised, routed, resolved and closed),
+referrals (made and completed) and grants (given, corrected and revoked), pairings
+ended by hand; the plugin backend ``jsonl://`` takes the same writes. After every step every report figure (totals, by kind, by
 helper tier, by month, by county, needs, referrals, grants) of several periods and
 the overdue list on two days are the same on every backend and equal to a naive
 count of the rows, and the SQL backends' kept tables equal a rebuild from the rows.
@@ -128,9 +129,9 @@ def naive(uow: Any, first: date, last: date) -> dict[str, Any]:
     county = {h.household_id: h.region.code[:6] for h in uow.households.list()}
     helpers = {h.helper_id: h for h in uow.helpers.list()}
     pairings = [p for p in uow.pairings.list() if _overlaps(p, first, last)]
-    activities = [a for a in uow.activities.list() if first <= a.on <= last]
+    activities = [a for a in uow.activities.list() if first <= a.on <= last and not a.voided]
     needs = [n for n in uow.needs.list() if first <= n.raised_on <= last]
-    grants = [g for g in uow.grants.list() if first <= g.decided_on <= last]
+    grants = [g for g in uow.grants.list() if first <= g.decided_on <= last and g.in_force]
     return {
         "helpers": Counter(helpers[i].tier for i in {p.helper_id for p in pairings}),
         "households": Counter(county[h] for h in {p.household_id for p in pairings}),
@@ -175,8 +176,12 @@ def _kept(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _urls(stack: ExitStack, tmp: Path, server: str | None) -> list[str]:
-    urls = ["memory://", f"sqlite:///{tmp / f'truth-{secrets.token_hex(4)}.db'}"]
-    if server is not None:
+    """Memory and SQLite, with the plugin backend ``jsonl://`` or PostgreSQL."""
+    token = secrets.token_hex(4)
+    urls = ["memory://", f"sqlite:///{tmp / f'truth-{token}.db'}"]
+    if server is None:
+        urls.append(f"jsonl://{tmp / token}")
+    else:
         urls.append(stack.enter_context(_schema(server)))
     return urls
 
@@ -223,6 +228,7 @@ class Records(RuleBasedStateMachine):
         self.activities: dict[str, Activity] = {}
         self.needs: dict[str, Need] = {}
         self.grants: dict[str, Grant] = {}
+        self.referrals: dict[str, Referral] = {}
         self.n = 0
         self._write(
             lambda uow: uow.funds.add_many(
@@ -321,6 +327,19 @@ class Records(RuleBasedStateMachine):
         self.pairings[key] = attrs.evolve(self.pairings[key], end=end)
         self._write(lambda uow: uow.pairings.end(key, end))
 
+    @precondition(lambda self: any(p.end is None for p in self.pairings.values()))
+    @rule(data=st.data(), days=st.integers(0, 300))
+    def end_pairing_by_hand(self, data: st.DataObject, days: int) -> None:
+        """A clerk ends a pairing (``jieqin pairings end``): a handover to nobody."""
+        key = data.draw(
+            st.sampled_from(sorted(k for k, p in self.pairings.items() if p.end is None))
+        )
+        end = min(key[2] + timedelta(days=days), TODAY)
+        for campaign in self.campaigns:
+            ended = campaign.end_pairing(key[0], key[1], end, "moved to the city", actor="machine")
+            assert ended.end == end
+        self.pairings[key] = attrs.evolve(self.pairings[key], end=end)
+
     def _day_in(self, pairing: Pairing, offset: int) -> date | None:
         last = min(pairing.end or TODAY, TODAY)
         day = pairing.start + timedelta(days=offset)
@@ -345,10 +364,13 @@ class Records(RuleBasedStateMachine):
         self.activities.update((a.activity_id, a) for a in logged)
         self._write(lambda uow: uow.activities.add_many(logged))
 
-    @precondition(lambda self: self.activities)
+    def _standing(self) -> list[str]:
+        return sorted(i for i, a in self.activities.items() if not a.voided)
+
+    @precondition(lambda self: self._standing())
     @rule(data=st.data(), kind=st.sampled_from(KINDS), offset=st.integers(0, 400))
     def correct_activity(self, data: st.DataObject, kind: str, offset: int) -> None:
-        activity = self.activities[data.draw(st.sampled_from(sorted(self.activities)))]
+        activity = self.activities[data.draw(st.sampled_from(self._standing()))]
         pairings = [
             p
             for p in self.pairings.values()
@@ -360,6 +382,18 @@ class Records(RuleBasedStateMachine):
         corrected = attrs.evolve(activity, kind=kind, on=day)
         self.activities[activity.activity_id] = corrected
         self._write(lambda uow: uow.activities.update(corrected))
+
+    @precondition(lambda self: self._standing())
+    @rule(data=st.data(), days=st.integers(0, 90))
+    def void_activity(self, data: st.DataObject, days: int) -> None:
+        """An activity logged by mistake is voided: it counts nowhere after."""
+        activity = self.activities[data.draw(st.sampled_from(self._standing()))]
+        day = min(activity.on + timedelta(days=days), TODAY)
+        for campaign in self.campaigns:
+            campaign.void_activity(activity.activity_id, "logged by mistake", day, actor="machine")
+        self.activities[activity.activity_id] = attrs.evolve(
+            activity, voided_on=day, void_reason="logged by mistake", voided_by="machine"
+        )
 
     # -- needs, referrals and grants ------------------------------------------------------
 
@@ -374,10 +408,10 @@ class Records(RuleBasedStateMachine):
         self.needs[need.need_id] = need
         self._write(lambda uow: uow.needs.add(need))
 
-    @precondition(lambda self: self.needs)
+    @precondition(lambda self: self._unsettled())
     @rule(data=st.data(), to=st.sampled_from(("program", "referral", None)))
     def route(self, data: st.DataObject, to: str | None) -> None:
-        need = self.needs[data.draw(st.sampled_from(sorted(self.needs)))]
+        need = self.needs[data.draw(st.sampled_from(self._unsettled()))]
         route = None
         if to == "program":
             route = Route(RouteKind.PROGRAM, "aid")
@@ -394,13 +428,17 @@ class Records(RuleBasedStateMachine):
         day = min(need.raised_on + timedelta(days=days), TODAY)
         referral = Referral(self._next("r"), need.need_id, need.household_id, "center", day)
         self._write(lambda uow: uow.referrals.add(referral))
+        self.referrals[referral.referral_id] = referral
 
     @precondition(lambda self: self.households)
     @rule(data=st.data(), year=st.sampled_from((2021, 2022)), amount=st.integers(1, 900))
     def grant(self, data: st.DataObject, year: int, amount: int) -> None:
         hid = data.draw(st.sampled_from(sorted(self.households)))
         member = f"{hid}-1"
-        if any(g.member_id == member and g.period == Year(year) for g in self.grants.values()):
+        if any(
+            g.member_id == member and g.period == Year(year) and g.in_force
+            for g in self.grants.values()
+        ):
             return
         grant = Grant(
             self._next("g"),
@@ -416,13 +454,57 @@ class Records(RuleBasedStateMachine):
         self.grants[grant.grant_id] = grant
         self._write(lambda uow: uow.grants.add(grant))
 
-    @precondition(lambda self: self.grants)
+    def _in_force(self) -> list[str]:
+        return sorted(i for i, g in self.grants.items() if g.in_force)
+
+    @precondition(lambda self: self._in_force())
     @rule(data=st.data(), amount=st.integers(1, 900))
     def correct_grant(self, data: st.DataObject, amount: int) -> None:
-        grant = self.grants[data.draw(st.sampled_from(sorted(self.grants)))]
+        grant = self.grants[data.draw(st.sampled_from(self._in_force()))]
         corrected = attrs.evolve(grant, amount=Decimal(amount))
         self.grants[grant.grant_id] = corrected
         self._write(lambda uow: uow.grants.update(corrected))
+
+    @precondition(lambda self: self._in_force())
+    @rule(data=st.data(), days=st.integers(0, 200))
+    def revoke_grant(self, data: st.DataObject, days: int) -> None:
+        """A grant revoked: the report no longer counts it; the member may be granted again."""
+        grant = self.grants[data.draw(st.sampled_from(self._in_force()))]
+        day = min(grant.decided_on + timedelta(days=days), TODAY)
+        for campaign in self.campaigns:
+            revoked = campaign.revoke_grant(grant.grant_id, "paid twice", day, actor="machine")
+            assert not revoked.in_force
+        self.grants[grant.grant_id] = revoked
+
+    @precondition(lambda self: self._unsettled())
+    @rule(data=st.data(), resolve=st.booleans(), days=st.integers(0, 90))
+    def settle_need(self, data: st.DataObject, resolve: bool, days: int) -> None:
+        """A need resolved or closed by hand: its count (raised in the period) stays."""
+        need = self.needs[data.draw(st.sampled_from(self._unsettled()))]
+        day = min(need.raised_on + timedelta(days=days), TODAY)
+        for campaign in self.campaigns:
+            if resolve:
+                settled = campaign.resolve_need(need.need_id, "found work", day, actor="machine")
+            else:
+                settled = campaign.close_need(need.need_id, "moved away", day, actor="machine")
+        self.needs[need.need_id] = settled
+
+    def _unsettled(self) -> list[str]:
+        return sorted(i for i, n in self.needs.items() if n.status in ("open", "routed"))
+
+    @precondition(lambda self: self.referrals)
+    @rule(data=st.data(), days=st.integers(0, 90))
+    def complete_referral(self, data: st.DataObject, days: int) -> None:
+        """A referral completed: still counted on the day it was made."""
+        rid = data.draw(st.sampled_from(sorted(self.referrals)))
+        referral = self.referrals.pop(rid)
+        day = min(referral.referred_on + timedelta(days=days), TODAY)
+        for campaign in self.campaigns:
+            campaign.complete_referral(rid, day, note="placed", actor="machine")
+        need = self.needs.get(referral.need_id)
+        if need is not None and need.status in ("open", "routed"):
+            with self.campaigns[0].unit_of_work("machine", read_only=True) as uow:
+                self.needs[need.need_id] = uow.needs.get(need.need_id)
 
     # -- what must hold ---------------------------------------------------------------------
 
@@ -507,7 +589,7 @@ def _run(machine: type[Records]) -> None:
     test().runTest()
 
 
-def test_memory_and_sqlite_tell_the_same_truth(machine: type[Records]) -> None:
+def test_memory_sqlite_and_a_plugin_backend_tell_the_same_truth(machine: type[Records]) -> None:
     _run(machine)
 
 

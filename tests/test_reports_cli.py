@@ -67,8 +67,12 @@ def test_report_formats_and_output_file(db: str, tmp_path: Path) -> None:
     assert "610203" in out
     code, out, _ = run("report", "--db", db, "--period", "2021", "--format", "csv")
     assert code == 0
-    rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1][:2] == ["region", "figure"]
+    reader = csv.DictReader(io.StringIO(out))
+    records = list(reader)
+    assert reader.fieldnames == ["region", "figure", "key", "detail", "count", "amount"]
+    assert (records[0]["region"], records[0]["figure"]) == ("all", "helpers")
+    totals = [r for r in records if r["region"] == "all" and r["figure"] == "activities"]
+    assert sum(int(r["count"]) for r in totals) == 46
     page = tmp_path / "report.html"
     code, _, err = run(
         "report", "--db", db, "--period", "2021", "--format", "html", "-o", str(page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -234,6 +235,47 @@ def test_a_fund_lock_makes_a_second_allocator_wait_for_the_first(sql_url: str) -
         thread.join(30)
         storage.close()
     assert seen == [Decimal("5000.00")]
+
+
+def test_a_top_up_waits_for_the_allocator_holding_the_fund(sql_url: str) -> None:
+    """A top-up locks the fund as an allocation does: it waits for the allocator that
+    holds it, so the allocator's reading of the budget stays true until it commits, and
+    the top-up then adds to what the allocator left (no update is lost)."""
+    storage = SqlStorage(sql_url)
+    with storage.unit_of_work("setup") as uow:
+        uow.households.add(make_household("hh001"))
+        uow.funds.add(make_fund("f2021", budget=Decimal("5000.00")))
+        uow.commit()
+    allocator_holds_lock = threading.Event()
+    topped: list[float] = []
+
+    def top_up() -> None:
+        allocator_holds_lock.wait(10)
+        with storage.unit_of_work("clerk") as uow:
+            uow.funds.top_up("f2021", Decimal("1000.00"), date(2021, 9, 1), reason="追加")
+            topped.append(time.monotonic())
+            uow.commit()
+
+    thread = threading.Thread(target=top_up)
+    thread.start()
+    try:
+        with storage.unit_of_work("allocator") as uow:
+            fund = uow.funds.lock("f2021")
+            allocator_holds_lock.set()
+            time.sleep(0.3)  # give the top-up time to block on the lock
+            assert topped == []
+            uow.grants.add(make_grant("g1", amount=fund.budget))
+            committed = time.monotonic()
+            uow.commit()
+    finally:
+        thread.join(30)
+    with storage.unit_of_work("reader") as uow:
+        fund = uow.funds.get("f2021")
+        assert (fund.budget, fund.topped_up) == (Decimal("6000.00"), Decimal("1000.00"))
+        assert uow.funds.spent("f2021") == Decimal("5000.00")
+    storage.close()
+    assert topped
+    assert topped[0] >= committed
 
 
 def test_a_bulk_load_of_many_households_reads_back(sql_url: str) -> None:

@@ -69,6 +69,8 @@ if TYPE_CHECKING:
     from jieqin.rules.programs import Eligibility
     from jieqin.security import NotPermitted, Principal, Role
     from jieqin.services.aid import AllocationPlan
+    from jieqin.services.allocation_view import AllocationLine, AllocationListing
+    from jieqin.services.funds import FundLine, GrantListing
     from jieqin.services.scoped import HelperView
     from jieqin.storage.base import ReadModel, UnitOfWork
 
@@ -86,6 +88,8 @@ _MODEL_NAMES: tuple[str, ...] = (
     "Decision",
     "EmploymentStatus",
     "Fund",
+    "FundChange",
+    "FundChangeKind",
     "Grant",
     "Handover",
     "Health",
@@ -181,6 +185,8 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     "jieqin.rules.programs": ("Eligibility",),
     "jieqin.security": ("NotPermitted", "Principal", "Role"),
     "jieqin.services.aid": ("AllocationPlan",),
+    "jieqin.services.allocation_view": ("AllocationLine", "AllocationListing"),
+    "jieqin.services.funds": ("FundLine", "GrantListing"),
     "jieqin.services.scoped": ("HelperView",),
     "jieqin.storage.base": ("ReadModel", "UnitOfWork"),
 }
@@ -279,7 +285,11 @@ __all__ = [
     "Principal",
     "Role",
     # the types that Campaign's methods return
+    "AllocationLine",
+    "AllocationListing",
     "AllocationPlan",
+    "FundLine",
+    "GrantListing",
     "Eligibility",
     "HelperView",
     "ImportResult",

@@ -13,6 +13,7 @@ __all__ = [
     "MASK",
     "MOBILE",
     "RESIDENT_ID",
+    "mask_name",
     "mask_phone",
     "mask_resident_id",
     "mask_text",
@@ -41,6 +42,18 @@ def mask_resident_id(number: str) -> str:
     if len(text) <= 6:
         return MASK * len(text)
     return text[:4] + MASK * (len(text) - 6) + text[-2:]
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character (the surname) and hide the rest: ``王**``, ``L******``.
+
+    A person listed beside what they were granted is named this way unless the reader
+    reveals, so a public notice or a screen shows no full name.
+    """
+    text = str(name).strip()
+    if len(text) <= 1:
+        return MASK * len(text)
+    return text[0] + MASK * (len(text) - 1)
 
 
 def mask_phone(phone: str) -> str:

@@ -33,14 +33,28 @@ from jieqin.storage.base import Storage, UnitOfWork
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import date
+    from decimal import Decimal
 
+    from jieqin.codes import Code
     from jieqin.io.importer import ImportResult
-    from jieqin.model import Decision, MemberMove, Need, Period, Relation
+    from jieqin.model import (
+        Decision,
+        Fund,
+        FundChange,
+        Grant,
+        MemberMove,
+        Need,
+        Period,
+        Referral,
+        Relation,
+    )
     from jieqin.needs import NeedKindInfo, NeedRule, RoutingResult, SurveyAnswer
     from jieqin.rules import AidProgram, Eligibility
     from jieqin.security import Principal, Principals
     from jieqin.services.aid import AllocationPlan
+    from jieqin.services.allocation_view import AllocationListing
     from jieqin.services.checks import RecordChecks
+    from jieqin.services.funds import FundLine, GrantListing
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_URL", "Campaign", "connect", "default_url"]
 
@@ -149,9 +163,11 @@ if TYPE_CHECKING:
 
     from jieqin.activities import ActivitySetup, Overdue
     from jieqin.model import Activity
+    from jieqin.model import Pairing as _Pairing
     from jieqin.model import Period as _Period
     from jieqin.pairing import PairingPlan, PairingPolicy
     from jieqin.reports import Report
+    from jieqin.services.pairing_listing import PairingListing
     from jieqin.services.scoped import HelperView
 
 
@@ -338,10 +354,12 @@ class Campaign:
     def import_file(
         self, kind: str, path: str | os.PathLike[str], *, actor: str = "jieqin", **options: Any
     ) -> ImportResult:
-        """Import a CSV or JSON Lines file of ``kind`` in one unit of work, all or nothing.
+        """Import a CSV, JSON Lines or XLSX file of ``kind`` in one unit of work, all or
+        nothing.
 
         ``options`` are those of :func:`jieqin.io.importer.import_file` (``format``,
-        ``encoding``, ``report_errors``, ``max_errors``, ``batch_size``, ``on_bytes``).
+        ``encoding``, ``report_errors``, ``max_errors``, ``batch_size``, ``on_bytes``,
+        ``headers``).
         """
         from jieqin.io.importer import import_file
 
@@ -350,7 +368,7 @@ class Campaign:
     def export(
         self,
         kind: str,
-        out: IO[str],
+        out: IO[Any],
         *,
         include_sensitive: bool = False,
         purpose: str | None = None,
@@ -359,7 +377,8 @@ class Campaign:
         """Write every stored record of ``kind`` to ``out``; sensitive facts masked.
 
         ``options`` are those of :func:`jieqin.io.exporter.export` (``format``,
-        ``on_record``, ...). Returns how many records were written.
+        ``headers``, ``on_record``, ...); ``out`` is binary for ``format="xlsx"``.
+        Returns how many records were written.
         ``include_sensitive`` needs a principal whose role may reveal and a
         ``purpose``; the reveal (kind, count, purpose) is audited before anything is
         written (:meth:`record_reveal`).
@@ -418,6 +437,14 @@ class Campaign:
         rules.update({r.name: r for r in self.registry.objects("need_rules")})
         return list(rules.values())
 
+    def codes(self, kind: str | None = None) -> list[Code]:
+        """Every valid code of ``kind`` (``tiers``, ``need_kinds``, ``programs``... see
+        :data:`jieqin.codes.CODE_KINDS`), or of every kind, with its label and the
+        plugin that registered it; an unknown kind raises ``InvalidValue``."""
+        from jieqin.codes import registered_codes
+
+        return registered_codes(self.registry, kind)
+
     def survey_needs(
         self,
         answers: Iterable[SurveyAnswer],
@@ -470,6 +497,91 @@ class Campaign:
                 kinds=self.need_kinds(),
                 on=on,
             )
+
+    def needs(
+        self,
+        period: Period | None = None,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        routed_to: str | None = None,
+        region: str | None = None,
+        member_id: str | None = None,
+    ) -> list[Need]:
+        """The needs of ``period`` (all when ``None``) matching every filter given; see
+        :func:`jieqin.services.needs.list_needs`. Sensitive needs are included: what is
+        shown to people is masked by the caller (the ``jieqin needs`` command leaves
+        them out).
+
+        :raises InvalidValue: an unknown need kind or status, or a bad region code.
+        """
+        from jieqin.services.checks import unknown_code
+        from jieqin.services.needs import list_needs
+
+        if kind is not None and kind not in self.need_kinds():
+            from jieqin.errors import InvalidValue
+
+            raise InvalidValue(unknown_code("need kind", kind, self.need_kinds()), field="kind")
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_needs(
+                uow,
+                period,
+                kind=kind,
+                status=status,
+                routed_to=routed_to,
+                region=region,
+                member_id=member_id,
+            )
+
+    def resolve_need(
+        self, need_id: str, by: str, on: date | None = None, *, actor: str = "jieqin"
+    ) -> Need:
+        """Resolve a need by hand; ``by`` says what resolved it (``activity:<id>``,
+        ``grant:<id>`` or words). See :func:`jieqin.services.needs.resolve_need`.
+
+        :raises NotFound: no such need. :raises NeedSettled: resolved or closed already.
+        """
+        from jieqin.services.needs import resolve_need
+
+        with self.unit_of_work(actor) as uow:
+            return resolve_need(uow, need_id, by, on=on)
+
+    def close_need(
+        self, need_id: str, reason: str, on: date | None = None, *, actor: str = "jieqin"
+    ) -> Need:
+        """Close a need without help on ``on`` (default today), saying why.
+
+        :raises NotFound: no such need. :raises NeedSettled: resolved or closed already.
+        """
+        from jieqin.services.needs import close_need
+
+        with self.unit_of_work(actor) as uow:
+            return close_need(uow, need_id, reason, on=on)
+
+    def referrals(self, *, pending: bool = False) -> list[Referral]:
+        """Every referral (``pending``: only those not completed), by day made."""
+        from jieqin.services.needs import list_referrals
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_referrals(uow, pending=pending)
+
+    def complete_referral(
+        self,
+        referral_id: str,
+        on: date | None = None,
+        note: str = "",
+        *,
+        actor: str = "jieqin",
+    ) -> Need:
+        """The agency acted on ``on`` (default today): complete the referral and resolve
+        its need (left as it is if resolved or closed meanwhile); returns the need.
+
+        :raises NotFound: no such referral. :raises ReferralCompleted: completed already.
+        """
+        from jieqin.services.needs import complete_referral
+
+        with self.unit_of_work(actor) as uow:
+            return complete_referral(uow, referral_id, on, note)
 
     def allocate(
         self,
@@ -532,6 +644,162 @@ class Campaign:
             self.record_reveal(what, "members", purpose=purpose, ids=[member_id])
         return explained
 
+    def decision_history(self, program_id: str, member_id: str, period: Period) -> list[Decision]:
+        """A member's stored decisions for a programme period in the order they were
+        made: the decision, then each revocation of its grant and the decision after."""
+        from jieqin.services.aid import decision_history
+
+        self.aid_program(program_id)
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return decision_history(uow, program_id, period, member_id)
+
+    def allocation_listing(
+        self, plan: AllocationPlan, *, reveal: bool = False, purpose: str | None = None
+    ) -> AllocationListing:
+        """Who ``plan`` granted and wait-listed, in rank order, names masked.
+
+        For a programme whose rules read a health or disability fact the listing is
+        ``withheld`` (no line) unless ``reveal``: being on it tells the fact.
+        ``reveal`` (names in clear, and the lines of such a programme) needs a role
+        that may reveal and a ``purpose``, and is audited before it is returned.
+        """
+        from jieqin.security import check_reveal
+        from jieqin.services.allocation_view import AllocationListing, allocation_lines
+
+        program = self.aid_program(plan.program_id)
+        what = f"who {plan.program_id} {plan.period} granted"
+        if reveal:
+            check_reveal(self.current_principal(), purpose, what=what)
+        elif program.sensitive:
+            return AllocationListing((), withheld=True)
+        ranked = {d.household_id for d in plan.decisions if d.priority is not None}
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            households = uow.households.find_many(ranked)
+        lines = allocation_lines(plan, households, reveal=reveal)
+        if reveal:
+            ids = [line.member_id for line in lines if line.member_id is not None]
+            self.record_reveal(what, "members", purpose=purpose, ids=ids)
+        return AllocationListing(lines, revealed=reveal)
+
+    # -- funds and grants (see jieqin.services.funds) --------------------------------
+
+    def add_fund(
+        self,
+        fund_id: str,
+        program_id: str,
+        period: Period,
+        budget: Decimal | str | int,
+        *,
+        name: str = "",
+        funder: str | None = None,
+        actor: str = "jieqin",
+    ) -> Fund:
+        """Add a fund of a registered programme for ``period`` (funder: the programme's).
+
+        :raises NotFound: no such programme. :raises ConflictError: the fund exists.
+        """
+        from jieqin.services.funds import add_fund
+
+        program = self.aid_program(program_id)
+        with self.unit_of_work(actor) as uow:
+            return add_fund(uow, program, fund_id, period, budget, name=name, funder=funder)
+
+    def top_up_fund(
+        self,
+        fund_id: str,
+        amount: Decimal | str | int,
+        *,
+        reason: str,
+        on: date | None = None,
+        actor: str = "jieqin",
+    ) -> FundChange:
+        """Add ``amount`` to a fund's budget on ``on`` (default today), saying why; a dated,
+        audited change. :raises FundClosed: the fund is closed."""
+        from jieqin.services.funds import top_up_fund
+
+        with self.unit_of_work(actor) as uow:
+            return top_up_fund(uow, fund_id, amount, reason=reason, on=on)
+
+    def close_fund(
+        self, fund_id: str, *, reason: str, on: date | None = None, actor: str = "jieqin"
+    ) -> FundChange:
+        """Close a fund on ``on`` (default today), saying why: it grants nothing more."""
+        from jieqin.services.funds import close_fund
+
+        with self.unit_of_work(actor) as uow:
+            return close_fund(uow, fund_id, reason=reason, on=on)
+
+    def funds(
+        self, *, program_id: str | None = None, period: Period | None = None
+    ) -> list[FundLine]:
+        """Every fund with its budget (top-ups included), granted, remaining and
+        wait-listed, optionally of one programme and period."""
+        from jieqin.services.funds import fund_lines
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return fund_lines(uow, program_id=program_id, period=period)
+
+    def fund_changes(self, fund_id: str | None = None) -> list[FundChange]:
+        """The top-ups and closings of one fund (or of every fund), in order."""
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            if fund_id is None:
+                return uow.funds.changes()
+            return uow.funds.changes(fund_id=fund_id)
+
+    def grants(
+        self,
+        *,
+        program_id: str | None = None,
+        period: Period | None = None,
+        household_id: str | None = None,
+    ) -> list[Grant]:
+        """The grants, in force and revoked, optionally filtered."""
+        from jieqin.services.funds import grants_of
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return grants_of(uow, program_id=program_id, period=period, household_id=household_id)
+
+    def grant_listing(
+        self,
+        *,
+        program_id: str | None = None,
+        period: Period | None = None,
+        household_id: str | None = None,
+        reveal: bool = False,
+        purpose: str | None = None,
+    ) -> GrantListing:
+        """:meth:`grants` as an output may show them: the grants of a programme whose
+        rules read a health or disability fact are only counted, unless ``reveal``
+        (a role that may reveal, a ``purpose``; audited before it is returned)."""
+        from jieqin.security import check_reveal
+        from jieqin.services.funds import grant_listing
+
+        if reveal:
+            check_reveal(self.current_principal(), purpose, what="grants of health programmes")
+        sensitive = frozenset(p for p, program in self.aid_programs().items() if program.sensitive)
+        found = self.grants(program_id=program_id, period=period, household_id=household_id)
+        listing = grant_listing(found, sensitive, reveal=reveal)
+        if reveal:
+            ids = [g.grant_id for g in listing.grants if g.program_id in sensitive]
+            self.record_reveal("grants of health programmes", "grants", purpose=purpose, ids=ids)
+        return listing
+
+    def revoke_grant(
+        self, grant_id: str, reason: str, on: date | None = None, *, actor: str = "jieqin"
+    ) -> Grant:
+        """Revoke a grant on ``on`` (default today), saying why. The grant keeps its
+        record, its amount returns to its fund, the report no longer counts it, the
+        revocation is a decision beside the one that granted, and a later allocation
+        may grant the member again.
+
+        :raises NotFound: no such grant. :raises GrantRevoked: it is revoked already.
+        """
+        from jieqin.services.funds import revoke_grant
+
+        with self.unit_of_work(actor) as uow:
+            revoked, _ = revoke_grant(uow, grant_id, reason=reason, on=on)
+            return revoked
+
     # -- pairing (see jieqin.services.pairing) ---------------------------------------
 
     def pair(
@@ -553,6 +821,53 @@ class Campaign:
         terms = registered_cost_terms(self.registry.objects("cost_terms"))
         with self.unit_of_work(actor, read_only=dry_run) as uow:
             return pair(uow, policy, on=on, dry_run=dry_run, terms=terms, executor=executor)
+
+    def pairings(
+        self,
+        *,
+        on: _date | None = None,
+        helper_id: str | None = None,
+        household_id: str | None = None,
+        region: str | None = None,
+        history: bool = False,
+    ) -> PairingListing:
+        """Who is paired with whom on ``on`` (today), since when and why; with
+        ``history`` every pairing span and handover. Filters: a helper, a household,
+        households within a region code. Reads only what the principal's scope holds.
+        """
+        from jieqin.services.pairing_listing import list_pairings
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_pairings(
+                uow,
+                on=on or self.clock.today(),
+                helper_id=helper_id,
+                household_id=household_id,
+                region=region,
+                history=history,
+            )
+
+    def end_pairing(
+        self,
+        helper_id: str,
+        household_id: str,
+        on: _date,
+        reason: str,
+        *,
+        actor: str = "jieqin",
+    ) -> _Pairing:
+        """End the open pairing of a helper with a household on ``on`` (its last day),
+        with ``reason``: a dated, audited change, and for a primary pairing a handover
+        to nobody dated the next day. Nothing is deleted.
+
+        :raises NotFound: no such helper, household, or open pairing of the two.
+        :raises InvalidValue: no reason, or ``on`` is before the pairing starts.
+        """
+        from jieqin.services.pairing import end_pairing
+
+        with self.unit_of_work(actor) as uow:
+            ended, _ = end_pairing(uow, helper_id, household_id, on, reason)
+        return ended
 
     # -- activities, follow-up and reports (jieqin.services.activities, jieqin.reports) --
 
@@ -585,6 +900,60 @@ class Campaign:
             added = log_activities(uow, activities, source=source)
             uow.commit()
         return added
+
+    def void_activity(
+        self, activity_id: str, reason: str, on: _date | None = None, *, actor: str = "jieqin"
+    ) -> Activity:
+        """Void an activity logged by mistake on ``on`` (default today), saying why.
+
+        The activity keeps its record (``voided_on``, ``void_reason``, ``voided_by`` the
+        actor; the write is audited) and counts nowhere from then on: report figures,
+        follow-up and overdue (a household's last contact falls back to the activity
+        before it), the helper view. A need its practical help resolved is open again
+        unless other practical help resolved it. Log the corrected activity as usual.
+
+        :raises NotFound: no such activity. :raises ActivityVoided: it is voided already.
+        """
+        from jieqin.services.activities import void_activity
+
+        with self.unit_of_work(actor) as uow:
+            voided = void_activity(uow, activity_id, reason, on=on)
+            uow.commit()
+        return voided
+
+    def activities(
+        self,
+        *,
+        helper_id: str | None = None,
+        household_id: str | None = None,
+        kind: str | None = None,
+        first: _date | None = None,
+        last: _date | None = None,
+        include_voided: bool = False,
+    ) -> list[Activity]:
+        """The activities matching every filter given (days ``first`` .. ``last``), by
+        day then id; voided ones only with ``include_voided``.
+
+        :raises InvalidValue: an unknown activity kind.
+        """
+        from jieqin.services.activities import list_activities
+
+        kinds = self.activity_setup.kinds
+        if kind is not None and kind not in kinds:
+            from jieqin.errors import InvalidValue
+            from jieqin.services.checks import unknown_code
+
+            raise InvalidValue(unknown_code("activity kind", kind, kinds.codes()), field="kind")
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_activities(
+                uow,
+                helper_id=helper_id,
+                household_id=household_id,
+                kind=kind,
+                first=first,
+                last=last,
+                include_voided=include_voided,
+            )
 
     def move_member(
         self,

@@ -16,22 +16,27 @@ from attrs import frozen
 from jieqin._masking import mask_phone, mask_text
 
 __all__ = [
+    "ActivityVoided",
     "AllocationError",
     "ConflictError",
     "DatabaseMissing",
     "DatabaseUnavailable",
     "DependencyMissing",
+    "FundClosed",
+    "GrantRevoked",
     "InvalidInput",
     "InvalidPeriod",
     "InvalidRegionCode",
     "InvalidResidentId",
     "InvalidValue",
     "JieqinError",
+    "NeedSettled",
     "NotFound",
     "OutputError",
     "PairingError",
     "PluginError",
     "Problem",
+    "ReferralCompleted",
     "SchemaOutdated",
     "StorageBusy",
     "StorageError",
@@ -117,15 +122,24 @@ class Problem:
 
     ``source`` is a file name (or another name for where the input came from),
     ``line`` the 1-based line or record number, ``field`` a dotted path such as
-    ``members[2].birth_date``.
+    ``members[2].birth_date``. In a workbook, ``sheet`` names the sheet and ``line``
+    is the row: ``households.xlsx, sheet 成员, row 17, 身份证号: ...``.
     """
 
     reason: str = attrs.field(converter=_masked)
     field: str | None = attrs.field(default=None, converter=_field_name)
     source: str | None = None
     line: int | None = None
+    sheet: str | None = attrs.field(default=None, kw_only=True, converter=_field_name)
 
     def __str__(self) -> str:
+        if self.sheet is not None:
+            parts = [self.source or "workbook", f"sheet {self.sheet}"]
+            if self.line is not None:
+                parts.append(f"row {self.line}")
+            if self.field:
+                parts.append(self.field)
+            return f"{', '.join(parts)}: {self.reason}"
         where = []
         if self.source is not None and self.line is not None:
             where.append(f"{self.source} line {self.line}")
@@ -194,12 +208,15 @@ class InvalidInput(JieqinError, ValueError):
 
     def located(self, source: str | None, lines: Sequence[int] | None = None) -> InvalidInput:
         """The same problems as found in ``source``: each problem's ``line``, a place in
-        a batch, becomes ``lines[line - 1]`` (the file line) when ``lines`` is given."""
+        a batch, becomes ``lines[line - 1]`` (the file line) when ``lines`` is given;
+        a problem of a batch of one record (no place given) is at that record's line."""
 
         def where(problem: Problem) -> Problem:
             line = problem.line
             if lines is not None and line is not None and 0 < line <= len(lines):
                 line = lines[line - 1]
+            elif lines is not None and line is None and len(lines) == 1:
+                line = lines[0]
             return attrs.evolve(problem, source=source or problem.source, line=line)
 
         return InvalidInput([where(p) for p in self.problems], truncated=self.truncated)
@@ -264,3 +281,23 @@ class PairingError(JieqinError):
 
 class AllocationError(JieqinError):
     """An aid allocation cannot be made as asked (for example it would overspend a fund)."""
+
+
+class FundClosed(ConflictError):
+    """A fund was closed: it takes no top-up and grants nothing more."""
+
+
+class GrantRevoked(ConflictError):
+    """A grant was already revoked: a revocation stands and is not made twice."""
+
+
+class ActivityVoided(ConflictError):
+    """An activity was already voided: a void stands and is not made twice."""
+
+
+class NeedSettled(ConflictError):
+    """A need was already resolved or closed: it is not settled twice."""
+
+
+class ReferralCompleted(ConflictError):
+    """A referral was already completed: a completion stands."""

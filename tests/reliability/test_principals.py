@@ -366,7 +366,8 @@ def _check_reads(
         _check_pairings(uow.pairings, oracle, stored)
     if role.may_read("funds"):
         assert uow.funds.spent("f1") == sum((g.amount for g in stored["grants"]), Decimal(0))
-        _called("funds", "spent")
+        assert uow.funds.changes() == uow.funds.changes(fund_id="f1") == []
+        _called("funds", "spent"), _called("funds", "changes")
 
 
 def _check_members(
@@ -459,6 +460,19 @@ def _check_writes(
     assert _attempt(campaign, principal, lambda u: u.funds.lock("f1")) is writes_grants
     assert _attempt(campaign, principal, lambda u: u.grants.lock_programs(["g1"])) is writes_grants
     _called("funds", "lock"), _called("grants", "lock_programs")
+    # funds are reference data: topped up and closed by a role that writes funds
+    writes_funds = principal.role.may_write("funds")
+    top_up = lambda u: u.funds.top_up("f1", Decimal("10"), DAY, reason="追加")  # noqa: E731
+    assert _attempt(campaign, principal, top_up) is writes_funds
+    close = lambda u: u.funds.close("f1", DAY, reason="年度结束")  # noqa: E731
+    assert _attempt(campaign, principal, close) is writes_funds
+    _called("funds", "top_up"), _called("funds", "close")
+    # a grant is revoked like it is written: in the scope, by a role that writes grants
+    for grant in stored["grants"][:3]:
+        expected = oracle.may_write("grants", grant)
+        act = lambda u, g=grant.grant_id: u.grants.revoke(g, DAY, reason="复核")  # noqa: E731
+        assert _attempt(campaign, principal, act) is expected, (principal.describe(), grant)
+    _called("grants", "revoke")
 
 
 def _check_household_writes(

@@ -66,7 +66,7 @@ def pairing_problem(
     activity: Activity, pairings: list[Pairing], calendar: CampaignCalendar | None
 ) -> str | None:
     """Why the helper could not have done this with this household on that day, if so."""
-    mine = [p for p in pairings if p.helper_id == activity.helper_id]
+    mine = [p for p in pairings if p.helper_id == activity.helper_id and not p.withdrawn]
     if any(p.active_on(activity.on) for p in mine):
         return None
     if activity.event is not None:

@@ -16,7 +16,13 @@ from typing import Any
 import click
 
 from jieqin import __version__
-from jieqin.cli._common import debug_option, principal_options, run_cli
+from jieqin.cli._common import (
+    HELP_OPTION_NAMES,
+    debug_option,
+    principal_options,
+    run_cli,
+    settle_defaults,
+)
 
 
 class LazyGroup(click.Group):
@@ -40,6 +46,7 @@ def _load(group: click.Group, module_name: str) -> None:
     module = importlib.import_module(f"jieqin.cli.{module_name}")
     added = []
     for command in getattr(module, "COMMANDS", ()):
+        settle_defaults(command)
         group.add_command(command)
         added.append(command.name)
     for path, example in EXAMPLES.items():
@@ -65,18 +72,63 @@ EXAMPLES: dict[str, str] = {
     "audit verify": "jieqin audit verify --json --db tongchuan.db",
     "import": "jieqin import households households.csv --db tongchuan.db --report-errors",
     "export": "jieqin export households -o households.csv --db tongchuan.db",
+    "template": "jieqin template households --headers zh -o 台账.xlsx",
     "needs": "jieqin needs --period 2021Q1 --derive --route --db tongchuan.db",
+    "needs list": (
+        "jieqin needs list --period 2021 --status routed --routed-to referral --region 610202 "
+        "--db tongchuan.db"
+    ),
+    "needs resolve": (
+        "jieqin needs resolve n:survey:2021Q1:schooling:HH0001-3 --by 学校减免学费 "
+        "--on 2021-09-01 --db tongchuan.db"
+    ),
+    "needs close": (
+        "jieqin needs close n:survey:2021Q1:housing:HH0007 --reason 全户迁出 --on 2021-10-01 "
+        "--db tongchuan.db"
+    ),
+    "activities": "jieqin activities list --household HH0001 --from 2021-01-01 --db tongchuan.db",
+    "activities list": (
+        "jieqin activities list --helper H0001 --from 2021-01-01 --to 2021-03-31 --voided "
+        "--db tongchuan.db"
+    ),
+    "activities void": (
+        "jieqin activities void a-0123abcd --reason 误录，日期应为2021-02-03 --db tongchuan.db"
+    ),
+    "referrals": "jieqin referrals list --pending --db tongchuan.db",
+    "referrals list": "jieqin referrals list --pending --json --db tongchuan.db",
+    "referrals complete": (
+        "jieqin referrals complete r:n:survey:2021Q1:employment:HH0001-2 --on 2021-05-20 "
+        "--note 已安排就业培训 --db tongchuan.db"
+    ),
     "aid": "jieqin aid run tc_freshman_scholarship --period 2021 --dry-run --db tongchuan.db",
     "aid run": "jieqin aid run tc_freshman_scholarship --period 2021 --dry-run --db tongchuan.db",
     "aid explain": (
         "jieqin aid explain tc_major_illness_grant HH0001-1 --period 2021 --db tongchuan.db"
     ),
     "aid programs": "jieqin aid programs --db tongchuan.db",
+    "funds": "jieqin funds list --program tc_freshman_scholarship --db tongchuan.db",
+    "funds add": (
+        "jieqin funds add F2021-SCHOLAR --program tc_freshman_scholarship --period 2021 "
+        "--budget 60000 --name 2021年新生助学金 --db tongchuan.db"
+    ),
+    "funds top-up": (
+        "jieqin funds top-up F2021-SCHOLAR 20000 --reason 市慈善协会追加拨款 --on 2021-09-15 "
+        "--db tongchuan.db"
+    ),
+    "funds close": "jieqin funds close F2021-SCHOLAR --reason 年度结束 --db tongchuan.db",
+    "funds list": "jieqin funds list --period 2021 --json --db tongchuan.db",
+    "grants": "jieqin grants list --program tc_freshman_scholarship --db tongchuan.db",
+    "grants list": "jieqin grants list --household HH0001 --json --db tongchuan.db",
+    "grants revoke": (
+        "jieqin grants revoke g:tc_freshman_scholarship:2021:HH0001-3 --reason 重复申报 "
+        "--on 2021-10-08 --db tongchuan.db"
+    ),
     "log": "jieqin log visit --helper H0001 --household HH0001 --on 2021-02-03 --db tongchuan.db",
     "overdue": "jieqin overdue --as-of 2021-12-31 --json --db tongchuan.db",
     "dedup": "jieqin dedup --threshold 60 --db tongchuan.db",
     "report": "jieqin report --period 2021 --by-region --format html -o 2021.html --db tongchuan.db",
     "plugins": "jieqin plugins --json",
+    "codes": "jieqin codes household_statuses",
     "db": "jieqin db upgrade --db tongchuan.db",
     "members": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
     "members move": "jieqin members move HH0001-3 --to HH0042 --on 2021-10-01 --relation spouse",
@@ -93,6 +145,11 @@ EXAMPLES: dict[str, str] = {
     ),
     "db rekey": "jieqin db rekey --db tongchuan.db",
     "consent list": "jieqin consent list --member HH0001-2 --on 2021-06-01 --db tongchuan.db",
+    "pairings": "jieqin pairings --region 610202 --on 2021-06-01 --db tongchuan.db",
+    "pairings list": "jieqin pairings list --household HH0001 --history --db tongchuan.db",
+    "pairings end": (
+        "jieqin pairings end H0001 HH0001 --on 2021-06-30 --reason 户主迁出 --db tongchuan.db"
+    ),
 }
 
 
@@ -100,13 +157,20 @@ EXAMPLES: dict[str, str] = {
 COMMAND_MODULES: dict[str, str] = {
     "import": "importing",
     "export": "exporting",
+    "template": "template",
     "log": "log",
     "overdue": "overdue",
     "pair": "pair",
+    "pairings": "pairings",
     "report": "report",
     "needs": "needs",
+    "activities": "activities",
+    "referrals": "referrals",
     "aid": "aid",
+    "funds": "funds",
+    "grants": "grants",
     "plugins": "plugins",
+    "codes": "codes",
     "demo": "demo",
     "init": "db",
     "db": "db",
@@ -120,7 +184,7 @@ COMMAND_MODULES: dict[str, str] = {
 @click.group(
     cls=LazyGroup,
     modules=COMMAND_MODULES,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"help_option_names": list(HELP_OPTION_NAMES), "max_content_width": 100},
 )
 @click.version_option(version=__version__, prog_name="jieqin")
 @debug_option
@@ -132,6 +196,9 @@ def cli() -> None:
     JIEQIN_DATABASE_URL variable, else sqlite:///jieqin.db in this directory.
     With principals configured, say who you are: jieqin --as ACTOR COMMAND.
     """
+
+
+settle_defaults(cli)
 
 
 def main() -> None:

@@ -6,9 +6,13 @@ import errno
 import functools
 import json
 import os
+import re
+import shlex
+import shutil
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,6 +37,56 @@ EXIT_BROKEN_PIPE = 141
 #: The commands that create the database they are given; every other one refuses a
 #: database that does not exist.
 CREATING_COMMANDS = frozenset({"jieqin init"})
+
+
+#: The name of the command when it is run from PATH.
+PROGRAM = "jieqin"
+
+
+def invoked_as(argv0: str | None = None, orig_argv: Sequence[str] | None = None) -> str:
+    """The command as it was run, for the commands a hint tells to run next.
+
+    ``.venv/bin/jieqin`` when run by that path, ``python3 -m jieqin`` (with the
+    interpreter as typed) when run as a module, ``jieqin`` when run from PATH (or
+    when the program is not jieqin: a test runner calling the command in-process).
+    ``argv0`` and ``orig_argv`` default to :data:`sys.argv` ``[0]`` and
+    :data:`sys.orig_argv`.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    orig = list(getattr(sys, "orig_argv", ())) if orig_argv is None else list(orig_argv)
+    head, name = os.path.split(argv0)
+    if name == "__main__.py" and os.path.basename(head) == PROGRAM:
+        python = orig[0] if orig else "python"
+        return f"{shlex.quote(python)} -m {PROGRAM}"
+    stem = name.removesuffix(".exe")
+    if not stem.startswith(PROGRAM):
+        return PROGRAM
+    if not head:
+        return stem
+    found = shutil.which(stem)
+    if found is not None and _same_file(found, argv0):
+        return stem
+    return shlex.quote(argv0)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+#: A command quoted in a message: `jieqin ...`.
+_QUOTED_COMMAND = re.compile(rf"`{PROGRAM}(?=[\s`])")
+
+
+def as_invoked(text: str, program: str | None = None) -> str:
+    """``text`` with every quoted command (`` `jieqin init …` ``) written the way the
+    program was run (:func:`invoked_as`), so that the hint can be pasted as it is."""
+    program = invoked_as() if program is None else program
+    if program == PROGRAM:
+        return text
+    return _QUOTED_COMMAND.sub(lambda _: f"`{program}", text)
 
 
 @attrs.define
@@ -103,9 +157,10 @@ def _fail(state: RunState, exc: BaseException, line: str, more: list[str] | None
     if state.debug:
         text = "".join(traceback.format_exception(exc))
         click.echo(mask_text(text).rstrip("\n"), err=True)
-    click.echo(f"Error: {line}", err=True)
+    program = invoked_as()
+    click.echo(f"Error: {as_invoked(line, program)}", err=True)
     for extra in more or ():
-        click.echo(extra, err=True)
+        click.echo(as_invoked(extra, program), err=True)
 
 
 def _jieqin_context(exc: BaseException) -> JieqinError | None:
@@ -170,6 +225,51 @@ def debug_option(func: F) -> F:
         callback=remember,
         help="On a failure, show the traceback too (resident IDs and phones masked).",
     )(func)
+
+
+#: The names of the help option of every command.
+HELP_OPTION_NAMES = ("-h", "--help")
+
+
+def settle_defaults(command: click.Command) -> None:
+    """Give each option of ``command`` and its subcommands that was defined without a
+    default the one it has anyway: ``False`` for an on/off flag (``--help`` too),
+    ``None`` for an option taking a value.
+
+    Click keeps an option's missing default as its ``UNSET`` sentinel and resolves it
+    only when parsing; documentation read from the options (mkdocs-click, which
+    builds ``docs/cli.md``) would print ``Sentinel.UNSET``. The values are those click
+    resolves to, so parsing does not change; a flag that stores another value
+    (``flag_value``) is left as it is.
+    """
+    try:
+        from click._utils import UNSET
+    except ImportError:  # a click without the sentinel: nothing to settle
+        return
+    ctx = click.Context(command, help_option_names=list(HELP_OPTION_NAMES))
+    options = [p for p in command.get_params(ctx) if isinstance(p, click.Option)]
+    for option in options:
+        if option.default is not UNSET or option.multiple:
+            continue
+        if option.is_bool_flag:
+            option.default = False
+        elif not option.is_flag:
+            option.default = None
+            if option.required:
+                _missing_when_none(option)
+    for sub in getattr(command, "commands", {}).values():
+        settle_defaults(sub)
+
+
+def _missing_when_none(option: click.Option) -> None:
+    """A required option whose default was settled to ``None`` is still missing when
+    not given: click counts only its ``UNSET`` sentinel as missing."""
+    given = option.value_is_missing
+
+    def missing(value: object) -> bool:
+        return value is None or given(value)
+
+    option.value_is_missing = missing  # type: ignore[method-assign]
 
 
 def url_option(func: F) -> F:
@@ -286,3 +386,27 @@ def _refusing_missing(func: F) -> F:
             return func(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+#: A day on the command line (``--on``, ``--from``, ``--to``): ``YYYY-MM-DD``.
+DAY = click.DateTime(["%Y-%m-%d"])
+
+
+def day_of(value: datetime | None) -> date | None:
+    """The day a :data:`DAY` option gave, or ``None`` when it was left out."""
+    return value.date() if value is not None else None
+
+
+def actor_option(help_text: str = "Who records it, for the audit log.") -> Callable[[F], F]:
+    """``--actor NAME`` (default ``cli``): who a correction's audit entry names."""
+    return click.option("--actor", default="cli", show_default=True, help=help_text)
+
+
+class ListingGroup(click.Group):
+    """A group that lists when no subcommand is named: ``jieqin needs --period P``
+    runs ``jieqin needs list --period P``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)

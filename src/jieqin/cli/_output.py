@@ -1,16 +1,82 @@
-"""Writing a command's output file: the encoding checked first, failures in one line."""
+"""A command's text output: tables that wrap rather than cut, and output files written
+with the encoding checked first and failures in one line."""
 
 from __future__ import annotations
 
 import codecs
 import errno
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from jieqin.errors import InvalidValue, OutputError
 
-__all__ = ["checked_encoding", "is_special", "writing"]
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+
+__all__ = [
+    "PIPE_WIDTH",
+    "checked_encoding",
+    "is_special",
+    "output_console",
+    "print_tables",
+    "text_width",
+    "wrapping",
+    "writing",
+]
+
+#: The width of text written to a pipe or a file when ``COLUMNS`` does not set one:
+#: wide enough that no table is wrapped, so that every row stays one line for grep.
+PIPE_WIDTH = 10_000
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def text_width(stream: IO[str] | None = None) -> int | None:
+    """The width text output should fit: ``None`` on a terminal or when ``COLUMNS``
+    is set (rich then reads the terminal or the variable), else :data:`PIPE_WIDTH`:
+    output that goes to a pipe or a file is never cut at 80 columns."""
+    target = sys.stdout if stream is None else stream
+    if _is_terminal(target) or os.environ.get("COLUMNS", "").strip().isdigit():
+        return None
+    return PIPE_WIDTH
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A rich console for standard output (or error) at :func:`text_width`."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, width=text_width(stream))
+
+
+def wrapping(table: Table) -> Table:
+    """``table`` with every column folding a long cell onto more lines instead of
+    cutting it with an ellipsis: what a narrow terminal shows is all of it."""
+    for column in table.columns:
+        column.overflow = "fold"
+        column.no_wrap = False
+    return table
+
+
+def print_tables(*renderables: RenderableType, stderr: bool = False) -> None:
+    """Print tables (and text) whole: tables wrap on a narrow terminal, and nothing is
+    cut when the output goes to a pipe or a file."""
+    from rich.table import Table
+
+    console = output_console(stderr=stderr)
+    for renderable in renderables:
+        console.print(wrapping(renderable) if isinstance(renderable, Table) else renderable)
+
 
 #: What to do when the disk is full or the file may not be written.
 _HINTS = {

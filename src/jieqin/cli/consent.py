@@ -6,21 +6,15 @@ member's consent in force (``jieqin needs --route`` holds it otherwise).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import click
 
-from jieqin.cli._common import database_url, echo_json, purpose_option, url_option
+from jieqin.cli._common import DAY, database_url, day_of, echo_json, purpose_option, url_option
 from jieqin.model._fields import MASKED
 
 __all__ = ["COMMANDS", "consent_group"]
-
-_DAY = click.DateTime(["%Y-%m-%d"])
-
-
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
 
 
 @click.group("consent")
@@ -37,9 +31,9 @@ def consent_group() -> None:
     required=True,
     help="The facts covered, separated by ',' (health, disability, identity, contact, household).",
 )
-@click.option("--on", "given_on", type=_DAY, required=True, help="The day it was given.")
+@click.option("--on", "given_on", type=DAY, required=True, help="The day it was given.")
 @click.option(
-    "--expires", "expires_on", type=_DAY, default=None, help="The first day it no longer holds."
+    "--expires", "expires_on", type=DAY, default=None, help="The first day it no longer holds."
 )
 @click.option(
     "--id", "consent_id", default=None, help="The consent id (default: one made from the terms)."
@@ -75,7 +69,7 @@ def add_command(
             purpose=purpose,
             facts=parse_facts(facts),
             given_on=given_on.date(),
-            expires_on=_day(expires_on),
+            expires_on=day_of(expires_on),
             consent_id_=consent_id,
         )
     if as_json:
@@ -91,7 +85,7 @@ def add_command(
 
 @consent_group.command("withdraw")
 @click.argument("consent_id", metavar="CONSENT_ID")
-@click.option("--on", "on", type=_DAY, required=True, help="The first day it no longer holds.")
+@click.option("--on", "on", type=DAY, required=True, help="The first day it no longer holds.")
 @click.option("--reason", required=True, help="Why it is withdrawn.")
 @click.option(
     "--actor", default="cli", show_default=True, help="Who records it, for the audit log."
@@ -114,7 +108,7 @@ def withdraw_command(
 @click.option(
     "--on",
     "on",
-    type=_DAY,
+    type=DAY,
     default=None,
     help="Say which are in force on this day (default today).",
 )
@@ -139,7 +133,7 @@ def list_command(
     from jieqin import connect
 
     with connect(database_url(db, url)) as campaign:
-        day = _day(on) or campaign.clock.today()
+        day = day_of(on) or campaign.clock.today()
         with campaign.unit_of_work("cli", read_only=True) as uow:
             found = uow.consents.list(member_id=member_id) if member_id else uow.consents.list()
         if reveal:

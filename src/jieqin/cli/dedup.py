@@ -29,10 +29,10 @@ def dedup_command(threshold: float, as_json: bool, db: str | None, url: str | No
     birth date. The score is how alike the two names are (0-100). Nothing is changed;
     resident IDs are shown masked.
     """
-    from rich.console import Console
     from rich.table import Table
 
     from jieqin import connect
+    from jieqin.cli._output import print_tables
     from jieqin.services.duplicates import probable_duplicates_in
 
     with (
@@ -49,11 +49,11 @@ def dedup_command(threshold: float, as_json: bool, db: str | None, url: str | No
     table = Table(title=f"{len(found)} probable duplicates to review", show_lines=True)
     table.add_column("reason")
     table.add_column("score", justify="right")
-    table.add_column("first member", no_wrap=True)
-    table.add_column("second member", no_wrap=True)
+    table.add_column("first member")
+    table.add_column("second member")
     for d in found:
         table.add_row(d.reason.description, f"{d.score:g}", _cell(d.first), _cell(d.second))
-    Console().print(table)
+    print_tables(table)
 
 
 def _cell(m: ListedMember) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -14,7 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from jieqin.cli._common import echo_json
+from jieqin.cli._common import echo_json, invoked_as
+from jieqin.cli._output import print_tables
 
 __all__ = ["COMMANDS", "demo_command"]
 
@@ -147,24 +149,33 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
     if as_json:
         echo_json(result.report.as_dict() if result.report is not None else None)
         return
-    out = Console()
-    out.print(_steps(result))
+    tables = [_steps(result)]
     if result.report is not None and result.report.regions:
-        out.print(_regions(result.report))
-    out.print(_summary(figures_of(result)))
+        tables.append(_regions(result.report))
+    tables.append(_summary(figures_of(result)))
+    print_tables(*tables)
     if result.missing:
         names = ", ".join(step.name for step in result.missing)
-        out.print(f"[yellow]Not run in this installation: {names}; the figures above lack them.[/]")
+        lacking = f"Not run in this installation: {names}; the figures above lack them."
+        print_tables(f"[yellow]{lacking}[/]")
+    _follow_up(result, db, path)
+
+
+def _follow_up(result: Any, db: Path, path: Path) -> None:
+    """The commands to try next, written the way this one was run (``.venv/bin/jieqin``
+    when run by that path), so that they can be pasted as they are."""
+    program = invoked_as()
+    where = shlex.quote(str(db))
     if result.refused is not None:
-        program, member = result.refused
+        program_id, member = result.refused
         click.echo(
             f"Why was {member}, a college student in a later year, refused the scholarship?\n"
-            f"  jieqin aid explain {program} {member} --db {db} --period 2021"
+            f"  {program} aid explain {program_id} {member} --db {where} --period 2021"
         )
     click.echo(
         f"Done in {result.seconds:.1f} s. The records are in {path}; try\n"
-        f"  jieqin report --db {db} --by-region\n"
-        f"  jieqin overdue --db {db} --as-of 2021-12-31"
+        f"  {program} report --db {where} --by-region\n"
+        f"  {program} overdue --db {where} --as-of 2021-12-31"
     )
 
 

@@ -1,4 +1,5 @@
-"""``jieqin export KIND``: write helpers, households, needs or activities to CSV or JSON Lines."""
+"""``jieqin export KIND``: write helpers, households, needs or activities to CSV, JSON Lines
+or XLSX."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from jieqin.cli._common import database_url, purpose_option, url_option
 from jieqin.cli._output import checked_encoding, is_special, writing
 from jieqin.cli._transfer_progress import RecordProgress, record_progress
 from jieqin.io.exporter import export
+from jieqin.io.headers import HEADER_LANGUAGES
 from jieqin.io.importer import FORMATS, format_for
 from jieqin.io.kinds import KINDS
 
@@ -27,7 +29,14 @@ __all__ = ["COMMANDS", "export_command"]
     "format",
     type=click.Choice(FORMATS),
     default=None,
-    help="csv or jsonl (default: from the -o suffix, else csv).",
+    help="csv, jsonl or xlsx (default: from the -o suffix, else csv; xlsx needs -o).",
+)
+@click.option(
+    "--headers",
+    type=click.Choice(HEADER_LANGUAGES),
+    default="en",
+    show_default=True,
+    help="Column headers: en (the import names) or zh (the Chinese names ledgers use).",
 )
 @click.option(
     "-o",
@@ -53,6 +62,7 @@ __all__ = ["COMMANDS", "export_command"]
 def export_command(
     kind: str,
     format: str | None,
+    headers: str,
     output: Path | None,
     encoding: str,
     include_sensitive: bool,
@@ -60,15 +70,20 @@ def export_command(
     db: str | None,
     url: str | None,
 ) -> None:
-    """Export every stored KIND record as CSV or JSON Lines, in the import format.
+    """Export every stored KIND record as CSV, JSON Lines or XLSX, in the import format.
 
     Resident ID numbers, phone numbers and health facts are masked unless
-    --include-sensitive is given; only an export with them imports back.
+    --include-sensitive is given; only an export with them imports back. An export
+    with --headers zh imports back too.
     """
     from jieqin import connect
 
     if format is None:
         format = format_for(output) if output is not None and output.suffix else "csv"
+    if format == "xlsx":
+        from jieqin.cli._workbook import needs_output
+
+        needs_output(output, format)
     campaign = connect(database_url(db, url))
     try:
         if include_sensitive:
@@ -83,10 +98,11 @@ def export_command(
                     include_sensitive=include_sensitive,
                     on_total=progress.start,
                     on_record=progress.advance,
+                    headers=headers,
                 )
             else:
                 count = _export_to_file(
-                    campaign, kind, output, format, encoding, include_sensitive, progress
+                    campaign, kind, output, format, encoding, include_sensitive, progress, headers
                 )
     finally:
         campaign.close()
@@ -102,6 +118,7 @@ def _export_to_file(
     encoding: str,
     include_sensitive: bool,
     progress: RecordProgress,
+    headers: str = "en",
 ) -> int:
     """Write to a temporary file beside ``output`` and rename it, so no half file is left
     (a device or pipe such as ``/dev/stdout`` is written directly); a failure to write is
@@ -117,7 +134,13 @@ def _export_to_file(
             include_sensitive=include_sensitive,
             on_total=progress.start,
             on_record=progress.advance,
+            headers=headers,
         )
+
+    if format == "xlsx":
+        from jieqin.cli._workbook import write_binary
+
+        return write_binary(output, write)
 
     if is_special(output):
         with writing(output, encoding), open(output, "w", encoding=encoding, newline="") as out:

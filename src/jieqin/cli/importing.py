@@ -1,4 +1,5 @@
-"""``jieqin import KIND FILE``: load helpers, households, needs or activities from a file."""
+"""``jieqin import KIND FILE``: load helpers, households, needs or activities from a file
+(CSV, JSON Lines or an XLSX workbook)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ __all__ = ["COMMANDS", "import_command"]
     "format",
     type=click.Choice(FORMATS),
     default=None,
-    help="csv or jsonl (default: from the file suffix).",
+    help="csv, jsonl or xlsx (default: from the file suffix).",
 )
 @click.option(
     "--encoding",
@@ -66,8 +67,10 @@ def import_command(
     """Import KIND (helpers, households, pairings, needs, activities) from FILE, all or nothing.
 
     One bad row and nothing is written: the error names the file, line, column and
-    reason. Importing the same file again updates the same records (by id) and never
-    duplicates them. Columns and examples: docs/import-formats.md.
+    reason (in a workbook: the sheet, row and header). Headers may be English or the
+    Chinese names of a ledger (户编号, 姓名, 身份证号, ...). Importing the same file
+    again updates the same records (by id) and never duplicates them. Columns,
+    workbook shapes and examples: docs/import-formats.md.
     """
     from jieqin import connect
 

@@ -31,11 +31,11 @@ def overdue_command(
     disability) and can be changed by plugins. The category and the interval are not
     shown when a category reads a health fact: they would tell it.
     """
-    from rich.console import Console
     from rich.table import Table
 
     from jieqin import connect
     from jieqin.activities.overdue import sensitive_categories
+    from jieqin.cli._output import print_tables
 
     day = as_of.date() if hasattr(as_of, "date") else date.today()
     with connect(database_url(db, url)) as campaign:
@@ -60,7 +60,7 @@ def overdue_command(
         )
         category = () if masked else (o.category,)
         table.add_row(str(o.days_overdue), o.helper_id, o.household_id, *category, behind)
-    Console().print(table)
+    print_tables(table)
 
 
 COMMANDS = [overdue_command]

@@ -34,6 +34,34 @@ __all__ = ["COMMANDS", "pair_command"]
     default=None,
     help="The pairing day (YYYY-MM-DD; default today).",
 )
+@click.option(
+    "--keep-existing",
+    type=click.BOOL,
+    is_flag=False,
+    flag_value=True,
+    default=True,
+    show_default=True,
+    metavar="BOOLEAN",
+    help=(
+        "Keep the pairs in force (true), or re-pair every household (false): a household "
+        "then keeps its helper unless another saves more than the handover cost."
+    ),
+)
+@click.option(
+    "--handover-cost",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="The cost of a change of helper when re-pairing (default 50 cost units).",
+)
+@click.option(
+    "--make-room",
+    is_flag=True,
+    help=(
+        "With --keep-existing=false, let a household without a helper take the place of "
+        "one whose pair could continue when that costs less (its handover says made_room)."
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @url_option
 def pair_command(
@@ -41,6 +69,9 @@ def pair_command(
     max_per_helper: int | None,
     locality: str,
     on: object,
+    keep_existing: bool,
+    handover_cost: int | None,
+    make_room: bool,
     as_json: bool,
     db: str | None,
     url: str | None,
@@ -48,18 +79,32 @@ def pair_command(
     """Pair helpers with households: keep pairs in force, pair the rest at least cost.
 
     Every pair's cost is shown by term; households left unpaired say why (no helper
-    within the locality limit, every place taken). Changes are written with their
-    handovers in one transaction.
+    within the locality limit, every place taken). First pairings are counted as new
+    pairings; a change of a household's helper (or its end) is a handover, naming the
+    new helper. Changes are written with their handovers in one transaction. A run
+    --on a day before pairings already recorded fills the days before them.
 
     \b
     Example:
       jieqin pair --dry-run --max-per-helper 2 --db tongchuan.db
+      jieqin pair --keep-existing=false --handover-cost 80 --dry-run --db tongchuan.db
     """
+    import attrs
+
     from jieqin import connect
     from jieqin.pairing import PairingPolicy
 
     day = on.date() if hasattr(on, "date") else date.today()
-    policy = PairingPolicy(locality_limit=locality, max_per_helper=max_per_helper)
+    if make_room and keep_existing:
+        raise click.UsageError("--make-room needs --keep-existing=false")
+    policy = PairingPolicy(
+        locality_limit=locality,
+        max_per_helper=max_per_helper,
+        keep_existing=keep_existing,
+        make_room=make_room,
+    )
+    if handover_cost is not None:
+        policy = attrs.evolve(policy, handover_cost=handover_cost)
     with connect(database_url(db, url)) as campaign:
         plan = campaign.pair(policy, on=day, dry_run=dry_run, actor="cli:pair")
     if as_json:
@@ -69,9 +114,9 @@ def pair_command(
 
 
 def _show(plan: object, dry_run: bool) -> None:
-    from rich.console import Console
     from rich.table import Table
 
+    from jieqin.cli._output import print_tables
     from jieqin.pairing import PairingPlan
 
     assert isinstance(plan, PairingPlan)
@@ -81,9 +126,15 @@ def _show(plan: object, dry_run: bool) -> None:
         f"{plan.on.isoformat()}: {verb} {summary['paired']} households "
         f"({summary['kept']} kept, {summary['new']} new, {summary['changed']} changed, "
         f"{summary['pinned']} pinned); {summary['unpaired']} unpaired; "
-        f"{summary['handovers']} handovers; total cost {summary['total_cost']}"
+        f"{summary['new_pairings']} new pairings, {summary['handovers']} handovers; "
+        f"total cost {summary['total_cost']} (handover cost {summary['handover_cost']})"
     )
-    console = Console()
+    if plan.superseded:
+        click.echo(
+            f"{len(plan.superseded)} pairings recorded from later days are superseded "
+            f"(withdrawn: never in force) by the pairings from {plan.on.isoformat()}."
+        )
+    tables = []
     changed = [p for p in plan.pairs if str(p.status) != "kept"]
     if changed:
         table = Table(title="pairs made or changed")
@@ -92,7 +143,20 @@ def _show(plan: object, dry_run: bool) -> None:
         for p in changed:
             terms = ", ".join(f"{t.name} {t.value:g}" for t in p.costs if t.value)
             table.add_row(p.household_id, p.helper_id, str(p.status), str(p.cost), terms or "-")
-        console.print(table)
+        tables.append(table)
+    if plan.changes:
+        table = Table(title="handovers")
+        for column in ("household", "from helper", "to helper", "reason", "on"):
+            table.add_column(column)
+        for h in plan.changes:
+            table.add_row(
+                h.household_id,
+                h.from_helper_id or "-",
+                h.to_helper_id or "nobody",
+                str(h.reason),
+                h.on.isoformat(),
+            )
+        tables.append(table)
     if plan.unpaired:
         table = Table(title="households left unpaired")
         table.add_column("household")
@@ -100,7 +164,8 @@ def _show(plan: object, dry_run: bool) -> None:
         table.add_column("detail")
         for u in plan.unpaired:
             table.add_row(u.household_id, str(u.reason), u.detail)
-        console.print(table)
+        tables.append(table)
+    print_tables(*tables)
 
 
 COMMANDS = [pair_command]

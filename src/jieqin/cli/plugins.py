@@ -29,6 +29,7 @@ REGISTRATION_KINDS: tuple[tuple[str, str], ...] = (
     ("cadences", "cadences"),
     ("campaign_windows", "campaign windows"),
     ("principals", "principals"),
+    ("header_aliases", "header aliases"),
 )
 
 
@@ -102,11 +103,12 @@ def _registered_lines(done: PluginRegistrations) -> list[tuple[str, str]]:
 
 def _print_tables(infos: list[PluginInfo]) -> None:
     """The plugins, what each registered, and the codes registered twice."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console()
+    from jieqin.cli._output import output_console, wrapping
+
+    console = output_console()
     plugins = Table("plugin", "version", "distribution", "hooks", box=None)
     for info in infos:
         plugins.add_row(
@@ -115,7 +117,7 @@ def _print_tables(infos: list[PluginInfo]) -> None:
             Text(info.distribution or "-"),
             Text("\n".join(info.hooks)),
         )
-    console.print(plugins)
+    console.print(wrapping(plugins))
     registered = Table(
         "plugin", "kind", "codes", box=None, title="registered", title_justify="left"
     )
@@ -127,7 +129,7 @@ def _print_tables(infos: list[PluginInfo]) -> None:
             registered.add_row(Text(info.name if n == 0 else ""), Text(heading), Text(codes))
         overridden.update(dict.fromkeys(tuple(o) for o in info.registered.overridden))
     if registered.row_count:
-        console.print(registered)
+        console.print(wrapping(registered))
     if overridden:
         twice = Table(
             "what",
@@ -140,7 +142,7 @@ def _print_tables(infos: list[PluginInfo]) -> None:
         )
         for row in overridden:
             twice.add_row(*(Text(cell) for cell in row))
-        console.print(twice)
+        console.print(wrapping(twice))
 
 
 COMMANDS = [plugins_command]

@@ -49,11 +49,13 @@ def report_command(
     url: str | None,
 ) -> None:
     """Report helpers by tier, paired households, activities by kind, needs, referrals
-    and grants for a period; --format html writes an offline page with charts.
+    and grants for a period; --format html writes an offline page with charts,
+    --format xlsx a workbook (a sheet of totals, one per district; needs -o).
 
     Reports hold counts and sums only: no names, ID numbers or health facts.
     """
     from jieqin import connect
+    from jieqin.cli._output import output_console
     from jieqin.reports.render import render
     from jieqin.services.reports import default_period
 
@@ -65,8 +67,18 @@ def report_command(
                 chosen = default_period(uow, campaign.clock.today())
         else:
             chosen = period
-        report = campaign.report(chosen, by_region=by_region or fmt == "html", k=k)
-    text = render(report, fmt)
+        report = campaign.report(chosen, by_region=by_region or fmt in ("html", "xlsx"), k=k)
+    if fmt == "xlsx":
+        from jieqin.cli._workbook import needs_output, write_binary
+        from jieqin.reports.xlsx import write_workbook
+
+        target = needs_output(output, fmt)
+        write_binary(target, lambda out: write_workbook(report, out))
+        click.echo(f"Wrote the {report.period} report ({fmt}) to {target}.", err=True)
+        return
+    # on a terminal the table fits its width; in a file or a pipe it is never cut
+    width = output_console().width if output is None and fmt == "table" else None
+    text = render(report, fmt, width=width)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

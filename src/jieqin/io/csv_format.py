@@ -5,6 +5,12 @@ Households are written one row per member, with the household columns
 rows of one household must be consecutive and agree on the household columns.
 Empty cells mean "not given" (the model's default). Problems name the CSV column
 and the physical line the row starts on.
+
+Headers are read through a :class:`~jieqin.io.headers.HeaderTable`: the English
+column names, the Chinese names of ledgers and the aliases plugins register. A row
+right under the header whose first cell begins with ``#`` is a help row (templates
+write one) and is skipped. The XLSX reader feeds its sheet rows through this same
+reader (:class:`SheetRows`): one set of checks and messages for both.
 """
 
 from __future__ import annotations
@@ -12,14 +18,46 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from jieqin.errors import InvalidInput, InvalidValue, Problem
 from jieqin.io.cells import neutralise_cell, restore_cell
+from jieqin.io.headers import STANDARD_HEADERS, HeaderTable, headings
 from jieqin.io.kinds import Column, ColumnType, Kind
 from jieqin.io.records import Parsed, build
 
-__all__ = ["read_csv", "write_csv"]
+__all__ = ["HELP_MARK", "RefusedCell", "SheetRows", "read_csv", "write_csv"]
+
+HELP_MARK = "#"
+"""A row right under the header whose first cell begins with this is a help row."""
+
+
+class RefusedCell(str):
+    """A cell a sheet reader could not turn into text (a formula, an ID number stored
+    as a number): the reader refuses it with ``reason``, naming its row and column."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> RefusedCell:
+        cell = super().__new__(cls, text)
+        cell.reason = reason
+        return cell
+
+
+class SheetRows(Protocol):
+    """Rows that are already cells (a worksheet's), to read instead of CSV text."""
+
+    header: tuple[int, list[str]] | None
+    """The header row's number and cells (``None``: the sheet is empty)."""
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(row number, cells)`` of the rows under the header, blank ones too."""
+        ...
+
+    def position(self, number: int) -> str:
+        """How a problem names the ``number``-th column (``column E``)."""
+        ...
+
 
 _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -30,45 +68,74 @@ _Step = tuple[int, Column, Callable[[str], Any] | None]
 class _Rows:
     """The data rows of a CSV input with the line each starts on, checked against the header."""
 
-    def __init__(self, lines: Iterable[str], kind: Kind, source: str) -> None:
+    def __init__(
+        self,
+        lines: Iterable[str],
+        kind: Kind,
+        source: str,
+        *,
+        headers: HeaderTable | None = None,
+        sheet: SheetRows | None = None,
+    ) -> None:
         self.kind = kind
         self.source = source
+        self.headers = headers if headers is not None else STANDARD_HEADERS
+        self.sheet = sheet
         self.reader = csv.reader(lines)
         self.header_problems: list[Problem] = []
         self.columns: list[Column | None] = []
-        self._read_header()
+        self.written: dict[str, str] = {}
+        """Column name -> its header as the input wrote it, where the two differ."""
+        self.header_line = 1
+        if sheet is None:
+            self._read_header(self._next())
+        elif sheet.header is None:
+            self._read_header(None)
+        else:
+            self.header_line, header = sheet.header
+            self._read_header(header)
 
-    def _read_header(self) -> None:
-        known = {c.name: c for c in self.kind.all_columns()}
-        header = self._next()
+    def _read_header(self, header: list[str] | None) -> None:
+        at = self.header_line
         if header is None:
-            self.header_problems.append(Problem("the file is empty", source=self.source, line=1))
+            self.header_problems.append(Problem("the file is empty", source=self.source, line=at))
             return
         seen: set[str] = set()
         for number, cell in enumerate(header, start=1):
             name = cell.strip().lstrip("\ufeff")
-            column = known.get(name)
-            if column is None:
-                reason = f"unknown column; expected: {', '.join(known)}"
+            known, column = self.headers.lookup(self.kind, name)
+            if not known:
+                expected = ", ".join(c.name for c in self.kind.all_columns())
                 # A header cell that is no column name may be data (a lost header line):
                 # name it by position rather than repeat what it holds.
-                shown = name if _COLUMN_NAME.fullmatch(name) else f"column {number}"
+                shown = name if _COLUMN_NAME.fullmatch(name) else self._position(number)
                 self.header_problems.append(
-                    Problem(reason, field=shown, source=self.source, line=1)
+                    Problem(
+                        f"unknown column; expected: {expected}",
+                        field=shown,
+                        source=self.source,
+                        line=at,
+                    )
                 )
-            elif name in seen:
+            elif column is not None and column.name in seen:
                 self.header_problems.append(
-                    Problem("column appears twice", field=name, source=self.source, line=1)
+                    Problem("column appears twice", field=name, source=self.source, line=at)
                 )
-            seen.add(name)
+            if column is not None:
+                seen.add(column.name)
+                if name != column.name:
+                    self.written.setdefault(column.name, name)
             self.columns.append(column)
         for id_column in self.kind.key_attributes or (self.kind.id_attribute,):
             if not self.header_problems and id_column not in seen:
                 self.header_problems.append(
                     Problem(
-                        "required column is missing", field=id_column, source=self.source, line=1
+                        "required column is missing", field=id_column, source=self.source, line=at
                     )
                 )
+
+    def _position(self, number: int) -> str:
+        return self.sheet.position(number) if self.sheet is not None else f"column {number}"
 
     def _next(self) -> list[str] | None:
         """The next row; a row the csv module cannot read (a stray quote or carriage
@@ -83,15 +150,28 @@ class _Rows:
         return InvalidInput([Problem(f"malformed CSV: {exc}", source=self.source, line=line)])
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        """``(line the row starts on, row)`` for each row that is not blank."""
+        """``(line the row starts on, row)`` for each row that is not blank, but for a
+        help row right under the header (its first cell begins with :data:`HELP_MARK`)."""
+        first = True
+        for line, row in self._all_rows():
+            if row and (row[0].strip() or "".join(row).strip()):
+                if first and row[0].lstrip().startswith(HELP_MARK):
+                    first = False
+                    continue
+                first = False
+                yield line, row
+
+    def _all_rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self.sheet is not None:
+            yield from self.sheet.rows()
+            return
         reader = self.reader
         previous_end = reader.line_num
         try:
             for row in reader:
                 start = previous_end + 1
                 previous_end = reader.line_num
-                if row and (row[0].strip() or "".join(row).strip()):
-                    yield start, row
+                yield start, row
         except csv.Error as exc:
             raise self._malformed(exc) from None
 
@@ -134,7 +214,11 @@ def _fill(
     for index, column, parse in plan:
         if index >= width:
             continue
-        text = row[index].strip()
+        cell = row[index]
+        if cell.__class__ is not str and isinstance(cell, RefusedCell):
+            problems.append(Problem(cell.reason, field=column.name, source=source, line=line))
+            continue
+        text = cell.strip()
         if not text:
             continue
         try:
@@ -169,11 +253,23 @@ def _to_columns(parsed: Parsed, kind: Kind, lines: list[int] | None = None) -> P
     return Parsed(parsed.line, None, tuple(problems))
 
 
-def read_csv(lines: Iterable[str], kind: Kind, *, source: str) -> Iterator[Parsed]:
-    """Parse CSV text into ``kind`` records, one :class:`Parsed` per record."""
-    rows = _Rows(lines, kind, source)
+def read_csv(
+    lines: Iterable[str],
+    kind: Kind,
+    *,
+    source: str,
+    headers: HeaderTable | None = None,
+    sheet: SheetRows | None = None,
+    written: dict[str, str] | None = None,
+) -> Iterator[Parsed]:
+    """Parse CSV text (or a sheet's rows) into ``kind`` records, one :class:`Parsed` per
+    record. ``written`` is filled with the headers as given, by column name, once the
+    header is read (problems name columns by their English names)."""
+    rows = _Rows(lines, kind, source, headers=headers, sheet=sheet)
+    if written is not None:
+        written.update(rows.written)
     if rows.header_problems:
-        yield Parsed(1, None, tuple(rows.header_problems))
+        yield Parsed(rows.header_line, None, tuple(rows.header_problems))
         return
     if kind.group_columns:
         yield from _read_grouped(rows, kind, source)
@@ -236,6 +332,7 @@ class _Grouping:
         names = self.names
         problems: list[Problem] = []
         self.rows.check_width(row, line, problems)
+        refused = self._refused(row, line, problems)
         if group is None:
             group = _Group(line, key, row)
             if not key[0]:
@@ -253,22 +350,39 @@ class _Grouping:
                     )
                 )
         elif key != group.key:
-            for name, mine, first in zip(names, key, group.key, strict=True):
-                if mine != first:
-                    problems.append(
-                        Problem(
-                            f"differs from the household's first row (line {group.line})",
-                            field=name,
-                            source=source,
-                            line=line,
-                        )
+            first_row = group.row
+            for name, index, mine, first in zip(names, self.indices, key, group.key, strict=True):
+                if mine == first or name in refused:
+                    continue
+                if index < len(first_row) and isinstance(first_row[index], RefusedCell):
+                    continue  # the first row's cell was refused: said there
+                problems.append(
+                    Problem(
+                        f"differs from the household's first row (line {group.line})",
+                        field=name,
+                        source=source,
+                        line=line,
                     )
+                )
         member: dict[str, Any] = {}
         _fill(member, row, self.member_plan, line, source, problems)
         group.members.append(member)
         group.lines.append(line)
         group.problems.extend(problems)
         return group
+
+    def _refused(self, row: list[str], line: int, problems: list[Problem]) -> set[str]:
+        """The household columns of ``row`` a sheet reader refused, each a problem."""
+        refused = set()
+        width = len(row)
+        for index, column, _ in self.group_plan:
+            cell = row[index] if index < width else ""
+            if isinstance(cell, RefusedCell):
+                problems.append(
+                    Problem(cell.reason, field=column.name, source=self.source, line=line)
+                )
+                refused.add(column.name)
+        return refused
 
     def finish(self, group: _Group) -> Parsed:
         """The household record of ``group``, or its problems."""
@@ -317,11 +431,14 @@ def _cell(column: Column, value: Any) -> str:
     return neutralise_cell(text) if column.type is ColumnType.TEXT else text
 
 
-def write_csv(kind: Kind, records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+def write_csv(
+    kind: Kind, records: Iterable[dict[str, Any]], out: IO[str], *, headers: str = "en"
+) -> int:
     """Write JSON-form records as CSV rows (households: one row per member).
 
     Text cells beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
     get a leading ``'`` (the reader takes it off again: export then import is exact).
+    ``headers="zh"`` writes the Chinese column names (:mod:`jieqin.io.headers`).
     """
     minimal = csv.writer(out, lineterminator="\n")
     # a lone carriage return is no line end to the writer, so it would go unquoted and
@@ -331,7 +448,7 @@ def write_csv(kind: Kind, records: Iterable[dict[str, Any]], out: IO[str]) -> in
     def write(row: list[str]) -> None:
         (quoted if any("\r" in cell for cell in row) else minimal).writerow(row)
 
-    write([c.name for c in kind.all_columns()])
+    write(headings(kind, kind.all_columns(), headers))
     count = 0
     for record in records:
         if kind.group_columns:

@@ -1,8 +1,10 @@
-"""Exporting records as CSV or JSON Lines, masked unless the caller asks otherwise.
+"""Exporting records as CSV, JSON Lines or XLSX, masked unless the caller asks otherwise.
 
 An export has the same columns and JSON form an import reads, so an export made
 with ``include_sensitive=True`` imports back unchanged. A masked export is for
-sharing and cannot be imported back (its ID numbers are masked).
+sharing and cannot be imported back (its ID numbers are masked). The three formats
+share one pipeline (records, their JSON form, masking); only the writer differs.
+A workbook is binary: give ``out`` a file opened in binary mode (or a path).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import IO, Any, Protocol
 
 from jieqin.io.converter import unstructure
 from jieqin.io.csv_format import write_csv
+from jieqin.io.headers import HEADER_LANGUAGES
 from jieqin.io.importer import FORMATS
 from jieqin.io.jsonl_format import write_jsonl
 from jieqin.io.kinds import Kind, kind_named
@@ -59,12 +62,13 @@ def _json_forms(
 def write_records(
     objects: Iterable[object],
     kind: str | Kind,
-    out: IO[str],
+    out: IO[Any],
     *,
     format: str = "csv",
     include_sensitive: bool = False,
     on_record: Callable[[], None] | None = None,
     sensitivity: Sensitivity | None = None,
+    headers: str = "en",
 ) -> int:
     """Write ``objects`` of ``kind`` to ``out``; returns how many records were written.
 
@@ -73,15 +77,23 @@ def write_records(
     record, free text is scanned, and needs that tell a health fact are left out
     (``sensitivity``: by default the standard need kinds and rules decide; see
     :mod:`jieqin.io.sensitive`). ``on_record`` is called after each record (progress).
+    ``out`` is a text file for CSV and JSON Lines, a binary one for XLSX.
+    ``headers="zh"`` writes the Chinese column names (CSV and XLSX).
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}")
+    if headers not in HEADER_LANGUAGES:
+        raise ValueError(f"unknown headers {headers!r}; expected: {', '.join(HEADER_LANGUAGES)}")
     if not include_sensitive and sensitivity is None:
         sensitivity = sensitivity_of(None)
     records = _json_forms(objects, spec, None if include_sensitive else sensitivity, on_record)
     if format == "csv":
-        return write_csv(spec, records, out)
+        return write_csv(spec, records, out, headers=headers)
+    if format == "xlsx":
+        from jieqin.io.xlsx_format import write_xlsx
+
+        return write_xlsx(spec, records, out, headers=headers)
     return write_jsonl(records, out)
 
 
@@ -92,13 +104,14 @@ class _UnitsOfWork(Protocol):
 def export(
     source: _UnitsOfWork,
     kind: str | Kind,
-    out: IO[str],
+    out: IO[Any],
     *,
     format: str = "csv",
     include_sensitive: bool = False,
     actor: str = "jieqin",
     on_total: Callable[[int], None] | None = None,
     on_record: Callable[[], None] | None = None,
+    headers: str = "en",
 ) -> int:
     """Write every stored record of ``kind`` from ``source`` (a campaign or a storage) to ``out``.
 
@@ -106,6 +119,7 @@ def export(
     It reads in a read-only unit of work: no write lock, and a read-only database
     file can be exported. Records are read :data:`BATCH` at a time (:func:`batches`).
     What masking leaves out comes from ``source``'s registry (:func:`sensitivity_of`).
+    ``out`` and ``headers`` as for :func:`write_records`.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     with source.unit_of_work(actor=actor, read_only=True) as uow:
@@ -125,4 +139,5 @@ def export(
             include_sensitive=include_sensitive,
             on_record=on_record,
             sensitivity=sensitivity,
+            headers=headers,
         )

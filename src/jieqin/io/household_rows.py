@@ -40,7 +40,8 @@ from stdnum.cn.ric import calc_check_digit
 
 from jieqin.errors import JieqinError
 from jieqin.io.converter import INT_RANGE, converter
-from jieqin.io.csv_format import _Grouping, _Rows
+from jieqin.io.csv_format import RefusedCell, SheetRows, _Grouping, _Rows
+from jieqin.io.headers import HeaderTable
 from jieqin.io.kinds import HOUSEHOLDS, _parse_history
 from jieqin.io.records import Parsed
 from jieqin.model import Household, Member, RegionCode, Schooling
@@ -366,18 +367,32 @@ class _FastHouseholds:
         return HouseholdRows(hid, (hid, region, history[-1][0]), tuple(members), statuses)
 
 
-def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed]:
-    """Parse households CSV text; a good household's value is a
+def _any_refused(rows: list[tuple[int, list[str]]]) -> bool:
+    """Whether a sheet reader refused a cell of ``rows`` (then the ordinary reader says so)."""
+    return any(isinstance(cell, RefusedCell) for _, row in rows for cell in row)
+
+
+def read_household_rows(
+    lines: Iterable[str],
+    *,
+    source: str,
+    headers: HeaderTable | None = None,
+    sheet: SheetRows | None = None,
+    written: dict[str, str] | None = None,
+) -> Iterator[Parsed]:
+    """Parse households CSV text (or a sheet's rows); a good household's value is a
     :class:`~jieqin.storage.rows.HouseholdRows`.
 
     Bad households, and households the fast path declines, come out exactly as
     :func:`jieqin.io.csv_format.read_csv` makes them (their value, if good, is then a
-    :class:`~jieqin.model.Household`).
+    :class:`~jieqin.model.Household`). ``headers`` and ``written`` as for ``read_csv``.
     """
     kind = HOUSEHOLDS
-    rows = _Rows(lines, kind, source)
+    rows = _Rows(lines, kind, source, headers=headers, sheet=sheet)
+    if written is not None:
+        written.update(rows.written)
     if rows.header_problems:
-        yield Parsed(1, None, tuple(rows.header_problems))
+        yield Parsed(rows.header_line, None, tuple(rows.header_problems))
         return
     grouping = _Grouping(rows, kind, source)
     at = {column.name: i for i, column in enumerate(rows.columns) if column is not None}
@@ -389,7 +404,7 @@ def read_household_rows(lines: Iterable[str], *, source: str) -> Iterator[Parsed
     repeated = False
 
     def finish() -> Parsed:
-        if fast is not None and not repeated:
+        if fast is not None and not repeated and (sheet is None or not _any_refused(pending)):
             record = fast.record(pending)
             if record is not None:
                 return Parsed(pending[0][0], record)

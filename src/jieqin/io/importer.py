@@ -1,4 +1,4 @@
-"""Importing a CSV or JSON Lines file: all or nothing, in bounded batches, idempotent.
+"""Importing a CSV, JSON Lines or XLSX file: all or nothing, in bounded batches, idempotent.
 
 Records are parsed and validated as they stream in and written to the open unit of
 work in batches with the repository's ``upsert_many`` (same id: update, never a
@@ -13,6 +13,12 @@ left uncommitted, so nothing is written.
 
 A households CSV is read by :mod:`jieqin.io.household_rows`, which checks the cells
 and builds the storage rows directly (``households.upsert_rows``, on every backend).
+
+A workbook's rows are read by :mod:`jieqin.io.xlsx_format` into the cell texts a CSV
+row has and go through the same reader. Headers may be the English column names,
+the Chinese names of :mod:`jieqin.io.headers` or a plugin's aliases (the campaign's
+registry has them); problems name the headers as written and, in a workbook, the
+sheet and row (:class:`~jieqin.io.places.Places`).
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from attrs import frozen
 
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
 from jieqin.io.csv_format import read_csv
+from jieqin.io.headers import STANDARD_HEADERS, HeaderTable
 from jieqin.io.household_rows import read_household_rows
 from jieqin.io.jsonl_format import read_jsonl_file
 from jieqin.io.kinds import HOUSEHOLDS, Kind, kind_named
+from jieqin.io.places import Places
 from jieqin.io.records import Parsed
 from jieqin.io.text import AUTO, read_lines
 from jieqin.model import Household, mask_resident_id
@@ -40,16 +48,25 @@ __all__ = [
     "FORMATS",
     "ImportResult",
     "format_for",
+    "header_table",
     "import_file",
     "load",
     "load_records",
     "parse_file",
 ]
 
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "xlsx")
 DEFAULT_BATCH_SIZE = 5000
 DEFAULT_MAX_ERRORS = 100
-_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+_OLD_EXCEL = (".xls", ".et")
 
 
 @frozen
@@ -70,14 +87,73 @@ def format_for(path: str | os.PathLike[str], format: str | None = None) -> str:
             )
         return format
     suffix = Path(path).suffix.lower()
+    if suffix in _OLD_EXCEL:
+        raise InvalidValue(
+            f"{Path(path).name!r} is an old-style workbook; save it as .xlsx "
+            "(Excel: Save As, Excel Workbook) and import that",
+            field="format",
+        )
     try:
         return _SUFFIXES[suffix]
     except KeyError:
         raise InvalidValue(
             f"cannot tell the format of {Path(path).name!r} from its suffix; "
-            "give --format csv or --format jsonl",
+            "give --format csv, --format jsonl or --format xlsx",
             field="format",
         ) from None
+
+
+def header_table(target: object) -> HeaderTable:
+    """The headers an import into ``target`` reads: its registry's (the standard names
+    and the plugins' aliases), or the standard names for a bare storage."""
+    registry = getattr(target, "registry", None)
+    table = getattr(registry, "headers", None)
+    return table if isinstance(table, HeaderTable) else STANDARD_HEADERS
+
+
+def _read(
+    path: str | os.PathLike[str],
+    spec: Kind,
+    *,
+    format: str | None,
+    encoding: str,
+    on_bytes: Callable[[int], None] | None,
+    headers: HeaderTable | None,
+    fast_households: bool = False,
+) -> tuple[Iterator[Parsed], Places]:
+    """The records of ``path`` (problems as the readers name them) and the
+    :class:`Places` that names them as the file's author reads them."""
+    source = Path(path).name
+    table = headers if headers is not None else STANDARD_HEADERS
+    places = Places(spec)
+    fmt = format_for(path, format)
+    parsed: Iterable[Parsed]
+    if fmt == "xlsx":
+        from jieqin.io.xlsx_format import read_xlsx
+
+        parsed = read_xlsx(
+            path,
+            spec,
+            source=source,
+            headers=table,
+            places=places,
+            fast_households=fast_households,
+            on_bytes=on_bytes,
+        )
+    elif fmt == "csv":
+        lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
+        if fast_households and spec is HOUSEHOLDS:
+            parsed = read_household_rows(
+                lines, source=source, headers=table, written=places.written
+            )
+        else:
+            parsed = read_csv(lines, spec, source=source, headers=table, written=places.written)
+    else:
+        # JSON Lines are read line by line with a bound on each (a CSV cell has one too).
+        parsed = read_jsonl_file(
+            path, spec, encoding=encoding, source=source, on_bytes=on_bytes, headers=table
+        )
+    return _once_each(parsed, spec, source), places
 
 
 def parse_file(
@@ -87,16 +163,18 @@ def parse_file(
     format: str | None = None,
     encoding: str = AUTO,
     on_bytes: Callable[[int], None] | None = None,
+    headers: HeaderTable | None = None,
 ) -> Iterator[Parsed]:
-    """Stream the records of ``path`` as :class:`Parsed` values (nothing is written)."""
+    """Stream the records of ``path`` as :class:`Parsed` values (nothing is written).
+
+    ``headers``: the header names to read (default: the standard English and Chinese
+    ones; :func:`header_table` gives a campaign's, with its plugins' aliases).
+    """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
-    source = Path(path).name
-    if format_for(path, format) == "csv":
-        lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
-        return _once_each(read_csv(lines, spec, source=source), spec, source)
-    # JSON Lines are read line by line with a bound on each (a CSV cell has one too).
-    parsed = read_jsonl_file(path, spec, encoding=encoding, source=source, on_bytes=on_bytes)
-    return _once_each(parsed, spec, source)
+    parsed, places = _read(
+        path, spec, format=format, encoding=encoding, on_bytes=on_bytes, headers=headers
+    )
+    return places.parsed(parsed)
 
 
 def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Parsed]:
@@ -243,42 +321,51 @@ def load(
     max_errors: int = DEFAULT_MAX_ERRORS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_bytes: Callable[[int], None] | None = None,
+    headers: HeaderTable | None = None,
 ) -> ImportResult:
     """Import ``path`` into the open unit of work ``uow`` (the caller commits).
 
-    Each kind's repository takes the records with ``upsert_many``; a households CSV
-    is read as storage rows and stored with ``households.upsert_rows``.
+    Each kind's repository takes the records with ``upsert_many``; households from
+    CSV or XLSX are read as storage rows and stored with ``households.upsert_rows``.
+    ``headers`` as for :func:`parse_file`.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     source = Path(path).name
     repository = getattr(uow, spec.repository)
     write: _Writer = repository.upsert_many
-    if spec is HOUSEHOLDS and format_for(path, format) == "csv":
-        lines = read_lines(path, encoding=encoding, source=source, on_bytes=on_bytes)
-        parsed: Iterable[Parsed] = _once_each(
-            read_household_rows(lines, source=source), spec, source
-        )
+    fast = spec is HOUSEHOLDS and format_for(path, format) in ("csv", "xlsx")
+    parsed, places = _read(
+        path,
+        spec,
+        format=format,
+        encoding=encoding,
+        on_bytes=on_bytes,
+        headers=headers,
+        fast_households=fast,
+    )
+    if fast:
 
         def write(batch: list[Any], /) -> object:
             return repository.upsert_rows([_as_rows(item) for item in batch])
 
-    else:
-        parsed = parse_file(path, spec, format=format, encoding=encoding, on_bytes=on_bytes)
     if spec is HOUSEHOLDS:
         parsed = _one_person_each(parsed, source)
 
     def check(batch: list[Any], /) -> Sequence[Problem]:
         return list(uow.problems(spec.repository, batch))
 
-    count = load_records(
-        parsed,
-        write,
-        report_errors=report_errors,
-        max_errors=max_errors,
-        batch_size=batch_size,
-        source=source,
-        check=check,
-    )
+    try:
+        count = load_records(
+            parsed,
+            write,
+            report_errors=report_errors,
+            max_errors=max_errors,
+            batch_size=batch_size,
+            source=source,
+            check=check,
+        )
+    except InvalidInput as exc:
+        raise places.error(exc) from None
     return ImportResult(kind=spec.name, source=source, records=count)
 
 
@@ -302,14 +389,18 @@ def import_file(
     max_errors: int = DEFAULT_MAX_ERRORS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_bytes: Callable[[int], None] | None = None,
+    headers: HeaderTable | None = None,
 ) -> ImportResult:
     """Import ``path`` in one unit of work of ``target``, a :class:`~jieqin.Campaign`.
 
     The campaign's units of work carry its write checks (codes, references, pairings
     in force, dates); a storage's own units of work carry none, so import through the
     campaign. Commits only when every record is good; on any problem nothing is
-    written and :class:`~jieqin.errors.InvalidInput` says where and why.
+    written and :class:`~jieqin.errors.InvalidInput` says where and why. Headers are
+    read by ``target``'s registry (its plugins' aliases too) unless ``headers`` says.
     """
+    if headers is None:
+        headers = header_table(target)
     with target.unit_of_work(actor=actor) as uow:
         result = load(
             uow,
@@ -321,6 +412,7 @@ def import_file(
             max_errors=max_errors,
             batch_size=batch_size,
             on_bytes=on_bytes,
+            headers=headers,
         )
         uow.commit()
     return result

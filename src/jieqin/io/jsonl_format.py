@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from jieqin.errors import Problem
+from jieqin.io.headers import HeaderTable, normalise_header
 from jieqin.io.kinds import Kind
 from jieqin.io.records import Parsed, build
 from jieqin.io.text import AUTO, MAX_LINE, LongLine, bounded_lines
@@ -116,8 +117,56 @@ def _parse(text: str | LongLine) -> tuple[object, str | None, str | None]:
     return data, None, None
 
 
-def read_jsonl(lines: Iterable[str | LongLine], kind: Kind, *, source: str) -> Iterator[Parsed]:
-    """Parse JSON Lines into ``kind`` records, one :class:`Parsed` per non-blank line."""
+class _KeyNames:
+    """Renames the keys of a record that are header aliases (``户编号``) to the field
+    names they stand for; a key that is already a field name is left alone."""
+
+    def __init__(self, kind: Kind, headers: HeaderTable) -> None:
+        names = headers.key_names(kind)
+        group = {c.name for c in kind.group_columns}
+        if kind.group_columns:
+            self.top = {k: v for k, v in names.items() if v in group}
+            self.members = {k: v for k, v in names.items() if v not in group}
+        else:
+            self.top, self.members = names, {}
+        #: Keys that are no alias: a record holding only these is passed on as it is.
+        self.plain = {".".join(c.path).split(".")[0] for c in kind.all_columns()}
+        self.plain |= {"members", "health", "schooling", "route", "costs", "note"}
+
+    def _rename(self, data: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+        plain = self.plain
+        if not names or all(key in plain for key in data):
+            return data
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            name = key if key in plain else names.get(normalise_header(key), key)
+            if name != key and (name in data or name in out):
+                name = key  # both spellings given: the converter refuses the alias
+            out[name] = value
+        return out
+
+    def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
+        data = self._rename(data, self.top)
+        members = data.get("members")
+        if self.members and isinstance(members, list):
+            data["members"] = [
+                self._rename(m, self.members) if isinstance(m, dict) else m for m in members
+            ]
+        return data
+
+
+def read_jsonl(
+    lines: Iterable[str | LongLine],
+    kind: Kind,
+    *,
+    source: str,
+    headers: HeaderTable | None = None,
+) -> Iterator[Parsed]:
+    """Parse JSON Lines into ``kind`` records, one :class:`Parsed` per non-blank line.
+
+    With ``headers``, a key that is a Chinese name or an alias of a column whose JSON
+    form is one key (``户编号``, ``身份证号`` in a member) is read as that field."""
+    rename = _KeyNames(kind, headers) if headers is not None else None
     for number, text in enumerate(lines, start=1):
         if isinstance(text, str) and not text.strip():
             continue
@@ -128,7 +177,8 @@ def read_jsonl(lines: Iterable[str | LongLine], kind: Kind, *, source: str) -> I
             problem = Problem(reason, field=field, source=source, line=number)
             yield Parsed(number, None, (problem,))
             continue
-        yield build(data, kind, source=source, line=number)
+        assert isinstance(data, dict)
+        yield build(data if rename is None else rename(data), kind, source=source, line=number)
 
 
 def read_jsonl_file(
@@ -138,11 +188,15 @@ def read_jsonl_file(
     encoding: str = AUTO,
     source: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    headers: HeaderTable | None = None,
 ) -> Iterator[Parsed]:
     """Parse the JSON Lines file ``path``, reading at most :data:`MAX_LINE` bytes of a line."""
     name = source if source is not None else Path(path).name
     return read_jsonl(
-        bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes), kind, source=name
+        bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes),
+        kind,
+        source=name,
+        headers=headers,
     )
 
 

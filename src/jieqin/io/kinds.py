@@ -245,8 +245,13 @@ ACTIVITIES = Kind(
         _col("need_id"),
         _col("note"),
         _col("event"),
+        _col("voided_on"),
+        _col("void_reason"),
+        _col("voided_by"),
     ),
 )
+"""Activities; a voided one is exported with its void (``voided_on``, ``void_reason``,
+``voided_by``), so an export keeps every record and says which count."""
 
 PAIRINGS = Kind(
     name="pairings",

@@ -5,7 +5,17 @@ jieqin depends on this package and not the other way round.
 """
 
 from jieqin.model.activities import Activity
-from jieqin.model.aid import ConditionOutcome, Decision, Fund, Grant, Outcome, Program, ProgramKind
+from jieqin.model.aid import (
+    ConditionOutcome,
+    Decision,
+    Fund,
+    FundChange,
+    FundChangeKind,
+    Grant,
+    Outcome,
+    Program,
+    ProgramKind,
+)
 from jieqin.model.consent import Consent, ConsentFact
 from jieqin.model.identity import (
     birthplace_codes,
@@ -60,6 +70,8 @@ __all__ = [
     "Decision",
     "EmploymentStatus",
     "Fund",
+    "FundChange",
+    "FundChangeKind",
     "Grant",
     "Handover",
     "Health",
@@ -111,6 +123,7 @@ MODEL_TYPES: tuple[type, ...] = (
     CostTerm,
     Decision,
     Fund,
+    FundChange,
     Grant,
     Handover,
     Health,

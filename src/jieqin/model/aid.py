@@ -6,10 +6,13 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from attrs import field, frozen
 
+from jieqin.errors import InvalidValue
 from jieqin.model._fields import (
+    MAX_TEXT,
     MONEY,
     OPTIONAL_MONEY,
     code_set,
@@ -17,15 +20,19 @@ from jieqin.model._fields import (
     enum_field,
     id_field,
     nonnegative,
+    optional_date,
     optional_id,
     text_field,
 )
+from jieqin.model.money import ZERO
 from jieqin.model.periods import Period, PeriodKind
 
 __all__ = [
     "ConditionOutcome",
     "Decision",
     "Fund",
+    "FundChange",
+    "FundChangeKind",
     "Grant",
     "Outcome",
     "Program",
@@ -62,15 +69,90 @@ class Program:
     """One grant per person per period of this kind."""
 
 
+def _reason(instance: object, attribute: Any, value: object) -> None:
+    """Text of at most :data:`MAX_TEXT` characters (may be empty)."""
+    if not isinstance(value, str):
+        raise InvalidValue("must be text", field=attribute.name)
+    if len(value) > MAX_TEXT:
+        raise InvalidValue(
+            f"is {len(value)} characters long; at most {MAX_TEXT}", field=attribute.name
+        )
+
+
 @frozen
 class Fund:
-    """Money set aside for a programme in a period."""
+    """Money set aside for a programme in a period.
+
+    ``budget`` is the budget in force: what the fund was given when it was added plus
+    every top-up since (``topped_up``). Top-ups and the closing are dated records of
+    their own (:class:`FundChange`); the storage keeps ``budget``, ``topped_up`` and
+    ``closed_on`` in step with them, and a plain write of a fund may not change the
+    last two. A closed fund grants nothing more.
+    """
 
     fund_id: str = field(validator=id_field)
     program_id: str = field(validator=id_field)
     period: Period
     budget: Decimal = field(converter=MONEY, validator=nonnegative)  # type: ignore[misc]
     funder: str = ""
+    name: str = field(default="", validator=_reason)
+    """What people call the fund ("2021 freshman scholarships"); may be empty."""
+    topped_up: Decimal = field(default=ZERO, converter=MONEY, validator=nonnegative)  # type: ignore[misc]
+    """The part of ``budget`` that came from top-ups."""
+    closed_on: date | None = field(default=None, validator=optional_date)
+    """The day the fund was closed; from then on it grants nothing."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.topped_up > self.budget:
+            raise InvalidValue(
+                f"the top-ups ({self.topped_up}) exceed the budget in force ({self.budget})",
+                field="topped_up",
+            )
+
+    @property
+    def initial_budget(self) -> Decimal:
+        """The budget the fund was added with (before any top-up)."""
+        return self.budget - self.topped_up
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_on is not None
+
+
+class FundChangeKind(StrEnum):
+    TOP_UP = "top_up"
+    """Money added to the fund's budget."""
+    CLOSE = "close"
+    """The fund closed: it grants nothing more."""
+
+
+@frozen
+class FundChange:
+    """A dated change to a fund, with who made it and why: a top-up or the closing.
+
+    ``number`` is the change's place among the fund's changes (1, 2, ...): changes
+    are appended, never altered or removed.
+    """
+
+    fund_id: str = field(validator=id_field)
+    number: int
+    kind: FundChangeKind = field(converter=enum_field(FundChangeKind))  # type: ignore[misc]
+    on: date = field(validator=date_field)
+    reason: str = field(validator=text_field)
+    amount: Decimal | None = field(default=None, converter=OPTIONAL_MONEY, validator=nonnegative)  # type: ignore[misc]
+    """The money added, for a top-up (more than zero); ``None`` for a closing."""
+    actor: str = ""
+    """Who recorded the change (the unit of work's actor)."""
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.number, int) or isinstance(self.number, bool) or self.number < 1:
+            raise InvalidValue(
+                f"must be a whole number from 1, got {self.number!r}", field="number"
+            )
+        if self.kind is FundChangeKind.TOP_UP and (self.amount is None or self.amount <= 0):
+            raise InvalidValue(f"a top-up adds more than 0 yuan, got {self.amount}", field="amount")
+        if self.kind is FundChangeKind.CLOSE and self.amount is not None:
+            raise InvalidValue("a closing adds no money", field="amount")
 
 
 class Outcome(StrEnum):
@@ -78,6 +160,9 @@ class Outcome(StrEnum):
     WAIT_LISTED = "wait_listed"
     """Eligible, but the fund was spent; the reason says so."""
     INELIGIBLE = "ineligible"
+    REVOKED = "revoked"
+    """A grant made earlier was revoked; the reason says when and why (the decision
+    that granted it is kept)."""
 
 
 @frozen
@@ -131,3 +216,26 @@ class Grant:
     agency: str | None = field(default=None, validator=optional_id)
     need_id: str | None = field(default=None, validator=optional_id)
     """The need this grant resolves, if any."""
+    revoked_on: date | None = field(default=None, validator=optional_date)
+    """The day the grant was revoked: its amount went back to the fund. The grant is
+    kept; a revoked grant counts nowhere and does not stop a new grant."""
+    revoke_reason: str = field(default="", validator=_reason)
+
+    def __attrs_post_init__(self) -> None:
+        if self.revoked_on is not None and self.revoked_on < self.decided_on:
+            raise InvalidValue(
+                f"revoked {self.revoked_on.isoformat()}, before it was decided "
+                f"{self.decided_on.isoformat()}",
+                field="revoked_on",
+            )
+        if self.revoked_on is None and self.revoke_reason:
+            raise InvalidValue(
+                "a reason is given but the grant is not revoked", field="revoke_reason"
+            )
+        if self.revoked_on is not None and not self.revoke_reason.strip():
+            raise InvalidValue("a revoked grant says why", field="revoke_reason")
+
+    @property
+    def in_force(self) -> bool:
+        """Whether the grant stands (it was not revoked)."""
+        return self.revoked_on is None

@@ -32,7 +32,12 @@ def _cost_tuple(values: Iterable[CostTerm]) -> tuple[CostTerm, ...]:
 
 @frozen
 class Pairing:
-    """A helper paired with a household from ``start`` until ``end`` (open when ``None``)."""
+    """A helper paired with a household from ``start`` until ``end`` (open when ``None``).
+
+    A pairing that ends the day before it starts was never in force: it was
+    *withdrawn* (replaced on its first day, or superseded by a pairing made for an
+    earlier day). It stays on record, and no figure counts it.
+    """
 
     helper_id: str = field(validator=id_field)
     household_id: str = field(validator=id_field)
@@ -44,6 +49,11 @@ class Pairing:
 
     def active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether the pairing was never in force (it ends before it starts)."""
+        return self.end is not None and self.end < self.start
 
     @property
     def cost(self) -> float:

@@ -1,4 +1,5 @@
-"""The standard reference data: tiers, sectors, household statuses, need and activity kinds.
+"""The standard reference data: tiers, sectors, household statuses, need and activity kinds,
+and the labels of the fixed member codes (relations, health, schooling, employment).
 
 One table of the standard codes with their Chinese labels (and English ones), so that
 the built-in vocabularies plugin, needs routing and the pairing policy all read the
@@ -10,12 +11,17 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
+from jieqin.model.people import EmploymentStatus, HealthCondition, Relation, SchoolLevel
 from jieqin.model.vocab import ActivityKind, HouseholdStatus, NeedKind, Sector, Tier, check_code
 
 __all__ = [
     "ACTIVITY_KINDS",
+    "EMPLOYMENT_STATUSES",
+    "HEALTH_CONDITIONS",
     "HOUSEHOLD_STATUSES",
     "NEED_KINDS",
+    "RELATIONS",
+    "SCHOOL_LEVELS",
     "SECTORS",
     "TIERS",
     "NeedKindReference",
@@ -156,6 +162,49 @@ ACTIVITY_KINDS: tuple[ReferenceCode, ...] = (
     ReferenceCode(ActivityKind.POLICY_EXPLANATION, "讲政策", "policy explanation"),
     ReferenceCode(ActivityKind.WARMTH, "送温暖", "warmth"),
     ReferenceCode(ActivityKind.PRACTICAL_HELP, "办实事", "practical help"),
+)
+
+#: Relations to the head of household (与户主关系): a fixed set, not registered by plugins.
+RELATIONS: tuple[ReferenceCode, ...] = (
+    ReferenceCode(Relation.HEAD, "户主", "head of household"),
+    ReferenceCode(Relation.SPOUSE, "配偶", "spouse"),
+    ReferenceCode(Relation.CHILD, "子女", "child"),
+    ReferenceCode(Relation.CHILD_IN_LAW, "儿媳、女婿", "child's spouse"),
+    ReferenceCode(Relation.GRANDCHILD, "孙子女、外孙子女", "grandchild"),
+    ReferenceCode(Relation.PARENT, "父母", "parent"),
+    ReferenceCode(Relation.GRANDPARENT, "祖父母、外祖父母", "grandparent"),
+    ReferenceCode(Relation.SIBLING, "兄弟姐妹", "sibling"),
+    ReferenceCode(Relation.OTHER, "其他", "other"),
+)
+
+#: The coarse health conditions (a fixed set; the diagnosis is kept apart, masked).
+HEALTH_CONDITIONS: tuple[ReferenceCode, ...] = (
+    ReferenceCode(HealthCondition.HEALTHY, "健康", "healthy"),
+    ReferenceCode(HealthCondition.CHRONIC_ILLNESS, "长期慢性病", "chronic illness"),
+    ReferenceCode(HealthCondition.MAJOR_ILLNESS, "大病", "major illness"),
+)
+
+#: The school levels of a member in education (a fixed set).
+SCHOOL_LEVELS: tuple[ReferenceCode, ...] = (
+    ReferenceCode(SchoolLevel.PRESCHOOL, "学前教育", "preschool"),
+    ReferenceCode(SchoolLevel.PRIMARY, "小学", "primary school"),
+    ReferenceCode(SchoolLevel.JUNIOR_SECONDARY, "初中", "junior secondary school"),
+    ReferenceCode(SchoolLevel.SENIOR_SECONDARY, "高中", "senior secondary school"),
+    ReferenceCode(SchoolLevel.VOCATIONAL, "中职", "vocational school"),
+    ReferenceCode(SchoolLevel.COLLEGE, "大学（含大专）", "college"),
+    ReferenceCode(SchoolLevel.POSTGRADUATE, "研究生", "postgraduate"),
+)
+
+#: The employment statuses of a member (a fixed set).
+EMPLOYMENT_STATUSES: tuple[ReferenceCode, ...] = (
+    ReferenceCode(EmploymentStatus.EMPLOYED_LOCAL, "本地就业", "employed locally"),
+    ReferenceCode(EmploymentStatus.MIGRANT_WORKER, "外出务工", "migrant worker"),
+    ReferenceCode(EmploymentStatus.FARMING, "务农", "farming"),
+    ReferenceCode(EmploymentStatus.UNEMPLOYED_SEEKING, "失业求职", "unemployed, seeking work"),
+    ReferenceCode(EmploymentStatus.UNABLE_TO_WORK, "无劳动能力", "unable to work"),
+    ReferenceCode(EmploymentStatus.STUDENT, "在校生", "student"),
+    ReferenceCode(EmploymentStatus.RETIRED, "退休", "retired"),
+    ReferenceCode(EmploymentStatus.CHILD, "未成年", "child, not of working age"),
 )
 
 

@@ -5,7 +5,7 @@ places among those of the smallest region around it (its village, township,
 county, ... up to the locality limit) that holds at least that many. Costs are
 computed by the cost terms over the arrays of all these edges at once, and ties
 are broken by helper row (helpers are sorted by id), so the same input gives the
-same candidates.
+same candidates. A household's pair in force is always a candidate as well.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def generate_candidates(
         shapes += block_shapes
     if not blocks_hh:
         empty = np.zeros(0, np.int64)
-        return Candidates(empty, empty, np.zeros((0, len(terms)), np.int64), empty)
+        none = Candidates(empty, empty, np.zeros((0, len(terms)), np.int64), empty)
+        return _with_current(none, households, helpers, policy, terms, forbidden)
     hh = np.concatenate(blocks_hh)
     hp = np.concatenate(blocks_hp)
     edges = CandidateEdges(hh, hp, np.concatenate(blocks_level), households, helpers, policy)
@@ -97,7 +98,46 @@ def generate_candidates(
     if forbidden is not None and forbidden.size:
         allowed = ~np.isin(hh * len(helpers) + hp, forbidden)
     keep = _select(cost, allowed, shapes, policy.max_candidates)
-    return Candidates(hh[keep], hp[keep], matrix[keep], cost[keep])
+    chosen = Candidates(hh[keep], hp[keep], matrix[keep], cost[keep])
+    return _with_current(chosen, households, helpers, policy, terms, forbidden)
+
+
+def _with_current(
+    chosen: Candidates,
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    policy: PairingPolicy,
+    terms: Sequence[PairingCostTerm],
+    forbidden: IntArray | None,
+) -> Candidates:
+    """``chosen`` with each household's pair in force (its current helper, when that
+    helper has a place and the pair is allowed) as a candidate too, so that staying
+    is always on the table however far down the cheapest list it is."""
+    rows = np.flatnonzero(households.current >= 0)
+    if rows.size == 0:
+        return chosen
+    current = households.current[rows]
+    n_helpers = len(helpers)
+    codes = rows * n_helpers + current
+    missing = (helpers.free[current] > 0) & ~np.isin(
+        codes, chosen.household * n_helpers + chosen.helper
+    )
+    if forbidden is not None and forbidden.size:
+        missing &= ~np.isin(codes, forbidden)
+    hh, hp = rows[missing], current[missing]
+    same = (households.keys[hh] == helpers.keys[hp]) & (helpers.keys[hp] >= 0)
+    level = np.cumprod(same, axis=1).sum(axis=1).astype(np.int64)
+    allowed = level >= int(policy.locality_limit)
+    hh, hp, level = hh[allowed], hp[allowed], level[allowed]
+    if hh.size == 0:
+        return chosen
+    matrix = evaluate_terms(terms, CandidateEdges(hh, hp, level, households, helpers, policy))
+    all_hh = np.concatenate([chosen.household, hh])
+    all_hp = np.concatenate([chosen.helper, hp])
+    order = np.lexsort((all_hp, all_hh))
+    all_terms = np.concatenate([chosen.terms, matrix])
+    all_cost = np.concatenate([chosen.cost, matrix.sum(axis=1).astype(np.int64)])
+    return Candidates(all_hh[order], all_hp[order], all_terms[order], all_cost[order])
 
 
 def _scopes(

@@ -32,7 +32,11 @@ class HandoverReason(StrEnum):
     HOUSEHOLD_NOT_ELIGIBLE = "household_not_eligible"
     PINNED = "pinned"
     RE_PAIRED = "re_paired"
-    """The policy re-paired every household and found a better helper."""
+    """The policy re-paired every household and found a helper better by more than
+    the handover cost (the handover names the new helper)."""
+    MADE_ROOM = "made_room"
+    """The policy (``make_room``) let a household without a helper take this one's
+    place; it is left without a helper."""
     SUPERSEDED = "superseded"
     """A second primary pair in force for the same household."""
 

@@ -202,6 +202,7 @@ def _solve(
 ) -> tuple[Candidates, np.ndarray, np.ndarray]:
     candidates = generate_candidates(task.households, task.helpers, policy, terms, task.forbidden)
     helpers = task.helpers
+    first, unpaired_cost = _continuing(task.households, policy)
     assignment = solve_assignment(
         len(task.households),
         candidates.household,
@@ -210,8 +211,24 @@ def _solve(
         helpers.free,
         np.minimum(helpers.load, helpers.capacity),
         policy.workload_step,
+        first=first,
+        unpaired_cost=unpaired_cost,
     )
     return candidates, assignment.edge, assignment.slot_cost
+
+
+def _continuing(
+    households: HouseholdColumns, policy: PairingPolicy
+) -> tuple[np.ndarray | None, IntArray | None]:
+    """How the households with a pair that may continue (a current helper) rank when
+    places are short: paired before any other, or, when the policy lets a newcomer
+    take their place (``make_room``), charged the handover cost for losing it."""
+    continuing = households.current >= 0
+    if not continuing.any():
+        return None, None
+    if policy.make_room:
+        return None, np.where(continuing, policy.handover_cost, 0).astype(np.int64)
+    return continuing, None
 
 
 def solve_partition(

@@ -54,7 +54,10 @@ def plan_pairings(
     unpaired = _unpaired(problem, rows, solved)
     secondary = plan_secondary(problem, pairs, executor) if problem.policy.secondary else None
     pairs.sort(key=lambda p: p.household_id)
-    plan = gather_plan(problem.day, pairs, unpaired, problem.continuity, solved.candidates)
+    policy = problem.policy
+    plan = gather_plan(
+        problem.day, pairs, unpaired, problem.continuity, solved.candidates, policy.handover_cost
+    )
     return plan if secondary is None else with_secondary(plan, *secondary)
 
 

@@ -133,7 +133,12 @@ class PairingPolicy:
       within the limit (the solve is then exact over all allowed pairs).
     - ``keep_existing``: keep current pairs (unless the helper left, is inactive,
       lost capacity, or the pair is no longer allowed); when false every household is
-      re-paired and a change of helper costs ``handover_cost``.
+      re-paired: it keeps its helper unless another saves more than ``handover_cost``
+      (charged on the pair that changes helper), and a household whose pair could
+      continue is never left unpaired while another household is paired in its place.
+    - ``make_room``: with ``keep_existing`` false, a household whose pair could
+      continue may lose its helper to a household without one when that pairs at less
+      cost, counting ``handover_cost`` for the loss (its handover says ``made_room``).
     - ``pinned`` / ``forbidden``: ``(helper_id, household_id)`` pairs that must or
       must not be made.
     - ``partition_level``: the regions solved independently (and in parallel); at
@@ -158,6 +163,7 @@ class PairingPolicy:
     max_candidates: int | None = field(default=50, validator=_check_optional_positive)
     keep_existing: bool = True
     handover_cost: int = field(default=50, validator=_check_int)
+    make_room: bool = False
     pinned: frozenset[tuple[str, str]] = field(default=frozenset(), converter=_pairs)
     forbidden: frozenset[tuple[str, str]] = field(default=frozenset(), converter=_pairs)
     partition_level: RegionLevel | None = field(default=None, converter=_optional_level)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import attrs
@@ -12,12 +12,13 @@ from jieqin.model import Handover, Pairing, PairingRole
 from jieqin.pairing.continuity import Continuity, HandoverReason
 from jieqin.pairing.plan import PairingPlan, PairStatus, PlannedPair, UnpairedHousehold
 
-__all__ = ["ended_on", "gather_plan", "with_secondary"]
+__all__ = ["ended_on", "gather_plan", "superseding_later", "with_secondary"]
 
 
 def ended_on(pairing: Pairing, day: date) -> Pairing:
-    """``pairing`` ended the day before ``day`` (or on its first day, if that is later)."""
-    return attrs.evolve(pairing, end=max(pairing.start, day - timedelta(days=1)))
+    """``pairing`` ended the day before ``day``: withdrawn (never in force) when
+    ``day`` is its first day, so that two pairings are never in force on one day."""
+    return attrs.evolve(pairing, end=day - timedelta(days=1))
 
 
 @define
@@ -73,18 +74,25 @@ def gather_plan(
     unpaired: Sequence[UnpairedHousehold],
     continuity: Continuity,
     candidates: int,
+    handover_cost: int = 0,
 ) -> PairingPlan:
     """The plan of the primary ``pairs`` (sorted by household): superseded pairs end,
-    each change of helper is a handover, and pairs in force left without a pair end."""
+    each change of helper is a handover, and pairs in force left without a pair end.
+
+    A pair in force that could continue but has no pair in the plan lost its place to
+    another household (``made_room``, only under the policy's ``make_room``); each
+    such loss costs ``handover_cost`` in the plan's total."""
     records = _Records(day)
     for pairing in continuity.superseded:
         records.hand_over(pairing.household_id, HandoverReason.SUPERSEDED, pairing, None)
     for pair in pairs:
         records.pair(pair, continuity)
     paired = {p.household_id for p in pairs}
+    made_room = 0
     for household_id, had in sorted(continuity.current.items()):
         if household_id not in paired:
-            reason = continuity.released.get(household_id, HandoverReason.RE_PAIRED)
+            reason = continuity.released.get(household_id, HandoverReason.MADE_ROOM)
+            made_room += reason is HandoverReason.MADE_ROOM
             records.hand_over(household_id, reason, had, None)
     return PairingPlan(
         day,
@@ -94,6 +102,7 @@ def gather_plan(
         tuple(sorted(records.ended, key=lambda p: (p.household_id, p.helper_id))),
         tuple(sorted(records.handovers, key=lambda h: (h.household_id, h.reason))),
         candidates,
+        made_room * handover_cost,
     )
 
 
@@ -127,6 +136,38 @@ def with_secondary(
             sorted(
                 (*plan.ended, *(ended_on(p, plan.on) for p in ended)),
                 key=lambda p: (p.household_id, p.helper_id),
+            )
+        ),
+    )
+
+
+def superseding_later(plan: PairingPlan, stored: Mapping[str, Iterable[Pairing]]) -> PairingPlan:
+    """``plan`` with the pairings it supersedes: those recorded for later days
+    (``stored``: every pairing of the households it pairs) that its new pairings
+    overlap, the household's of the same role or with the same helper. Each is
+    withdrawn (it ends the day before it starts: never in force, still on record), so
+    a plan for an earlier day (``jieqin pair --on`` after a run for today) leaves one
+    pairing open per household and role, not two.
+    """
+    superseded: list[Pairing] = []
+    for pairing in plan.pairings:
+        why = f"superseded by the pairing from {pairing.start.isoformat()}"
+        superseded += [
+            attrs.evolve(p, end=p.start - timedelta(days=1), reason=why)
+            for p in stored.get(pairing.household_id, ())
+            if p.start > pairing.start
+            and not p.withdrawn
+            and (p.role is pairing.role or p.helper_id == pairing.helper_id)
+        ]
+    if not superseded:
+        return plan
+    unique = {(p.helper_id, p.household_id, p.start): p for p in superseded}
+    return attrs.evolve(
+        plan,
+        ended=tuple(
+            sorted(
+                (*plan.ended, *unique.values()),
+                key=lambda p: (p.household_id, p.helper_id, p.start),
             )
         ),
     )

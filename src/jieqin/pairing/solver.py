@@ -38,6 +38,35 @@ class Assignment:
 
 
 @frozen
+class _Ranks:
+    """Per row of the slot graph: whether it is paired first, and its own unpaired cost."""
+
+    first: np.ndarray
+    extra: IntArray
+
+    @classmethod
+    def of(cls, rows: IntArray, first: np.ndarray | None, unpaired_cost: IntArray | None) -> _Ranks:
+        """The ranks of the households at ``rows`` (none first, no extra cost by default)."""
+        return cls(
+            np.zeros(rows.size, bool) if first is None else np.asarray(first, bool)[rows],
+            np.zeros(rows.size, np.int64)
+            if unpaired_cost is None
+            else np.asarray(unpaired_cost, np.int64)[rows],
+        )
+
+    def columns(self, weight: IntArray) -> np.ndarray:
+        """Each row's unpaired column cost: dearer than any total of real costs and
+        extras, twice that for a row paired first, plus the row's extra."""
+        n_rows = self.first.size
+        extra_max = int(self.extra.max()) if n_rows else 0
+        big = (int(weight.max()) + extra_max) * n_rows + 1
+        top = (2 * big if self.first.any() else big) + extra_max
+        if top * (n_rows + 1) >= _EXACT:
+            raise PairingError("costs too large to solve exactly; lower the policy weights")
+        return np.where(self.first, 2 * big, big) + self.extra
+
+
+@frozen
 class _SlotGraph:
     """The candidate edges expanded to one edge per free slot of their helper, as a
     sparse household x slot matrix of weights."""
@@ -62,13 +91,18 @@ def solve_assignment(
     free: IntArray,
     load: IntArray,
     step: int,
+    *,
+    first: np.ndarray | None = None,
+    unpaired_cost: IntArray | None = None,
 ) -> Assignment:
     """Pair as many households as possible, then at least total cost.
 
     ``household``/``helper``/``cost`` are the candidate edges, each household's together;
     ``free[j]`` is helper ``j``'s open places and ``load[j]`` the households it keeps
     already, so its next household is its ``load[j] + 1``-th and costs
-    ``step * load[j]`` in workload.
+    ``step * load[j]`` in workload. ``first[i]``: household ``i`` is left unpaired
+    only when no largest pairing pairs it; ``unpaired_cost[i]``: what leaving it
+    unpaired costs on top (both per household, optional).
     """
     edge_out = np.full(n_households, -1, np.int64)
     slot_out = np.zeros(n_households, np.int64)
@@ -80,7 +114,7 @@ def solve_assignment(
     if edge_ids.size == 0:
         return Assignment(edge_out, slot_out)
     slots = _slot_graph(household, helper, cost, free, load, step, edge_ids, places[keep])
-    row_ind, col_ind = _most_pairs_least_cost(slots)
+    row_ind, col_ind = _most_pairs_least_cost(slots, _Ranks.of(slots.rows, first, unpaired_cost))
     # Map each matched (row, column) back to its slot edge.
     total = slots.expanded.size
     lookup = csr_matrix(
@@ -124,9 +158,10 @@ def _slot_graph(
     return _SlotGraph(expanded, marginal, column, indptr, rows_of[starts], weight, int(free.sum()))
 
 
-def _most_pairs_least_cost(slots: _SlotGraph) -> tuple[IntArray, IntArray]:
-    """Matched (row, column) pairs of the slot graph: as many rows as can be matched,
-    at the least total weight; rows left unmatched are not in the answer."""
+def _most_pairs_least_cost(slots: _SlotGraph, ranks: _Ranks) -> tuple[IntArray, IntArray]:
+    """Matched (row, column) pairs of the slot graph: as many rows as can be matched
+    (the ``first`` ones before the others), at the least total weight with the
+    unmatched rows' extra costs; rows left unmatched are not in the answer."""
     n_rows, n_cols = slots.rows.size, slots.n_cols
     weight, column, indptr = slots.weight, slots.column, slots.indptr
     graph = csr_matrix((weight.astype(np.float64), column, indptr), shape=(n_rows, n_cols))
@@ -135,9 +170,7 @@ def _most_pairs_least_cost(slots: _SlotGraph) -> tuple[IntArray, IntArray]:
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
         return row_ind, col_ind
     # Not every row can be matched: each gets a private "unpaired" column.
-    big = int(weight.max()) * n_rows + 1
-    if big * (n_rows + 1) >= _EXACT:
-        raise PairingError("costs too large to solve exactly; lower the policy weights")
+    dummy = ranks.columns(weight)
     counts = np.diff(indptr) + 1
     ext_indptr = np.zeros(n_rows + 1, np.int64)
     np.cumsum(counts, out=ext_indptr[1:])
@@ -149,7 +182,7 @@ def _most_pairs_least_cost(slots: _SlotGraph) -> tuple[IntArray, IntArray]:
     ext_cols[real] = column
     ext_weight[real] = weight
     ext_cols[dummy_at] = n_cols + np.arange(n_rows)
-    ext_weight[dummy_at] = big
+    ext_weight[dummy_at] = dummy
     graph = csr_matrix((ext_weight, ext_cols, ext_indptr), shape=(n_rows, n_cols + n_rows))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     real_match = col_ind < n_cols

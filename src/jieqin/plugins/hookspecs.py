@@ -57,6 +57,7 @@ __all__ = [
     "RegisterAgency",
     "RegisterBackend",
     "RegisterCode",
+    "RegisterHeaderAlias",
     "RegisterHouseholdStatus",
     "RegisterNeedKind",
     "RegisterObject",
@@ -140,6 +141,15 @@ class RegisterAgency(Protocol):
 
     def __call__(self, agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
         """Register an agency and the need kind codes it takes."""
+
+
+class RegisterHeaderAlias(Protocol):
+    """``register(alias, column, kinds=(...))`` of :func:`jieqin_register_header_aliases`."""
+
+    def __call__(self, alias: str, column: str, *, kinds: Iterable[str] = ()) -> None:
+        """Read the header ``alias`` as ``column`` (an English column name of
+        ``docs/import-formats.md``) in the imports of ``kinds`` (default: every kind
+        that has the column)."""
 
 
 class RegisterPrincipal(Protocol):
@@ -371,6 +381,23 @@ def jieqin_register_principals(register: RegisterPrincipal) -> None:
     """
 
 
+@hookspec
+def jieqin_register_header_aliases(register: RegisterHeaderAlias) -> None:
+    """Register a region's own names for import columns (家庭编号 for ``household_id``).
+
+    :param register: a :class:`RegisterHeaderAlias`: call
+        ``register("家庭编号", "household_id")``, or with ``kinds=("households",)`` to
+        limit it to some kinds. Imports of CSV, XLSX and JSON Lines then read the
+        alias as the column, beside the English names and the standard Chinese ones
+        (:data:`jieqin.io.headers.CHINESE`). An alias that already names another
+        column of the kind raises :class:`~jieqin.errors.PluginError`; exports keep
+        writing the standard names.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --- notification hooks ----------------------------------------------------------------
 
 
@@ -435,6 +462,7 @@ GATHERING_HOOKS: tuple[str, ...] = (
     "jieqin_register_cadences",
     "jieqin_register_campaign_windows",
     "jieqin_register_principals",
+    "jieqin_register_header_aliases",
 )
 
 #: Hooks called after a unit of work's writes, before they are made permanent.

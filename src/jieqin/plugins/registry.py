@@ -18,12 +18,15 @@ import pluggy
 from attrs import define, field, frozen
 
 from jieqin.errors import InvalidValue, JieqinError, PluginError, UnknownBackend
+from jieqin.io.headers import STANDARD_HEADERS, HeaderAlias, HeaderTable
+from jieqin.io.kinds import KINDS
 from jieqin.model.vocab import check_code
 from jieqin.needs.kinds import Agency
 from jieqin.plugins.hookspecs import (
     RegisterAgency,
     RegisterBackend,
     RegisterCode,
+    RegisterHeaderAlias,
     RegisterHouseholdStatus,
     RegisterNeedKind,
     RegisterObject,
@@ -144,6 +147,8 @@ class PluginRegistrations:
     campaign_windows: tuple[str, ...] = ()
     principals: tuple[str, ...] = ()
     overridden: tuple[Override, ...] = ()
+    header_aliases: tuple[str, ...] = ()
+    """``kind:alias`` of each header alias the plugin registered."""
 
 
 def url_scheme(url: str) -> str:
@@ -194,6 +199,12 @@ class Registry:
     """``(what, key, kept_plugin, ignored_plugin)`` for every duplicate registration."""
     region_name_counts: dict[str, int] = field(factory=dict)
     """Plugin name -> how many of its region names were kept."""
+    region_name_plugins: dict[str, str] = field(factory=dict)
+    """Region code -> the plugin whose name for it was kept."""
+    header_aliases: list[HeaderAlias] = field(factory=list)
+    """The header aliases plugins registered (``jieqin_register_header_aliases``)."""
+    headers: HeaderTable = field(factory=lambda: STANDARD_HEADERS.with_aliases(()))
+    """The standard header table with the registered aliases: what imports read."""
 
     # -- lookups ------------------------------------------------------------------
 
@@ -252,6 +263,9 @@ class Registry:
             campaign_windows=keys(self.campaign_windows),
             principals=keys(self.principals),
             overridden=tuple(o for o in self.overridden if plugin in (o.kept, o.ignored)),
+            header_aliases=tuple(
+                f"{a.kind}:{a.alias}" for a in self.header_aliases if a.plugin == plugin
+            ),
         )
 
     # -- building -----------------------------------------------------------------
@@ -288,6 +302,7 @@ class Registry:
                 self.campaign_windows, "campaign window"
             ),
             "jieqin_register_principals": self._principals,
+            "jieqin_register_header_aliases": self._header_aliases,
         }
         for hook_name, make_register in gatherers.items():
             call = _HookCall(pm, hook_name)
@@ -365,6 +380,7 @@ class Registry:
             key = str(code)
             if key not in self.region_names:
                 self.region_names[key] = name
+                self.region_name_plugins[key] = plugin
                 self.region_name_counts[plugin] = self.region_name_counts.get(plugin, 0) + 1
 
         return register
@@ -403,6 +419,25 @@ class Registry:
             self._keep(
                 "principal", self.principals, actor, Registered(actor, entry, plugin), plugin
             )
+
+        return register
+
+    def _header_aliases(self, call: _HookCall) -> RegisterHeaderAlias:
+        """The ``register`` of header aliases; one that names two columns is refused."""
+
+        def register(alias: str, column: str, *, kinds: Iterable[str] = ()) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            names = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+            if not names:
+                names = tuple(
+                    k.name for k in KINDS.values() if column in {c.name for c in k.all_columns()}
+                )
+                if not names:
+                    raise InvalidValue(f"no kind has a column {column!r}", field="column")
+            for kind in names:
+                entry = HeaderAlias(str(kind), str(alias), str(column), plugin)
+                self.headers.add(entry)
+                self.header_aliases.append(entry)
 
         return register
 

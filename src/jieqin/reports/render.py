@@ -17,7 +17,8 @@ from jieqin.reports.svg import PALETTE, horizontal_bars, stacked_columns
 
 __all__ = ["FORMATS", "render", "to_csv", "to_html", "to_json", "to_table"]
 
-FORMATS = ("table", "json", "csv", "html")
+FORMATS = ("table", "json", "csv", "html", "xlsx")
+"""``xlsx`` is a workbook, written to a file by :func:`jieqin.reports.xlsx.write_workbook`."""
 
 
 def _show(value: Count, report: Report) -> str:
@@ -69,10 +70,13 @@ def _csv_rows(report: Report) -> Iterator[list[str]]:
 
 
 def to_csv(report: Report) -> str:
-    """Long-format CSV: one figure per row, ``region`` ``all`` for the totals."""
+    """Long-format CSV: one figure per row, ``region`` ``all`` for the totals.
+
+    A plain CSV whose first line is its header, so that any CSV reader takes it as it
+    is; the period and the other metadata are in the JSON format.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([f"# jieqin report {report.period}"])
     for row in _csv_rows(report):
         writer.writerow(row)
     return out.getvalue()
@@ -80,10 +84,11 @@ def to_csv(report: Report) -> str:
 
 def _figures_table(title: str, f: Figures, report: Report) -> Table:
     table = Table(title=title, show_header=True, header_style="bold")
-    table.add_column("figure")
-    table.add_column("detail")
-    table.add_column("count", justify="right")
-    table.add_column("amount (yuan)", justify="right")
+    # a long cell folds onto more lines rather than being cut with an ellipsis
+    table.add_column("figure", overflow="fold")
+    table.add_column("detail", overflow="fold")
+    table.add_column("count", justify="right", overflow="fold")
+    table.add_column("amount (yuan)", justify="right", overflow="fold")
     table.add_row("helpers", "all tiers", _show(f.helpers, report), "")
     for tier, c in f.helpers_by_tier.items():
         table.add_row("", tier, _show(c, report), "")
@@ -106,9 +111,16 @@ def _figures_table(title: str, f: Figures, report: Report) -> Table:
     return table
 
 
-def to_table(report: Report, *, width: int = 100) -> str:
-    """The report as terminal tables (totals, then each county)."""
-    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+#: The width of the text tables when none is given: wide enough that nothing wraps.
+FULL_WIDTH = 10_000
+
+
+def to_table(report: Report, *, width: int | None = None) -> str:
+    """The report as text tables (totals, then each county), fitted into ``width``
+    columns (a terminal's) by wrapping long cells, never by cutting them; ``None``:
+    as wide as the tables need (for a file or a pipe)."""
+    shown = FULL_WIDTH if width is None else width
+    console = Console(file=io.StringIO(), width=shown, record=True, color_system=None)
     note = f", cells below {report.suppressed_below} withheld" if report.suppressed_below else ""
     console.print(_figures_table(f"jieqin report {report.period}{note}", report.totals, report))
     for w in report.windows:
@@ -231,8 +243,9 @@ def to_html(report: Report) -> str:
     )
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report in ``fmt``: one of :data:`FORMATS`."""
+def render(report: Report, fmt: str, *, width: int | None = None) -> str:
+    """The report in ``fmt``: one of :data:`FORMATS`; ``width`` fits the text table
+    into a terminal's columns (see :func:`to_table`)."""
     if fmt == "json":
         return to_json(report) + "\n"
     if fmt == "csv":
@@ -240,7 +253,14 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "html":
         return to_html(report)
     if fmt == "table":
-        return to_table(report)
+        return to_table(report, width=width)
     from jieqin.errors import InvalidValue
+
+    if fmt == "xlsx":
+        raise InvalidValue(
+            "xlsx is a workbook, not text: write it with jieqin.reports.xlsx.write_workbook "
+            "(jieqin report --format xlsx -o FILE.xlsx)",
+            field="format",
+        )
 
     raise InvalidValue(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", field="format")

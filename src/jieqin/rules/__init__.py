@@ -34,7 +34,13 @@ from jieqin.rules.facts import (
     Subject,
     subjects_of,
 )
-from jieqin.rules.parameters import DatedValue, Parameter, Parameters, ParameterValue
+from jieqin.rules.parameters import (
+    DatedValue,
+    InForce,
+    Parameter,
+    Parameters,
+    ParameterValue,
+)
 from jieqin.rules.programs import (
     DEFAULT_PRIORITY,
     AidProgram,
@@ -59,6 +65,7 @@ __all__ = [
     "Expr",
     "Fact",
     "FactKind",
+    "InForce",
     "NotCondition",
     "Parameter",
     "ParameterValue",

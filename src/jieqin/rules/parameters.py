@@ -30,7 +30,7 @@ from attrs import field, frozen
 from jieqin.errors import InvalidInput, InvalidValue, Problem
 from jieqin.model import yuan
 
-__all__ = ["DatedValue", "Parameter", "ParameterValue", "Parameters"]
+__all__ = ["DatedValue", "InForce", "Parameter", "ParameterValue", "Parameters"]
 
 #: What a parameter can hold: a whole number, a decimal (money is two-place yuan), text or a flag.
 ParameterValue: TypeAlias = int | Decimal | str | bool
@@ -83,6 +83,36 @@ class Parameter:
 
 
 @frozen
+class InForce:
+    """What a parameter says on one day: the value in force, since when, from which
+    document, and when the next value starts (``None``: no change is known).
+
+    Before its first value, ``value``, ``since`` and ``source`` are ``None`` and
+    ``next_change`` is the day the first value starts.
+    """
+
+    name: str
+    value: ParameterValue | None
+    since: date | None
+    source: str | None
+    next_change: date | None
+    unit: str = ""
+    description: str = ""
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The JSON object: the value as text (money keeps its two places), dates ISO."""
+        return {
+            "name": self.name,
+            "value": None if self.value is None else _text(self.value),
+            "unit": self.unit,
+            "since": None if self.since is None else self.since.isoformat(),
+            "source": self.source,
+            "next_change": None if self.next_change is None else self.next_change.isoformat(),
+            "description": self.description,
+        }
+
+
+@frozen
 class Parameters:
     """A set of parameters by name; ``a | b`` lets ``b`` (a region's file) override ``a``."""
 
@@ -117,6 +147,28 @@ class Parameters:
     def snapshot(self, names: Iterable[str], day: date) -> dict[str, ParameterValue]:
         """The values of ``names`` in force on ``day``."""
         return {name: self.value_on(name, day) for name in sorted(set(names))}
+
+    def in_force(self, names: Iterable[str], day: date) -> list[InForce]:
+        """What each of ``names`` says on ``day``, by name: its value with since-date and
+        source, or that none is in force yet; an unknown name raises ``InvalidValue``."""
+        out = []
+        for name in sorted(set(names)):
+            parameter = self.get(name)
+            current = [v for v in parameter.values if v.since <= day]
+            later = [v.since for v in parameter.values if v.since > day]
+            dated = current[-1] if current else None
+            out.append(
+                InForce(
+                    name,
+                    None if dated is None else dated.value,
+                    None if dated is None else dated.since,
+                    None if dated is None else dated.source,
+                    later[0] if later else None,
+                    parameter.unit,
+                    parameter.description,
+                )
+            )
+        return out
 
     def cited(self, names: Iterable[str], day: date) -> dict[str, str]:
         """``name -> "value (since YYYY-MM-DD; source)"`` for a stored decision."""

@@ -22,7 +22,7 @@ from jieqin.model import ConditionOutcome, Program, yuan
 from jieqin.rules.conditions import Condition
 from jieqin.rules.expressions import MASK, Columns, SubjectFacts
 from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition
-from jieqin.rules.parameters import Parameters, ParameterValue
+from jieqin.rules.parameters import InForce, Parameters, ParameterValue
 
 __all__ = [
     "DEFAULT_PRIORITY",
@@ -214,6 +214,11 @@ class AidProgram:
     def values_on(self, day: date) -> dict[str, ParameterValue]:
         """The parameter values the rules use, in force on ``day``."""
         return self.parameters.snapshot(self.parameter_names(), day)
+
+    def parameters_on(self, day: date) -> list[InForce]:
+        """Every parameter the rules and the amount read, as in force on ``day``: value,
+        since-date, source and the next change (see :meth:`Parameters.in_force`)."""
+        return self.parameters.in_force(self.parameter_names(), day)
 
     def amount_on(self, day: date) -> Decimal | None:
         """The amount per grant on ``day`` (``None`` for a programme that pays nothing)."""

@@ -94,8 +94,15 @@ METHODS: Mapping[str, Mapping[str, str]] = {
     "referrals": _KEYED,
     "activities": _KEYED,
     "programs": _KEYED,
-    "funds": {**_KEYED, "lock": "lock", "spent": "spent"},
-    "grants": {**_KEYED, "lock_programs": "lock"},
+    "funds": {
+        **_KEYED,
+        "lock": "lock",
+        "spent": "spent",
+        "top_up": "fund_change",
+        "close": "fund_change",
+        "changes": "reference",
+    },
+    "grants": {**_KEYED, "lock_programs": "lock", "revoke": "end"},
     "decisions": _KEYED,
     "consents": _KEYED,
     "audit": {"entries": "audit", "count": "audit"},
@@ -431,6 +438,21 @@ def _spent(repo: _ScopedRepository, method: str, fund_id: str) -> Any:
     return repo._call(method, fund_id)
 
 
+def _reference(repo: _ScopedRepository, method: str, *args: Any, **kwargs: Any) -> Any:
+    """A read of reference data (funds' changes): the role may read the repository."""
+    repo._readable()
+    return repo._call(method, *args, **kwargs)
+
+
+def _fund_change(repo: _ScopedRepository, method: str, *args: Any, **kwargs: Any) -> Any:
+    """A top-up or closing: the role may write funds (reference data)."""
+    repo._readable()
+    principal = repo._scope.principal
+    if not principal.role.may_write(repo._name):
+        raise principal.refuse(f"{method.replace('_', ' ')} {repo._name}")
+    return repo._call(method, *args, **kwargs)
+
+
 def _lock(repo: _ScopedRepository, method: str, *args: Any) -> Any:
     repo._readable()
     principal = repo._scope.principal
@@ -465,6 +487,8 @@ _HANDLERS: Mapping[str, Callable[..., Any]] = {
     "of_households": _of_households,
     "end": _end,
     "spent": _spent,
+    "reference": _reference,
+    "fund_change": _fund_change,
     "lock": _lock,
     "audit": _audit,
 }
@@ -512,7 +536,7 @@ class _ScopedReadModel:
         return {k: v for k, v in figures.items() if covers(k if at is None else k[at])}
 
     def _latest(self) -> date | None:
-        days = [a.on for a in self._units.activities.list()]
+        days = [a.on for a in self._units.activities.list(voided_on=None)]
         return max(days, default=None)
 
     def _follow_up(self, inner: Callable[..., FollowUpArrays], *args: Any) -> FollowUpArrays:

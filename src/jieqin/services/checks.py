@@ -16,9 +16,15 @@ the reason. The checks:
   backs these with foreign keys);
 - an activity's helper **paired** with the household on its day (or the activity is
   part of a member activity day), however the activity arrives;
+- **voids**: voiding a stored activity checks only the void (its day not after
+  today); a void changes nothing else of the activity, and a voided activity stays
+  as it is (a correction is logged as a new activity);
 - **no date after today** (by the campaign's clock) for anything that happened:
-  activities, needs raised and resolved, referrals, grants and decisions, status
-  changes, births, departures and moves;
+  activities, needs raised and resolved, referrals, grants (made and revoked) and
+  decisions, fund top-ups and closings, status changes, births, departures and moves;
+- **the fund ledger**: a fund's top-ups and closing change only by a fund change
+  (``funds.top_up``, ``funds.close``), never by writing the fund; a revoked grant
+  stays as it is;
 - **consents**: a consent's member belonging to its household, its recipient a
   registered agency, its dates not after today; once stored, only its withdrawal may
   be added (nothing else changes, and a withdrawal stands); a referral that relied on
@@ -35,10 +41,11 @@ households, helpers, pairings and needs a batch names), never one query per reco
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from jieqin.activities.kinds import ActivityKindRegistry
 from jieqin.activities.validation import pairing_problem
@@ -49,6 +56,7 @@ from jieqin.model import (
     Consent,
     Decision,
     Fund,
+    FundChange,
     Grant,
     Handover,
     Helper,
@@ -154,6 +162,10 @@ class RecordChecks:
             return []
         batch = _Batch()
         checker(self, uow, items, batch)
+        if len(items) == 1:
+            # one record (``jieqin log``, a move, a consent): a place in the batch says
+            # nothing; an importer puts the record's file line back (InvalidInput.located)
+            return [evolve(p, line=None) for p in batch.problems]
         return sorted(batch.problems, key=lambda p: p.line or 0)
 
     # -- shared pieces -------------------------------------------------------------
@@ -291,7 +303,8 @@ def _pairings(
     for i, pairing in enumerate(items):
         _exists(batch, i, "helper_id", "helper", pairing.helper_id, helpers)
         _exists(batch, i, "household_id", "household", pairing.household_id, households)
-        if pairing.end is not None and pairing.end < pairing.start:
+        if pairing.end is not None and pairing.end < pairing.start - timedelta(days=1):
+            # (The day before its start: withdrawn, never in force; see Pairing.withdrawn.)
             batch.add(
                 i,
                 "end",
@@ -312,8 +325,12 @@ def _pairings(
 def _overlapping(pairing: Pairing, others: Iterable[Pairing]) -> Pairing | None:
     """Another pairing of the same helper and household whose days overlap ``pairing``'s."""
     key = _pairing_key(pairing)
+    if pairing.withdrawn:
+        return None
     for other in others:
         if other.helper_id != pairing.helper_id or other.household_id != pairing.household_id:
+            continue
+        if other.withdrawn:
             continue
         if _pairing_key(other) == key:
             continue
@@ -443,15 +460,21 @@ def _consents(
 def _activities(
     checks: RecordChecks, uow: UnitOfWork, items: Sequence[Activity], batch: _Batch
 ) -> None:
-    helpers = uow.helpers.stored({a.helper_id for a in items})
-    households = uow.households.stored({a.household_id for a in items})
+    stored = uow.activities.find_many({a.activity_id for a in items})
+    voids = _activity_voids(checks, items, stored, batch)
+    rest = [a for i, a in enumerate(items) if i not in voids]
+    helpers = uow.helpers.stored({a.helper_id for a in rest})
+    households = uow.households.stored({a.household_id for a in rest})
     pairings = uow.pairings.of_households(households)
-    owners = uow.households.owners(a.member_id for a in items if a.member_id)
-    needs = uow.needs.find_many({a.need_id for a in items if a.need_id})
+    owners = uow.households.owners(a.member_id for a in rest if a.member_id)
+    needs = uow.needs.find_many({a.need_id for a in rest if a.need_id})
     for i, activity in enumerate(items):
+        if i in voids:
+            continue
         if activity.kind not in checks.kinds:
             batch.add(i, "kind", unknown_code("activity kind", activity.kind, checks.kinds.codes()))
         checks.not_after_today(batch, i, "on", activity.on)
+        checks.not_after_today(batch, i, "voided_on", activity.voided_on)
         if not _exists(batch, i, "household_id", "household", activity.household_id, households):
             continue
         if not _exists(batch, i, "helper_id", "helper", activity.helper_id, helpers):
@@ -470,6 +493,45 @@ def _activities(
             batch.add(i, "event" if activity.event else "helper_id", reason)
 
 
+def _unvoided(activity: Activity) -> Activity:
+    return evolve(activity, voided_on=None, void_reason="", voided_by=None)
+
+
+def _activity_voids(
+    checks: RecordChecks,
+    items: Sequence[Activity],
+    stored: Mapping[Any, Activity],
+    batch: _Batch,
+) -> set[int]:
+    """The places of the activities that void a stored one (or rewrite a voided one):
+    only the void is checked, the activity was checked when it was logged. A void
+    changes nothing else, and a voided activity stays as it is."""
+    voids: set[int] = set()
+    for i, activity in enumerate(items):
+        old = stored.get(activity.activity_id)
+        if old is None or not (old.voided or activity.voided):
+            continue
+        voids.add(i)
+        if old.voided:
+            if activity != old:
+                batch.add(
+                    i,
+                    "voided_on",
+                    f"activity {activity.activity_id} was voided on {old.voided_on}: a voided "
+                    "activity stays as it is (log the corrected one under a new id)",
+                )
+        elif _unvoided(activity) != old:
+            batch.add(
+                i,
+                "voided_on",
+                f"a void of activity {activity.activity_id} changes nothing else of it "
+                "(void it, then log the corrected one under a new id)",
+            )
+        else:
+            checks.not_after_today(batch, i, "voided_on", activity.voided_on)
+    return voids
+
+
 def _programs(
     checks: RecordChecks, uow: UnitOfWork, items: Sequence[Program], batch: _Batch
 ) -> None:
@@ -480,7 +542,9 @@ def _programs(
 
 def _funds(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Fund], batch: _Batch) -> None:
     programs = checks.vocabularies.programs
+    stored = uow.funds.find_many({f.fund_id for f in items})
     for i, fund in enumerate(items):
+        _fund_ledger(batch, i, fund, stored.get(fund.fund_id))
         checks.code(batch, i, "program_id", "programme", fund.program_id, frozenset(programs))
         program = programs.get(fund.program_id)
         if program is not None and fund.period.kind is not program.period_kind:
@@ -492,8 +556,41 @@ def _funds(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Fund], batch: 
             )
 
 
+def _fund_ledger(batch: _Batch, index: int, fund: Fund, stored: Fund | None) -> None:
+    """A fund's top-ups and closing follow its changes: a plain write keeps them."""
+    topped_up = stored.topped_up if stored is not None else Decimal("0.00")
+    closed_on = stored.closed_on if stored is not None else None
+    how = "funds.top_up" if stored is not None else "funds.top_up once the fund is stored"
+    if fund.topped_up != topped_up:
+        batch.add(
+            index,
+            "topped_up",
+            f"fund {fund.fund_id} was topped up by {topped_up}; top-ups are recorded "
+            f"with {how}, not written",
+        )
+    if fund.closed_on != closed_on:
+        batch.add(
+            index,
+            "closed_on",
+            f"fund {fund.fund_id} is closed with funds.close (a dated change with a reason), "
+            "not written",
+        )
+
+
+def _fund_changes(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[FundChange], batch: _Batch
+) -> None:
+    for i, change in enumerate(items):
+        checks.not_after_today(batch, i, "on", change.on)
+
+
 def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch: _Batch) -> None:
     funds = uow.funds.find_many({g.fund_id for g in items})
+    revoked = {
+        g.grant_id: g
+        for g in uow.grants.find_many({g.grant_id for g in items}).values()
+        if g.revoked_on is not None
+    }
     owners = uow.households.owners(g.member_id for g in items if g.member_id)
     households = uow.households.stored({g.household_id for g in items})
     for i, grant in enumerate(items):
@@ -511,6 +608,15 @@ def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch
         if _exists(batch, i, "household_id", "household", grant.household_id, households):
             _member_of(batch, i, grant.household_id, grant.member_id, owners)
         checks.not_after_today(batch, i, "decided_on", grant.decided_on)
+        checks.not_after_today(batch, i, "revoked_on", grant.revoked_on)
+        before = revoked.get(grant.grant_id)
+        if before is not None and grant != before:
+            batch.add(
+                i,
+                "revoked_on",
+                f"grant {grant.grant_id} was revoked on {before.revoked_on}: a revoked "
+                "grant stays as it is (a later allocation may grant anew)",
+            )
 
 
 def _decisions(
@@ -588,6 +694,7 @@ _CHECKERS: dict[str, Checker] = {
     "activities": _activities,
     "programs": _programs,
     "funds": _funds,
+    "fund_changes": _fund_changes,
     "grants": _grants,
     "decisions": _decisions,
     "consents": _consents,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from jieqin.errors import InvalidValue
+from jieqin.errors import InvalidValue, NeedSettled, NotFound, ReferralCompleted
 from jieqin.model import Consent, Need, NeedSource, NeedStatus, Period, Referral, Route, RouteKind
 from jieqin.needs import (
     STANDARD_NEED_KINDS,
@@ -24,6 +24,7 @@ from jieqin.needs import (
     derive_needs,
     intake,
     resolve_by_activity,
+    resolve_by_grant,
     resolve_by_referral,
     route_needs,
 )
@@ -35,13 +36,24 @@ if TYPE_CHECKING:
     from jieqin.storage.base import UnitOfWork
 
 __all__ = [
+    "NEED_STATUSES",
+    "close_need",
     "complete_referral",
     "derive",
+    "list_needs",
+    "list_referrals",
     "needs_in",
+    "resolve_need",
     "resolve_with_activity",
     "route",
     "survey",
 ]
+
+#: The need statuses, as the listings filter them.
+NEED_STATUSES: tuple[str, ...] = tuple(s.value for s in NeedStatus)
+
+#: The needs that are settled: neither resolved nor closed again.
+_SETTLED = (NeedStatus.RESOLVED, NeedStatus.CLOSED)
 
 
 def needs_in(uow: UnitOfWork, period: Period | None = None) -> list[Need]:
@@ -194,16 +206,182 @@ def _with_consent(
     return RoutingResult(held, held_route, reason), None
 
 
-def complete_referral(uow: UnitOfWork, referral_id: str, on: date, note: str = "") -> Need:
-    """The agency acted: complete the referral and resolve its need."""
-    referral = uow.referrals.get(referral_id)
-    done = attrs.evolve(referral, completed_on=on, note=note or referral.note)
-    resolved = resolve_by_referral(uow.needs.get(referral.need_id), done)
+def complete_referral(
+    uow: UnitOfWork, referral_id: str, on: date | None = None, note: str = ""
+) -> Need:
+    """The agency acted on ``on`` (default today): complete the referral and resolve its
+    need (``resolved_by`` ``referral:<id>``). A need resolved or closed meanwhile stays
+    as it is; the referral is completed all the same. Returns the need.
+
+    :raises NotFound: no such referral.
+    :raises ReferralCompleted: it was completed already.
+    :raises InvalidValue: ``on`` is before the referral was made.
+    """
+    referral = uow.referrals.find(referral_id)
+    if referral is None:
+        raise NotFound(f"no referral {referral_id}")
+    if referral.completed_on is not None:
+        raise ReferralCompleted(
+            f"referral {referral_id} was completed on {referral.completed_on.isoformat()}"
+        )
+    day = on or uow.today
+    if day < referral.referred_on:
+        raise InvalidValue(
+            f"{day.isoformat()} is before the referral was made "
+            f"({referral.referred_on.isoformat()})",
+            field="on",
+        )
+    done = attrs.evolve(referral, completed_on=day, note=note or referral.note)
     uow.referrals.update(done)
+    need = uow.needs.get(referral.need_id)
+    if need.status not in _SETTLED:
+        need = resolve_by_referral(need, done)
+        uow.needs.update(need)
+        uow.notify("jieqin_need_resolved", need=need)
+    uow.commit()
+    return need
+
+
+def _settled(need: Need) -> NeedSettled:
+    return NeedSettled(
+        f"need {need.need_id} was already {need.status.value} on "
+        f"{need.resolved_on.isoformat() if need.resolved_on else 'an unknown day'}"
+        f"{f' ({need.resolved_by})' if need.resolved_by else ''}"
+    )
+
+
+def _open_need(uow: UnitOfWork, need_id: str, day: date) -> Need:
+    """The stored need, not yet settled, raised on or before ``day``."""
+    need = uow.needs.find(need_id)
+    if need is None:
+        raise NotFound(f"no need {need_id}")
+    if need.status in _SETTLED:
+        raise _settled(need)
+    if day < need.raised_on:
+        raise InvalidValue(
+            f"{day.isoformat()} is before the need was raised ({need.raised_on.isoformat()})",
+            field="on",
+        )
+    return need
+
+
+def resolve_need(uow: UnitOfWork, need_id: str, by: str, on: date | None = None) -> Need:
+    """Resolve a need by hand on ``on``; ``by`` says what resolved it.
+
+    ``activity:<id>`` names a stored practical-help activity at the household that
+    was not voided, ``grant:<id>`` a grant in force to its household (and member);
+    any other text is kept as it is (``"the school waived the fee"``). The day is
+    ``on``, else the day of the activity or grant named, else today. A referral
+    resolves its need when it is completed (:func:`complete_referral`).
+
+    :raises NotFound: no such need (or no activity or grant ``by`` names).
+    :raises NeedSettled: the need was already resolved or closed.
+    :raises InvalidValue: ``by`` is empty, or names a record that did not resolve it.
+    """
+    day = on or uow.today
+    need = _open_need(uow, need_id, day)
+    by = (by or "").strip()
+    if not by:
+        raise InvalidValue("say what resolved the need", field="by")
+    what, _, ref = by.partition(":")
+    if what == "activity" and ref:
+        activity = uow.activities.get(ref)
+        if activity.voided:
+            raise InvalidValue(f"activity {ref} was voided", field="by")
+        if activity.need_id not in (None, need_id):
+            raise InvalidValue(f"activity {ref} is for need {activity.need_id}", field="by")
+        resolved = resolve_by_activity(need, activity)
+    elif what == "grant" and ref:
+        grant = uow.grants.get(ref)
+        if grant.revoked_on is not None:
+            raise InvalidValue(f"grant {ref} was revoked", field="by")
+        resolved = resolve_by_grant(need, grant)
+    elif what == "referral" and ref:
+        raise InvalidValue(
+            f"a referral resolves its need when it is completed: `jieqin referrals complete {ref}`",
+            field="by",
+        )
+    else:
+        resolved = attrs.evolve(need, status=NeedStatus.RESOLVED, resolved_by=by)
+    if on is not None or resolved.resolved_on is None:
+        resolved = attrs.evolve(resolved, resolved_on=day)
     uow.needs.update(resolved)
     uow.notify("jieqin_need_resolved", need=resolved)
     uow.commit()
     return resolved
+
+
+def close_need(uow: UnitOfWork, need_id: str, reason: str, on: date | None = None) -> Need:
+    """Close a need without help on ``on`` (default today), saying why (the household
+    moved away, it is no longer needed): status ``closed``, ``resolved_on`` the day,
+    ``resolved_by`` the reason.
+
+    :raises NotFound: no such need. :raises NeedSettled: already resolved or closed.
+    :raises InvalidValue: no reason.
+    """
+    day = on or uow.today
+    need = _open_need(uow, need_id, day)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidValue("say why the need is closed", field="reason")
+    closed = attrs.evolve(need, status=NeedStatus.CLOSED, resolved_on=day, resolved_by=reason)
+    uow.needs.update(closed)
+    uow.commit()
+    return closed
+
+
+def list_needs(
+    uow: UnitOfWork,
+    period: Period | None = None,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    routed_to: str | None = None,
+    region: str | None = None,
+    member_id: str | None = None,
+) -> list[Need]:
+    """Stored needs of ``period`` (all when ``None``) matching every filter given.
+
+    ``status`` is one of :data:`NEED_STATUSES`; ``routed_to`` a route kind
+    (``program``, ``referral``, ``helper``), a target (a programme, agency or helper
+    id), both as ``kind:target``, or ``unrouted``; ``region`` a region code whose
+    households' needs are listed (``610202`` a county and everything in it).
+
+    :raises InvalidValue: an unknown status, or a region that is not digits.
+    """
+    if status is not None and status not in NEED_STATUSES:
+        known = ", ".join(NEED_STATUSES)
+        raise InvalidValue(f"unknown need status {status!r}; known: {known}", field="status")
+    if region is not None and not region.isdigit():
+        raise InvalidValue(f"{region!r} is not a region code (digits)", field="region")
+    needs = [
+        n
+        for n in needs_in(uow, period)
+        if (kind is None or n.kind == kind)
+        and (status is None or n.status.value == status)
+        and (member_id is None or n.member_id == member_id)
+        and (routed_to is None or _routed_to(n, routed_to))
+    ]
+    if region is not None and needs:
+        households = uow.households.find_many({n.household_id for n in needs})
+        inside = {h for h, x in households.items() if x.region.code.startswith(region)}
+        needs = [n for n in needs if n.household_id in inside]
+    return needs
+
+
+def _routed_to(need: Need, wanted: str) -> bool:
+    route = need.route
+    if route is None:
+        return wanted == "unrouted"
+    return wanted in (route.kind.value, route.target, f"{route.kind.value}:{route.target}")
+
+
+def list_referrals(uow: UnitOfWork, *, pending: bool = False) -> list[Referral]:
+    """Every referral, by day made then id; ``pending``: only those not completed."""
+    found: list[Referral] = (
+        uow.referrals.list(completed_on=None) if pending else uow.referrals.list()
+    )
+    return sorted(found, key=lambda r: (r.referred_on, r.referral_id))
 
 
 def resolve_with_activity(uow: UnitOfWork, need_id: str, activity_id: str) -> Need:

@@ -135,7 +135,11 @@ class HelperView:
             return uow.needs.list(**filters)
 
     def activities(self, **filters: object) -> list[Activity]:
-        """Activities with the paired households matching ``filters``, by any helper."""
+        """Activities with the paired households matching ``filters``, by any helper.
+
+        A voided activity is left out (it counts nowhere), unless ``filters`` ask
+        for voided ones by ``voided_on``."""
+        filters.setdefault("voided_on", None)
         with self._open() as uow:
             return uow.activities.list(**filters)
 

@@ -18,6 +18,7 @@ from jieqin.model import (
     Consent,
     Decision,
     Fund,
+    FundChange,
     Grant,
     Handover,
     Helper,
@@ -36,12 +37,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTITIES",
+    "FUND_CHANGES",
     "SENSITIVE_FIELDS",
     "BaseUnitOfWork",
     "EntitySpec",
+    "closed_message",
     "describe",
     "difference",
     "plain",
+    "revoked_message",
     "unique_by_key",
 ]
 
@@ -98,6 +102,24 @@ ENTITIES: Mapping[str, EntitySpec] = {
     )
 }
 """The keyed kinds of record, by repository name (handovers are an append-only list)."""
+
+FUND_CHANGES = EntitySpec("fund_changes", FundChange, ("fund_id", "number"))
+"""Funds' top-ups and closings: kept beside the funds, written and read through the
+fund repository (``funds.top_up``, ``funds.close``, ``funds.changes``)."""
+
+
+def closed_message(fund: Fund) -> str:
+    """Why a closed fund refuses a top-up, a closing or a grant (every backend says it
+    alike)."""
+    return f"fund {fund.fund_id} was closed on {fund.closed_on}; it grants nothing more"
+
+
+def revoked_message(grant: Grant) -> str:
+    """Why a revoked grant cannot be revoked again (every backend says it alike)."""
+    return (
+        f"grant {grant.grant_id} was already revoked on {grant.revoked_on} "
+        f"({grant.revoke_reason}); a revocation stands"
+    )
 
 
 def plain(value: object) -> Any:

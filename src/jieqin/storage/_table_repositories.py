@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from jieqin.errors import ConflictError, NotFound, StorageError
+from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
 from jieqin.model import (
     Fund,
+    FundChange,
+    FundChangeKind,
     Grant,
     Handover,
     Helper,
@@ -28,13 +30,16 @@ from jieqin.model import (
     Relation,
 )
 from jieqin.storage._common import (
+    FUND_CHANGES,
     EntitySpec,
     check_filters,
+    closed_message,
     describe,
     difference,
     handover_batch,
     matches,
     plain,
+    revoked_message,
     unique_by_key,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
@@ -421,16 +426,18 @@ class Pairings(TableRepository[Pairing]):
 
 
 def _granted(uow: TablesUnitOfWork, fund_id: str, replacing: Mapping[Any, Any] = {}) -> Decimal:
+    """The sum of the fund's grants in force (leaving out those being replaced)."""
     total = Decimal("0.00")
     for key, grant in uow.table("grants").items():
-        if grant.fund_id == fund_id and key not in replacing:
+        if grant.fund_id == fund_id and grant.in_force and key not in replacing:
             total += grant.amount
     return total
 
 
 class Funds(TableRepository[Fund]):
-    """Funds: ``lock`` takes the write lock, ``spent`` sums the fund's grants; a budget
-    is never set below what the fund has granted."""
+    """Funds: ``lock`` takes the write lock, ``spent`` sums the fund's grants in force;
+    a budget is never set below what the fund has granted. Top-ups and closings are
+    appended to the ``fund_changes`` table and kept in the fund's budget and closing."""
 
     def _check(
         self, table: Mapping[Any, Any], items: builtins.list[Any], replacing: Mapping[Any, Any]
@@ -449,6 +456,38 @@ class Funds(TableRepository[Fund]):
     def spent(self, fund_id: str) -> Decimal:
         return _granted(self._uow, fund_id)
 
+    def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
+        return self._change(fund_id, FundChangeKind.TOP_UP, on, reason, amount)
+
+    def close(self, fund_id: str, on: date, *, reason: str) -> FundChange:
+        return self._change(fund_id, FundChangeKind.CLOSE, on, reason, None)
+
+    def _change(
+        self, fund_id: str, kind: FundChangeKind, on: date, reason: str, amount: Decimal | None
+    ) -> FundChange:
+        fund = self.lock(fund_id)
+        if fund.closed_on is not None:
+            raise FundClosed(closed_message(fund))
+        number = 1 + sum(1 for key in self._uow.table(FUND_CHANGES.name) if key[0] == fund_id)
+        change = FundChange(fund_id, number, kind, on, reason, amount, self._uow.actor)
+        self._uow.admit(FUND_CHANGES.name, [change])
+        if kind is FundChangeKind.TOP_UP:
+            assert amount is not None
+            changed = attrs.evolve(
+                fund, budget=fund.budget + amount, topped_up=fund.topped_up + amount
+            )
+        else:
+            changed = attrs.evolve(fund, closed_on=on)
+        self._uow.writable(FUND_CHANGES.name)[FUND_CHANGES.key(change)] = change
+        self._uow.writable(self._spec.name)[fund_id] = changed
+        self._uow.record(kind.value, self._spec.name, fund_id, describe(change))
+        return change
+
+    def changes(self, **filters: object) -> builtins.list[FundChange]:
+        check_filters(FundChange, filters)
+        table = self._uow.table(FUND_CHANGES.name)
+        return [table[key] for key in sorted(table) if matches(table[key], filters)]
+
 
 class Grants(TableRepository[Grant]):
     """Grants: a member has at most one grant per programme and period, and no fund
@@ -459,10 +498,10 @@ class Grants(TableRepository[Grant]):
     ) -> None:
         taken: dict[tuple[str, str, str], str] = {}
         for key, grant in table.items():
-            if grant.member_id is not None and key not in replacing:
+            if grant.member_id is not None and grant.in_force and key not in replacing:
                 taken[(grant.program_id, str(grant.period), grant.member_id)] = key
         for grant in items:
-            if grant.member_id is None:
+            if grant.member_id is None or not grant.in_force:
                 continue
             slot = (grant.program_id, str(grant.period), grant.member_id)
             other = taken.get(slot)
@@ -477,16 +516,33 @@ class Grants(TableRepository[Grant]):
     def _within_budget(self, items: builtins.list[Grant], replacing: Mapping[Any, Any]) -> None:
         asked: dict[str, Decimal] = {}
         for grant in items:
-            asked[grant.fund_id] = asked.get(grant.fund_id, Decimal("0.00")) + grant.amount
+            if grant.in_force:
+                asked[grant.fund_id] = asked.get(grant.fund_id, Decimal("0.00")) + grant.amount
         funds = self._uow.table("funds")
         for fund_id, amount in sorted(asked.items()):
             fund = funds[fund_id]
+            before = sum(
+                (g.amount for k, g in replacing.items() if g.fund_id == fund_id and g.in_force),
+                Decimal("0.00"),
+            )
+            if fund.closed_on is not None and amount > before:
+                raise FundClosed(f"grants: {closed_message(fund)}")
             left = fund.budget - _granted(self._uow, fund_id, replacing)
             if amount > left:
                 raise ConflictError(
                     f"grants: fund {fund_id} has {left} yuan left of its budget of "
                     f"{fund.budget}; these grants need {amount}"
                 )
+
+    def revoke(self, grant_id: str, on: date, *, reason: str) -> Grant:
+        grant = self.get(grant_id)
+        if grant.revoked_on is not None:
+            raise GrantRevoked(revoked_message(grant))
+        revoked = attrs.evolve(grant, revoked_on=on, revoke_reason=reason)
+        self._uow.admit(self._spec.name, [revoked])
+        self._uow.writable(self._spec.name)[grant_id] = revoked
+        self._uow.record("revoke", self._spec.name, grant_id, difference(grant, revoked))
+        return revoked
 
     def lock_programs(self, program_ids: Iterable[str]) -> None:
         self._uow.require_writable()

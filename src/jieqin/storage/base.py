@@ -37,6 +37,7 @@ from jieqin.model import (
     Consent,
     Decision,
     Fund,
+    FundChange,
     Grant,
     Handover,
     Helper,
@@ -90,8 +91,8 @@ PairingKey = tuple[str, str, date]
 class AuditEntry:
     """One write, as the audit log keeps it.
 
-    ``action`` is ``add``, ``add_many``, ``upsert``, ``upsert_many``, ``update`` or
-    ``end``; ``entity`` the repository name (``households``); ``entity_id`` the id of the
+    ``action`` is ``add``, ``add_many``, ``upsert``, ``upsert_many``, ``update``,
+    ``end``, ``move``, ``revoke`` (a grant), ``top_up`` or ``close`` (a fund); ``entity`` the repository name (``households``); ``entity_id`` the id of the
     record written (``None`` for a bulk write, whose ``changes`` list the ids);
     ``changes`` what was written: the fields of a new record, ``{"field": {"from": old,
     "to": new}}`` for a change. Resident ID numbers, phone numbers and health facts are
@@ -239,7 +240,14 @@ class ProgramRepository(Repository[Program, str], Protocol):
 
 
 class FundRepository(Repository[Fund, str], Protocol):
-    """Funds by ``fund_id``."""
+    """Funds by ``fund_id``, with their top-ups and closing.
+
+    A top-up or a closing is a :class:`~jieqin.model.FundChange` of its own, appended
+    with the unit of work's actor and audited (action ``top_up`` or ``close``); the
+    storage keeps the fund's ``budget``, ``topped_up`` and ``closed_on`` in step with
+    its changes in the same write. A closed fund takes no change and no more grants
+    (:class:`~jieqin.errors.FundClosed`).
+    """
 
     def lock(self, fund_id: str) -> Fund:
         """Take the fund for this unit of work so no concurrent allocation overspends it.
@@ -250,16 +258,42 @@ class FundRepository(Repository[Fund, str], Protocol):
         """
 
     def spent(self, fund_id: str) -> Decimal:
-        """The sum of the grants paid from the fund."""
+        """The sum of the grants in force paid from the fund (revoked ones left out)."""
+
+    def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
+        """Add ``amount`` (more than 0) to the fund's budget on ``on``, saying why; the
+        fund is locked first (as :meth:`lock`). Returns the change recorded.
+
+        :raises NotFound: no such fund. :raises FundClosed: the fund was closed.
+        """
+        ...
+
+    def close(self, fund_id: str, on: date, *, reason: str) -> FundChange:
+        """Close the fund on ``on``, saying why: it grants nothing more."""
+        ...
+
+    def changes(self, **filters: object) -> list[FundChange]:
+        """Top-ups and closings by fund and number (filters: ``fund_id``, ``kind`` ...)."""
+        ...
 
 
 class GrantRepository(Repository[Grant, str], Protocol):
-    """Grants by ``grant_id``; a member gets one grant per programme period.
+    """Grants by ``grant_id``; a member holds one grant in force per programme period.
 
-    A second grant with the same ``(program_id, period, member_id)`` raises
+    A second grant in force with the same ``(program_id, period, member_id)`` raises
     :class:`~jieqin.errors.ConflictError`, and so does a grant that would take its
-    fund past the budget (the storage checks it, whoever writes).
+    fund past the budget, or any more from a closed fund (the storage checks it,
+    whoever writes). A revoked grant keeps its record, counts nowhere, and does not
+    stop a new grant.
     """
+
+    def revoke(self, grant_id: str, on: date, *, reason: str) -> Grant:
+        """Revoke a grant on ``on``, saying why: its amount goes back to its fund, and
+        the report no longer counts it (audited, action ``revoke``). Returns it revoked.
+
+        :raises NotFound: no such grant. :raises GrantRevoked: it was revoked already.
+        """
+        ...
 
     def lock_programs(self, program_ids: Iterable[str]) -> None:
         """Serialise this unit of work with every other that locks one of these programmes.
@@ -330,7 +364,8 @@ class ReadModel(Protocol):
         ...
 
     def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
-        """Grants decided in the range: (count, amount) by county, program and funder."""
+        """Grants in force decided in the range: (count, amount) by county, program and
+        funder (a revoked grant is not counted)."""
         ...
 
     def latest_activity_day(self) -> date | None:

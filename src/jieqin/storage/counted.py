@@ -4,7 +4,8 @@ A memory backend (``memory://``, or a plugin's that subclasses
 :class:`~jieqin.storage.tables_in_memory.TablesUnitOfWork`) has every record at
 hand, so its :class:`~jieqin.storage.base.ReadModel` counts the records each time it
 is asked, in plain Python. The figures are defined exactly as the SQL read model
-keeps them: counties and tiers are the current ones of the household and helper.
+keeps them: counties and tiers are the current ones of the household and helper,
+and a voided activity (or a revoked grant) counts nowhere.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def county_of(region: RegionCode | None) -> str:
 
 
 def _overlaps(p: Pairing, first: date, last: date) -> bool:
-    return p.start <= last and (p.end is None or p.end >= first)
+    """Whether ``p`` was in force on a day of ``[first, last]`` (a withdrawn pairing
+    never was)."""
+    return p.start <= last and (p.end is None or p.end >= max(first, p.start))
 
 
 class TablesReadModel:
@@ -93,7 +96,7 @@ class TablesReadModel:
         out: Counter[ActivityKey] = Counter()
         activities: Iterable[Activity] = self._records("activities")
         for a in activities:
-            if first <= a.on <= last:
+            if a.voided_on is None and first <= a.on <= last:
                 helper = helpers.get(a.helper_id)
                 tier = helper.tier if helper else UNKNOWN
                 month = f"{a.on.year:04d}-{a.on.month:02d}"
@@ -126,7 +129,7 @@ class TablesReadModel:
         amounts: defaultdict[GrantKey, Decimal] = defaultdict(Decimal)
         grants: Iterable[Grant] = self._records("grants")
         for g in grants:
-            if first <= g.decided_on <= last:
+            if g.revoked_on is None and first <= g.decided_on <= last:
                 program = programs.get(g.program_id)
                 key = (
                     county.get(g.household_id, UNKNOWN),
@@ -140,7 +143,7 @@ class TablesReadModel:
 
     def latest_activity_day(self) -> date | None:
         activities: Iterable[Activity] = self._records("activities")
-        return max((a.on for a in activities), default=None)
+        return max((a.on for a in activities if a.voided_on is None), default=None)
 
     def follow_up(
         self, as_of: date, kind_sets: Iterable[frozenset[str]], monitored: frozenset[str]
@@ -159,7 +162,12 @@ class TablesReadModel:
         latest: defaultdict[str, dict[str, int]] = defaultdict(dict)
         activities: Iterable[Activity] = self._records("activities")
         for a in activities:
-            if a.household_id in wanted and a.kind in kinds and a.on <= as_of:
+            if (
+                a.voided_on is None
+                and a.household_id in wanted
+                and a.kind in kinds
+                and a.on <= as_of
+            ):
                 day = a.on.toordinal()
                 if latest[a.kind].get(a.household_id, 0) < day:
                     latest[a.kind][a.household_id] = day

@@ -53,7 +53,15 @@ import attrs
 
 from jieqin.model import Handover, MemberMove
 from jieqin.storage import _table_repositories as repos
-from jieqin.storage._common import ENTITIES, BaseUnitOfWork, EntitySpec, describe, difference, plain
+from jieqin.storage._common import (
+    ENTITIES,
+    FUND_CHANGES,
+    BaseUnitOfWork,
+    EntitySpec,
+    describe,
+    difference,
+    plain,
+)
 from jieqin.storage.audit_chain import ChainHead, audit_key, chain
 from jieqin.storage.base import AuditEntry
 from jieqin.storage.counted import TablesReadModel
@@ -69,9 +77,13 @@ __all__ = [
     "plain",
 ]
 
-#: The keyed kinds of record, by repository name: one table each. Handovers are an
-#: append-only list, not a table.
-KINDS: Mapping[str, EntitySpec] = {name: spec for name, spec in ENTITIES.items() if spec.key_fields}
+#: The keyed kinds of record, by repository name: one table each, and the funds'
+#: changes (written through the fund repository). Handovers are an append-only list,
+#: not a table.
+KINDS: Mapping[str, EntitySpec] = {
+    **{name: spec for name, spec in ENTITIES.items() if spec.key_fields},
+    FUND_CHANGES.name: FUND_CHANGES,
+}
 
 
 def _empty_tables() -> dict[str, dict[Any, Any]]:

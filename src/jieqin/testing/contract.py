@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import pytest
 
-from jieqin.errors import ConflictError, NotFound, StorageError
+from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
 from jieqin.model import (
     Activity,
     ConditionOutcome,
@@ -817,6 +817,68 @@ class StorageContract:
             assert uow.pairings.active_on(date(2021, 7, 1), household_id="hh002") == [other]
             assert uow.pairings.get(_key(second)).costs == second.costs
 
+    def test_a_voided_activity_is_kept_and_counts_nowhere(self, storage: Storage) -> None:
+        store_parents(storage, "activities")
+        logged = [
+            make_activity("a1", kind="contact", on=date(2021, 2, 10), event=None),
+            make_activity("a2", kind="contact", on=date(2021, 3, 10), event=None),
+            make_activity("a3", kind="visit", on=date(2021, 3, 12), event=None),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.pairings.add(make_pairing("h001", "hh001"))
+            uow.activities.add_many(logged)
+            uow.commit()
+        voided = attrs.evolve(
+            logged[1], voided_on=date(2021, 3, 20), void_reason="误录", voided_by="clerk:wang"
+        )
+        with storage.unit_of_work("clerk:wang") as uow:
+            uow.activities.update(voided)
+            uow.commit()
+        year, contact = (date(2021, 1, 1), date(2021, 12, 31)), frozenset({"contact"})
+        with storage.unit_of_work("reader", read_only=True) as uow:
+            assert uow.activities.get("a2") == voided
+            assert uow.activities.count() == 3
+            assert [a.activity_id for a in uow.activities.list(voided_on=None)] == ["a1", "a3"]
+            counted = uow.read_model.activities(*year)
+            assert sorted((k[0], k[2], n) for k, n in counted.items()) == [
+                ("2021-02", "contact", 1),
+                ("2021-03", "visit", 1),
+            ]
+            # days that are not whole months are counted from the rows
+            edge = uow.read_model.activities(date(2021, 3, 5), date(2021, 3, 15))
+            assert sorted((k[2], n) for k, n in edge.items()) == [("visit", 1)]
+            rows = uow.read_model.follow_up(date(2021, 12, 31), [contact], frozenset())
+            assert list(rows.latest(contact)) == [date(2021, 2, 10).toordinal()]
+            assert uow.read_model.latest_activity_day() == date(2021, 3, 12)
+            (entry,) = uow.audit.entries(entity="activities", entity_id="a2")
+            assert (entry.actor, entry.action) == ("clerk:wang", "update")
+            assert entry.changes["voided_on"] == {"from": None, "to": "2021-03-20"}
+        with storage.unit_of_work("clerk:wang") as uow:
+            uow.activities.update(
+                attrs.evolve(logged[2], voided_on=date(2021, 3, 20), void_reason="x")
+            )
+            uow.commit()
+        with storage.unit_of_work("reader", read_only=True) as uow:
+            assert uow.read_model.latest_activity_day() == date(2021, 2, 10)
+            rows = uow.read_model.follow_up(date(2021, 3, 15), [contact], frozenset())
+            assert list(rows.latest(contact)) == [date(2021, 2, 10).toordinal()]
+
+    def test_an_activity_stored_voided_counts_nowhere(self, storage: Storage) -> None:
+        store_parents(storage, "activities")
+        void = {"voided_on": date(2021, 2, 11), "void_reason": "duplicate"}
+        with storage.unit_of_work("tester") as uow:
+            uow.pairings.add(make_pairing("h001", "hh001"))
+            uow.activities.add(make_activity("a1", kind="contact", on=date(2021, 2, 10), **void))
+            uow.activities.upsert_many([make_activity("a2", kind="visit", **void)])
+            uow.commit()
+        with storage.unit_of_work("reader", read_only=True) as uow:
+            assert uow.activities.count() == 2
+            assert uow.read_model.activities(date(2021, 1, 1), date(2021, 12, 31)) == {}
+            assert uow.read_model.latest_activity_day() is None
+            any_duty = frozenset({"contact", "visit"})
+            rows = uow.read_model.follow_up(date(2021, 12, 31), [any_duty], frozenset())
+            assert list(rows.latest(any_duty)) == [0]
+
     def test_ending_a_pairing(self, storage: Storage) -> None:
         store_parents(storage, "pairings")
         pairing = make_pairing()
@@ -900,6 +962,83 @@ class StorageContract:
             uow.commit()
         with storage.unit_of_work("tester") as uow:
             assert uow.funds.spent("f2021") == Decimal("5000.00")
+
+    def test_a_fund_is_topped_up_and_closed_by_dated_changes(self, storage: Storage) -> None:
+        store_records(storage, "households")
+        with storage.unit_of_work("clerk:wang") as uow:
+            uow.funds.add(make_fund("f2021", budget=Decimal("1000.00"), name="2021年助学金"))
+            uow.grants.add(make_grant("g1", member_id=None, amount=Decimal("1000.00")))
+            with pytest.raises(ConflictError, match="f2021"):
+                uow.grants.add(make_grant("g2", member_id=None, amount=Decimal("500.00")))
+            first = uow.funds.top_up("f2021", Decimal("500.00"), date(2021, 9, 15), reason="追加")
+            uow.grants.add(make_grant("g2", member_id=None, amount=Decimal("500.00")))
+            uow.commit()
+        with storage.unit_of_work("clerk:li") as uow:
+            second = uow.funds.top_up("f2021", Decimal("0.50"), date(2021, 10, 1), reason="余款")
+            closing = uow.funds.close("f2021", date(2021, 12, 31), reason="年度结束")
+            uow.commit()
+        assert (first.number, second.number, closing.number) == (1, 2, 3)
+        assert (first.actor, closing.actor, closing.amount) == ("clerk:wang", "clerk:li", None)
+        assert str(closing.kind) == "close"
+        with storage.unit_of_work("tester") as uow:
+            fund = uow.funds.get("f2021")
+            assert fund.budget == Decimal("1500.50")
+            assert fund.topped_up == Decimal("500.50")
+            assert fund.initial_budget == Decimal("1000.00")
+            assert fund.closed_on == date(2021, 12, 31)
+            assert fund.name == "2021年助学金"
+            assert uow.funds.spent("f2021") == Decimal("1500.00")
+            assert uow.funds.changes() == [first, second, closing]
+            assert uow.funds.changes(fund_id="f2021", kind="top_up") == [first, second]
+            assert uow.funds.changes(fund_id="other") == []
+            # a closed fund takes no change and grants nothing more
+            with pytest.raises(FundClosed, match="closed on 2021-12-31"):
+                uow.funds.top_up("f2021", Decimal("1.00"), date(2022, 1, 5), reason="late")
+            with pytest.raises(FundClosed):
+                uow.funds.close("f2021", date(2022, 1, 5), reason="again")
+            with pytest.raises(FundClosed):
+                uow.grants.add(make_grant("g3", member_id=None, amount=Decimal("0.50")))
+            with pytest.raises(NotFound):
+                uow.funds.top_up("nope", Decimal("1.00"), date(2021, 9, 1), reason="x")
+            actions = [(e.action, e.entity_id) for e in uow.audit.entries(entity="funds")]
+            assert actions[-3:] == [("top_up", "f2021"), ("top_up", "f2021"), ("close", "f2021")]
+            assert uow.audit.entries(action="close")[0].changes["reason"] == "年度结束"
+
+    def test_a_revoked_grant_keeps_its_record_and_counts_nowhere(self, storage: Storage) -> None:
+        store_parents(storage, "grants")
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add(make_grant("g1", member_id="hh001-m3"))
+            uow.grants.add(make_grant("g2", member_id="hh002-m1", household_id="hh002"))
+            uow.commit()
+        with storage.unit_of_work("clerk:wang") as uow:
+            revoked = uow.grants.revoke("g1", date(2021, 10, 8), reason="重复申报")
+            uow.commit()
+        assert revoked == attrs.evolve(
+            make_grant("g1", member_id="hh001-m3"),
+            revoked_on=date(2021, 10, 8),
+            revoke_reason="重复申报",
+        )
+        with storage.unit_of_work("tester") as uow:
+            assert uow.grants.get("g1") == revoked
+            assert not revoked.in_force
+            assert uow.funds.spent("f2021") == Decimal("5000.00")
+            figures = uow.read_model.grants(date(2021, 1, 1), date(2021, 12, 31))
+            assert [(n, amount) for n, amount in figures.values()] == [(1, Decimal("5000.00"))]
+            with pytest.raises(GrantRevoked, match="g1"):
+                uow.grants.revoke("g1", date(2021, 11, 1), reason="again")
+            with pytest.raises(NotFound):
+                uow.grants.revoke("nope", date(2021, 11, 1), reason="x")
+            # the revoked grant holds no slot: the member may be granted again
+            uow.grants.add(make_grant("g1-again", member_id="hh001-m3"))
+            with pytest.raises(ConflictError, match="grant"):
+                uow.grants.add(make_grant("g1-twice", member_id="hh001-m3"))
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            assert uow.funds.spent("f2021") == Decimal("10000.00")
+            assert [g.grant_id for g in uow.grants.list(member_id="hh001-m3")] == ["g1", "g1-again"]
+            (entry,) = uow.audit.entries(action="revoke")
+            assert (entry.actor, entry.entity, entry.entity_id) == ("clerk:wang", "grants", "g1")
+            assert entry.changes["revoked_on"] == {"from": None, "to": "2021-10-08"}
 
     def test_decisions_keep_conditions_parameters_and_inputs(self, storage: Storage) -> None:
         store_parents(storage, "decisions")

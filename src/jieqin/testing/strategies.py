@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
+import attrs
 from hypothesis import strategies as st
 
 from jieqin.model import (
@@ -26,6 +27,8 @@ from jieqin.model import (
     Decision,
     EmploymentStatus,
     Fund,
+    FundChange,
+    FundChangeKind,
     Grant,
     Handover,
     Health,
@@ -63,6 +66,7 @@ from jieqin.model import (
     Year,
 )
 from jieqin.model.identity import _county_table, birthplace_codes, check_digit
+from jieqin.model.money import FEN
 from jieqin.testing import _hypothesis
 
 __all__ = [
@@ -72,6 +76,7 @@ __all__ = [
     "contexts",
     "cost_terms",
     "decisions",
+    "fund_changes",
     "funds",
     "grants",
     "handovers",
@@ -410,9 +415,13 @@ def money(
     return st.integers(low, high).map(lambda fen: (Decimal(fen) / 100).quantize(Decimal("0.01")))
 
 
+#: The last day of a recorded event the strategies draw.
+_LAST_DAY = date(2025, 12, 31)
+
+
 def _dates() -> st.SearchStrategy[date]:
     """Days of recorded events: in the past (the write path refuses future dates)."""
-    return st.dates(date(2015, 1, 1), date(2025, 12, 31))
+    return st.dates(date(2015, 1, 1), _LAST_DAY)
 
 
 def _codes(values: list[str] | type) -> st.SearchStrategy[str]:
@@ -534,14 +543,47 @@ def programs() -> st.SearchStrategy[Program]:
 
 
 def funds() -> st.SearchStrategy[Fund]:
-    return st.builds(
-        Fund,
+    """Funds, some topped up (the top-ups a part of the budget in force) or closed."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Fund:
+        budget = draw(money(max_value=10_000_000))
+        return Fund(
+            fund_id=draw(ids(prefix="f")),
+            program_id=draw(ids(prefix="g")),
+            period=draw(periods()),
+            budget=budget,
+            funder=draw(st.text(max_size=20)),
+            name=draw(st.sampled_from(["", "2021年助学金", "大病救助专项"])),
+            topped_up=draw(st.sampled_from([Decimal("0.00"), budget, (budget / 2).quantize(FEN)])),
+            closed_on=draw(st.none() | _dates()),
+        )
+
+    return build()
+
+
+def fund_changes() -> st.SearchStrategy[FundChange]:
+    """Top-ups (of more than nothing) and closings of a fund."""
+    top_up = st.builds(
+        FundChange,
         fund_id=ids(prefix="f"),
-        program_id=ids(prefix="g"),
-        period=periods(),
-        budget=money(max_value=10_000_000),
-        funder=st.text(max_size=20),
+        number=st.integers(1, 50),
+        kind=st.just(FundChangeKind.TOP_UP),
+        on=_dates(),
+        reason=st.sampled_from(["追加拨款", "second donation"]),
+        amount=money(min_value=Decimal("0.01"), max_value=1_000_000),
+        actor=st.sampled_from(["", "clerk:wang"]),
     )
+    close = st.builds(
+        FundChange,
+        fund_id=ids(prefix="f"),
+        number=st.integers(1, 50),
+        kind=st.just(FundChangeKind.CLOSE),
+        on=_dates(),
+        reason=st.sampled_from(["年度结束", "programme ended"]),
+        actor=st.sampled_from(["", "clerk:wang"]),
+    )
+    return top_up | close
 
 
 def grants() -> st.SearchStrategy[Grant]:
@@ -558,7 +600,21 @@ def grants() -> st.SearchStrategy[Grant]:
         decision_id=ids(prefix="d"),
         agency=st.none() | ids(prefix="agency"),
         need_id=st.none() | ids(prefix="n"),
+    ).flatmap(_maybe_revoked)
+
+
+def _maybe_revoked(grant: Grant) -> st.SearchStrategy[Grant]:
+    """The grant as made, or revoked on its day or later with a reason."""
+    revoked = st.builds(
+        lambda days, reason: attrs.evolve(
+            grant,
+            revoked_on=min(grant.decided_on + timedelta(days=days), _LAST_DAY),
+            revoke_reason=reason,
+        ),
+        st.integers(0, 400),
+        st.sampled_from(["重复发放", "granted in error"]),
     )
+    return st.just(grant) | revoked
 
 
 def condition_outcomes() -> st.SearchStrategy[ConditionOutcome]:
@@ -629,6 +685,7 @@ def register_type_strategies() -> None:
         Activity: activities(),
         Program: programs(),
         Fund: funds(),
+        FundChange: fund_changes(),
         Grant: grants(),
         ConditionOutcome: condition_outcomes(),
         Decision: decisions(),

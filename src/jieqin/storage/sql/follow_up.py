@@ -11,6 +11,8 @@ The storage keeps both in the same transaction as the writes they follow,
 set-based per batch: new activities raise their households' days
 (:func:`raise_days`), corrected ones recount their households from the activities
 (:func:`recount_days`), written pairings get their rows (:func:`write_pairings`).
+A voided activity counts nowhere here: voiding one recounts its household, whose
+days fall back to its latest activities that stand.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ __all__ = [
 DUTIES: tuple[str, ...] = tuple(kind.value for kind in ActivityKind)
 _DAYS = tuple(f"{kind}_day" for kind in DUTIES)
 _CHUNK = 5000
+
+#: The activities that count: a voided one is kept but counts as no contact at all.
+_STANDING = ACTIVITIES.c.voided_on.is_(None)
 
 PAIRING_FOLLOW_UP = sa.Table(
     "pairing_follow_up",
@@ -192,7 +197,7 @@ def household_days(conn: sa.Connection, household_ids: Sequence[str]) -> dict[st
             sa.select(
                 a.c.household_id, *(sa.func.max(sa.case((a.c.kind == k, day))) for k in DUTIES)
             )
-            .where(among(conn, a.c.household_id, chunk), a.c.kind.in_(DUTIES))
+            .where(among(conn, a.c.household_id, chunk), a.c.kind.in_(DUTIES), _STANDING)
             .group_by(a.c.household_id)
         )
         for household_id, *days in conn.execute(query):
@@ -231,7 +236,7 @@ def recount_days(conn: sa.Connection, household_ids: Iterable[str]) -> None:
         conn.execute(t.delete().where(among(conn, t.c.household_id, chunk)))
         query = (
             sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on))
-            .where(among(conn, a.c.household_id, chunk), a.c.kind.not_in(DUTIES))
+            .where(among(conn, a.c.household_id, chunk), a.c.kind.not_in(DUTIES), _STANDING)
             .group_by(a.c.household_id, a.c.kind)
         )
         latest.update({(h, k): d for h, k, d in conn.execute(query)})
@@ -290,7 +295,7 @@ def rebuild(conn: sa.Connection) -> None:
             *(sa.func.max(sa.case((a.c.kind == k, day))).label(f"{k}_day") for k in DUTIES),
             sa.func.max(day).label("any_duty_day"),
         )
-        .where(a.c.kind.in_(DUTIES))
+        .where(a.c.kind.in_(DUTIES), _STANDING)
         .group_by(a.c.household_id)
         .subquery("days")
     )
@@ -309,7 +314,7 @@ def rebuild(conn: sa.Connection) -> None:
         (h, k): d
         for h, k, d in conn.execute(
             sa.select(a.c.household_id, a.c.kind, sa.func.max(a.c.on))
-            .where(a.c.kind.not_in(DUTIES))
+            .where(a.c.kind.not_in(DUTIES), _STANDING)
             .group_by(a.c.household_id, a.c.kind)
         )
     }
@@ -320,8 +325,11 @@ def rebuild(conn: sa.Connection) -> None:
 
 
 def latest_activity_day(conn: sa.Connection) -> date | None:
-    """The day of the latest activity on record."""
-    value = conn.execute(sa.select(sa.func.max(ACTIVITIES.c.on))).scalar()
+    """The day of the latest activity on record that was not voided, read down the
+    index on the day to the first row that stands."""
+    a = ACTIVITIES
+    query = sa.select(a.c.on).where(_STANDING).order_by(a.c.on.desc()).limit(1)
+    value = conn.execute(query).scalar()
     return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))
 
 
@@ -441,7 +449,7 @@ def _day_columns(
                 for i, kind in enumerate(kinds)
             ),
         )
-        .where(a.c.on <= as_of, a.c.kind.in_(kinds))
+        .where(a.c.on <= as_of, a.c.kind.in_(kinds), _STANDING)
         .group_by(a.c.household_id)
         .subquery("latest_then")
     )

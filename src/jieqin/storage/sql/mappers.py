@@ -18,6 +18,7 @@ from jieqin.model import (
     CostTerm,
     Decision,
     Fund,
+    FundChange,
     Grant,
     Handover,
     Helper,
@@ -49,6 +50,8 @@ __all__ = [
     "STATUS_COLUMNS",
     "Row",
     "from_fen",
+    "fund_change_from",
+    "fund_change_row",
     "household_from",
     "household_values",
     "member_from",
@@ -263,6 +266,9 @@ def activity_row(a: Activity) -> dict[str, Any]:
         "need_id": a.need_id,
         "note": a.note,
         "event": a.event,
+        "voided_on": a.voided_on,
+        "void_reason": a.void_reason,
+        "voided_by": a.voided_by,
     }
 
 
@@ -277,6 +283,9 @@ def activity_from(r: Row) -> Activity:
         need_id=r["need_id"],
         note=r["note"],
         event=r["event"],
+        voided_on=r["voided_on"],
+        void_reason=r["void_reason"] or "",
+        voided_by=r["voided_by"],
     )
 
 
@@ -316,6 +325,9 @@ def fund_row(f: Fund) -> dict[str, Any]:
         "period": str(f.period),
         "budget_fen": to_fen(f.budget),
         "funder": f.funder,
+        "name": f.name,
+        "topped_up_fen": to_fen(f.topped_up),
+        "closed_on": f.closed_on,
     }
 
 
@@ -326,6 +338,33 @@ def fund_from(r: Row) -> Fund:
         period=parse_period(r["period"]),
         budget=from_fen(r["budget_fen"]),
         funder=r["funder"],
+        name=r["name"],
+        topped_up=from_fen(r["topped_up_fen"]),
+        closed_on=r["closed_on"],
+    )
+
+
+def fund_change_row(c: FundChange) -> dict[str, Any]:
+    return {
+        "fund_id": c.fund_id,
+        "number": c.number,
+        "kind": c.kind.value,
+        "on": c.on,
+        "reason": c.reason,
+        "amount_fen": to_fen(c.amount),
+        "actor": c.actor,
+    }
+
+
+def fund_change_from(r: Row) -> FundChange:
+    return FundChange(
+        fund_id=r["fund_id"],
+        number=int(r["number"]),
+        kind=r["kind"],
+        on=r["on"],
+        reason=r["reason"],
+        amount=from_fen(r["amount_fen"]),
+        actor=r["actor"],
     )
 
 
@@ -342,6 +381,8 @@ def grant_row(g: Grant) -> dict[str, Any]:
         "decision_id": g.decision_id,
         "agency": g.agency,
         "need_id": g.need_id,
+        "revoked_on": g.revoked_on,
+        "revoke_reason": g.revoke_reason,
     }
 
 
@@ -358,6 +399,8 @@ def grant_from(r: Row) -> Grant:
         decision_id=r["decision_id"],
         agency=r["agency"],
         need_id=r["need_id"],
+        revoked_on=r["revoked_on"],
+        revoke_reason=r["revoke_reason"],
     )
 
 

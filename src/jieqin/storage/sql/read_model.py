@@ -120,12 +120,15 @@ def activities_replacing(conn: sa.Connection, old: Sequence[Activity]) -> None:
 def activities_written(
     conn: sa.Connection, old: Sequence[Activity], new: Sequence[Activity]
 ) -> None:
-    """After activities were written: count them, and follow their households' days."""
+    """After activities were written: count them, and follow their households' days
+    (a voided activity counts in neither; voiding one recounts its household)."""
     tallies.count(conn, "activities", tallies.entries("activities", new), 1)
     if old:
         follow_up.recount_days(conn, {a.household_id for a in (*old, *new)})
     else:
-        follow_up.raise_days(conn, ((a.household_id, a.kind, a.on) for a in new))
+        follow_up.raise_days(
+            conn, ((a.household_id, a.kind, a.on) for a in new if a.voided_on is None)
+        )
 
 
 def counted_replacing(conn: sa.Connection, figure: str, old: Sequence[Any]) -> None:

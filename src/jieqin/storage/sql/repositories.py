@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 import sqlalchemy as sa
 
-from jieqin.errors import ConflictError, NotFound, StorageError
+from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
 from jieqin.model import (
     Activity,
     Fund,
+    FundChange,
+    FundChangeKind,
     Grant,
     Handover,
     Helper,
@@ -44,9 +46,11 @@ from jieqin.storage._common import (
     ENTITIES,
     EntitySpec,
     check_filters,
+    closed_message,
     describe,
     difference,
     handover_batch,
+    revoked_message,
     unique_by_key,
 )
 from jieqin.storage.base import AuditEntry, PairingKey
@@ -61,6 +65,7 @@ from jieqin.storage.sql.tables import (
     AUDIT_LOG,
     CONSENTS,
     DECISIONS,
+    FUND_CHANGES,
     FUNDS,
     GRANTS,
     HANDOVERS,
@@ -474,6 +479,45 @@ class FundRepository(SqlRepository[Fund]):
         assert spent is not None
         return spent
 
+    def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
+        return self._change(fund_id, FundChangeKind.TOP_UP, on, reason, amount)
+
+    def close(self, fund_id: str, on: date, *, reason: str) -> FundChange:
+        return self._change(fund_id, FundChangeKind.CLOSE, on, reason, None)
+
+    def _change(
+        self, fund_id: str, kind: FundChangeKind, on: date, reason: str, amount: Decimal | None
+    ) -> FundChange:
+        """Append a change to the fund (locked first) and keep its budget or closing."""
+        fund = self.lock(fund_id)
+        if fund.closed_on is not None:
+            raise FundClosed(closed_message(fund))
+        conn = self._conn
+        c, f = FUND_CHANGES, FUNDS
+        number = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(c.c.number), 0) + 1).where(
+                c.c.fund_id == fund_id
+            )
+        ).scalar_one()
+        change = FundChange(fund_id, int(number), kind, on, reason, amount, self._uow.actor)
+        self._uow.admit("fund_changes", [change])
+        values: dict[str, Any] = {"closed_on": on}
+        if kind is FundChangeKind.TOP_UP:
+            fen = mappers.to_fen(amount) or 0
+            values = {"budget_fen": f.c.budget_fen + fen, "topped_up_fen": f.c.topped_up_fen + fen}
+        with self._writing() as conn:
+            conn.execute(c.insert().values(mappers.fund_change_row(change)))
+            conn.execute(f.update().where(f.c.fund_id == fund_id).values(values))
+            self._uow.record(kind.value, self._spec.name, fund_id, describe(change))
+        return change
+
+    def changes(self, **filters: object) -> builtins.list[FundChange]:
+        check_filters(FundChange, filters)
+        t = FUND_CHANGES
+        clauses = [t.c[name] == db_value(t.c[name], value) for name, value in filters.items()]
+        query = sa.select(t).where(*clauses).order_by(t.c.fund_id, t.c.number)
+        return [mappers.fund_change_from(row) for row in self._conn.execute(query).mappings()]
+
 
 class GrantRepository(SqlRepository[Grant]):
     """Grants: one per member per programme period, never past their fund's budget."""
@@ -495,26 +539,33 @@ class GrantRepository(SqlRepository[Grant]):
         read_model.counted_written(conn, "grants", new)
 
     def _spend(self, conn: sa.Connection, old: Sequence[Grant], new: Sequence[Grant]) -> None:
-        """Move what each fund has granted by the batch; refuse going past a budget."""
+        """Move what each fund has granted by the grants in force of the batch; refuse
+        going past a budget, and any more from a closed fund."""
         delta: defaultdict[str, int] = defaultdict(int)
         for grant in new:
-            delta[grant.fund_id] += mappers.to_fen(grant.amount) or 0
+            if grant.in_force:
+                delta[grant.fund_id] += mappers.to_fen(grant.amount) or 0
         for grant in old:
-            delta[grant.fund_id] -= mappers.to_fen(grant.amount) or 0
+            if grant.in_force:
+                delta[grant.fund_id] -= mappers.to_fen(grant.amount) or 0
         changed = sorted(f for f, d in delta.items() if d)
         if not changed:
             return
         f = FUNDS
-        query = sa.select(f.c.fund_id, f.c.budget_fen, f.c.granted_fen).where(
+        query = sa.select(f.c.fund_id, f.c.budget_fen, f.c.granted_fen, f.c.closed_on).where(
             f.c.fund_id.in_(changed)
         )
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        stored = {fund_id: (budget, granted) for fund_id, budget, granted in conn.execute(query)}
+        stored = {row[0]: row[1:] for row in conn.execute(query)}
         for fund_id in changed:
             if fund_id not in stored:
                 raise ConflictError(f"grants: no fund {fund_id}; store the fund first")
-            budget, granted = stored[fund_id]
+            budget, granted, closed_on = stored[fund_id]
+            if closed_on is not None and delta[fund_id] > 0:
+                raise FundClosed(
+                    f"grants: fund {fund_id} was closed on {closed_on}; it grants nothing more"
+                )
             if granted + delta[fund_id] > budget:
                 raise ConflictError(
                     f"grants: fund {fund_id} has {mappers.from_fen(budget - granted)} yuan left "
@@ -527,6 +578,19 @@ class GrantRepository(SqlRepository[Grant]):
             .values(granted_fen=f.c.granted_fen + sa.bindparam("delta", type_=sa.BigInteger)),
             [{"f": fund_id, "delta": delta[fund_id]} for fund_id in changed],
         )
+
+    def revoke(self, grant_id: str, on: date, *, reason: str) -> Grant:
+        grant = self.get(grant_id)
+        if grant.revoked_on is not None:
+            raise GrantRevoked(revoked_message(grant))
+        revoked = attrs.evolve(grant, revoked_on=on, revoke_reason=reason)
+        self._uow.admit(self._spec.name, [revoked])
+        with self._writing() as conn:
+            self._replacing(conn, [grant], [revoked])
+            self._replace(conn, revoked)
+            self._written(conn, [grant], [revoked])
+            self._uow.record("revoke", self._spec.name, grant_id, difference(grant, revoked))
+        return revoked
 
     def lock_programs(self, program_ids: Iterable[str]) -> None:
         self._uow.require_writable()

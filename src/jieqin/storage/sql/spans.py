@@ -173,7 +173,8 @@ def _pairings(
         for key, start, end in conn.execute(
             sa.select(column, p.c.start, p.c.end).where(among(conn, column, chunk))
         ).all():
-            out[key].append((start, end))
+            if end is None or end >= start:  # a withdrawn pairing was never in force
+                out[key].append((start, end))
     return out
 
 
@@ -265,6 +266,8 @@ def extend(conn: sa.Connection, added: Iterable[tuple[str, str, date, date | Non
         side.name: defaultdict(list) for side in SIDES
     }
     for household_id, helper_id, start, end in added:
+        if end is not None and end < start:  # withdrawn: never in force
+            continue
         per_side[HOUSEHOLD_SIDE.name][household_id].append((start, end))
         per_side[HELPER_SIDE.name][helper_id].append((start, end))
     for side in SIDES:

@@ -27,6 +27,7 @@ __all__ = [
     "CONSENTS",
     "DECISIONS",
     "FUNDS",
+    "FUND_CHANGES",
     "GRANTS",
     "HANDOVERS",
     "HELPERS",
@@ -224,7 +225,12 @@ ACTIVITIES = sa.Table(
     sa.Column("need_id", ID, sa.ForeignKey("needs.need_id"), index=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("event", ID),
+    sa.Column("voided_on", sa.Date),
+    sa.Column("void_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("voided_by", sa.Text),
 )
+"""A voided activity keeps its row (``voided_on``, ``void_reason``, ``voided_by``) and
+counts in no figure and no follow-up row."""
 
 PROGRAMS = sa.Table(
     "programs",
@@ -248,12 +254,33 @@ FUNDS = sa.Table(
     sa.Column("budget_fen", FEN, nullable=False),
     sa.Column("funder", sa.Text, nullable=False),
     sa.Column("granted_fen", FEN, nullable=False, server_default=sa.text("0")),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("topped_up_fen", FEN, nullable=False, server_default=sa.text("0")),
+    sa.Column("closed_on", sa.Date),
     sa.CheckConstraint("granted_fen <= budget_fen", name="within_budget"),
     sa.CheckConstraint("granted_fen >= 0", name="granted_not_negative"),
 )
-"""``granted_fen`` is the sum of the fund's grants, kept by the storage in the same
-transaction as every grant written: the check constraint refuses a grant that would
-take the fund past its budget, and a budget set below what was granted."""
+"""``budget_fen`` is the budget in force: the budget the fund was added with plus its
+top-ups (``topped_up_fen``, the sum of its ``fund_changes`` of kind ``top_up``);
+``closed_on`` the day of its closing, if any. ``granted_fen`` is the sum of the
+fund's grants in force (not revoked). The storage keeps these in the same
+transaction as every grant and fund change written: the check constraint refuses a
+grant that would take the fund past its budget, and a budget set below what was
+granted."""
+
+FUND_CHANGES = sa.Table(
+    "fund_changes",
+    METADATA,
+    sa.Column("fund_id", ID, sa.ForeignKey("funds.fund_id"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("kind", CODE, nullable=False),
+    sa.Column("on", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("amount_fen", FEN),
+    sa.Column("actor", sa.Text, nullable=False),
+)
+"""Each fund's top-ups and closing, numbered from 1 in the order they were made;
+appended, never changed."""
 
 GRANTS = sa.Table(
     "grants",
@@ -269,10 +296,22 @@ GRANTS = sa.Table(
     sa.Column("decision_id", ID, nullable=False),
     sa.Column("agency", ID),
     sa.Column("need_id", ID, sa.ForeignKey("needs.need_id")),
-    sa.UniqueConstraint("program_id", "period", "member_id"),
+    sa.Column("revoked_on", sa.Date),
+    sa.Column("revoke_reason", sa.Text, nullable=False, server_default=""),
+    sa.Index(
+        "uq_grants_in_force",
+        "program_id",
+        "period",
+        "member_id",
+        unique=True,
+        sqlite_where=sa.text("revoked_on IS NULL"),
+        postgresql_where=sa.text("revoked_on IS NULL"),
+    ),
 )
-"""One grant per member per programme period: the unique constraint guarantees it
-(and, since a resident ID number is on at most one member, one per person)."""
+"""One grant in force per member per programme period: the partial unique index
+guarantees it (and, since a resident ID number is on at most one member, one per
+person). A revoked grant keeps its row (``revoked_on``, ``revoke_reason``) and does
+not stop a new grant."""
 
 DECISIONS = sa.Table(
     "decisions",
@@ -343,4 +382,5 @@ TABLES: dict[str, sa.Table] = {
     "decisions": DECISIONS,
     "consents": CONSENTS,
     "member_moves": MEMBER_MOVES,
+    "fund_changes": FUND_CHANGES,
 }

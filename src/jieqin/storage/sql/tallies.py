@@ -12,6 +12,9 @@ figure            dated by     ``a``       ``b``
 ``grants``        decided_on   programme   ``""`` (and ``amount_fen``)
 ================  ===========  ==========  ==========================
 
+Only records in force are counted: a voided activity (``voided_on`` set) and a
+revoked grant (``revoked_on`` set) count nowhere (:data:`COUNTED`, and each figure's ``counted`` clause for the rows).
+
 A year is a few ten thousand rows however many activities there are, and every
 report period (a year, a quarter, a month) is whole months, so a report reads no row
 of the counted tables. Days outside whole months (a range from the 10th) are counted
@@ -58,6 +61,7 @@ from jieqin.storage.sql.tables import (
 )
 
 __all__ = [
+    "COUNTED",
     "FIGURES",
     "REPORT_TALLY",
     "UNKNOWN",
@@ -135,11 +139,18 @@ ENTRIES: dict[str, Callable[[Any], Entry]] = {
 }
 """Figure name -> what one of its records counts as."""
 
+COUNTED: dict[str, Callable[[Any], bool]] = {
+    "activities": lambda a: a.voided_on is None,
+    "grants": lambda g: g.revoked_on is None,
+}
+"""Figure name -> whether one of its records counts (a figure not named: all do)."""
+
 
 def entries(figure: str, records: Iterable[Any]) -> list[Entry]:
-    """The entries of ``records`` (of the figure's kind)."""
+    """The entries of the ``records`` (of the figure's kind) that count."""
     of = ENTRIES[figure]
-    return [of(record) for record in records]
+    counts = COUNTED.get(figure)
+    return [of(record) for record in records if counts is None or counts(record)]
 
 
 # -- keeping the tally from records -------------------------------------------------------
@@ -280,7 +291,8 @@ def _county(region: Any) -> Any:
 
 
 class Figure(NamedTuple):
-    """A figure's table, its rows joined to what labels them, and its key expressions."""
+    """A figure's table, its rows joined to what labels them, its key expressions, and
+    which of its rows count (``counted``: all but those no longer in force)."""
 
     table: sa.Table
     source: Any
@@ -289,6 +301,7 @@ class Figure(NamedTuple):
     a: Any
     b: Any
     amount: Any
+    counted: Any = sa.true()
 
 
 def _activities() -> Figure:
@@ -297,7 +310,8 @@ def _activities() -> Figure:
         p, p.c.helper_id == a.c.helper_id
     )
     tier = sa.func.coalesce(p.c.tier, UNKNOWN)
-    return Figure(a, source, a.c.on, _county(h.c.region), a.c.kind, tier, None)
+    county = _county(h.c.region)
+    return Figure(a, source, a.c.on, county, a.c.kind, tier, None, a.c.voided_on.is_(None))
 
 
 def _needs() -> Figure:
@@ -317,7 +331,16 @@ def _grants() -> Figure:
     g, h = GRANTS, HOUSEHOLDS
     source = g.outerjoin(h, h.c.household_id == g.c.household_id)
     county = _county(h.c.region)
-    return Figure(g, source, g.c.decided_on, county, g.c.program_id, sa.literal(""), g.c.amount_fen)
+    return Figure(
+        g,
+        source,
+        g.c.decided_on,
+        county,
+        g.c.program_id,
+        sa.literal(""),
+        g.c.amount_fen,
+        g.c.revoked_on.is_(None),
+    )
 
 
 FIGURES = {
@@ -344,7 +367,7 @@ def _counted(figure: str, where: Any, sign: int = 1) -> sa.Select[Any]:
             sa.literal(figure), month, f.county, f.a, f.b, sa.func.count() * sign, total * sign
         )
         .select_from(f.source)
-        .where(where)
+        .where(where, f.counted)
         .group_by(month, f.county, f.a, f.b)
     )
 
