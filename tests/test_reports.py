@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import sys
@@ -12,11 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jieqin.activities import CampaignCalendar, CampaignWindow, standard_windows
 from jieqin.errors import InvalidValue
 from jieqin.model import Quarter, Year
 from jieqin.reports import build_report, render
+from jieqin.reports.svg import FONT_STACK, whole_ticks
 from jieqin.storage.counted import TablesReadModel
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -152,11 +156,81 @@ def test_csv_has_one_figure_per_row() -> None:
     assert sum(Decimal(r["amount"]) for r in grants) == Decimal(10000)
 
 
-def test_html_is_self_contained_with_three_charts() -> None:
-    page = render(build_report(source(), Year(2021), by_region=True), "html")
+@pytest.mark.parametrize(
+    ("lang", "titles"),
+    [
+        ("en", ("Activities per month by kind", "Work by district", "Grants by program")),
+        ("zh", ("每月活动", "各区县工作", "各项目资助")),
+    ],
+)
+def test_html_is_self_contained_with_three_charts(lang: str, titles: tuple[str, ...]) -> None:
+    page = render(build_report(source(), Year(2021), by_region=True), "html", lang=lang)
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg") == 3
-    for title in ("Activities per month by kind", "Work by district", "Grants by program"):
+    for title in titles:
         assert title in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "<script" not in page
+
+
+def test_html_asks_for_a_cjk_font_in_the_page_and_in_every_chart() -> None:
+    page = render(build_report(source(), Year(2021), by_region=True), "html")
+    assert '<html lang="zh-CN">' in page
+    assert f"body{{font-family:{FONT_STACK};" in page
+    assert page.count(f'font-family="{FONT_STACK}"') == 3
+    families = [f.strip("'") for f in FONT_STACK.split(",")]
+    assert families[:2] == ["Noto Sans CJK SC", "Source Han Sans SC"]
+    assert families[-1] == "sans-serif"
+    assert "<h2>合计</h2>" in page
+    assert "<h2>分区县</h2>" in page
+
+
+def test_the_tables_name_codes_by_their_labels() -> None:
+    report = build_report(source(), Year(2021), by_region=True)
+    zh = render(report, "table")
+    assert "市政协委员" in zh
+    assert "city_member" not in zh
+    assert "常走动" in zh
+    assert " visit " not in zh
+    coded = render(report, "table", show_codes=True)
+    assert "市政协委员 (city_member)" in coded
+    assert "常走动 (visit)" in coded
+    en = render(report, "table", lang="en")
+    assert "city council member" in en
+    assert "paired households" in en
+    with pytest.raises(InvalidValue, match="unknown report language"):
+        render(report, "table", lang="fr")
+
+
+def test_json_and_csv_keep_the_codes() -> None:
+    report = build_report(source(), Year(2021), by_region=True)
+    assert render(report, "json") == render(report, "json", lang="en", show_codes=True)
+    assert '"city_member": 1' in render(report, "json")
+    assert "市政协委员" not in render(report, "csv")
+
+
+@pytest.mark.parametrize(
+    ("value", "ticks"),
+    [
+        (0, [0, 1]),
+        (1, [0, 1]),
+        (3, [0, 1, 2, 3]),
+        (7, [0, 2, 4, 6, 8]),
+        (46, [0, 10, 20, 30, 40, 50]),
+        (10_000.0, [0, 2000, 4000, 6000, 8000, 10000]),
+        (60_001.0, [0, 20000, 40000, 60000, 80000]),
+    ],
+)
+def test_axis_ticks_are_whole_numbers(value: float, ticks: list[int]) -> None:
+    assert whole_ticks(value) == ticks
+
+
+@given(st.floats(min_value=0, max_value=1e9, allow_nan=False))
+def test_axis_ticks_cover_the_value_in_at_most_six_whole_steps(value: float) -> None:
+    ticks = whole_ticks(value)
+    assert ticks[0] == 0
+    assert ticks[-1] >= value
+    assert all(isinstance(t, int) for t in ticks)
+    assert 2 <= len(ticks) <= 6
+    steps = {b - a for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1

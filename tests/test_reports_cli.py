@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -63,8 +64,9 @@ def test_report_defaults_to_the_year_of_the_latest_activity(db: str) -> None:
 def test_report_formats_and_output_file(db: str, tmp_path: Path) -> None:
     code, out, _ = run("report", "--db", db, "--period", "2021Q4", "--by-region")
     assert code == 0
-    assert "paired households" in out
-    assert "610203" in out
+    assert "结对户" in out
+    assert "印台区" in out
+    assert "610203" not in out  # the code only on request
     code, out, _ = run("report", "--db", db, "--period", "2021", "--format", "csv")
     assert code == 0
     reader = csv.DictReader(io.StringIO(out))
@@ -126,3 +128,45 @@ def test_log_refuses_an_unpaired_helper_in_one_line(db: str) -> None:
         ["log", "visit", "--db", db, "--helper", "p3", "--household", "h1", "--on", "2021-06-01"],
     )
     assert code == 1
+
+
+def test_the_text_report_is_chinese_first_with_codes_on_request(db: str) -> None:
+    code, zh, _ = run("report", "--db", db, "--period", "2021", "--by-region")
+    assert code == 0
+    assert "jieqin 工作报告 2021：合计" in zh
+    assert "市政协委员" in zh
+    assert "city_member" not in zh
+    assert "勤联系" in zh
+    assert "contact" not in zh
+    code, coded, _ = run("report", "--db", db, "--period", "2021", "--by-region", "--codes")
+    assert code == 0
+    assert "市政协委员 (city_member)" in coded
+    assert "印台区 (610203)" in coded
+    code, en, _ = run("report", "--db", db, "--period", "2021", "--by-region", "--lang", "en")
+    assert code == 0
+    assert "jieqin report 2021: totals" in en
+    assert "city council member" in en
+    assert "paired households" in en
+    assert "合计" not in en
+
+
+def test_the_languages_report_the_same_figures(db: str, tmp_path: Path) -> None:
+    """The zh and en pages differ in words only: the same numbers in the same order."""
+    pages = {}
+    for lang in ("zh", "en"):
+        page = tmp_path / f"{lang}.html"
+        args = ("report", "--db", db, "--period", "2021", "--format", "html", "-o", str(page))
+        code, _, _ = run(*args, "--lang", lang)
+        assert code == 0
+        pages[lang] = page.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in pages["zh"]
+    assert '<html lang="en">' in pages["en"]
+    cells = {lang: re.findall(r"<td class=n>([^<]*)</td>", page) for lang, page in pages.items()}
+    assert cells["zh"] == cells["en"]
+    assert cells["zh"]
+
+
+def test_an_unknown_report_language_is_one_line(db: str) -> None:
+    result = CliRunner().invoke(cli, ["report", "--db", db, "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "'fr' is not one of 'zh', 'en'" in result.output

@@ -994,14 +994,18 @@ class Campaign:
         """The figures of a year, quarter or month (``"2021"``, ``"2021Q4"``, ``"2021-03"``).
 
         ``by_region`` adds each county; ``k`` withholds counts below ``k`` for publication.
+        The report carries the registry's labels of its codes, for the text and HTML.
         """
+        import attrs
+
         from jieqin.model.periods import parse_period
+        from jieqin.reports.labels import ReportLabels
         from jieqin.services.reports import report
 
         if isinstance(period, str):
             period = parse_period(period)
         with self.unit_of_work("jieqin", read_only=True) as uow:
-            return report(
+            built = report(
                 uow,
                 period,
                 setup=self.activity_setup,
@@ -1009,6 +1013,7 @@ class Campaign:
                 k=k,
                 region_names=dict(self.registry.region_names),
             )
+        return attrs.evolve(built, labels=ReportLabels.from_registry(self.registry))
 
     def for_helper(self, helper_id: str, *, on: _date | None = None) -> HelperView:
         """What one helper may see: only the households paired with them on ``on``.

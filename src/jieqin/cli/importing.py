@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from jieqin.cli._common import database_url, url_option
 from jieqin.cli._transfer_progress import byte_progress
+from jieqin.forms import FORM_KINDS, FORMS
 from jieqin.io.importer import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS, FORMATS, import_file
 from jieqin.io.kinds import KINDS
 
@@ -50,6 +52,26 @@ __all__ = ["COMMANDS", "import_command"]
     show_default=True,
     help="Records written per batch (memory stays bounded).",
 )
+@click.option(
+    "--form",
+    type=click.Choice(FORMS),
+    default=None,
+    help="FILE is a submission export (ODK Central or KoboToolbox) of this form: "
+    "needs-survey (needs) or visit-log (activities).",
+)
+@click.option(
+    "--repeat",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --form needs-survey: the members file of an export in several CSV files.",
+)
+@click.option(
+    "--period",
+    "period_text",
+    default=None,
+    metavar="P",
+    help="With --form needs-survey: the needs' period (default: the quarter of each survey day).",
+)
 @click.option("--actor", default="cli", show_default=True, help="Who the audit log records.")
 @url_option
 def import_command(
@@ -60,6 +82,9 @@ def import_command(
     report_errors: bool,
     max_errors: int,
     batch_size: int,
+    form: str | None,
+    repeat: Path | None,
+    period_text: str | None,
     actor: str,
     db: str | None,
     url: str | None,
@@ -71,9 +96,18 @@ def import_command(
     Chinese names of a ledger (户编号, 姓名, 身份证号, ...). Importing the same file
     again updates the same records (by id) and never duplicates them. Columns,
     workbook shapes and examples: docs/import-formats.md.
+
+    With --form, FILE is the submission export of a jieqin survey form (CSV or XLSX,
+    members in their own sheet or --repeat file); importing it again changes nothing.
     """
     from jieqin import connect
 
+    if form is not None:
+        options = {"encoding": encoding, "report_errors": report_errors, "max_errors": max_errors}
+        _import_submissions(kind, file, form, repeat, period_text, options, actor, db, url)
+        return
+    if repeat is not None or period_text is not None:
+        raise click.UsageError("--repeat and --period go with --form")
     campaign = connect(database_url(db, url))
     try:
         with byte_progress(f"Importing {kind}", file.stat().st_size) as on_bytes:
@@ -92,6 +126,44 @@ def import_command(
     finally:
         campaign.close()
     click.echo(f"Imported {result.records} {result.kind} from {result.source}.")
+
+
+def _import_submissions(
+    kind: str,
+    file: Path,
+    form: str,
+    repeat: Path | None,
+    period_text: str | None,
+    options: dict[str, Any],
+    actor: str,
+    db: str | None,
+    url: str | None,
+) -> None:
+    """``jieqin import KIND FILE --form FORM``: a form's submissions as KIND records."""
+    from jieqin import connect, parse_period
+    from jieqin.io.odk import import_submissions
+
+    if FORM_KINDS[form] != kind:
+        raise click.UsageError(f"form {form} gives {FORM_KINDS[form]}, not {kind}")
+    period = parse_period(period_text) if period_text else None
+    campaign = connect(database_url(db, url))
+    try:
+        result = import_submissions(
+            campaign,
+            file,
+            form,
+            actor=actor,
+            repeat=repeat,
+            period=period,
+            **options,
+        )
+    finally:
+        campaign.close()
+    click.echo(
+        f"Imported {result.submissions} submissions of {form} from {result.source}: "
+        f"{result.records} {result.kind}, {result.written} new or changed, "
+        f"{result.unchanged} unchanged."
+    )
 
 
 COMMANDS = [import_command]

@@ -8,6 +8,7 @@ import click
 
 from jieqin.cli._common import database_url, url_option
 from jieqin.reports.render import FORMATS
+from jieqin.reports.strings import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = ["COMMANDS", "report_command"]
 
@@ -37,6 +38,14 @@ __all__ = ["COMMANDS", "report_command"]
     metavar="K",
     help="For publication: withhold every count below K (and its amount).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="The language of the table and the HTML page (JSON and CSV keep codes).",
+)
+@click.option("--codes", "show_codes", is_flag=True, help="Show each code beside its label.")
 @url_option
 def report_command(
     period: str | None,
@@ -45,6 +54,8 @@ def report_command(
     as_json: bool,
     output: Path | None,
     k: int | None,
+    lang: str,
+    show_codes: bool,
     db: str | None,
     url: str | None,
 ) -> None:
@@ -78,7 +89,7 @@ def report_command(
         return
     # on a terminal the table fits its width; in a file or a pipe it is never cut
     width = output_console().width if output is None and fmt == "table" else None
-    text = render(report, fmt, width=width)
+    text = render(report, fmt, width=width, lang=lang, show_codes=show_codes)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:

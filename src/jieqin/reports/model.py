@@ -16,6 +16,7 @@ from decimal import Decimal
 from attrs import field, frozen
 
 from jieqin.model.periods import Period
+from jieqin.reports.labels import ReportLabels
 
 __all__ = ["Figures", "GrantLine", "NeedLine", "Report", "WindowLine"]
 
@@ -106,6 +107,8 @@ class Report:
     region_names: Mapping[str, str] = field(factory=dict)
     suppressed_below: int | None = None
     """The ``k`` of small-cell suppression, ``None`` for an unsuppressed (internal) report."""
+    labels: ReportLabels = field(factory=ReportLabels.standard)
+    """What the text and HTML formats call each code (the JSON and CSV keep the codes)."""
 
     def as_dict(self) -> dict[str, object]:
         """The report as one JSON-ready object (amounts as decimal strings)."""

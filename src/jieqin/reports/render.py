@@ -1,4 +1,9 @@
-"""A report as a terminal table (rich), JSON, CSV or a self-contained offline HTML page."""
+"""A report as a terminal table (rich), JSON, CSV or a self-contained offline HTML page.
+
+The table and the page are written for people: in Chinese (``lang="zh"``, the
+default) or English, naming each code by its registered label (the code itself on
+request, ``show_codes``); JSON and CSV keep the codes, for programs.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from html import escape
 
 from rich.console import Console
 from rich.table import Table
 
-from jieqin.reports.model import Count, Figures, Report
-from jieqin.reports.svg import PALETTE, horizontal_bars, stacked_columns
+from jieqin.reports.labels import with_code
+from jieqin.reports.model import Count, Figures, GrantLine, Report
+from jieqin.reports.strings import HTML_LANG, Strings, strings
+from jieqin.reports.svg import FONT_STACK, PALETTE, horizontal_bars, stacked_columns
 
 __all__ = ["FORMATS", "render", "to_csv", "to_html", "to_json", "to_table"]
 
@@ -27,8 +35,8 @@ def _show(value: Count, report: Report) -> str:
     return f"{value:,}"
 
 
-def _money(amount: Decimal | None, report: Report) -> str:
-    return "withheld" if amount is None else f"{amount:,.2f}"
+def _money(amount: Decimal | None, words: Strings) -> str:
+    return words("withheld") if amount is None else f"{amount:,.2f}"
 
 
 def to_json(report: Report) -> str:
@@ -82,32 +90,87 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _figures_table(title: str, f: Figures, report: Report) -> Table:
+class _Names:
+    """What the table and the page print for a report's codes, in one language."""
+
+    def __init__(self, report: Report, lang: str | None, show_codes: bool) -> None:
+        self.report = report
+        self.words = strings(lang)
+        self.lang = self.words.lang
+        self.show_codes = show_codes
+
+    def code(self, kind: str, code: str) -> str:
+        return self.report.labels.name(kind, code, lang=self.lang, show_code=self.show_codes)
+
+    def kind(self, code: str) -> str:
+        """An activity kind: the registry's label, else the kind's own title."""
+        if code in self.report.labels.labels.get("activity_kinds", {}):
+            return self.code("activity_kinds", code)
+        return with_code(self.report.kind_labels.get(code), code, self.show_codes)
+
+    def region(self, code: str) -> str:
+        return with_code(self.report.region_names.get(code), code, self.show_codes)
+
+    def program(self, g: GrantLine) -> str:
+        name = self.report.labels.labels.get("programs", {}).get(g.program, g.program_name)
+        return with_code(name, g.program, self.show_codes)
+
+    def need(self, kind: str, route: str) -> str:
+        words = self.words
+        shown = words(f"route_{route}") if f"route_{route}" in _ROUTES else route
+        return f"{self.code('need_kinds', kind)} → {shown}"
+
+    def title(self) -> str:
+        return self.words("title", period=self.report.period)
+
+    def dates(self, start: date, end: date) -> str:
+        return self.words("dates", start=start.isoformat(), end=end.isoformat())
+
+
+_ROUTES = frozenset({"route_program", "route_referral", "route_helper", "route_unrouted"})
+
+
+def _rows(f: Figures, names: _Names) -> list[tuple[str, str, str, str]]:
+    """The rows of one area's figures: figure, detail, count, amount."""
+    report, w = names.report, names.words
+    rows = [(w("helpers"), w("all_tiers"), _show(f.helpers, report), "")]
+    rows += [
+        ("", names.code("tiers", t), _show(c, report), "") for t, c in f.helpers_by_tier.items()
+    ]
+    rows.append((w("households"), "", _show(f.households, report), ""))
+    rows += [
+        (w("activities"), names.kind(k), _show(c, report), "") for k, c in f.activities.items()
+    ]
+    rows += [
+        (w("activities_by_tier"), names.code("tiers", t), _show(c, report), "")
+        for t, c in f.activities_by_tier.items()
+    ]
+    rows += [(w("needs"), names.need(n.kind, n.route), _show(n.count, report), "") for n in f.needs]
+    rows += [
+        (w("referrals"), names.code("agencies", a), _show(c, report), "") for a, c in f.referrals
+    ]
+    rows += [
+        (
+            w("grants"),
+            f"{names.program(g)} ({g.funder})" if g.funder else names.program(g),
+            _show(g.count, report),
+            _money(g.amount, w),
+        )
+        for g in f.grants
+    ]
+    return rows
+
+
+def _figures_table(title: str, f: Figures, names: _Names) -> Table:
+    w = names.words
     table = Table(title=title, show_header=True, header_style="bold")
     # a long cell folds onto more lines rather than being cut with an ellipsis
-    table.add_column("figure", overflow="fold")
-    table.add_column("detail", overflow="fold")
-    table.add_column("count", justify="right", overflow="fold")
-    table.add_column("amount (yuan)", justify="right", overflow="fold")
-    table.add_row("helpers", "all tiers", _show(f.helpers, report), "")
-    for tier, c in f.helpers_by_tier.items():
-        table.add_row("", tier, _show(c, report), "")
-    table.add_row("paired households", "", _show(f.households, report), "")
-    for kind, c in f.activities.items():
-        table.add_row(report.kind_labels.get(kind, kind), kind, _show(c, report), "")
-    for tier, c in f.activities_by_tier.items():
-        table.add_row("activities by helper tier", tier, _show(c, report), "")
-    for line in f.needs:
-        table.add_row("needs", f"{line.kind} → {line.route}", _show(line.count, report), "")
-    for agency, c in f.referrals:
-        table.add_row("referrals", agency, _show(c, report), "")
-    for g in f.grants:
-        table.add_row(
-            "grants",
-            f"{g.program_name} ({g.funder})" if g.funder else g.program_name,
-            _show(g.count, report),
-            _money(g.amount, report),
-        )
+    table.add_column(w("col_figure"), overflow="fold")
+    table.add_column(w("col_detail"), overflow="fold")
+    table.add_column(w("col_count"), justify="right", overflow="fold")
+    table.add_column(w("col_amount"), justify="right", overflow="fold")
+    for row in _rows(f, names):
+        table.add_row(*row)
     return table
 
 
@@ -115,145 +178,159 @@ def _figures_table(title: str, f: Figures, report: Report) -> Table:
 FULL_WIDTH = 10_000
 
 
-def to_table(report: Report, *, width: int | None = None) -> str:
+def to_table(
+    report: Report,
+    *,
+    width: int | None = None,
+    lang: str | None = None,
+    show_codes: bool = False,
+) -> str:
     """The report as text tables (totals, then each county), fitted into ``width``
     columns (a terminal's) by wrapping long cells, never by cutting them; ``None``:
-    as wide as the tables need (for a file or a pipe)."""
+    as wide as the tables need (for a file or a pipe). ``lang``: ``zh`` (default)
+    or ``en``; ``show_codes`` prints each code beside its label."""
+    names = _Names(report, lang, show_codes)
+    w = names.words
     shown = FULL_WIDTH if width is None else width
     console = Console(file=io.StringIO(), width=shown, record=True, color_system=None)
-    note = f", cells below {report.suppressed_below} withheld" if report.suppressed_below else ""
-    console.print(_figures_table(f"jieqin report {report.period}{note}", report.totals, report))
-    for w in report.windows:
+    k = report.suppressed_below
+    note = w("withheld_cells", k=k) if k else ""
+    heading = w("totals_title", period=report.period)
+    console.print(_figures_table(f"{heading}{note}", report.totals, names))
+    for win in report.windows:
         counts = ", ".join(
-            f"{report.kind_labels.get(k, k)} {_show(c, report)}" for k, c in w.activities.items()
+            f"{names.kind(kind)} {_show(c, report)}" for kind, c in win.activities.items()
         )
-        console.print(f"{w.name} ({w.start.isoformat()} to {w.end.isoformat()}): {counts}")
+        console.print(f"{win.name} ({names.dates(win.start, win.end)}): {counts}")
     for code, f in report.regions.items():
-        console.print(_figures_table(f"{report.region_names.get(code, code)} ({code})", f, report))
+        console.print(_figures_table(names.region(code), f, names))
     return console.export_text()
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:60em}
+_CSS = (
+    f"body{{font-family:{FONT_STACK};margin:2em;color:#222;max-width:62em;line-height:1.5}}"
+    """
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em}
-td.n{text-align:right}th{background:#f3f3f3}.t{font:bold 14px sans-serif}
-.a{font:11px sans-serif;fill:#333}.g{stroke:#ddd}svg{margin:1em 0;max-width:100%;height:auto}
+td.n{text-align:right}th{background:#f3f3f3}.t{font-weight:bold;font-size:15px}
+.a{font-size:12px;fill:#333}.l{font-size:13px;fill:#222}.g{stroke:#ddd}
+svg{display:block;margin:1em 0;max-width:100%;height:auto}
 """
+)
 
 
-def _html_figures(f: Figures, report: Report) -> str:
-    rows = [("helpers", "all tiers", _show(f.helpers, report), "")]
-    rows += [("", tier, _show(c, report), "") for tier, c in f.helpers_by_tier.items()]
-    rows.append(("paired households", "", _show(f.households, report), ""))
-    rows += [
-        (report.kind_labels.get(k, k), k, _show(c, report), "") for k, c in f.activities.items()
-    ]
-    rows += [
-        ("activities by helper tier", t, _show(c, report), "")
-        for t, c in f.activities_by_tier.items()
-    ]
-    rows += [("needs", f"{n.kind} → {n.route}", _show(n.count, report), "") for n in f.needs]
-    rows += [("referrals", a, _show(c, report), "") for a, c in f.referrals]
-    rows += [
-        (
-            "grants",
-            f"{g.program_name} ({g.funder})",
-            _show(g.count, report),
-            _money(g.amount, report),
-        )
-        for g in f.grants
-    ]
+def _html_figures(f: Figures, names: _Names) -> str:
+    w = names.words
     body = "".join(
         f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td class=n>{escape(c)}</td>"
         f"<td class=n>{escape(d)}</td></tr>"
-        for a, b, c, d in rows
+        for a, b, c, d in _rows(f, names)
     )
-    return (
-        "<table><tr><th>figure</th><th>detail</th><th>count</th><th>amount (yuan)</th></tr>"
-        f"{body}</table>"
+    head = "".join(
+        f"<th>{escape(w(key))}</th>"
+        for key in ("col_figure", "col_detail", "col_count", "col_amount")
     )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def to_html(report: Report) -> str:
-    """One HTML page with inline CSS and SVG charts; it fetches nothing when opened."""
-    title = f"jieqin report {report.period}"
+def _charts(names: _Names) -> str:
+    """The three charts: activities per month, work by district, grants by programme."""
+    report, w = names.report, names.words
     monthly = stacked_columns(
-        "Activities per month by kind",
+        w("chart_monthly"),
         list(report.monthly),
         list(report.kinds),
         report.monthly,
-        report.kind_labels,
+        {kind: names.kind(kind) for kind in report.kinds},
     )
     districts = horizontal_bars(
-        "Work by district (activities)",
+        w("chart_districts"),
         [
-            (
-                f"{report.region_names.get(code, code)}",
-                f.activities_total,
-                _show(f.activities_total, report),
-            )
+            (names.region(code), f.activities_total, _show(f.activities_total, report))
             for code, f in report.regions.items()
         ],
         PALETTE[2],
+        w("nothing"),
     )
     grants = horizontal_bars(
-        "Grants by program (yuan)",
+        w("chart_grants"),
         [
             (
-                g.program_name,
+                names.program(g),
                 None if g.amount is None else float(g.amount),
-                f"{_show(g.count, report)} grants, {_money(g.amount, report)}",
+                w("grant_text", count=_show(g.count, report), amount=_money(g.amount, w)),
             )
             for g in report.totals.grants
         ],
         PALETTE[1],
+        w("nothing"),
     )
-    note = (
-        f"<p>Counts below {report.suppressed_below} are withheld.</p>"
-        if report.suppressed_below
-        else ""
-    )
-    regions = "".join(
-        f"<h3>{escape(report.region_names.get(code, code))} ({escape(code)})</h3>"
-        f"{_html_figures(f, report)}"
-        for code, f in report.regions.items()
-    )
-    windows = "".join(
-        f"<tr><td>{escape(w.name)}</td><td>{w.start.isoformat()} to {w.end.isoformat()}</td>"
-        + "".join(f"<td class=n>{escape(_show(c, report))}</td>" for c in w.activities.values())
+    return f"{monthly}{districts if report.regions else ''}{grants}"
+
+
+def _windows(names: _Names) -> str:
+    report, w = names.report, names.words
+    if not report.windows:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(win.name)}</td><td>{escape(names.dates(win.start, win.end))}</td>"
+        + "".join(f"<td class=n>{escape(_show(c, report))}</td>" for c in win.activities.values())
         + "</tr>"
-        for w in report.windows
-    )
-    window_table = (
-        "<h2>Campaign windows</h2><table><tr><th>window</th><th>dates</th>"
-        + "".join(f"<th>{escape(report.kind_labels.get(k, k))}</th>" for k in report.kinds)
-        + f"</tr>{windows}</table>"
-        if report.windows
-        else ""
+        for win in report.windows
     )
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<h2>{escape(w('windows'))}</h2><table><tr><th>{escape(w('col_window'))}</th>"
+        f"<th>{escape(w('col_dates'))}</th>"
+        + "".join(f"<th>{escape(names.kind(k))}</th>" for k in report.kinds)
+        + f"</tr>{rows}</table>"
+    )
+
+
+def to_html(report: Report, *, lang: str | None = None, show_codes: bool = False) -> str:
+    """One HTML page with inline CSS and SVG charts; it fetches nothing when opened.
+
+    The page declares its language and asks for a CJK-capable font stack, so a
+    browser draws the Chinese with a Chinese font rather than as empty boxes."""
+    names = _Names(report, lang, show_codes)
+    w = names.words
+    title = names.title()
+    k = report.suppressed_below
+    note = f"<p>{escape(w('withheld_note', k=k))}</p>" if k else ""
+    regions = "".join(
+        f"<h3>{escape(names.region(code))}</h3>{_html_figures(f, names)}"
+        for code, f in report.regions.items()
+    )
+    by_district = f"<h2>{escape(w('by_district'))}</h2>{regions}" if regions else ""
+    return (
+        f'<!DOCTYPE html><html lang="{HTML_LANG[names.lang]}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1><p>{report.period.start.isoformat()} to "
-        f"{report.period.end.isoformat()}</p>{note}"
-        f"<h2>Totals</h2>{_html_figures(report.totals, report)}"
-        f"<h2>Charts</h2>{monthly}{districts if report.regions else ''}{grants}"
-        f"{window_table}{'<h2>By district</h2>' + regions if regions else ''}"
+        f"<h1>{escape(title)}</h1>"
+        f"<p>{escape(names.dates(report.period.start, report.period.end))}</p>{note}"
+        f"<h2>{escape(w('totals'))}</h2>{_html_figures(report.totals, names)}"
+        f"<h2>{escape(w('charts'))}</h2>{_charts(names)}"
+        f"{_windows(names)}{by_district}"
         "</body></html>\n"
     )
 
 
-def render(report: Report, fmt: str, *, width: int | None = None) -> str:
+def render(
+    report: Report,
+    fmt: str,
+    *,
+    width: int | None = None,
+    lang: str | None = None,
+    show_codes: bool = False,
+) -> str:
     """The report in ``fmt``: one of :data:`FORMATS`; ``width`` fits the text table
-    into a terminal's columns (see :func:`to_table`)."""
+    into a terminal's columns (see :func:`to_table`); ``lang`` (``zh``, the default,
+    or ``en``) and ``show_codes`` choose the words of the table and the HTML page."""
     if fmt == "json":
         return to_json(report) + "\n"
     if fmt == "csv":
         return to_csv(report)
     if fmt == "html":
-        return to_html(report)
+        return to_html(report, lang=lang, show_codes=show_codes)
     if fmt == "table":
-        return to_table(report, width=width)
+        return to_table(report, width=width, lang=lang, show_codes=show_codes)
     from jieqin.errors import InvalidValue
 
     if fmt == "xlsx":

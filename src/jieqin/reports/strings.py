@@ -1,0 +1,118 @@
+"""The words of the text and HTML reports, in Chinese (the default) and English.
+
+One small table per language, keyed by message id, so that the whole set can move
+into gettext catalogs as it is: every key becomes a msgid, every value its
+translation. Until then this module is the one place a report's wording lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from jieqin.errors import InvalidValue
+
+__all__ = ["DEFAULT_LANGUAGE", "HTML_LANG", "LANGUAGES", "MESSAGES", "Strings", "strings"]
+
+DEFAULT_LANGUAGE = "zh"
+
+#: The ``lang`` attribute of the HTML page for each language.
+HTML_LANG: Mapping[str, str] = {"zh": "zh-CN", "en": "en"}
+
+_ZH: dict[str, str] = {
+    "title": "jieqin 工作报告 {period}",
+    "totals_title": "jieqin 工作报告 {period}：合计",
+    "withheld_cells": "，少于 {k} 的数不予公布",
+    "withheld_note": "少于 {k} 的数不予公布。",
+    "withheld": "不予公布",
+    "dates": "{start} 至 {end}",
+    "col_figure": "项目",
+    "col_detail": "明细",
+    "col_count": "数量",
+    "col_amount": "金额（元）",
+    "helpers": "帮扶人",
+    "all_tiers": "全部层级",
+    "households": "结对户",
+    "activities": "活动",
+    "activities_by_tier": "按帮扶人层级的活动",
+    "needs": "需求",
+    "referrals": "转介",
+    "grants": "资助",
+    "route_program": "项目",
+    "route_referral": "转介",
+    "route_helper": "帮扶人",
+    "route_unrouted": "未分派",
+    "totals": "合计",
+    "by_district": "分区县",
+    "charts": "图表",
+    "chart_monthly": "每月活动（按类别）",
+    "chart_districts": "各区县工作（活动数）",
+    "chart_grants": "各项目资助（元）",
+    "grant_text": "{count} 笔，{amount} 元",
+    "windows": "活动时段",
+    "col_window": "时段",
+    "col_dates": "日期",
+    "nothing": "无数据",
+}
+
+_EN: dict[str, str] = {
+    "title": "jieqin report {period}",
+    "totals_title": "jieqin report {period}: totals",
+    "withheld_cells": ", cells below {k} withheld",
+    "withheld_note": "Counts below {k} are withheld.",
+    "withheld": "withheld",
+    "dates": "{start} to {end}",
+    "col_figure": "figure",
+    "col_detail": "detail",
+    "col_count": "count",
+    "col_amount": "amount (yuan)",
+    "helpers": "helpers",
+    "all_tiers": "all tiers",
+    "households": "paired households",
+    "activities": "activities",
+    "activities_by_tier": "activities by helper tier",
+    "needs": "needs",
+    "referrals": "referrals",
+    "grants": "grants",
+    "route_program": "program",
+    "route_referral": "referral",
+    "route_helper": "helper",
+    "route_unrouted": "unrouted",
+    "totals": "Totals",
+    "by_district": "By district",
+    "charts": "Charts",
+    "chart_monthly": "Activities per month by kind",
+    "chart_districts": "Work by district (activities)",
+    "chart_grants": "Grants by program (yuan)",
+    "grant_text": "{count} grants, {amount}",
+    "windows": "Campaign windows",
+    "col_window": "window",
+    "col_dates": "dates",
+    "nothing": "nothing to show",
+}
+
+#: Every language a report is written in, with its messages.
+MESSAGES: Mapping[str, Mapping[str, str]] = {"zh": _ZH, "en": _EN}
+LANGUAGES: tuple[str, ...] = tuple(MESSAGES)
+
+
+class Strings:
+    """The messages of one language: ``words("title", period=...)``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._messages = MESSAGES[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._messages[key]
+        return text.format(**values) if values else text
+
+
+def strings(lang: str | None = None) -> Strings:
+    """The messages of ``lang`` (``zh`` when ``None``); another language raises
+    :class:`~jieqin.errors.InvalidValue` naming the ones there are."""
+    chosen = DEFAULT_LANGUAGE if lang is None else lang
+    if chosen not in MESSAGES:
+        raise InvalidValue(
+            f"unknown report language {lang!r}; one of {', '.join(LANGUAGES)}", field="lang"
+        )
+    return Strings(chosen)
