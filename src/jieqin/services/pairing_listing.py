@@ -193,8 +193,13 @@ def _handovers(
 
 
 def _reads_handovers(uow: UnitOfWork) -> bool:
-    principal = getattr(uow, "principal", None)
-    return principal is None or "handovers" in principal.role.reads
+    """Whether the unit of work may read handovers: an unscoped one always may, a
+    principal's one when the principal's role reads them."""
+    from jieqin.security.scope import ScopedUnitOfWork
+
+    if not isinstance(uow, ScopedUnitOfWork):
+        return True
+    return "handovers" in uow.principal.role.reads
 
 
 def _listed(
