@@ -28,6 +28,21 @@ pytest_plugins = ["pytester"]
 InstallPlugin = Callable[[str, str, str, str], None]
 
 
+@pytest.fixture(autouse=True)
+def english_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite reads the command line's English wording whatever the machine's locale:
+    jieqin speaks Chinese by default, and the tests of its Chinese ask for it (--lang zh,
+    JIEQIN_LANG=zh, or the ``no_language_chosen`` fixture for the default itself)."""
+    monkeypatch.setenv("JIEQIN_LANG", "en")
+
+
+@pytest.fixture
+def no_language_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing chooses the language: no JIEQIN_LANG, no locale variables (the default)."""
+    for name in ("JIEQIN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def clean_plugin_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No plugin-loading variables from the caller's environment."""

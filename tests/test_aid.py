@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 import jieqin
+from jieqin.clock import FixedClock
 from jieqin.errors import AllocationError, NotFound
 from jieqin.model import (
     EmploymentStatus,
@@ -28,6 +29,7 @@ from jieqin.model import (
     Year,
 )
 from jieqin.model.identity import birthplace_codes, check_digit
+from jieqin.services.aid import names_fund, wait_list_reason
 
 SCHOLARSHIP = "tc_freshman_scholarship"
 ILLNESS = "tc_major_illness_grant"
@@ -185,8 +187,27 @@ def test_budget_is_never_overspent_and_the_rest_are_wait_listed(memory_campaign)
     assert plan.granted_total == Decimal("5000.00")
     waiting = [d for d in plan.decisions if d.outcome is Outcome.WAIT_LISTED]
     assert [d.member_id for d in waiting] == ["h1-2"]
-    assert "0.00 yuan left" in waiting[0].reason
+    assert waiting[0].reason.startswith(
+        f"fund f-{SCHOLARSHIP} had 0.00 yuan left when rank 2 was reached and 5000.00 were "
+        "needed; strict priority order: nobody ranked lower is granted before rank 2"
+    )
+    assert names_fund(waiting[0].reason, f"f-{SCHOLARSHIP}")
     assert plan.remaining == Decimal("0.00")
+
+
+def test_the_wait_list_reason_says_which_order_applied():
+    reason = wait_list_reason(
+        "F", Decimal("2500"), 182, Decimal("2000.00"), order="monitored first; then member id"
+    )
+    assert reason == (
+        "fund F had 2500.00 yuan left when rank 182 was reached and 2000.00 were needed; "
+        "strict priority order: nobody ranked lower is granted before rank 182 "
+        "(order: monitored first; then member id)"
+    )
+    assert names_fund(reason, "F")
+    assert not names_fund(reason, "F-2")
+    # the reasons stored before the order was said still name their fund
+    assert names_fund("fund F had 0.00 yuan left when rank 3 was reached; 5000.00 needed", "F")
 
 
 def test_dry_run_writes_nothing_and_a_rerun_grants_nothing_new(memory_campaign):
@@ -217,6 +238,74 @@ def test_explain_a_member_a_year_later(memory_campaign):
         memory_campaign.explain(SCHOLARSHIP, "nobody", YEAR)
     with pytest.raises(NotFound, match="known"):
         memory_campaign.allocate("no_such_programme", YEAR)
+
+
+def _late_freshman(campaign: jieqin.Campaign) -> None:
+    """h7-2, a freshman whose household is paired from 2021-06-01 only."""
+    home = household(
+        "h7",
+        member("h7-1", date(1971, 3, 1)),
+        member(
+            "h7-2",
+            date(2003, 4, 1),
+            relation=Relation.CHILD,
+            schooling=Schooling(SchoolLevel.COLLEGE, 2021),
+        ),
+    )
+    with campaign.unit_of_work("test") as uow:
+        uow.households.add(home)
+        uow.pairings.add(Pairing("p1", "h7", date(2021, 6, 1)))
+        uow.commit()
+
+
+def test_explain_applies_the_rules_on_the_stored_decisions_day(memory_campaign):
+    setup(memory_campaign)
+    _late_freshman(memory_campaign)
+    memory_campaign.allocate(SCHOLARSHIP, YEAR, on=date(2021, 9, 15))
+    explained, stored = memory_campaign.explain(SCHOLARSHIP, "h7-2", YEAR)
+    assert stored is not None
+    assert stored.outcome is Outcome.GRANTED
+    # the explanation agrees with the decision beside it: same day, same rules
+    assert explained.eligible
+    assert (explained.on, explained.on_why) == (
+        date(2021, 9, 15),
+        "the day of the latest stored decision",
+    )
+    asked, _ = memory_campaign.explain(SCHOLARSHIP, "h7-2", YEAR, on=date(2021, 3, 1))
+    assert (asked.eligible, asked.on, asked.on_why) == (
+        False,
+        date(2021, 3, 1),
+        "the day asked for",
+    )
+    assert asked.reason() == "failed: household_paired (paired no != yes)"
+
+
+@pytest.mark.parametrize(
+    ("today", "period", "day", "why"),
+    [
+        (date(2021, 6, 15), YEAR, date(2021, 6, 15), "no stored decision, so today"),
+        (
+            date(2022, 3, 1),
+            YEAR,
+            date(2021, 12, 31),
+            "no stored decision; today (2022-03-01) is after 2021, so its last day",
+        ),
+        (
+            date(2021, 6, 15),
+            Year(2022),
+            date(2022, 1, 1),
+            "no stored decision; today (2021-06-15) is before 2022, so its first day",
+        ),
+    ],
+)
+def test_without_a_stored_decision_explain_applies_the_rules_today(today, period, day, why):
+    with jieqin.connect("memory://", clock=FixedClock(today)) as campaign:
+        setup(campaign)
+        _late_freshman(campaign)
+        explained, stored = campaign.explain(SCHOLARSHIP, "h7-2", period)
+    assert stored is None
+    assert (explained.on, explained.on_why) == (day, why)
+    assert explained.eligible is (day >= date(2021, 6, 1) and period == YEAR)
 
 
 def test_a_fund_for_another_period_is_refused(memory_campaign):

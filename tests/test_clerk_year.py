@@ -56,6 +56,7 @@ def test_the_clerk_year_runs_as_the_page_shows(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.delenv("JIEQIN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("JIEQIN_LANG", "en")  # the page shows the English outputs
     for command, shown in _steps(PAGE.read_text(encoding="utf-8")):
         args = shlex.split(command)
         assert args[0] == "jieqin", command

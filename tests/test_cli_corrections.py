@@ -296,16 +296,24 @@ def test_referrals_list_and_complete_with_their_errors(
         "2021-04-01",
         "--note",
         "已安排就业培训",
+        "--outcome",
+        "training_arranged",
         "--db",
         db,
     )
-    assert (code, out.strip()) == (0, "Completed referral r1; its need n1 is resolved.")
+    assert (code, out.strip()) == (
+        0,
+        "Completed referral r1 (training_arranged); its need n1 is resolved.",
+    )
     code, out, _ = run(capsys, "referrals", "list", "--pending", "--json", "--db", db)
     assert json.loads(out) == []
     code, out, _ = run(capsys, "referrals", "list", "--db", db)
     assert "2021-04-01" in out
-    code, _, err = run(capsys, "referrals", "complete", "r1", "--db", db)
-    assert (code, _error(err)) == (1, "Error: referral r1 was completed on 2021-04-01")
-    code, _, err = run(capsys, "referrals", "complete", "nope", "--db", db)
-    assert (code, _error(err)) == (1, "Error: no referral nope")
+    code, _, err = run(capsys, "referrals", "complete", "r1", "--outcome", "employed", "--db", db)
+    assert (code, _error(err)) == (
+        1,
+        "Error: referral r1 was completed on 2021-04-01 (training_arranged): a completion stands",
+    )
+    code, _, err = run(capsys, "referrals", "complete", "nope", "--outcome", "employed", "--db", db)
+    assert (code, _error(err)) == (1, "Error: no referral nope; `jieqin referrals list` lists them")
     assert _needs(capsys, db, "--status", "resolved") == ["n1"]

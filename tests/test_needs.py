@@ -156,6 +156,42 @@ def test_routing_prefers_programme_then_agency_then_helper_and_says_why(campaign
         assert uow.needs.count(status="open") == 1
 
 
+def test_an_unrouted_need_keeps_why_the_router_found_no_route(campaign_url):
+    with jieqin.connect(campaign_url) as campaign:
+        world(campaign)
+        campaign.survey_needs(
+            [
+                SurveyAnswer("h1", "winter_food"),
+                SurveyAnswer("h7", "schooling", member_id="h7-1"),
+            ],
+            Q1,
+        )
+        results = {r.need.household_id: r for r in campaign.route_needs(Q1)}
+        food, school = results["h1"], results["h7"]
+        assert (food.route, school.route) == (None, None)
+        assert food.explanation == (
+            "no route; no programme serves winter_food needs; no agency takes winter_food "
+            "needs; no paired helper brings agriculture, social_work"
+        )
+        # h7 is not paired, and h7-1 is no freshman: what the rules decided, no more
+        assert school.explanation == (
+            f"no route; not eligible for {SCHOLARSHIP} (failed: college_freshman "
+            "(school_level 'none' not in {'college'} and year_of_entry 0 != period_year "
+            "2021); household_paired (paired no != yes)); no agency takes schooling needs; "
+            "the household has no paired helper"
+        )
+        stored = {n.household_id: n for n in campaign.needs(Q1)}
+        assert stored["h1"].unrouted_reason == food.explanation
+        assert stored["h7"].unrouted_reason == school.explanation
+        assert stored["h7"].status is NeedStatus.OPEN
+        # routing again finds the same: nothing is written again
+        with campaign.unit_of_work("t") as uow:
+            before = len(list(uow.audit.entries()))
+        campaign.route_needs(Q1)
+        with campaign.unit_of_work("t") as uow:
+            assert len(list(uow.audit.entries())) == before
+
+
 def test_a_grant_resolves_the_need_routed_to_the_programme(campaign):
     campaign.derive_needs(Year(2021))
     campaign.route_needs(Year(2021))
@@ -178,7 +214,9 @@ def test_a_completed_referral_or_practical_help_resolves_a_need(campaign):
     campaign.route_needs(Q1)
     with campaign.unit_of_work("t") as uow:
         referral = uow.referrals.list()[0]
-        resolved = complete_referral(uow, referral.referral_id, date(2021, 4, 1))
+        resolved = complete_referral(
+            uow, referral.referral_id, date(2021, 4, 1), outcome="training_arranged"
+        )
     assert resolved.resolved_by == f"referral:{referral.referral_id}"
     with campaign.unit_of_work("t") as uow:
         need = next(n for n in uow.needs.list() if n.household_id == "h4")

@@ -111,7 +111,9 @@ def test_settling_an_unknown_need_or_without_words_fails(loaded: jieqin.Campaign
 
 def test_completing_a_referral_resolves_its_need(loaded: jieqin.Campaign) -> None:
     assert [r.referral_id for r in loaded.referrals(pending=True)] == ["r1"]
-    need = loaded.complete_referral("r1", date(2021, 4, 1), "已安排就业培训", actor="clerk:wang")
+    need = loaded.complete_referral(
+        "r1", date(2021, 4, 1), "已安排就业培训", outcome="training_arranged", actor="clerk:wang"
+    )
     assert (need.need_id, need.status, need.resolved_by, need.resolved_on) == (
         "n1",
         NeedStatus.RESOLVED,
@@ -119,24 +121,29 @@ def test_completing_a_referral_resolves_its_need(loaded: jieqin.Campaign) -> Non
         date(2021, 4, 1),
     )
     (referral,) = loaded.referrals()
-    assert (referral.completed_on, referral.note) == (date(2021, 4, 1), "已安排就业培训")
+    assert (referral.status, referral.completed_on, referral.note, referral.outcome) == (
+        "completed",
+        date(2021, 4, 1),
+        "已安排就业培训",
+        "training_arranged",
+    )
     assert loaded.referrals(pending=True) == []
     with pytest.raises(ReferralCompleted, match="r1 was completed on 2021-04-01"):
-        loaded.complete_referral("r1", date(2021, 4, 2))
+        loaded.complete_referral("r1", date(2021, 4, 2), outcome="employed")
     with pytest.raises(NotFound, match="no referral nope"):
-        loaded.complete_referral("nope")
+        loaded.complete_referral("nope", outcome="employed")
 
 
 def test_a_referral_completes_even_when_its_need_was_settled(loaded: jieqin.Campaign) -> None:
     loaded.close_need("n1", "moved away", date(2021, 3, 20))
-    need = loaded.complete_referral("r1", date(2021, 4, 1))
+    need = loaded.complete_referral("r1", date(2021, 4, 1), outcome="employed")
     assert (need.status, need.resolved_by) == (NeedStatus.CLOSED, "moved away")
     assert loaded.referrals()[0].completed_on == date(2021, 4, 1)
 
 
 def test_a_referral_is_not_completed_before_it_was_made(loaded: jieqin.Campaign) -> None:
     with pytest.raises(InvalidValue, match="before the referral was made"):
-        loaded.complete_referral("r1", date(2021, 1, 1))
+        loaded.complete_referral("r1", date(2021, 1, 1), outcome="employed")
     assert [r.referral_id for r in loaded.referrals(pending=True)] == ["r1"]
     assert _need(loaded, "n1").status is NeedStatus.OPEN
 

@@ -161,13 +161,18 @@ def _kobo_xlsx(
 # --- importing --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(
+    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def campaign(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[jieqin.Campaign]:
-    url = (
-        f"memory://odk-{uuid.uuid4().hex}"
-        if request.param == "memory"
-        else f"sqlite:///{tmp_path / 'campaign.db'}"
-    )
+    """A campaign holding the example helpers, households and pairings, on each backend
+    (PostgreSQL: a fresh schema of the test server, as ``postgresql_url`` gives)."""
+    if request.param == "memory":
+        url = f"memory://odk-{uuid.uuid4().hex}"
+    elif request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    else:
+        url = str(request.getfixturevalue("postgresql_url"))
     with jieqin.connect(url) as opened:
         for kind in ("helpers", "households", "pairings"):
             opened.import_file(kind, EXAMPLES / f"{kind}.csv")
@@ -381,10 +386,16 @@ def test_a_visit_by_an_unpaired_helper_is_refused(
 # --- the command ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
+)
 def test_the_cli_imports_submissions_and_names_a_bad_row(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, backend: str
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.db'}"
+    else:
+        url = str(request.getfixturevalue("postgresql_url"))
     assert run_cli(cli, ["init", "--url", url]) == 0
     for kind in ("helpers", "households", "pairings"):
         assert run_cli(cli, ["import", kind, str(EXAMPLES / f"{kind}.csv"), "--url", url]) == 0

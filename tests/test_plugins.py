@@ -218,6 +218,7 @@ def test_each_register_callback_has_the_signature_its_protocol_documents() -> No
         "jieqin_register_activity_kinds": hookspecs.RegisterCode,
         "jieqin_register_region_names": hookspecs.RegisterRegionName,
         "jieqin_register_agencies": hookspecs.RegisterAgency,
+        "jieqin_register_referral_outcomes": hookspecs.RegisterCode,
         "jieqin_register_programs": hookspecs.RegisterObject,
         "jieqin_register_need_rules": hookspecs.RegisterObject,
         "jieqin_register_pairing_cost_terms": hookspecs.RegisterObject,
@@ -225,6 +226,8 @@ def test_each_register_callback_has_the_signature_its_protocol_documents() -> No
         "jieqin_register_campaign_windows": hookspecs.RegisterObject,
         "jieqin_register_principals": hookspecs.RegisterPrincipal,
         "jieqin_register_header_aliases": hookspecs.RegisterHeaderAlias,
+        "jieqin_register_grievance_categories": hookspecs.RegisterCode,
+        "jieqin_register_parameters": hookspecs.RegisterObject,
     }
     assert set(protocols) == set(hookspecs.GATHERING_HOOKS)
     seen: dict[str, Callable[..., None]] = {}

@@ -500,7 +500,7 @@ class Records(RuleBasedStateMachine):
         referral = self.referrals.pop(rid)
         day = min(referral.referred_on + timedelta(days=days), TODAY)
         for campaign in self.campaigns:
-            campaign.complete_referral(rid, day, note="placed", actor="machine")
+            campaign.complete_referral(rid, day, note="placed", outcome="employed", actor="machine")
         need = self.needs.get(referral.need_id)
         if need is not None and need.status in ("open", "routed"):
             with self.campaigns[0].unit_of_work("machine", read_only=True) as uow:

@@ -172,7 +172,8 @@ def _tofu(rows: list[list[int]]) -> list[str]:
 @pytest.fixture(scope="module")
 def words() -> tuple[str, str]:
     """The zh report page and Chinese words it shows (a heading and chart legend labels)."""
-    page = render(build_report(TablesReadModel.of(world()), Year(2021), by_region=True), "html")
+    report = build_report(TablesReadModel.of(world()), Year(2021), by_region=True)
+    page = render(report, "html", lang="zh")
     assert '<html lang="zh-CN">' in page
     assert "<h2>合计</h2>" in page
     assert "勤联系" in page

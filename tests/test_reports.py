@@ -173,6 +173,7 @@ def test_html_is_self_contained_with_three_charts(lang: str, titles: tuple[str, 
     assert "<script" not in page
 
 
+@pytest.mark.usefixtures("no_language_chosen")
 def test_html_asks_for_a_cjk_font_in_the_page_and_in_every_chart() -> None:
     page = render(build_report(source(), Year(2021), by_region=True), "html")
     assert '<html lang="zh-CN">' in page
@@ -185,6 +186,7 @@ def test_html_asks_for_a_cjk_font_in_the_page_and_in_every_chart() -> None:
     assert "<h2>分区县</h2>" in page
 
 
+@pytest.mark.usefixtures("no_language_chosen")
 def test_the_tables_name_codes_by_their_labels() -> None:
     report = build_report(source(), Year(2021), by_region=True)
     zh = render(report, "table")

@@ -62,7 +62,7 @@ def test_report_defaults_to_the_year_of_the_latest_activity(db: str) -> None:
 
 
 def test_report_formats_and_output_file(db: str, tmp_path: Path) -> None:
-    code, out, _ = run("report", "--db", db, "--period", "2021Q4", "--by-region")
+    code, out, _ = run("report", "--db", db, "--period", "2021Q4", "--by-region", "--lang", "zh")
     assert code == 0
     assert "结对户" in out
     assert "印台区" in out
@@ -130,6 +130,7 @@ def test_log_refuses_an_unpaired_helper_in_one_line(db: str) -> None:
     assert code == 1
 
 
+@pytest.mark.usefixtures("no_language_chosen")
 def test_the_text_report_is_chinese_first_with_codes_on_request(db: str) -> None:
     code, zh, _ = run("report", "--db", db, "--period", "2021", "--by-region")
     assert code == 0

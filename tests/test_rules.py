@@ -124,17 +124,23 @@ def test_chronic_illness_is_not_a_major_illness(h):
     context = Context(Year(2021))
     chronic = _with(h, health=Health(HealthCondition.CHRONIC_ILLNESS, "高血压"))
     major = _with(h, health=Health(HealthCondition.MAJOR_ILLNESS, "尿毒症"))
-    assert not program.explain(Subject(chronic.members[0], chronic, context)).eligible
+    refused = program.explain(Subject(chronic.members[0], chronic, context))
+    assert not refused.eligible
     explained = program.explain(Subject(major.members[0], major, context))
     assert explained.eligible
     # health is sensitive: the member's value is masked in the explanation and the
-    # inputs unless revealed; the diagnosis is never read at all
-    assert explained.conditions[-1].detail == "health=<masked> == 'major_illness'"
+    # inputs unless revealed, and the detail says the test, not its result, so that
+    # it reads the same held or not; the diagnosis is never read at all
+    assert explained.conditions[-1].detail == "tested: health <masked> == 'major_illness'"
+    assert refused.conditions[-1].detail == explained.conditions[-1].detail
     assert "尿毒症" not in repr(explained)
     assert explained.inputs["health"] == "<masked>"
     assert explained.inputs["resident_id"] != major.members[0].resident_id
     revealed = program.explain(Subject(major.members[0], major, context), reveal=True)
     assert revealed.inputs["health"] == "major_illness"
+    assert revealed.conditions[-1].detail == "health 'major_illness' == 'major_illness'"
+    told = program.explain(Subject(chronic.members[0], chronic, context), reveal=True)
+    assert told.conditions[-1].detail == "health 'chronic_illness' != 'major_illness'"
 
 
 @settings(max_examples=15, deadline=None)
@@ -159,9 +165,9 @@ def test_explanation_names_each_condition_and_its_values(h):
     assert {"age_in_range", "in_need", "household_paired", "not_migrant", "migrant"} <= set(names)
     paired = next(c for c in explained.conditions if c.name == "household_paired")
     assert not paired.held
-    assert "paired=no" in paired.detail
+    assert paired.detail == "paired no != yes"
     assert not explained.eligible
-    assert "household_paired" in explained.reason()
+    assert "household_paired (paired no != yes)" in explained.reason()
     assert explained.parameters["min_age"] == "16 (since 2015-01-01; notice 2015)"
 
 

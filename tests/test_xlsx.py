@@ -420,11 +420,17 @@ def test_a_date_in_a_column_that_holds_none_is_refused(
     assert str(error).startswith("needs.xlsx, sheet needs, row 2, period: is a date to Excel")
 
 
-def test_merged_cells_are_refused(campaign: jieqin.Campaign, tmp_path: Path) -> None:
-    path = _one_sheet(tmp_path, lambda s: s.merge_cells("A2:A4"))
+def test_merged_cells_of_a_members_column_are_refused(
+    campaign: jieqin.Campaign, tmp_path: Path
+) -> None:
+    """A household's columns may be merged over its members' rows (test_xlsx_ledger.py);
+    a member's own may not."""
+    col = _column("households", "name")
+    path = _one_sheet(tmp_path, lambda s: s.merge_cells(f"{col}2:{col}4"))
     error = _error(campaign, path)
     assert str(error).startswith(
-        "households.xlsx, sheet households, row 2, household_id: cells A2:A4 are merged"
+        f"households.xlsx, sheet households, row 2, name: cells {col}2:{col}4 are merged in a "
+        "member column"
     )
 
 

@@ -44,17 +44,21 @@ if TYPE_CHECKING:
         Grant,
         MemberMove,
         Need,
+        Objection,
         Period,
+        Plan,
         Referral,
         Relation,
     )
-    from jieqin.needs import NeedKindInfo, NeedRule, RoutingResult, SurveyAnswer
+    from jieqin.needs import NeedKindInfo, NeedRule, OverdueReferral, RoutingResult, SurveyAnswer
     from jieqin.rules import AidProgram, Eligibility
     from jieqin.security import Principal, Principals
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.allocation_view import AllocationListing
+    from jieqin.services.approval import CommittedPlan, DecidedObjection, Notice, PendingPlan
     from jieqin.services.checks import RecordChecks
     from jieqin.services.funds import FundLine, GrantListing
+    from jieqin.services.payments import PaymentBatch, Reconciliation
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_URL", "Campaign", "connect", "default_url"]
 
@@ -496,6 +500,7 @@ class Campaign:
                 agencies=list(self.registry.agencies.values()),
                 kinds=self.need_kinds(),
                 on=on,
+                parameters=self.registry.campaign_parameters(),
             )
 
     def needs(
@@ -558,12 +563,46 @@ class Campaign:
         with self.unit_of_work(actor) as uow:
             return close_need(uow, need_id, reason, on=on)
 
-    def referrals(self, *, pending: bool = False) -> list[Referral]:
-        """Every referral (``pending``: only those not completed), by day made."""
+    def referrals(self, *, pending: bool = False, status: str | None = None) -> list[Referral]:
+        """Every referral (``pending``: only those the agency still has, referred or
+        accepted; ``status``: of one status), by day made."""
         from jieqin.services.needs import list_referrals
 
         with self.unit_of_work("jieqin", read_only=True) as uow:
-            return list_referrals(uow, pending=pending)
+            return list_referrals(uow, pending=pending, status=status)
+
+    def overdue_referrals(self, on: date | None = None) -> list[OverdueReferral]:
+        """The referrals open on ``on`` (default today) past their due day, most
+        overdue first (see :func:`jieqin.needs.overdue_referrals`)."""
+        from jieqin.services.needs import overdue_referrals_on
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return overdue_referrals_on(uow, on or self.clock.today())
+
+    def accept_referral(
+        self, referral_id: str, on: date | None = None, note: str = "", *, actor: str = "jieqin"
+    ) -> Referral:
+        """The agency accepted the referral on ``on`` (default today).
+
+        :raises NotFound: no such referral. :raises ReferralSettled: past that step.
+        """
+        from jieqin.services.needs import accept_referral
+
+        with self.unit_of_work(actor) as uow:
+            return accept_referral(uow, referral_id, on, note)
+
+    def reject_referral(
+        self, referral_id: str, reason: str, on: date | None = None, *, actor: str = "jieqin"
+    ) -> Need:
+        """The agency rejected the referral on ``on`` (default today), saying why; its
+        routed need is open again for another route (never this agency). Returns the need.
+
+        :raises NotFound: no such referral. :raises ReferralSettled: past that step.
+        """
+        from jieqin.services.needs import reject_referral
+
+        with self.unit_of_work(actor) as uow:
+            return reject_referral(uow, referral_id, reason, on)
 
     def complete_referral(
         self,
@@ -571,17 +610,20 @@ class Campaign:
         on: date | None = None,
         note: str = "",
         *,
+        outcome: str | None = None,
         actor: str = "jieqin",
     ) -> Need:
-        """The agency acted on ``on`` (default today): complete the referral and resolve
-        its need (left as it is if resolved or closed meanwhile); returns the need.
+        """The agency completed the referral on ``on`` (default today) with ``outcome``
+        (a referral outcome code, ``jieqin codes referral_outcomes``): complete it and
+        resolve its need (left as it is if resolved or closed meanwhile); returns the need.
 
         :raises NotFound: no such referral. :raises ReferralCompleted: completed already.
+        :raises InvalidValue: no outcome.
         """
         from jieqin.services.needs import complete_referral
 
         with self.unit_of_work(actor) as uow:
-            return complete_referral(uow, referral_id, on, note)
+            return complete_referral(uow, referral_id, on, note, outcome=outcome)
 
     def allocate(
         self,
@@ -593,10 +635,27 @@ class Campaign:
         dry_run: bool = False,
         fund_id: str | None = None,
     ) -> AllocationPlan:
-        """Allocate a programme's fund for ``period`` (a dry run writes nothing)."""
+        """Allocate a programme's fund for ``period`` (a dry run writes nothing). A
+        referral programme refers the eligible to its agency, with no fund
+        (:func:`jieqin.services.referral_programs.allocate_referrals`)."""
         from jieqin.services.aid import allocate
+        from jieqin.services.referral_programs import allocate_referrals, refers
 
         program = self.aid_program(program_id)
+        if refers(program):
+            with self.unit_of_work(actor, read_only=dry_run) as uow:
+                return allocate_referrals(
+                    uow,
+                    program,
+                    period,
+                    on=on,
+                    dry_run=dry_run,
+                    fund_id=fund_id,
+                    monitored=self.monitored_statuses,
+                    agencies=self.registry.agencies,
+                    kinds=self.need_kinds(),
+                    parameters=self.registry.campaign_parameters(),
+                )
         with self.unit_of_work(actor, read_only=dry_run) as uow:
             return allocate(
                 uow,
@@ -677,9 +736,148 @@ class Campaign:
             households = uow.households.find_many(ranked)
         lines = allocation_lines(plan, households, reveal=reveal)
         if reveal:
-            ids = [line.member_id for line in lines if line.member_id is not None]
+            # a household grant's line shows its head's name
+            ids = [
+                line.member_id or households[line.household_id].head.member_id
+                for line in lines
+                if line.member_id or line.household_id in households
+            ]
             self.record_reveal(what, "members", purpose=purpose, ids=ids)
         return AllocationListing(lines, revealed=reveal)
+
+    # -- approval and public notice (see jieqin.services.approval) -------------------
+
+    def plan_pending(
+        self,
+        program_id: str,
+        period: Period,
+        *,
+        actor: str = "jieqin",
+        on: date | None = None,
+        fund_id: str | None = None,
+    ) -> PendingPlan:
+        """Allocate a programme's fund for ``period`` as a plan awaiting approval: its
+        grants' money is reserved, nobody is granted yet. The actor is its maker."""
+        from jieqin.services.approval import plan_pending
+
+        program = self.aid_program(program_id)
+        with self.unit_of_work(actor) as uow:
+            return plan_pending(
+                uow, program, period, on=on, fund_id=fund_id, monitored=self.monitored_statuses
+            )
+
+    def _decider(self, actor: str) -> Principal:
+        """Who approves or decides: the campaign's (or the command line's) principal,
+        else an administrator named ``actor``."""
+        from jieqin.security import STANDARD_ROLES, Principal
+
+        found = self._principal or self._command_line_principal()
+        return found if found is not None else Principal(actor, STANDARD_ROLES["admin"])
+
+    def _plan_program(self, plan_id: str) -> AidProgram:
+        """The registered programme a stored plan allocates."""
+        from jieqin.errors import NotFound
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            plan = uow.plans.find(plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id}; `jieqin aid plans` lists the plans")
+        return self.aid_program(plan.program_id)
+
+    def approve_plan(self, plan_id: str, *, actor: str = "jieqin", days: int | None = None) -> Plan:
+        """Approve a pending plan today and start its public notice (``days`` days, by
+        default the programme's). The approver needs a role that decides and may not be
+        the plan's maker (:class:`~jieqin.security.NotPermitted`)."""
+        from jieqin.services.approval import approve_plan
+
+        program = self._plan_program(plan_id)
+        who = self._decider(actor)
+        with self.unit_of_work(who.actor, principal=who) as uow:
+            return approve_plan(uow, program, plan_id, role=who.role, days=days)
+
+    def plan_notice(self, plan_id: str, *, days: int | None = None) -> Notice:
+        """A plan's public notice: masked names, villages and amounts (for a programme
+        whose rules read a health or disability fact, only counts per village)."""
+        from jieqin.services.approval import plan_notice
+
+        program = self._plan_program(plan_id)
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return plan_notice(
+                uow, program, plan_id, days=days, region_name=self.registry.region_name
+            )
+
+    def object_to_plan(
+        self,
+        plan_id: str,
+        *,
+        reason: str,
+        member_id: str | None = None,
+        household_id: str | None = None,
+        objector: str = "",
+        on: date | None = None,
+        actor: str = "jieqin",
+    ) -> Objection:
+        """Record an objection received during a plan's notice to a member or household
+        on it: their grant is held until the objection is decided."""
+        from jieqin.services.approval import record_objection
+
+        program = self._plan_program(plan_id)
+        with self.unit_of_work(actor) as uow:
+            return record_objection(
+                uow,
+                program,
+                plan_id,
+                reason=reason,
+                member_id=member_id,
+                household_id=household_id,
+                objector=objector,
+                on=on,
+            )
+
+    def decide_objection(
+        self, objection_id: str, *, uphold: bool, reason: str, actor: str = "jieqin"
+    ) -> DecidedObjection:
+        """Uphold or dismiss an objection (a role that decides, not the plan's maker)."""
+        from jieqin.errors import NotFound
+        from jieqin.services.approval import decide_objection
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            objection = uow.objections.find(objection_id)
+        if objection is None:
+            raise NotFound(f"no objection {objection_id}; `jieqin aid plans` lists the plans")
+        program = self._plan_program(objection.plan_id)
+        who = self._decider(actor)
+        with self.unit_of_work(who.actor, principal=who) as uow:
+            return decide_objection(
+                uow, program, objection_id, uphold=uphold, reason=reason, role=who.role
+            )
+
+    def commit_plan(self, plan_id: str, *, actor: str = "jieqin") -> CommittedPlan:
+        """Commit an approved plan after its notice: its planned items are granted."""
+        from jieqin.services.approval import commit_plan
+
+        program = self._plan_program(plan_id)
+        with self.unit_of_work(actor) as uow:
+            return commit_plan(uow, program, plan_id)
+
+    def withdraw_plan(self, plan_id: str, *, reason: str, actor: str = "jieqin") -> Plan:
+        """Withdraw a plan not committed, saying why: its reserved money is freed."""
+        from jieqin.services.approval import withdraw_plan
+
+        program = self._plan_program(plan_id)
+        with self.unit_of_work(actor) as uow:
+            return withdraw_plan(uow, program, plan_id, reason=reason)
+
+    def plans(self, *, program_id: str | None = None) -> list[Plan]:
+        """The stored allocation plans (of one programme)."""
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return uow.plans.list() if program_id is None else uow.plans.list(program_id=program_id)
+
+    def objections(self, plan_id: str) -> list[Objection]:
+        """The objections to a plan's notice, in the order they were numbered."""
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            found = uow.objections.list(plan_id=plan_id)
+        return sorted(found, key=lambda o: (len(o.objection_id), o.objection_id))
 
     # -- funds and grants (see jieqin.services.funds) --------------------------------
 
@@ -799,6 +997,70 @@ class Campaign:
         with self.unit_of_work(actor) as uow:
             revoked, _ = revoke_grant(uow, grant_id, reason=reason, on=on)
             return revoked
+
+    # -- payments (see jieqin.services.payments) -------------------------------------
+
+    def export_payments(
+        self,
+        program_id: str,
+        period: Period,
+        *,
+        fund_id: str | None = None,
+        batch: str | None = None,
+        reveal: bool = False,
+        purpose: str | None = None,
+        actor: str = "jieqin",
+    ) -> PaymentBatch:
+        """The grants of a programme period that await payment, put in a new payment
+        batch (or the earlier ``batch`` again), as the lines of the bank's file.
+
+        Names and resident ID numbers are masked unless ``reveal``: a role that may
+        reveal and a ``purpose``, audited before the lines are returned. A programme
+        whose rules read health or disability facts is exported only revealed (being
+        in its batch tells the fact).
+        """
+        from jieqin.errors import InvalidValue
+        from jieqin.security import check_reveal
+        from jieqin.services.payments import export_batch
+
+        what = f"a payment batch of {program_id} for {period}"
+        if reveal:
+            check_reveal(self.current_principal(), purpose, what=what)
+        program = self.aid_programs().get(program_id)
+        if program is not None and program.sensitive and not reveal:
+            raise InvalidValue(
+                f"the rules of {program_id} read health or disability facts: its payment "
+                "batch tells who holds one, so it is exported only with --reveal --purpose "
+                "TEXT (audited)",
+                field="reveal",
+            )
+        with self.unit_of_work(actor) as uow:
+            found = export_batch(
+                uow, program_id, period, fund_id=fund_id, batch=batch, reveal=reveal
+            )
+        if reveal:
+            ids = [line.grant_id for line in found.lines]
+            self.record_reveal(
+                f"payment batch {found.batch_id}", "grants", purpose=purpose, ids=ids
+            )
+        return found
+
+    def reconcile_payments(
+        self, path: str | os.PathLike[str], *, actor: str = "jieqin", **options: Any
+    ) -> Reconciliation:
+        """Record a bank's result file (CSV or XLSX) of paid and returned grants, all or
+        nothing; ``options`` are those of :func:`jieqin.services.payments.reconcile`
+        (``format``, ``encoding``, ``max_errors``). Headers are read by the campaign's
+        registry (its plugins' aliases too).
+
+        :raises InvalidInput: any bad row; nothing was written.
+        """
+        from jieqin.io.importer import header_table
+        from jieqin.services.payments import reconcile
+
+        options.setdefault("headers", header_table(self))
+        with self.unit_of_work(actor) as uow:
+            return reconcile(uow, path, **options)
 
     # -- pairing (see jieqin.services.pairing) ---------------------------------------
 

@@ -3,7 +3,7 @@
 A clerk filling in an import file, or a region checking what its plugin added, needs
 the valid codes: the vocabularies and objects the plugins register (helper tiers,
 sectors, household statuses with the monitoring categories, need and activity kinds,
-agencies, programmes, region names) and the fixed member codes of the model
+agencies, categories of grievance, programmes, region names) and the fixed member codes of the model
 (relations, health conditions, school levels, employment). They are read here from
 the same registry the write checks use, so what is listed is exactly what a record
 may hold. ``jieqin codes`` prints them; :meth:`jieqin.Campaign.codes` returns them.
@@ -77,6 +77,8 @@ CODE_KINDS: dict[str, str] = {
     "need_kinds": "kinds of need, with the helper sectors that meet them",
     "activity_kinds": "kinds of activity a helper logs",
     "agencies": "agencies needs are referred to",
+    "referral_outcomes": "what came of a completed referral, as the agency reports it",
+    "grievance_categories": "categories of grievance (appeal, helper conduct ...)",
     "programs": "aid programmes",
     "regions": "region codes with a registered name",
     "relations": "relations to the head of household (fixed)",
@@ -98,10 +100,14 @@ _ALIASES: dict[str, str] = {
     "activity_kind": "activity_kinds",
     "activities": "activity_kinds",
     "agency": "agencies",
+    "referral_outcome": "referral_outcomes",
+    "outcomes": "referral_outcomes",
     "program": "programs",
     "programme": "programs",
     "programmes": "programs",
     "region": "regions",
+    "grievance_category": "grievance_categories",
+    "grievances": "grievance_categories",
     "relation": "relations",
     "health_condition": "health_conditions",
     "health": "health_conditions",
@@ -212,6 +218,12 @@ _LISTERS: dict[str, Callable[[Registry], Iterator[Code]]] = {
         "activity_kinds", lambda r: r.activity_kinds, reference.ACTIVITY_KINDS
     ),
     "agencies": _agencies,
+    "referral_outcomes": _vocabulary(
+        "referral_outcomes", lambda r: r.referral_outcomes, reference.REFERRAL_OUTCOMES
+    ),
+    "grievance_categories": _vocabulary(
+        "grievance_categories", lambda r: r.grievance_categories, reference.GRIEVANCE_CATEGORIES
+    ),
     "programs": _programs,
     "regions": _regions,
     "relations": _fixed("relations", reference.RELATIONS),

@@ -18,12 +18,14 @@ from jieqin._masking import mask_phone, mask_text
 __all__ = [
     "ActivityVoided",
     "AllocationError",
+    "AppealRefused",
     "ConflictError",
     "DatabaseMissing",
     "DatabaseUnavailable",
     "DependencyMissing",
     "FundClosed",
     "GrantRevoked",
+    "IllegalStageChange",
     "InvalidInput",
     "InvalidPeriod",
     "InvalidRegionCode",
@@ -34,9 +36,12 @@ __all__ = [
     "NotFound",
     "OutputError",
     "PairingError",
+    "PaymentRefused",
+    "PlanRefused",
     "PluginError",
     "Problem",
     "ReferralCompleted",
+    "ReferralSettled",
     "SchemaOutdated",
     "StorageBusy",
     "StorageError",
@@ -291,13 +296,39 @@ class GrantRevoked(ConflictError):
     """A grant was already revoked: a revocation stands and is not made twice."""
 
 
+class PaymentRefused(ConflictError):
+    """A grant's payment cannot move as asked: a revoked grant paid, a payment or return
+    changed once recorded, a batch changed, anything but the payment changed."""
+
+
 class ActivityVoided(ConflictError):
     """An activity was already voided: a void stands and is not made twice."""
+
+
+class PlanRefused(ConflictError):
+    """An allocation plan cannot take the step asked: it is not approved yet, its public
+    notice has not ended (or is over, for an objection), it was committed or withdrawn
+    already, or an objection was decided already."""
 
 
 class NeedSettled(ConflictError):
     """A need was already resolved or closed: it is not settled twice."""
 
 
-class ReferralCompleted(ConflictError):
+class ReferralSettled(ConflictError):
+    """A referral cannot take the step asked: it was rejected or completed already, or
+    accepted (a step the agency reported stands)."""
+
+
+class ReferralCompleted(ReferralSettled):
     """A referral was already completed: a completion stands."""
+
+
+class IllegalStageChange(ConflictError):
+    """A grievance cannot move to the stage asked: stages only move forward (received,
+    in progress, answered, closed), and what a stage recorded stays as it is."""
+
+
+class AppealRefused(JieqinError):
+    """A decision cannot be appealed as asked (it granted, it is a revocation, or the
+    member already holds a grant of the programme period)."""

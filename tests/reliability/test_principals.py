@@ -34,13 +34,18 @@ from jieqin.model import (
     Decision,
     Fund,
     Grant,
+    Grievance,
     Handover,
     Helper,
     Household,
+    ItemStatus,
     Need,
     NeedSource,
+    Objection,
     Outcome,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     ProgramKind,
     Referral,
@@ -71,6 +76,10 @@ class World:
     handovers: tuple[Handover, ...]
     consents: tuple[Consent, ...]
     move: tuple[str, str] | None
+    grievances: tuple[Grievance, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    plan_items: tuple[PlanItem, ...] = ()
+    objections: tuple[Objection, ...] = ()
 
 
 @st.composite
@@ -169,6 +178,27 @@ def worlds(draw: st.DrawFn) -> World:
         Handover(draw(st.sampled_from(hids)), DAY, "moved away", from_helper_id="p0")
         for _ in range(draw(st.integers(0, 2)))
     )
+    the_grievances = tuple(
+        Grievance(
+            f"gv{k}",
+            draw(st.sampled_from(hids)),
+            "letter",
+            "other",
+            DAY,
+            DAY + timedelta(days=60),
+            "诉求",
+            member_id=member_or_none(),
+        )
+        for k in range(draw(st.integers(0, 3)))
+    )
+    the_items = tuple(
+        _plan_item(k, d) for k, d in enumerate(the_decisions[: draw(st.integers(0, 3))])
+    )
+    the_plans = (Plan("pl1", "g1", "f1", Year(2021), DAY, "1", "clerk:li", DAY, len(the_items)),)
+    the_objections = tuple(
+        Objection(f"o{k}", "pl1", draw(st.sampled_from(hids)), member_or_none(), DAY, "异议")
+        for k in range(draw(st.integers(0, 2)))
+    )
     move = None
     if draw(st.booleans()):
         source = draw(st.sampled_from([h for h in the_households if len(h.members) > 1] or [None]))
@@ -187,7 +217,19 @@ def worlds(draw: st.DrawFn) -> World:
         the_handovers,
         the_consents,
         move,
+        the_grievances,
+        the_plans,
+        the_items,
+        the_objections,
     )
+
+
+def _plan_item(k: int, decision: Decision) -> PlanItem:
+    """A planned grant of plan ``pl1`` of 100 yuan from ``f1``, decided as ``decision``."""
+    planned = attrs.evolve(decision, decision_id=f"pd{k}")
+    h, m = decision.household_id, decision.member_id
+    grant = Grant(f"pg{k}", "g1", "f1", Year(2021), h, m, Decimal("100"), DAY, f"pd{k}")
+    return PlanItem(f"pi{k}", "pl1", h, m, ItemStatus.PLANNED, planned, grant)
 
 
 @st.composite
@@ -229,7 +271,7 @@ class Oracle:
         return member_id is None or self.owner.get(member_id, "") in self.households
 
     def sees(self, kind: str, record: Any) -> bool:
-        if self.p.role.name == "auditor" or kind in ("programs", "funds"):
+        if self.p.role.name == "auditor" or kind in ("programs", "funds", "plans"):
             return True
         if kind == "helpers":
             if self.p.role.name == "helper":
@@ -267,6 +309,10 @@ def _store(campaign: jieqin.Campaign, world: World) -> None:
             "grants",
             "handovers",
             "consents",
+            "grievances",
+            "plans",
+            "plan_items",
+            "objections",
         ):
             getattr(uow, name).add_many(getattr(world, name))
         if world.move is not None:
@@ -367,7 +413,9 @@ def _check_reads(
     if role.may_read("funds"):
         assert uow.funds.spent("f1") == sum((g.amount for g in stored["grants"]), Decimal(0))
         assert uow.funds.changes() == uow.funds.changes(fund_id="f1") == []
-        _called("funds", "spent"), _called("funds", "changes")
+        reserved = sum((i.amount or 0 for i in stored["plan_items"]), Decimal(0))
+        assert uow.funds.reserved("f1") == reserved
+        _called("funds", "spent"), _called("funds", "changes"), _called("funds", "reserved")
 
 
 def _check_members(
@@ -473,6 +521,13 @@ def _check_writes(
         act = lambda u, g=grant.grant_id: u.grants.revoke(g, DAY, reason="复核")  # noqa: E731
         assert _attempt(campaign, principal, act) is expected, (principal.describe(), grant)
     _called("grants", "revoke")
+    # and its payment is recorded like it is written
+    for grant in stored["grants"][:3]:
+        expected = oracle.may_write("grants", grant)
+        batched = attrs.evolve(grant, batch_id="pb1")
+        act = lambda u, g=batched: u.grants.record_payments([g])  # noqa: E731
+        assert _attempt(campaign, principal, act) is expected, (principal.describe(), grant)
+    _called("grants", "record_payments")
 
 
 def _check_household_writes(

@@ -19,14 +19,20 @@ from jieqin import __version__
 from jieqin.cli._common import (
     HELP_OPTION_NAMES,
     debug_option,
+    lang_option,
     principal_options,
     run_cli,
     settle_defaults,
 )
+from jieqin.cli._help import Context, speaking_help
+from jieqin.i18n import N_
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported from their modules on first use."""
+    """A group whose commands are imported from their modules on first use (their help
+    shown in the language of the run, :mod:`jieqin.cli._help`)."""
+
+    context_class = Context
 
     def __init__(self, *args: Any, modules: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +53,7 @@ def _load(group: click.Group, module_name: str) -> None:
     added = []
     for command in getattr(module, "COMMANDS", ()):
         settle_defaults(command)
+        speaking_help(command)
         group.add_command(command)
         added.append(command.name)
     for path, example in EXAMPLES.items():
@@ -57,7 +64,11 @@ def _load(group: click.Group, module_name: str) -> None:
         for part in parts:
             assert isinstance(target, click.Group)
             target = target.commands[part]
-        target.epilog = "\b\nExample:\n  " + "\n  ".join(example.splitlines())
+        target.epilog = f"\b\n{EXAMPLE}\n  " + "\n  ".join(example.splitlines())
+
+
+#: The heading of each command's example (translated where the help is shown).
+EXAMPLE = N_("Example:")
 
 
 #: One example per command, shown at the end of its ``--help`` (``pair`` and ``demo``
@@ -95,10 +106,18 @@ EXAMPLES: dict[str, str] = {
         "jieqin activities void a-0123abcd --reason 误录，日期应为2021-02-03 --db tongchuan.db"
     ),
     "referrals": "jieqin referrals list --pending --db tongchuan.db",
-    "referrals list": "jieqin referrals list --pending --json --db tongchuan.db",
+    "referrals list": "jieqin referrals list --overdue --on 2021-06-30 --db tongchuan.db",
     "referrals complete": (
-        "jieqin referrals complete r:n:survey:2021Q1:employment:HH0001-2 --on 2021-05-20 "
-        "--note 已安排就业培训 --db tongchuan.db"
+        "jieqin referrals complete r:n:survey:2021Q1:employment:HH0001-2 --outcome "
+        "training_arranged --on 2021-05-20 --note 已安排就业培训 --db tongchuan.db"
+    ),
+    "referrals accept": (
+        "jieqin referrals accept r:n:survey:2021Q1:employment:HH0001-2 --on 2021-04-02 "
+        "--db tongchuan.db"
+    ),
+    "referrals reject": (
+        "jieqin referrals reject r:n:survey:2021Q1:employment:HH0001-2 --reason "
+        "户籍不在本市 --on 2021-04-02 --db tongchuan.db"
     ),
     "aid": "jieqin aid run tc_freshman_scholarship --period 2021 --dry-run --db tongchuan.db",
     "aid run": "jieqin aid run tc_freshman_scholarship --period 2021 --dry-run --db tongchuan.db",
@@ -106,6 +125,52 @@ EXAMPLES: dict[str, str] = {
         "jieqin aid explain tc_major_illness_grant HH0001-1 --period 2021 --db tongchuan.db"
     ),
     "aid programs": "jieqin aid programs --db tongchuan.db",
+    "aid approve": (
+        "jieqin aid approve plan:tc_freshman_scholarship:2021:1 --actor approver:sun --days 7 "
+        "--db tongchuan.db"
+    ),
+    "aid notice": (
+        "jieqin aid notice plan:tc_freshman_scholarship:2021:1 --format html --lang zh "
+        "-o 公示.html --db tongchuan.db"
+    ),
+    "aid object": (
+        "jieqin aid object plan:tc_freshman_scholarship:2021:1 --member HH0001-3 "
+        "--reason 已在外地就业 --by 张三 --db tongchuan.db"
+    ),
+    "aid objection": (
+        "jieqin aid objection o:plan:tc_freshman_scholarship:2021:1:1 --dismiss "
+        "--reason 经核实仍在校就读 --actor approver:sun --db tongchuan.db"
+    ),
+    "aid commit": "jieqin aid commit plan:tc_freshman_scholarship:2021:1 --db tongchuan.db",
+    "aid withdraw": (
+        "jieqin aid withdraw plan:tc_freshman_scholarship:2021:1 --reason 资金来源调整 "
+        "--db tongchuan.db"
+    ),
+    "aid plans": "jieqin aid plans --program tc_freshman_scholarship --db tongchuan.db",
+    "aid objections": (
+        "jieqin aid objections plan:tc_freshman_scholarship:2021:1 --db tongchuan.db"
+    ),
+    "aid appeal": (
+        "jieqin aid appeal d:tc_freshman_scholarship:2021:HH0001-3 --reason 录取通知书已补交 "
+        "--on 2021-10-12 --db tongchuan.db"
+    ),
+    "grievances": "jieqin grievances list --overdue --db tongchuan.db",
+    "grievances add": (
+        "jieqin grievances add --member HH0001-2 --channel phone --category need_unmet "
+        "--description 冬季取暖煤还没有送到 --need n:survey:2021Q4:winter_heating:HH0001 "
+        "--on 2021-12-02 --db tongchuan.db"
+    ),
+    "grievances list": (
+        "jieqin grievances list --status open --category helper_conduct --json --db tongchuan.db"
+    ),
+    "grievances start": "jieqin grievances start gv:0123abcd --on 2021-12-03 --db tongchuan.db",
+    "grievances answer": (
+        "jieqin grievances answer gv:0123abcd --answer 已于12月5日送到 --on 2021-12-06 "
+        "--db tongchuan.db"
+    ),
+    "grievances close": (
+        "jieqin grievances close gv:0123abcd --note 户主确认 --on 2021-12-10 --db tongchuan.db"
+    ),
     "funds": "jieqin funds list --program tc_freshman_scholarship --db tongchuan.db",
     "funds add": (
         "jieqin funds add F2021-SCHOLAR --program tc_freshman_scholarship --period 2021 "
@@ -123,6 +188,15 @@ EXAMPLES: dict[str, str] = {
         "jieqin grants revoke g:tc_freshman_scholarship:2021:HH0001-3 --reason 重复申报 "
         "--on 2021-10-08 --db tongchuan.db"
     ),
+    "payments": (
+        "jieqin payments export --program tc_freshman_scholarship --period 2021 "
+        "-o batch.csv --db tongchuan.db"
+    ),
+    "payments export": (
+        "jieqin payments export --program tc_freshman_scholarship --period 2021 "
+        "--headers zh -o 发放批次.csv --db tongchuan.db"
+    ),
+    "payments reconcile": "jieqin payments reconcile 银行回单.csv --db tongchuan.db",
     "log": "jieqin log visit --helper H0001 --household HH0001 --on 2021-02-03 --db tongchuan.db",
     "overdue": "jieqin overdue --as-of 2021-12-31 --json --db tongchuan.db",
     "dedup": "jieqin dedup --threshold 60 --db tongchuan.db",
@@ -169,6 +243,7 @@ COMMAND_MODULES: dict[str, str] = {
     "aid": "aid",
     "funds": "funds",
     "grants": "grants",
+    "payments": "payments",
     "plugins": "plugins",
     "codes": "codes",
     "demo": "demo",
@@ -178,6 +253,7 @@ COMMAND_MODULES: dict[str, str] = {
     "dedup": "dedup",
     "audit": "audit",
     "consent": "consent",
+    "grievances": "grievances",
 }
 
 
@@ -188,6 +264,7 @@ COMMAND_MODULES: dict[str, str] = {
 )
 @click.version_option(version=__version__, prog_name="jieqin")
 @debug_option
+@lang_option
 @principal_options
 def cli() -> None:
     """Run a pairing-assistance campaign (结亲戚): pair, survey, grant, log and report.
@@ -195,6 +272,9 @@ def cli() -> None:
     The database comes from --db / --url where a command takes one, else the
     JIEQIN_DATABASE_URL variable, else sqlite:///jieqin.db in this directory.
     With principals configured, say who you are: jieqin --as ACTOR COMMAND.
+
+    It speaks Chinese unless --lang en, JIEQIN_LANG=en or an English locale (LANG)
+    asks for English.
     """
 
 

@@ -20,7 +20,26 @@ import attrs
 import click
 
 from jieqin._masking import mask_text
-from jieqin.errors import JieqinError, _masked
+from jieqin.errors import (
+    AllocationError,
+    ConflictError,
+    DatabaseMissing,
+    DatabaseUnavailable,
+    DependencyMissing,
+    InvalidInput,
+    InvalidValue,
+    JieqinError,
+    NotFound,
+    OutputError,
+    PairingError,
+    PluginError,
+    SchemaOutdated,
+    StorageBusy,
+    StorageError,
+    StorageFull,
+    _masked,
+)
+from jieqin.i18n import LANG_ENV, LANGUAGES, N_, gettext, language_of, pgettext, speaking
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,9 +110,11 @@ def as_invoked(text: str, program: str | None = None) -> str:
 
 @attrs.define
 class RunState:
-    """What the ``jieqin`` group's options say about how to report a failure."""
+    """What the ``jieqin`` group's options say about how to report a failure: with a
+    traceback or not, and in which language (``None``: :func:`jieqin.i18n.language`)."""
 
     debug: bool = False
+    lang: str | None = None
 
 
 def run_cli(group: click.Group, args: list[str] | None = None) -> int:
@@ -112,55 +133,110 @@ def run_cli(group: click.Group, args: list[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else 0
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
-            _fail(state, exc, "interrupted; what was not committed was not written")
+            _fail(state, exc, _INTERRUPTED)
             return EXIT_INTERRUPTED
-        click.echo("Aborted.", err=True)
+        with speaking(state.lang):
+            click.echo(gettext("Aborted."), err=True)
         return 1
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "jieqin"
-        _fail(state, exc, f"{exc.format_message().rstrip('.')}; see `{where} --help`")
+        message = exc.format_message().rstrip(".")
+        _fail(state, exc, _SEE_HELP, command=where, message=message)
         return exc.exit_code
     except click.ClickException as exc:
-        _fail(state, exc, exc.format_message())
+        _fail(state, exc, "{message}", message=exc.format_message())
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        _fail(state, exc, "interrupted; what was not committed was not written")
+        _fail(state, exc, _INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except JieqinError as exc:
         lines = str(exc).splitlines()
-        _fail(state, exc, lines[0] if lines else type(exc).__name__, lines[1:])
+        first = lines[0] if lines else type(exc).__name__
+        _fail(state, exc, "{message}", lines[1:], message=first)
         return 1
     except OSError as exc:
-        _fail(state, exc, _os_error(exc))
+        with speaking(state.lang):
+            reason = _os_error(exc)
+        _fail(state, exc, "{message}", message=reason)
         return 1
     except Exception as exc:  # the last line of defence: a bug, said in one line
         cause = _jieqin_context(exc)
         if cause is not None:  # cleaning up after the real failure failed too
-            _fail(state, exc, str(cause).splitlines()[0])
+            _fail(state, exc, "{message}", kind=cause, message=str(cause).splitlines()[0])
             return 1
         reason = _one_line(exc)
-        _fail(
-            state,
-            exc,
-            f"internal error: {type(exc).__name__}{': ' + reason if reason else ''}; "
-            "run again with --debug and report it",
-        )
+        error = f"{type(exc).__name__}{': ' + reason if reason else ''}"
+        _fail(state, exc, _INTERNAL, error=error)
         return 1
     return 0
 
 
-def _fail(state: RunState, exc: BaseException, line: str, more: list[str] | None = None) -> None:
-    """Print the (masked) traceback when asked for, then ``Error: line``."""
+_INTERRUPTED = N_("interrupted; what was not committed was not written")
+_SEE_HELP = N_("{message}; see `{command} --help`")
+_INTERNAL = N_("internal error: {error}; run again with --debug and report it")
+
+
+def _fail(
+    state: RunState,
+    exc: BaseException,
+    template: str,
+    more: list[str] | None = None,
+    *,
+    kind: BaseException | None = None,
+    **values: str,
+) -> None:
+    """Print the (masked) traceback when asked for, then ``Error: <line>``: ``template``
+    (a catalog message) filled with ``values``, in the language of the run, its prefix
+    naming the kind of failure (``kind``, default ``exc``) in Chinese (:func:`error_prefix`)."""
     if state.debug:
         text = "".join(traceback.format_exception(exc))
         click.echo(mask_text(text).rstrip("\n"), err=True)
     program = invoked_as()
-    click.echo(f"Error: {as_invoked(line, program)}", err=True)
+    with speaking(state.lang):
+        line = gettext(template).format(**values) if values else gettext(template)
+        prefix = error_prefix(exc if kind is None else kind)
+    click.echo(f"{prefix}{as_invoked(line, program)}", err=True)
     for extra in more or ():
         click.echo(as_invoked(extra, program), err=True)
+
+
+#: The kind of each failure, most specific first: the English prefix is ``Error:``
+#: for every kind, the Chinese names it (``错误（输入有误）：``).
+_PREFIXES: tuple[tuple[type[BaseException], Callable[[], str]], ...] = (
+    (InvalidInput, lambda: pgettext("invalid input", "Error: ")),
+    (InvalidValue, lambda: pgettext("invalid value", "Error: ")),
+    (NotFound, lambda: pgettext("not found", "Error: ")),
+    (ConflictError, lambda: pgettext("conflict", "Error: ")),
+    (DatabaseMissing, lambda: pgettext("no database", "Error: ")),
+    (DatabaseUnavailable, lambda: pgettext("database unavailable", "Error: ")),
+    (SchemaOutdated, lambda: pgettext("database outdated", "Error: ")),
+    (StorageBusy, lambda: pgettext("database busy", "Error: ")),
+    (StorageFull, lambda: pgettext("storage full", "Error: ")),
+    (StorageError, lambda: pgettext("storage", "Error: ")),
+    (DependencyMissing, lambda: pgettext("missing dependency", "Error: ")),
+    (OutputError, lambda: pgettext("output", "Error: ")),
+    (PluginError, lambda: pgettext("plugin", "Error: ")),
+    (PairingError, lambda: pgettext("pairing", "Error: ")),
+    (AllocationError, lambda: pgettext("allocation", "Error: ")),
+    (click.UsageError, lambda: pgettext("usage", "Error: ")),
+    (click.exceptions.Abort, lambda: pgettext("interrupted", "Error: ")),
+    (KeyboardInterrupt, lambda: pgettext("interrupted", "Error: ")),
+    (OSError, lambda: pgettext("system", "Error: ")),
+    (JieqinError, lambda: gettext("Error: ")),
+    (click.ClickException, lambda: gettext("Error: ")),
+)
+
+
+def error_prefix(exc: BaseException) -> str:
+    """What the one-line error starts with for ``exc``, in the language of the run:
+    ``Error: `` in English, ``错误（<kind>）：`` in Chinese (a bug: ``内部错误``)."""
+    for cls, prefix in _PREFIXES:
+        if isinstance(exc, cls):
+            return prefix()
+    return pgettext("internal error", "Error: ")
 
 
 def _jieqin_context(exc: BaseException) -> JieqinError | None:
@@ -187,16 +263,16 @@ def _os_error(exc: OSError) -> str:
     """An operating-system error in words: what failed, on which file, and what to do."""
     what = exc.strerror or type(exc).__name__
     where = f": {_masked(exc.filename)}" if exc.filename else ""
-    hint = _OS_HINTS.get(exc.errno or 0, "")
-    return f"{what}{where}{hint}"
+    hint = _OS_HINTS.get(exc.errno or 0)
+    return f"{what}{where}{gettext(hint) if hint else ''}"
 
 
 #: What to do about the operating-system errors a clerk can meet.
 _OS_HINTS = {
-    errno.ENOSPC: "; free some space on the disk and run the command again",
-    errno.EACCES: "; check the file's permissions",
-    errno.EROFS: "; the file system is read-only: choose another place",
-    errno.ENOENT: "; check the path",
+    errno.ENOSPC: N_("; free some space on the disk and run the command again"),
+    errno.EACCES: N_("; check the file's permissions"),
+    errno.EROFS: N_("; the file system is read-only: choose another place"),
+    errno.ENOENT: N_("; check the path"),
 }
 
 
@@ -224,6 +300,44 @@ def debug_option(func: F) -> F:
         is_eager=True,
         callback=remember,
         help="On a failure, show the traceback too (resident IDs and phones masked).",
+    )(func)
+
+
+class LanguageType(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5
+    """A language jieqin speaks: ``zh`` or ``en`` (a locale naming one, ``zh_CN.UTF-8``,
+    is taken too)."""
+
+    name = "zh|en"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        found = language_of(str(value))
+        if found is None:
+            speaks = ", ".join(LANGUAGES)
+            self.fail(f"{value!r} is not a language jieqin speaks ({speaks}; --lang or {LANG_ENV})")
+        return found
+
+
+def lang_option(func: F) -> F:
+    """``--lang zh|en`` (or ``JIEQIN_LANG``): the language of what the command says, its
+    help, its errors and its reports; by default the locale's (``LANG``), else Chinese."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is None:
+            return
+        if isinstance(ctx.obj, RunState):
+            ctx.obj.lang = value
+        ctx.with_resource(speaking(value))
+
+    return click.option(
+        "--lang",
+        type=LanguageType(),
+        default=None,
+        envvar=LANG_ENV,
+        expose_value=False,
+        is_eager=True,
+        callback=remember,
+        help="Language of the output: zh or en (default: the locale's, else zh). "
+        "[env: JIEQIN_LANG]",
     )(func)
 
 
@@ -388,6 +502,21 @@ def _refusing_missing(func: F) -> F:
     return run  # type: ignore[return-value]
 
 
+#: The name of each kind of record as a sentence says it (``Imported 3 helpers``).
+RECORD_KINDS = {
+    "helpers": N_("helpers"),
+    "households": N_("households"),
+    "pairings": N_("pairings"),
+    "needs": N_("needs"),
+    "activities": N_("activities"),
+}
+
+
+def record_kind(kind: str) -> str:
+    """The name of the kind of record ``kind`` in the language of the run."""
+    return gettext(RECORD_KINDS.get(kind, kind))
+
+
 #: A day on the command line (``--on``, ``--from``, ``--to``): ``YYYY-MM-DD``.
 DAY = click.DateTime(["%Y-%m-%d"])
 
@@ -397,7 +526,7 @@ def day_of(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
 
-def actor_option(help_text: str = "Who records it, for the audit log.") -> Callable[[F], F]:
+def actor_option(help_text: str = N_("Who records it, for the audit log.")) -> Callable[[F], F]:
     """``--actor NAME`` (default ``cli``): who a correction's audit entry names."""
     return click.option("--actor", default="cli", show_default=True, help=help_text)
 

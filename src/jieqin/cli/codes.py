@@ -26,13 +26,15 @@ __all__ = ["COMMANDS", "codes_command"]
 def codes_command(kind: str | None, as_json: bool) -> None:
     """List the codes a record may hold: helper tiers, sectors, household statuses
     (monitored: a category of the monitoring scheme), need kinds, activity kinds,
-    agencies, programmes, region names, and the fixed relations, health conditions,
-    school levels and employment statuses; each with its label (Chinese where the
-    registry has one) and the plugin that registered it ("jieqin" for a fixed code).
+    agencies, referral outcomes, grievance categories, programmes, region names, and
+    the fixed relations,
+    health conditions, school levels and employment statuses; each with its label
+    (Chinese where the registry has one) and the plugin that registered it ("jieqin"
+    for a fixed code).
 
     KIND is one of tiers, sectors, household_statuses, need_kinds, activity_kinds,
-    agencies, programs, regions, relations, health_conditions, school_levels,
-    employment (a singular such as "tier" or "programme" works too). The codes come
+    agencies, referral_outcomes, grievance_categories, programs, regions, relations,
+    health_conditions, school_levels, employment (a singular such as "tier" or "programme" works too). The codes come
     from the installed plugins; no database is read.
     """
     from jieqin.codes import code_kind, registered_codes

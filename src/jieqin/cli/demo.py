@@ -17,11 +17,12 @@ from rich.table import Table
 
 from jieqin.cli._common import echo_json, invoked_as
 from jieqin.cli._output import print_tables
+from jieqin.i18n import N_, _
 
 __all__ = ["COMMANDS", "demo_command"]
 
 DEFAULT_DB = "jieqin-demo.db"
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     "install it with: pip install -e plugins/jieqin-tongchuan (in a jieqin checkout) "
     "or pip install jieqin-tongchuan"
 )
@@ -35,7 +36,7 @@ class _Bars:
 
     @contextmanager
     def task(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        task_id = self.progress.add_task(description, total=total)
+        task_id = self.progress.add_task(_(description), total=total)
 
         def advance(n: int) -> None:
             self.progress.advance(task_id, n)
@@ -66,22 +67,34 @@ def _shown(value: int | Decimal | None) -> str:
 def _summary(figures: dict[str, int | Decimal | None]) -> Table:
     from jieqin.demo.script import BRIEF_2021, LABELS
 
-    table = Table(title="Tongchuan 2021, computed from the stored records", title_justify="left")
-    table.add_column("figure")
+    title = _("Tongchuan 2021, computed from the stored records")
+    table = Table(title=title, title_justify="left")
+    table.add_column(_("figure"))
     table.add_column("jieqin", justify="right")
-    table.add_column("brief", justify="right")
+    table.add_column(_("brief"), justify="right")
     table.add_column("", justify="center")
     for key, expected in BRIEF_2021.items():
         value = figures.get(key)
         mark = "[green]✓[/]" if value == expected else "[red]✗[/]"
-        table.add_row(LABELS[key], _shown(value), _shown(expected), mark)
+        table.add_row(_(LABELS[key]), _shown(value), _shown(expected), mark)
     return table
 
 
+#: The columns of the table by district and county.
+_REGION_COLUMNS = (
+    N_("district / county"),
+    N_("helpers"),
+    N_("households"),
+    N_("activities"),
+    N_("grants"),
+    N_("yuan"),
+)
+
+
 def _regions(report: Any) -> Table:
-    table = Table(title="By district and county", title_justify="left")
-    for column in ("district / county", "helpers", "households", "activities", "grants", "yuan"):
-        table.add_column(column, justify="left" if column.startswith("district") else "right")
+    table = Table(title=_("By district and county"), title_justify="left")
+    for number, column in enumerate(_REGION_COLUMNS):
+        table.add_column(_(column), justify="left" if number == 0 else "right")
     for code, figures in report.regions.items():
         grants = sum(g.count or 0 for g in figures.grants)
         amount = sum((g.amount or Decimal(0) for g in figures.grants), Decimal("0.00"))
@@ -97,12 +110,13 @@ def _regions(report: Any) -> Table:
 
 
 def _steps(result: object) -> Table:
-    table = Table(title="The year, step by step", title_justify="left", show_lines=False)
-    table.add_column("step")
-    table.add_column("what happened")
+    table = Table(title=_("The year, step by step"), title_justify="left", show_lines=False)
+    table.add_column(_("step"))
+    table.add_column(_("what happened"))
+    not_run = _("not run: ")
     for step in getattr(result, "steps", ()):
-        status = "" if step.done else "[yellow]not run: [/]"
-        table.add_row(step.name, status + step.detail)
+        status = "" if step.done else f"[yellow]{not_run}[/]"
+        table.add_row(_(step.name), status + step.detail)
     return table
 
 
@@ -139,11 +153,14 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
     missing = tongchuan_missing()
     if missing:
         raise click.ClickException(
-            f"the demo needs the Tongchuan plugin, which is not loaded ({missing}); {INSTALL_HINT}"
+            _(
+                "the demo needs the Tongchuan plugin, which is not loaded ({missing}); {hint}"
+            ).format(missing=missing, hint=_(INSTALL_HINT))
         )
     err = Console(stderr=True)
     path = db.resolve()
-    err.print(f"Building a fresh demo database: [bold]{path}[/] (replaced if it existed)")
+    building = _("Building a fresh demo database: {path} (replaced if it existed)")
+    err.print(building.format(path=f"[bold]{path}[/]"))
     with _bars(err) as bars:
         result = run_demo(path, seed=seed, progress=_Bars(bars))
     if as_json:
@@ -155,8 +172,10 @@ def demo_command(db: Path, seed: int, as_json: bool) -> None:
     tables.append(_summary(figures_of(result)))
     print_tables(*tables)
     if result.missing:
-        names = ", ".join(step.name for step in result.missing)
-        lacking = f"Not run in this installation: {names}; the figures above lack them."
+        names = _(", ").join(_(step.name) for step in result.missing)
+        lacking = _("Not run in this installation: {names}; the figures above lack them.").format(
+            names=names
+        )
         print_tables(f"[yellow]{lacking}[/]")
     _follow_up(result, db, path)
 
@@ -168,12 +187,16 @@ def _follow_up(result: Any, db: Path, path: Path) -> None:
     where = shlex.quote(str(db))
     if result.refused is not None:
         program_id, member = result.refused
+        question = _(
+            "Why was {member}, a college student in a later year, refused the scholarship?"
+        )
         click.echo(
-            f"Why was {member}, a college student in a later year, refused the scholarship?\n"
+            f"{question.format(member=member)}\n"
             f"  {program} aid explain {program_id} {member} --db {where} --period 2021"
         )
+    done = _("Done in {seconds} s. The records are in {path}; try")
     click.echo(
-        f"Done in {result.seconds:.1f} s. The records are in {path}; try\n"
+        f"{done.format(seconds=f'{result.seconds:.1f}', path=path)}\n"
         f"  {program} report --db {where} --by-region\n"
         f"  {program} overdue --db {where} --as-of 2021-12-31"
     )

@@ -11,9 +11,10 @@ from typing import Any
 
 import click
 
-from jieqin.cli._common import database_url, purpose_option, url_option
+from jieqin.cli._common import database_url, purpose_option, record_kind, url_option
 from jieqin.cli._output import checked_encoding, is_special, writing
 from jieqin.cli._transfer_progress import RecordProgress, record_progress
+from jieqin.i18n import _
 from jieqin.io.exporter import export
 from jieqin.io.headers import HEADER_LANGUAGES
 from jieqin.io.importer import FORMATS, format_for
@@ -88,7 +89,8 @@ def export_command(
     try:
         if include_sensitive:
             campaign.authorize_export(kind, purpose=purpose)
-        with record_progress(f"Exporting {kind}") as progress:
+        description = _("Exporting {kind}").format(kind=record_kind(kind))
+        with record_progress(description) as progress:
             if output is None:
                 count = export(
                     campaign,
@@ -107,7 +109,8 @@ def export_command(
     finally:
         campaign.close()
     if output is not None:
-        click.echo(f"Exported {count} {kind} to {output}.", err=True)
+        said = _("Exported {count} {kind} to {output}.")
+        click.echo(said.format(count=count, kind=record_kind(kind), output=output), err=True)
 
 
 def _export_to_file(

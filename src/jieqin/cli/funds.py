@@ -156,7 +156,12 @@ def list_command(
     db: str | None,
     url: str | None,
 ) -> None:
-    """Funds with their budget (top-ups included), granted, remaining and wait-listed."""
+    """Funds with their budget (top-ups included), granted, committed, paid, returned,
+    remaining and wait-listed.
+
+    Committed is what the fund's grants hold (in force, money not returned); paid is
+    what went out and stayed out; returned came back from the bank, and is free again.
+    """
     from jieqin import connect, parse_period
 
     period = parse_period(period_text) if period_text else None
@@ -202,12 +207,15 @@ def _print_lines(lines: list[FundLine], by_fund: dict[str, list[FundChange]]) ->
         "budget",
         "topped up",
         "granted",
+        "committed",
+        "paid",
+        "returned",
         "remaining",
         "wait-listed",
         "closed",
         box=None,
     )
-    for column in table.columns[3:8]:
+    for column in table.columns[3:11]:
         column.justify = "right"
     for line in lines:
         fund = line.fund
@@ -218,6 +226,9 @@ def _print_lines(lines: list[FundLine], by_fund: dict[str, list[FundChange]]) ->
             str(fund.budget),
             str(fund.topped_up),
             f"{line.granted} ({line.grants})",
+            str(line.committed),
+            str(line.paid),
+            str(line.returned),
             str(line.remaining),
             str(line.wait_listed),
             fund.closed_on.isoformat() if fund.closed_on else "-",

@@ -61,7 +61,8 @@ def list_command(
     db: str | None,
     url: str | None,
 ) -> None:
-    """Grants, in force and revoked, with their amount, fund and state."""
+    """Grants, in force and revoked, with their amount, fund, state and payment
+    (unpaid, in a batch, paid, or returned)."""
     from jieqin import connect, parse_period
 
     period = parse_period(period_text) if period_text else None
@@ -140,6 +141,12 @@ def _row(grant: Grant) -> dict[str, Any]:
         "decided_on": grant.decided_on.isoformat(),
         "revoked_on": None if grant.revoked_on is None else grant.revoked_on.isoformat(),
         "revoke_reason": grant.revoke_reason or None,
+        "payment": str(grant.payment_state),
+        "batch": grant.batch_id,
+        "paid_on": None if grant.paid_on is None else grant.paid_on.isoformat(),
+        "payment_reference": grant.payment_reference or None,
+        "returned_on": None if grant.returned_on is None else grant.returned_on.isoformat(),
+        "return_reason": grant.return_reason or None,
     }
 
 
@@ -150,7 +157,16 @@ def _print(rows: list[dict[str, Any]]) -> None:
     from jieqin.cli._output import print_tables
 
     table = Table(
-        "grant", "programme", "period", "member", "amount", "decided", "fund", "state", box=None
+        "grant",
+        "programme",
+        "period",
+        "member",
+        "amount",
+        "decided",
+        "fund",
+        "state",
+        "payment",
+        box=None,
     )
     table.columns[4].justify = "right"
     for r in rows:
@@ -164,9 +180,19 @@ def _print(rows: list[dict[str, Any]]) -> None:
             r["decided_on"],
             r["fund"],
             state,
+            _payment(r),
         )
         table.add_row(*(Text(cell) for cell in cells))
     print_tables(table)
+
+
+def _payment(row: dict[str, Any]) -> str:
+    """``unpaid``, ``unpaid (batch B)``, ``paid 2021-09-15``, ``returned 2021-10-02``."""
+    if row["returned_on"] is not None:
+        return f"returned {row['returned_on']}"
+    if row["paid_on"] is not None:
+        return f"paid {row['paid_on']}"
+    return f"unpaid (batch {row['batch']})" if row["batch"] else "unpaid"
 
 
 COMMANDS = [grants_group]

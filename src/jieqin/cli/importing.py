@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
-from jieqin.cli._common import database_url, url_option
+from jieqin.cli._common import database_url, record_kind, url_option
 from jieqin.cli._transfer_progress import byte_progress
 from jieqin.forms import FORM_KINDS, FORMS
+from jieqin.i18n import _
 from jieqin.io.importer import DEFAULT_BATCH_SIZE, DEFAULT_MAX_ERRORS, FORMATS, import_file
 from jieqin.io.kinds import KINDS
 
@@ -110,7 +111,8 @@ def import_command(
         raise click.UsageError("--repeat and --period go with --form")
     campaign = connect(database_url(db, url))
     try:
-        with byte_progress(f"Importing {kind}", file.stat().st_size) as on_bytes:
+        description = _("Importing {kind}").format(kind=record_kind(kind))
+        with byte_progress(description, file.stat().st_size) as on_bytes:
             result = import_file(
                 campaign,
                 file,
@@ -125,7 +127,11 @@ def import_command(
             )
     finally:
         campaign.close()
-    click.echo(f"Imported {result.records} {result.kind} from {result.source}.")
+    click.echo(
+        _("Imported {count} {kind} from {source}.").format(
+            count=result.records, kind=record_kind(result.kind), source=result.source
+        )
+    )
 
 
 def _import_submissions(
@@ -160,9 +166,18 @@ def _import_submissions(
     finally:
         campaign.close()
     click.echo(
-        f"Imported {result.submissions} submissions of {form} from {result.source}: "
-        f"{result.records} {result.kind}, {result.written} new or changed, "
-        f"{result.unchanged} unchanged."
+        _(
+            "Imported {submissions} submissions of {form} from {source}: {records} {kind}, "
+            "{written} new or changed, {unchanged} unchanged."
+        ).format(
+            submissions=result.submissions,
+            form=form,
+            source=result.source,
+            records=result.records,
+            kind=record_kind(result.kind),
+            written=result.written,
+            unchanged=result.unchanged,
+        )
     )
 
 

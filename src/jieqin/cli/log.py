@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import datetime
 
 import click
 
@@ -58,19 +58,20 @@ def log_command(
     from jieqin import connect
     from jieqin.model import Activity
 
-    day = on.date() if hasattr(on, "date") else date.today()
-    activity = Activity(
-        activity_id=activity_id or f"a-{uuid.uuid4().hex[:20]}",
-        kind=kind,
-        on=day,
-        helper_id=helper_id,
-        household_id=household_id,
-        member_id=member_id,
-        need_id=need_id,
-        note=note,
-        event=event,
-    )
     with connect(database_url(db, url)) as campaign:
+        # the campaign's clock, as every write path asks it: never the system's date
+        day = on.date() if isinstance(on, datetime) else campaign.clock.today()
+        activity = Activity(
+            activity_id=activity_id or f"a-{uuid.uuid4().hex[:20]}",
+            kind=kind,
+            on=day,
+            helper_id=helper_id,
+            household_id=household_id,
+            member_id=member_id,
+            need_id=need_id,
+            note=note,
+            event=event,
+        )
         campaign.log_activity(activity, actor=actor)
     if as_json:
         echo_json(

@@ -130,7 +130,7 @@ def _row(n: Any) -> dict[str, Any]:
         "source": str(n.source),
         "status": str(n.status),
         "route": f"{n.route.kind}:{n.route.target}" if n.route else None,
-        "why": n.route.explanation if n.route else "",
+        "why": n.route.explanation if n.route else n.unrouted_reason,
         "resolved_on": n.resolved_on.isoformat() if n.resolved_on else None,
         "resolved_by": n.resolved_by,
     }

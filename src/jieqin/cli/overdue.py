@@ -1,14 +1,19 @@
-"""``jieqin overdue``: pairings behind their follow-up cadence, most urgent first."""
+"""``jieqin overdue``: pairings behind their follow-up cadence, most urgent first, and
+referrals an agency has kept past their due day."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
 
 __all__ = ["COMMANDS", "overdue_command"]
+
+#: What ``--kind`` takes: both lists, or one of them.
+KINDS = ("all", "pairings", "referrals")
 
 
 @click.command("overdue")
@@ -19,33 +24,63 @@ __all__ = ["COMMANDS", "overdue_command"]
     default=None,
     help="The day to judge by (YYYY-MM-DD; default today).",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N of each.")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="all",
+    show_default=True,
+    help="Pairings behind their cadence, referrals past their due day, or both.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
 @url_option
 def overdue_command(
-    as_of: object, limit: int | None, as_json: bool, db: str | None, url: str | None
+    as_of: object, limit: int | None, kind: str, as_json: bool, db: str | None, url: str | None
 ) -> None:
-    """List pairings behind their contact or visit cadence, with days overdue.
+    """List pairings behind their contact or visit cadence, with days overdue, and the
+    referrals open past their due day (`jieqin referrals list --overdue`).
 
     Cadences depend on the household's category (stricter with a major illness or a
     disability) and can be changed by plugins. The category and the interval are not
-    shown when a category reads a health fact: they would tell it.
+    shown when a category reads a health fact: they would tell it. A referral of a need
+    that tells a health or disability fact is not listed (its number is given on
+    standard error). In JSON each object says its ``kind``: ``pairing`` or ``referral``.
     """
-    from rich.table import Table
-
     from jieqin import connect
     from jieqin.activities.overdue import sensitive_categories
-    from jieqin.cli._output import print_tables
+    from jieqin.cli.referrals import shown_referrals
 
     day = as_of.date() if hasattr(as_of, "date") else date.today()
+    late: list[Any] = []
+    referrals: list[Any] = []
     with connect(database_url(db, url)) as campaign:
-        late = campaign.overdue(day)
+        if kind in ("all", "pairings"):
+            late = list(campaign.overdue(day))
+        if kind in ("all", "referrals"):
+            overdue = campaign.overdue_referrals(day)
+            kept = {r.referral_id for r in shown_referrals(campaign, [o.referral for o in overdue])}
+            referrals = [o for o in overdue if o.referral.referral_id in kept]
         # a category that reads a health fact, or its interval, would tell it: both go
         masked = bool(sensitive_categories(campaign.activity_setup.policy))
     shown = late[:limit] if limit else late
+    late_referrals = referrals[:limit] if limit else referrals
     if as_json:
-        echo_json([o.masked_dict() if masked else o.as_dict() for o in shown])
+        pairings = [
+            {"kind": "pairing", **(o.masked_dict() if masked else o.as_dict())} for o in shown
+        ]
+        echo_json([*pairings, *({"kind": "referral", **o.as_dict()} for o in late_referrals)])
         return
+    if kind in ("all", "pairings"):
+        _pairings(late, shown, masked, day)
+    if kind in ("all", "referrals"):
+        _referrals(referrals, late_referrals, day)
+
+
+def _pairings(late: list[Any], shown: list[Any], masked: bool, day: date) -> None:
+    from rich.table import Table
+
+    from jieqin.cli._output import print_tables
+
     if not late:
         click.echo(f"No pairing is behind its cadence on {day.isoformat()}.")
         return
@@ -60,6 +95,30 @@ def overdue_command(
         )
         category = () if masked else (o.category,)
         table.add_row(str(o.days_overdue), o.helper_id, o.household_id, *category, behind)
+    print_tables(table)
+
+
+def _referrals(late: list[Any], shown: list[Any], day: date) -> None:
+    from rich.table import Table
+
+    from jieqin.cli._output import print_tables
+
+    if not late:
+        click.echo(f"No referral is past its due day on {day.isoformat()}.")
+        return
+    table = Table(title=f"{len(late)} referrals past their due day on {day.isoformat()}")
+    for column in ("days", "referral", "agency", "household", "status", "due on"):
+        table.add_column(column, justify="right" if column == "days" else "left")
+    for o in shown:
+        r = o.referral
+        table.add_row(
+            str(o.days_overdue),
+            r.referral_id,
+            r.agency,
+            r.household_id,
+            r.status.value,
+            r.due_on.isoformat(),
+        )
     print_tables(table)
 
 

@@ -23,6 +23,7 @@ REGISTRATION_KINDS: tuple[tuple[str, str], ...] = (
     ("activity_kinds", "activity kinds"),
     ("region_names", "region names"),
     ("agencies", "agencies"),
+    ("referral_outcomes", "referral outcomes"),
     ("programs", "programmes"),
     ("need_rules", "need rules"),
     ("cost_terms", "cost terms"),
@@ -30,6 +31,8 @@ REGISTRATION_KINDS: tuple[tuple[str, str], ...] = (
     ("campaign_windows", "campaign windows"),
     ("principals", "principals"),
     ("header_aliases", "header aliases"),
+    ("grievance_categories", "grievance categories"),
+    ("parameters", "parameters"),
 )
 
 

@@ -1,5 +1,6 @@
-"""``jieqin referrals``: the needs referred to agencies, and completing a referral
-once the agency has acted (which resolves its need)."""
+"""``jieqin referrals``: the needs referred to agencies, and the steps agencies report on
+them: accepted, rejected (the need goes back for another route) or completed with an
+outcome (the need is resolved); the overdue ones."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import click
 
 from jieqin.cli._common import DAY, actor_option, database_url, day_of, echo_json, url_option
 
-__all__ = ["COMMANDS", "complete_command", "list_command", "referrals_group"]
+__all__ = [
+    "COMMANDS",
+    "accept_command",
+    "complete_command",
+    "list_command",
+    "referrals_group",
+    "reject_command",
+]
 
 
 #: What the listing says on standard error when it leaves sensitive referrals out.
@@ -19,30 +27,85 @@ WITHHELD = (
     "`jieqin export needs --include-sensitive` writes those needs."
 )
 
+#: The statuses ``--status`` takes.
+STATUSES = ("referred", "accepted", "rejected", "completed")
+
 
 @click.group("referrals")
 def referrals_group() -> None:
-    """Needs referred to agencies, and completing a referral when the agency acted."""
+    """Needs referred to agencies, and the steps agencies report: accepted, rejected,
+    completed with an outcome (`jieqin import referral-outcomes FILE` takes a file of them)."""
 
 
 @referrals_group.command("list")
-@click.option("--pending", is_flag=True, help="Only referrals not completed yet.")
+@click.option(
+    "--pending", is_flag=True, help="Only referrals the agency still has (referred or accepted)."
+)
+@click.option(
+    "--status", type=click.Choice(STATUSES), default=None, help="Only referrals of this status."
+)
+@click.option(
+    "--overdue",
+    is_flag=True,
+    help="Only referrals open past their due day, most overdue first.",
+)
+@click.option(
+    "--on",
+    "on",
+    type=DAY,
+    default=None,
+    help="With --overdue: the day to judge by (default today).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects.")
 @url_option
-def list_command(pending: bool, as_json: bool, db: str | None, url: str | None) -> None:
-    """List referrals by the day they were made, each with its agency and completion.
+def list_command(
+    pending: bool,
+    status: str | None,
+    overdue: bool,
+    on: datetime | None,
+    as_json: bool,
+    db: str | None,
+    url: str | None,
+) -> None:
+    """List referrals by the day they were made, each with its agency, status and due day;
+    with --overdue, those open past their due day with the days overdue.
 
     A referral of a need that tells a health or disability fact is not listed (its
     agency would tell it); their number is given on standard error.
     """
     from jieqin import connect
-    from jieqin.io.sensitive import masked_strings, sensitivity_of
 
+    if on is not None and not overdue:
+        raise click.UsageError("--on goes with --overdue")
     with connect(database_url(db, url)) as campaign:
-        found = campaign.referrals(pending=pending)
-        with campaign.unit_of_work("cli", read_only=True) as uow:
-            needs = uow.needs.find_many({r.need_id for r in found})
-        sensitivity = sensitivity_of(campaign)
+        day = day_of(on) or campaign.clock.today()
+        if overdue:
+            late = {o.referral.referral_id: o.days_overdue for o in campaign.overdue_referrals(day)}
+            found = [r for r in _listed(campaign, pending, status) if r.referral_id in late]
+            found.sort(key=lambda r: (-late[r.referral_id], r.referral_id))
+        else:
+            late, found = {}, _listed(campaign, pending, status)
+        shown = shown_referrals(campaign, found)
+    rows = [_row(r, late.get(r.referral_id)) for r in shown]
+    if as_json:
+        echo_json(rows)
+        return
+    _show(rows, overdue, day)
+
+
+def _listed(campaign: Any, pending: bool, status: str | None) -> list[Any]:
+    found: list[Any] = campaign.referrals(pending=pending, status=status)
+    return found
+
+
+def shown_referrals(campaign: Any, found: list[Any]) -> list[Any]:
+    """``found`` without the referrals of needs that tell a health or disability fact
+    (their number said on standard error): the agency would tell the fact."""
+    from jieqin.io.sensitive import sensitivity_of
+
+    with campaign.unit_of_work("cli", read_only=True) as uow:
+        needs = uow.needs.find_many({r.need_id for r in found})
+    sensitivity = sensitivity_of(campaign)
     shown = [
         r
         for r in found
@@ -50,72 +113,159 @@ def list_command(pending: bool, as_json: bool, db: str | None, url: str | None) 
     ]
     if len(found) > len(shown):
         click.echo(WITHHELD.format(n=len(found) - len(shown)), err=True)
-    rows = masked_strings([_row(r) for r in shown])
-    if as_json:
-        echo_json(rows)
-        return
-    _show(rows)
+    return shown
 
 
-def _row(r: Any) -> dict[str, Any]:
-    return {
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _row(r: Any, days_overdue: int | None = None) -> dict[str, Any]:
+    from jieqin.io.sensitive import masked_strings
+
+    row = {
         "referral_id": r.referral_id,
         "need_id": r.need_id,
         "household_id": r.household_id,
         "member_id": r.member_id,
         "agency": r.agency,
+        "status": r.status.value,
         "referred_on": r.referred_on.isoformat(),
-        "completed_on": r.completed_on.isoformat() if r.completed_on else None,
+        "due_on": _day(r.due_on),
+        "accepted_on": _day(r.accepted_on),
+        "rejected_on": _day(r.rejected_on),
+        "rejection_reason": r.rejection_reason,
+        "completed_on": _day(r.completed_on),
+        "outcome": r.outcome,
         "note": r.note,
     }
+    if days_overdue is not None:
+        row["days_overdue"] = days_overdue
+    masked: dict[str, Any] = masked_strings(row)
+    return masked
 
 
-def _show(rows: list[dict[str, Any]]) -> None:
+def _show(rows: list[dict[str, Any]], overdue: bool, day: Any) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
     if not rows:
-        click.echo("No referrals.")
+        click.echo(
+            f"No referral is past its due day on {day.isoformat()}." if overdue else "No referrals."
+        )
         return
-    table = Table(title=f"{len(rows)} referrals")
-    columns = ("referral_id", "need_id", "household_id", "agency", "referred_on", "completed_on")
+    title = f"{len(rows)} referrals past their due day on {day.isoformat()}" if overdue else None
+    table = Table(title=title or f"{len(rows)} referrals")
+    columns = ["referral_id", "need_id", "agency", "status", "referred_on", "due_on", "settled"]
+    if overdue:
+        columns.insert(0, "days_overdue")
     for column in columns:
-        table.add_column(column.removesuffix("_id"))
+        table.add_column(
+            column.removesuffix("_id"), justify="right" if column == "days_overdue" else "left"
+        )
     for r in rows:
-        table.add_row(*(str(r[c] or "") for c in columns))
+        r = {**r, "settled": _settled(r)}
+        table.add_row(*(str(r[c] if r[c] is not None else "") for c in columns))
     print_tables(table)
+
+
+def _settled(row: dict[str, Any]) -> str:
+    """How the referral ended, in a few words (empty while the agency has it)."""
+    if row["status"] == "completed":
+        return f"{row['completed_on']} {row['outcome'] or ''}".strip()
+    if row["status"] == "rejected":
+        return f"{row['rejected_on']} {row['rejection_reason']}"
+    if row["status"] == "accepted":
+        return f"accepted {row['accepted_on']}"
+    return ""
+
+
+@referrals_group.command("accept")
+@click.argument("referral_id", metavar="REFERRAL_ID")
+@click.option(
+    "--on", "on", type=DAY, default=None, help="The day the agency accepted it (default today)."
+)
+@click.option("--note", default="", help="What the agency said (no ID numbers or health details).")
+@actor_option()
+@url_option
+def accept_command(
+    referral_id: str, on: datetime | None, note: str, actor: str, db: str | None, url: str | None
+) -> None:
+    """Record that the agency accepted REFERRAL_ID: it is acting on it."""
+    from jieqin import connect
+
+    with connect(database_url(db, url)) as campaign:
+        referral = campaign.accept_referral(referral_id, day_of(on), note, actor=actor)
+    due = f"; it is due by {referral.due_on.isoformat()}" if referral.due_on else ""
+    click.echo(f"Referral {referral_id} accepted on {referral.accepted_on}{due}.")
+
+
+@referrals_group.command("reject")
+@click.argument("referral_id", metavar="REFERRAL_ID")
+@click.option(
+    "--reason", required=True, help="Why the agency rejected it (no ID numbers or health details)."
+)
+@click.option(
+    "--on", "on", type=DAY, default=None, help="The day the agency rejected it (default today)."
+)
+@actor_option()
+@url_option
+def reject_command(
+    referral_id: str, reason: str, on: datetime | None, actor: str, db: str | None, url: str | None
+) -> None:
+    """Record that the agency rejected REFERRAL_ID, saying why. Its need is open again:
+    the next `jieqin needs route` sends it elsewhere, never again to this agency."""
+    from jieqin import connect
+
+    with connect(database_url(db, url)) as campaign:
+        need = campaign.reject_referral(referral_id, reason, day_of(on), actor=actor)
+    state = (
+        f"its need {need.need_id} is open again for another route (`jieqin needs route`)"
+        if need.status.value == "open"
+        else f"its need {need.need_id} stays {need.status.value}"
+    )
+    click.echo(f"Rejected referral {referral_id}; {state}.")
 
 
 @referrals_group.command("complete")
 @click.argument("referral_id", metavar="REFERRAL_ID")
 @click.option(
-    "--on", "on", type=DAY, default=None, help="The day the agency acted (default today)."
+    "--outcome",
+    required=True,
+    metavar="CODE",
+    help="What came of it: a referral outcome code (`jieqin codes referral_outcomes`).",
+)
+@click.option(
+    "--on", "on", type=DAY, default=None, help="The day the agency completed it (default today)."
 )
 @click.option("--note", default="", help="What the agency did (no ID numbers or health details).")
 @actor_option()
 @url_option
 def complete_command(
     referral_id: str,
+    outcome: str,
     on: datetime | None,
     note: str,
     actor: str,
     db: str | None,
     url: str | None,
 ) -> None:
-    """Complete REFERRAL_ID: the agency acted. Its need is resolved (unless it was
-    resolved or closed meanwhile)."""
+    """Complete REFERRAL_ID with its outcome: the agency acted. Its need is resolved
+    (unless it was resolved or closed meanwhile)."""
     from jieqin import connect
 
     with connect(database_url(db, url)) as campaign:
-        need = campaign.complete_referral(referral_id, day_of(on), note, actor=actor)
+        need = campaign.complete_referral(
+            referral_id, day_of(on), note, outcome=outcome, actor=actor
+        )
     by = f"referral:{referral_id}"
     settled = (
         f"its need {need.need_id} is resolved"
         if need.resolved_by == by
         else f"its need {need.need_id} was already {need.status.value}"
     )
-    click.echo(f"Completed referral {referral_id}; {settled}.")
+    click.echo(f"Completed referral {referral_id} ({outcome}); {settled}.")
 
 
 COMMANDS = [referrals_group]

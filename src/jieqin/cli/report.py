@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from jieqin.cli._common import database_url, url_option
+from jieqin.i18n import _
 from jieqin.reports.render import FORMATS
-from jieqin.reports.strings import DEFAULT_LANGUAGE, LANGUAGES
+from jieqin.reports.strings import LANGUAGES
 
 __all__ = ["COMMANDS", "report_command"]
 
@@ -41,9 +42,9 @@ __all__ = ["COMMANDS", "report_command"]
 @click.option(
     "--lang",
     type=click.Choice(LANGUAGES),
-    default=DEFAULT_LANGUAGE,
-    show_default=True,
-    help="The language of the table and the HTML page (JSON and CSV keep codes).",
+    default=None,
+    help="The language of the table and the HTML page (JSON and CSV keep codes); "
+    "default: the language of the run (jieqin --lang, JIEQIN_LANG, the locale, else zh).",
 )
 @click.option("--codes", "show_codes", is_flag=True, help="Show each code beside its label.")
 @url_option
@@ -54,7 +55,7 @@ def report_command(
     as_json: bool,
     output: Path | None,
     k: int | None,
-    lang: str,
+    lang: str | None,
     show_codes: bool,
     db: str | None,
     url: str | None,
@@ -85,7 +86,7 @@ def report_command(
 
         target = needs_output(output, fmt)
         write_binary(target, lambda out: write_workbook(report, out))
-        click.echo(f"Wrote the {report.period} report ({fmt}) to {target}.", err=True)
+        click.echo(_wrote(report.period, fmt, target), err=True)
         return
     # on a terminal the table fits its width; in a file or a pipe it is never cut
     width = output_console().width if output is None and fmt == "table" else None
@@ -94,7 +95,14 @@ def report_command(
         click.echo(text, nl=not text.endswith("\n"))
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote the {report.period} report ({fmt}) to {output}.", err=True)
+        click.echo(_wrote(report.period, fmt, output), err=True)
+
+
+def _wrote(period: object, fmt: str, output: Path) -> str:
+    """``Wrote the 2021 report (html) to 2021.html.``, in the language of the run."""
+    return _("Wrote the {period} report ({format}) to {output}.").format(
+        period=period, format=fmt, output=output
+    )
 
 
 COMMANDS = [report_command]

@@ -81,7 +81,8 @@ class CohortPlan:
     other_survey_needs: int = 48
     """Q1 survey needs of other kinds (medical, social insurance, housing, disability)."""
     off_campaign_specials: int = 1
-    """Of each planted kind, this many also in off-campaign households (rules reject them)."""
+    """Of each planted kind, this many also in off-campaign households (the rules reject
+    those in Tongchuan; those outside it the programmes do not decide at all)."""
 
 
 @frozen

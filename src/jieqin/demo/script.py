@@ -23,6 +23,7 @@ from attrs import define, field, frozen
 import jieqin
 from jieqin.demo.cohort import Cohort, generate_cohort
 from jieqin.demo.schedule import plan_activities
+from jieqin.i18n import N_, _
 
 if TYPE_CHECKING:
     from jieqin.reports import Report
@@ -71,20 +72,20 @@ BRIEF_2021: dict[str, int | Decimal] = {
     "illness_grant_amount": Decimal("60000.00"),
 }
 
-#: Labels for the summary table.
+#: Labels for the summary table (English; translated where they are shown).
 LABELS: dict[str, str] = {
-    "helpers": "helpers (all tiers)",
-    "households": "paired households",
-    "contact": "contacts",
-    "visit": "visits",
-    "policy_explanation": "policy explanations",
-    "warmth": "warmth deliveries",
-    "practical_help": "practical things done",
-    "employment_referrals": "referred to the Employment Promotion Center (Q1 survey)",
-    "scholarships": "college freshmen given scholarships",
-    "scholarship_amount": "  scholarships, yuan",
-    "illness_grants": "major-illness patients given grants",
-    "illness_grant_amount": "  major-illness grants, yuan",
+    "helpers": N_("helpers (all tiers)"),
+    "households": N_("paired households"),
+    "contact": N_("contacts"),
+    "visit": N_("visits"),
+    "policy_explanation": N_("policy explanations"),
+    "warmth": N_("warmth deliveries"),
+    "practical_help": N_("practical things done"),
+    "employment_referrals": N_("referred to the Employment Promotion Center (Q1 survey)"),
+    "scholarships": N_("college freshmen given scholarships"),
+    "scholarship_amount": N_("  scholarships, yuan"),
+    "illness_grants": N_("major-illness patients given grants"),
+    "illness_grant_amount": N_("  major-illness grants, yuan"),
 }
 
 #: Budgets the demo gives the charity funds: more than the rules grant, so the rules decide.
@@ -111,7 +112,9 @@ class Quiet:
 
 @frozen
 class Step:
-    """One step of the year and what it did (or why it could not run)."""
+    """One step of the year and what it did (or why it could not run): ``name`` a
+    catalog message (English; translated where it is shown), ``detail`` said in the
+    language the demo ran in (:func:`jieqin.i18n.language`)."""
 
     name: str
     done: bool
@@ -213,7 +216,7 @@ def tongchuan_missing() -> str | None:
 def _load(campaign: jieqin.Campaign, cohort: Cohort, progress: Progress) -> None:
     total = len(cohort.helpers) + len(cohort.households)
     with (
-        progress.task("Loading helpers and households", total) as advance,
+        progress.task(N_("Loading helpers and households"), total) as advance,
         campaign.unit_of_work(ACTOR) as uow,
     ):
         for batch in _batches(cohort.helpers, 200):
@@ -235,7 +238,7 @@ def _pair(
 ) -> None:
     """Pair every eligible household within its county, at most two per helper."""
     policy = jieqin.PairingPolicy(max_per_helper=2, max_candidates=None)
-    with progress.task("Pairing helpers with households", 1) as advance:
+    with progress.task(N_("Pairing helpers with households"), 1) as advance:
         plan = campaign.pair(policy, actor=ACTOR, on=PAIRING_DAY)
         advance(1)
     reasons: dict[str, int] = {}
@@ -244,18 +247,18 @@ def _pair(
     off = [h for h in cohort.households if h.status_on(PAIRING_DAY) not in policy.eligible_statuses]
     if off:
         reasons["not in a pairable status"] = len(off)
-    why = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(reasons.items()))
-    result.say(
-        "pairing",
-        f"{len(plan.primary)} households paired on {PAIRING_DAY} (county limit, at most 2 "
-        f"per helper); {len(plan.unpaired) + len(off)} left unpaired" + (f": {why}" if why else ""),
-    )
+    why = _(", ").join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(reasons.items()))
+    detail = _(
+        "{paired} households paired on {day} (county limit, at most 2 per helper); "
+        "{unpaired} left unpaired"
+    ).format(paired=len(plan.primary), day=PAIRING_DAY, unpaired=len(plan.unpaired) + len(off))
+    result.say(N_("pairing"), detail + (_(": {why}").format(why=why) if why else ""))
 
 
 def _survey(
     campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
 ) -> None:
-    with progress.task("Q1 needs survey and routing", 3) as advance:
+    with progress.task(N_("Q1 needs survey and routing"), 3) as advance:
         surveyed = campaign.survey_needs(
             cohort.q1_survey, Q1, actor=ACTOR, raised_on=SURVEY_DAY, source="Q1 survey"
         )
@@ -265,9 +268,10 @@ def _survey(
         routed = campaign.route_needs(Q1, actor=ACTOR, on=ROUTING_DAY)
         advance(1)
     result.say(
-        "Q1 needs survey",
-        f"{len(surveyed)} needs from the survey, {len(derived)} from member facts; "
-        f"routed: {_route_counts(routed)}",
+        N_("Q1 needs survey"),
+        _("{surveyed} needs from the survey, {derived} from member facts; routed: {routed}").format(
+            surveyed=len(surveyed), derived=len(derived), routed=_route_counts(routed)
+        ),
     )
 
 
@@ -280,9 +284,20 @@ def _route_counts(results: Sequence[Any]) -> str:
             open_ += 1
         else:
             counts[str(r.route.kind)] = counts.get(str(r.route.kind), 0) + 1
-    words = {"referral": "to an agency", "program": "to a programme", "helper": "to a helper"}
-    parts = [f"{n} {words.get(kind, kind)}" for kind, n in counts.items() if n]
-    return ", ".join([*parts, f"{open_} left open"])
+    words = {
+        "referral": N_("{n} to an agency"),
+        "program": N_("{n} to a programme"),
+        "helper": N_("{n} to a helper"),
+    }
+    parts = [_(words[kind]).format(n=n) for kind, n in counts.items() if n and kind in words]
+    return _(", ").join([*parts, _("{n} left open").format(n=open_)])
+
+
+#: The step that allocates each charity programme.
+_ALLOCATION_STEPS = {
+    "scholarship": N_("scholarship allocation"),
+    "major_illness": N_("major-illness allocation"),
+}
 
 
 def _allocate(
@@ -292,10 +307,10 @@ def _allocate(
     roles = [role for role in ("major_illness", "scholarship") if role in result.programs]
     for role in ("scholarship", "major_illness"):
         if role not in result.programs:
-            result.say(f"{role} allocation", "no such programme is registered", done=False)
+            result.say(_ALLOCATION_STEPS[role], _("no such programme is registered"), done=False)
     if not roles:
         return
-    with progress.task("Allocating the charity programmes", len(roles)) as advance:
+    with progress.task(N_("Allocating the charity programmes"), len(roles)) as advance:
         for role in roles:
             program_id = result.programs[role]
             aid = campaign.aid_program(program_id)
@@ -315,10 +330,20 @@ def _allocate(
             refused = plan.count(jieqin.Outcome.INELIGIBLE)
             if role == "scholarship" and (student := _refused_student(cohort, plan)):
                 result.refused = (program_id, student)
+            said = _(
+                "{program}: {granted} granted, {total} yuan from a {budget}-yuan fund; "
+                "{refused} members decided ineligible"
+            )
+            budget = f"{FUND_BUDGETS[role]:,.0f}"
             result.say(
-                f"{role} allocation",
-                f"{aid.program.name}: {granted} granted, {plan.granted_total} yuan from a "
-                f"{FUND_BUDGETS[role]:,.0f}-yuan fund; {refused} members decided ineligible",
+                _ALLOCATION_STEPS[role],
+                said.format(
+                    program=aid.program.name,
+                    granted=granted,
+                    total=plan.granted_total,
+                    budget=budget,
+                    refused=refused,
+                ),
             )
             advance(1)
 
@@ -354,7 +379,7 @@ def _activities(
     for activity in activities:
         by_household.setdefault(activity.household_id, []).append(activity)
     households = sorted(by_household)
-    with progress.task("Logging the year's activities", len(activities)) as advance:
+    with progress.task(N_("Logging the year's activities"), len(activities)) as advance:
         for start in range(0, len(households), 64):
             batch = [a for h in households[start : start + 64] for a in by_household[h]]
             campaign.log_activities(batch, actor=ACTOR, source="2021 activity log")
@@ -365,10 +390,13 @@ def _activities(
             for n in uow.needs.list(status=jieqin.NeedStatus.RESOLVED)
             if (n.resolved_by or "").startswith("activity:")
         ]
+    said = _(
+        "{logged} activities of the year logged; {resolved} of the {routed} needs routed to "
+        "helpers resolved by their practical help"
+    )
     result.say(
-        "activities",
-        f"{len(activities)} activities of the year logged; {len(resolved)} of the "
-        f"{len(for_helpers)} needs routed to helpers resolved by their practical help",
+        N_("activities"),
+        said.format(logged=len(activities), resolved=len(resolved), routed=len(for_helpers)),
     )
 
 
@@ -377,13 +405,14 @@ def _winter_check(
 ) -> None:
     checklist = _winter_checklist()
     if checklist is None:
-        result.say("winter check", f"the {TONGCHUAN_PLUGIN} plugin is not installed", done=False)
+        missing = _("the {plugin} plugin is not installed").format(plugin=TONGCHUAN_PLUGIN)
+        result.say(N_("winter check"), missing, done=False)
         return
     rng = random.Random(cohort.seed + 4)
     with campaign.unit_of_work(ACTOR) as uow:
         paired = sorted({p.household_id for p in uow.pairings.active_on(WINTER_CHECK_DAY)})
     answers: list[jieqin.SurveyAnswer] = []
-    with progress.task("Safe-and-warm-winter check", len(paired)) as advance:
+    with progress.task(N_("Safe-and-warm-winter check"), len(paired)) as advance:
         for household_id in paired:
             met = {item: rng.random() > 0.03 for item in checklist.items}
             answers.extend(checklist.answers(household_id, met))
@@ -392,10 +421,12 @@ def _winter_check(
             answers, Q4, actor=ACTOR, raised_on=WINTER_CHECK_DAY, source=checklist.name
         )
         routed = campaign.route_needs(Q4, actor=ACTOR, on=WINTER_CHECK_DAY)
+    said = _(
+        "{checked} households checked; {shortfalls} shortfalls recorded as needs; routed: {routed}"
+    )
     result.say(
-        "winter check",
-        f"{len(paired)} households checked; {len(needs)} shortfalls recorded as needs; "
-        f"routed: {_route_counts(routed)}",
+        N_("winter check"),
+        said.format(checked=len(paired), shortfalls=len(needs), routed=_route_counts(routed)),
     )
 
 
@@ -425,31 +456,37 @@ def run_demo(
     progress = progress or Quiet()
     url = url or _fresh(Path(db))
     result = DemoResult(url=url, seed=seed)
-    with progress.task("Generating the synthetic cohort", 1) as advance:
+    with progress.task(N_("Generating the synthetic cohort"), 1) as advance:
         cohort = cohort or generate_cohort(seed)
         advance(1)
     result.say(
-        "cohort",
-        f"{len(cohort.helpers)} helpers, {len(cohort.households)} households, "
-        f"{len(cohort.members)} members (seed {seed})",
+        N_("cohort"),
+        _("{helpers} helpers, {households} households, {members} members (seed {seed})").format(
+            helpers=len(cohort.helpers),
+            households=len(cohort.households),
+            members=len(cohort.members),
+            seed=seed,
+        ),
     )
     with jieqin.connect(url) as campaign:
         _find_programs(campaign, result)
         if not result.programs:
             result.say(
-                "Tongchuan plugin",
-                "no Tongchuan programmes are registered: install the plugin "
-                "(pip install -e plugins/jieqin-tongchuan)",
+                N_("Tongchuan plugin"),
+                _(
+                    "no Tongchuan programmes are registered: install the plugin "
+                    "(pip install -e plugins/jieqin-tongchuan)"
+                ),
                 done=False,
             )
         _load(campaign, cohort, progress)
-        result.say("roster", "helpers and households stored")
+        result.say(N_("roster"), _("helpers and households stored"))
         _pair(campaign, cohort, result, progress)
         _survey(campaign, cohort, result, progress)
         _allocate(campaign, cohort, result, progress)
         _winter_check(campaign, cohort, result, progress)
         _activities(campaign, cohort, result, progress)
-        with progress.task("Computing the 2021 report", 1) as advance:
+        with progress.task(N_("Computing the 2021 report"), 1) as advance:
             result.report = campaign.report(YEAR, by_region=True)
             advance(1)
     result.seconds = time.perf_counter() - started

@@ -6,6 +6,10 @@ A structuring failure becomes one :class:`~jieqin.errors.InvalidInput` listing e
 bad path, for example ``households.jsonl line 17: members[2].birth_date: invalid date
 '2001-13-01'``.
 
+A ledger's Chinese words for the fixed codes (``男``, ``户主``) and its dates
+(``1980年5月3日``, ``1980/5/3``) are read as the codes and dates they mean
+(:mod:`jieqin.io.values`); exports write the codes and ISO dates.
+
 Values are never coerced from another JSON type, since ``bool("false")`` is true and
 a string iterated as a list is its characters: a bool takes only ``true``/``false``,
 text only a string, a whole number only a number, a collection only an array, a
@@ -37,6 +41,7 @@ from cattrs.errors import (
 from cattrs.preconf.json import make_converter
 
 from jieqin.errors import InvalidInput, InvalidValue, JieqinError, Problem
+from jieqin.io.values import code_of, parse_date
 from jieqin.model.periods import Month, Period, Quarter, Year, parse_period
 from jieqin.model.regions import RegionCode
 
@@ -102,11 +107,12 @@ def _structure_str(value: object, _: type) -> str:
 
 
 def _structure_code(value: object, cls: type[StrEnum]) -> StrEnum:
-    """A vocabulary enum from its value; the message is the model's own (``enum_field``)."""
+    """A vocabulary enum from its value or a ledger's Chinese word for it (``男``,
+    ``户主``: :mod:`jieqin.io.values`); the message is the model's own (``enum_field``)."""
     if not isinstance(value, str):
         _refuse(f"a string (one of: {_values(cls)})", value)
     try:
-        return cls(value)
+        return cls(code_of(cls, value))
     except ValueError:
         raise InvalidValue(f"{value!r} is not one of: {_values(cls)}") from None
 
@@ -155,14 +161,26 @@ def _structure_decimal(value: object, _: type) -> Decimal:
 
 
 def _structure_date(value: object, _: type) -> date:
+    """A date from ``YYYY-MM-DD``, or as a ledger writes one (``1980年5月3日``,
+    ``1980.05.03``, ``1980/5/3``: :func:`jieqin.io.values.parse_date`)."""
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
         _refuse("a date as YYYY-MM-DD", value)
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(text)
     except ValueError:
-        raise InvalidValue(f"invalid date {value!r}; expected YYYY-MM-DD") from None
+        pass
+    try:
+        day = parse_date(text)
+    except InvalidValue as exc:
+        raise InvalidValue(f"invalid date: {exc.reason}") from None
+    if day is None:
+        raise InvalidValue(
+            f"invalid date {value!r}; expected YYYY-MM-DD (or 1980年5月3日, 1980.05.03, 1980/5/3)"
+        )
+    return day
 
 
 def _code_text(value: object, expected: str) -> str:

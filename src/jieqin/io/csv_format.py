@@ -176,13 +176,11 @@ class _Rows:
             raise self._malformed(exc) from None
 
     def plan(self, columns: Iterable[Column]) -> list[_Step]:
-        """Where each of ``columns`` is in a row, and how to parse its cells."""
+        """Where each of ``columns`` is in a row, and how to parse its cells (the header
+        table's way: a region column reads a registered region's name too)."""
         at = {c.name: i for i, c in enumerate(self.columns) if c is not None}
-        return [
-            (at[c.name], c, None if c.type is ColumnType.TEXT else c.parse)
-            for c in columns
-            if c.name in at
-        ]
+        parser = self.headers.cell_parser
+        return [(at[c.name], c, parser(self.kind, c)) for c in columns if c.name in at]
 
     def check_width(self, row: list[str], line: int, problems: list[Problem]) -> None:
         if len(row) > len(self.columns):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Protocol
 
+from jieqin.errors import InvalidValue
 from jieqin.io.converter import unstructure
 from jieqin.io.csv_format import write_csv
 from jieqin.io.headers import HEADER_LANGUAGES
@@ -122,6 +123,12 @@ def export(
     ``out`` and ``headers`` as for :func:`write_records`.
     """
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
+    if spec.applied:
+        raise InvalidValue(
+            f"{spec.name} are imported, not exported: `jieqin referrals list --json` lists "
+            "the referrals with their steps",
+            field="kind",
+        )
     with source.unit_of_work(actor=actor, read_only=True) as uow:
         repository = getattr(uow, spec.repository)
         if on_total is not None:

@@ -18,18 +18,20 @@ accepted and not read: the head is the member whose relation is ``head``.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
 
 from attrs import frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.io.kinds import KINDS, Column, Kind
+from jieqin.io.kinds import KINDS, PAYMENT_KINDS, Column, ColumnType, Kind
+from jieqin.io.region_names import RegionNames
 
 __all__ = [
     "CHINESE",
     "HEADER_LANGUAGES",
     "IGNORED",
+    "REGION_COLUMNS",
     "SHEET_NAMES",
     "STANDARD_HEADERS",
     "HeaderAlias",
@@ -51,6 +53,32 @@ _HELPER_ID = ("帮扶人编号", "帮扶责任人编号")
 _MEMBER_ID = ("成员编号", "人员编号")
 _NEED_ID = ("需求编号",)
 _NOTE = ("备注", "说明")
+
+_BATCH_ID = ("批次号", "批次编号")
+_GRANT_ID = ("资助编号", "发放编号")
+_AMOUNT = ("金额", "发放金额", "金额（元）")
+_PAYMENT_BATCHES: Mapping[str, tuple[str, ...]] = {
+    "batch_id": _BATCH_ID,
+    "grant_id": _GRANT_ID,
+    "household_id": _HOUSEHOLD_ID,
+    "member_id": _MEMBER_ID,
+    "payee_name": ("收款人姓名", "收款人", "户名"),
+    "resident_id": ("身份证号", "身份证号码", "公民身份号码", "证件号码"),
+    "amount": _AMOUNT,
+    "program_id": ("项目编号", "资助项目"),
+    "period": ("所属期间", "期间", "年度"),
+    "fund_id": ("资金编号", "资金"),
+}
+_PAYMENT_RESULTS: Mapping[str, tuple[str, ...]] = {
+    "batch_id": _BATCH_ID,
+    "grant_id": _GRANT_ID,
+    "amount": _AMOUNT,
+    "status": ("发放结果", "发放状态", "状态"),
+    "paid_on": ("发放日期", "到账日期", "支付日期"),
+    "returned_on": ("退回日期", "退票日期"),
+    "reference": ("银行流水号", "交易流水号", "流水号", "凭证号"),
+    "reason": ("退回原因", "失败原因", "原因"),
+}
 
 #: Kind -> column -> its Chinese names; the first is the one exports and templates write.
 CHINESE: Mapping[str, Mapping[str, tuple[str, ...]]] = {
@@ -106,6 +134,7 @@ CHINESE: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "route_explanation": ("转办说明",),
         "resolved_on": ("解决日期",),
         "resolved_by": ("解决依据",),
+        "unrouted_reason": ("未转办原因",),
     },
     "activities": {
         "activity_id": ("活动编号",),
@@ -121,11 +150,30 @@ CHINESE: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "void_reason": ("作废原因",),
         "voided_by": ("作废人",),
     },
+    "referral-outcomes": {
+        "referral_id": ("转介编号", "转办编号"),
+        "status": ("办理状态", "状态"),
+        "on": ("办理日期", "日期"),
+        "outcome": ("办理结果", "结果"),
+        "reason": ("原因说明", "退回原因", "原因", "备注"),
+    },
+    "payment-batches": _PAYMENT_BATCHES,
+    "payment-results": _PAYMENT_RESULTS,
+}
+
+#: Kind -> the columns that hold a region, whose cells may give its registered name.
+REGION_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "households": ("region",),
+    "helpers": ("home_region",),
 }
 
 #: Kind -> columns an import accepts and does not read, with their names.
 IGNORED: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "households": {"head_name": ("户主姓名", "户主")},
+    # a bank's result may be the batch file with its result columns filled in
+    "payment-results": {
+        name: (name, *zh) for name, zh in _PAYMENT_BATCHES.items() if name not in _PAYMENT_RESULTS
+    },
 }
 
 #: Kind -> the names of its sheet in a workbook (English, then Chinese). Households
@@ -136,7 +184,10 @@ SHEET_NAMES: Mapping[str, tuple[str, ...]] = {
     "members": ("members", "成员", "家庭成员"),
     "pairings": ("pairings", "结对"),
     "needs": ("needs", "需求"),
+    "referral-outcomes": ("referral-outcomes", "转介结果", "转介办理结果"),
     "activities": ("activities", "活动"),
+    "payment-batches": ("payment-batches", "发放批次"),
+    "payment-results": ("payment-results", "发放结果"),
 }
 
 
@@ -174,13 +225,16 @@ class HeaderTable:
 
     Build it with :meth:`with_aliases`; an alias that names another column of the
     same kind than the table already gives it raises :class:`InvalidValue` (the
-    registry turns it into a :class:`~jieqin.errors.PluginError`).
+    registry turns it into a :class:`~jieqin.errors.PluginError`). The table also reads
+    the cells of the region columns (:data:`REGION_COLUMNS`): a registered region's
+    name there is that region (:meth:`with_region_names`, :mod:`jieqin.io.region_names`).
     """
 
     def __init__(self) -> None:
+        self.regions = RegionNames({})
         #: kind -> normalised header -> (column name, or None for an ignored column, who)
         self._names: dict[str, dict[str, tuple[str | None, str]]] = {}
-        for kind in KINDS.values():
+        for kind in (*KINDS.values(), *PAYMENT_KINDS.values()):
             names = self._names[kind.name] = {}
             for column in kind.all_columns():
                 names[normalise_header(column.name)] = (column.name, "jieqin")
@@ -194,9 +248,25 @@ class HeaderTable:
         """A copy of this table with ``aliases`` added (conflicts raise InvalidValue)."""
         table = HeaderTable.__new__(HeaderTable)
         table._names = {kind: dict(names) for kind, names in self._names.items()}
+        table.regions = self.regions
         for alias in aliases:
             table.add(alias)
         return table
+
+    def with_region_names(self, names: Mapping[str, str]) -> HeaderTable:
+        """A copy of this table that reads a region column's names by ``names`` (region
+        code -> name: the registry's ``region_names``)."""
+        table = self.with_aliases(())
+        table.regions = RegionNames(names)
+        return table
+
+    def cell_parser(self, kind: Kind, column: Column) -> Callable[[str], Any] | None:
+        """How a (non-empty) cell of ``column`` becomes its JSON-form value: a region
+        column's name becomes the region's code, another column's cell is parsed by its
+        type (``None``: text, as it is)."""
+        if column.name in REGION_COLUMNS.get(kind.name, ()):
+            return self.regions.code
+        return None if column.type is ColumnType.TEXT else column.parse
 
     def add(self, alias: HeaderAlias) -> None:
         """Add one alias; the same alias for the same column again is no conflict."""
@@ -206,7 +276,8 @@ class HeaderTable:
                 f"unknown kind {alias.kind!r}; expected one of: {', '.join(self._names)}",
                 field="kind",
             )
-        if alias.column not in {c.name for c in KINDS[alias.kind].all_columns()}:
+        kind = KINDS.get(alias.kind) or PAYMENT_KINDS[alias.kind]
+        if alias.column not in {c.name for c in kind.all_columns()}:
             raise InvalidValue(
                 f"{alias.kind} have no column {alias.column!r} to call {alias.alias}"
             )

@@ -14,7 +14,8 @@ Every check is the model's own, made cheap:
   validators themselves, and the answer is remembered for the file;
 - a member's code cells (sex, relation, health condition, disability grade, school
   level and year, employment) are checked once per distinct combination: against
-  the enums' values, and the numbers by the model's validators;
+  the enums' values (a ledger's Chinese words for them, 男 or 户主, read as those
+  codes), and the numbers by the model's validators;
 - ids, names and phone numbers use the model's patterns and limits; a resident ID's
   check character is stdnum's (tabled by remainder), its birth place is asked once
   per (place, year), and its embedded birth date must spell the member's birth date.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from enum import StrEnum
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
@@ -44,6 +46,8 @@ from jieqin.io.csv_format import RefusedCell, SheetRows, _Grouping, _Rows
 from jieqin.io.headers import HeaderTable
 from jieqin.io.kinds import HOUSEHOLDS, _parse_history
 from jieqin.io.records import Parsed
+from jieqin.io.region_names import RegionNames
+from jieqin.io.values import code_of
 from jieqin.model import Household, Member, RegionCode, Schooling
 from jieqin.model._fields import ID_PATTERN, MAX_TEXT, PHONE_PATTERN
 from jieqin.model.identity import birth_place_known
@@ -116,12 +120,14 @@ class _Memo(dict[K, V], Generic[K, V]):
         return value
 
 
-def _region(cell: str) -> str | None:
-    """The code of a household's region cell, or ``None`` if the model would refuse it."""
+def _region(cell: str, names: RegionNames) -> str | None:
+    """The code of a household's region cell (a code, or a registered region's name),
+    or ``None`` if the model would refuse it."""
     text = cell.strip()
     if not text:
         return None
     try:
+        text = names.code(text)
         region = converter.structure(text, RegionCode)
         _HOUSEHOLD_FIELDS.region.validator(None, _HOUSEHOLD_FIELDS.region, region)  # type: ignore[misc]
     except (BaseValidationError, JieqinError, ValueError, TypeError):
@@ -193,12 +199,14 @@ def _grade(cell: str) -> Any:
     return _validated_number(cell, _MEMBER_FIELDS.disability_grade)
 
 
-def _choice(cell: str, values: frozenset[str], default: Any) -> Any:
-    """A cell of a closed vocabulary: the value, ``default`` when empty, else ``_NO``."""
+def _choice(cell: str, vocabulary: type[StrEnum], values: frozenset[str], default: Any) -> Any:
+    """A cell of a closed vocabulary: its code (a ledger's Chinese word for it too),
+    ``default`` when empty, else ``_NO``."""
     text = cell.strip()
     if not text:
         return default
-    return text if text in values else _NO
+    code = code_of(vocabulary, text)
+    return code if code in values else _NO
 
 
 def _codes(cells: tuple[str, ...]) -> tuple[Any, ...] | None:
@@ -209,13 +217,13 @@ def _codes(cells: tuple[str, ...]) -> tuple[Any, ...] | None:
     """
     sex_cell, relation_cell, condition_cell, grade_cell, level_cell, year_cell, job_cell = cells
     values = (
-        _choice(sex_cell, _SEXES, _NO),
-        _choice(relation_cell, _RELATIONS, _HEAD),
-        _choice(condition_cell, _CONDITIONS, _HEALTHY),
+        _choice(sex_cell, Sex, _SEXES, _NO),
+        _choice(relation_cell, Relation, _RELATIONS, _HEAD),
+        _choice(condition_cell, HealthCondition, _CONDITIONS, _HEALTHY),
         _grade(grade_cell),
-        _choice(level_cell, _LEVELS, None),
+        _choice(level_cell, SchoolLevel, _LEVELS, None),
         _school_year(year_cell),
-        _choice(job_cell, _EMPLOYMENTS, _FARMING),
+        _choice(job_cell, EmploymentStatus, _EMPLOYMENTS, _FARMING),
     )
     if any(value is _NO for value in values):
         return None
@@ -255,10 +263,10 @@ HouseholdRecord = HouseholdRows
 class _FastHouseholds:
     """Validates one household's rows and builds its storage rows, or declines."""
 
-    def __init__(self, at: dict[str, int], width: int) -> None:
+    def __init__(self, at: dict[str, int], width: int, names: RegionNames) -> None:
         self.at = tuple(at[name] for name in _COLUMNS)
         self.width = width
-        self.regions = _Memo(_region)
+        self.regions: _Memo[str, str | None] = _Memo(lambda cell: _region(cell, names))
         self.histories = _Memo(_history)
         self.births = _Memo(_birth_date)
         self.places = _Memo(_place_known)
@@ -396,7 +404,8 @@ def read_household_rows(
         return
     grouping = _Grouping(rows, kind, source)
     at = {column.name: i for i, column in enumerate(rows.columns) if column is not None}
-    fast = _FastHouseholds(at, len(rows.columns)) if all(n in at for n in _ALL_COLUMNS) else None
+    complete = all(n in at for n in _ALL_COLUMNS)
+    fast = _FastHouseholds(at, len(rows.columns), rows.headers.regions) if complete else None
     id_at = at[kind.id_attribute]
     finished: set[str] = set()
     pending: list[tuple[int, list[str]]] = []

@@ -11,6 +11,10 @@ first bad record raises :class:`~jieqin.errors.InvalidInput`; with
 batches are still checked, not written). Either way the caller's unit of work is
 left uncommitted, so nothing is written.
 
+Referral outcomes (what agencies report) are not stored as they are: each row is a
+step the referrals use case applies (:func:`jieqin.services.needs.apply_outcomes`),
+through the same checks, all or nothing; a step already recorded changes nothing.
+
 A households CSV is read by :mod:`jieqin.io.household_rows`, which checks the cells
 and builds the storage rows directly (``households.upsert_rows``, on every backend).
 
@@ -53,6 +57,7 @@ __all__ = [
     "load",
     "load_records",
     "parse_file",
+    "parse_placed",
 ]
 
 FORMATS = ("csv", "jsonl", "xlsx")
@@ -105,10 +110,14 @@ def format_for(path: str | os.PathLike[str], format: str | None = None) -> str:
 
 def header_table(target: object) -> HeaderTable:
     """The headers an import into ``target`` reads: its registry's (the standard names
-    and the plugins' aliases), or the standard names for a bare storage."""
-    registry = getattr(target, "registry", None)
-    table = getattr(registry, "headers", None)
-    return table if isinstance(table, HeaderTable) else STANDARD_HEADERS
+    and the plugins' aliases, and its region names for a region column's cells), or
+    the standard names for a bare storage."""
+    from jieqin.campaign import Campaign
+
+    if not isinstance(target, Campaign):
+        return STANDARD_HEADERS
+    registry = target.registry
+    return registry.headers.with_region_names(registry.region_names)
 
 
 def _read(
@@ -175,6 +184,23 @@ def parse_file(
         path, spec, format=format, encoding=encoding, on_bytes=on_bytes, headers=headers
     )
     return places.parsed(parsed)
+
+
+def parse_placed(
+    path: str | os.PathLike[str],
+    kind: Kind,
+    *,
+    format: str | None = None,
+    encoding: str = AUTO,
+    headers: HeaderTable | None = None,
+) -> tuple[Iterator[Parsed], Places]:
+    """:func:`parse_file`, with the :class:`Places` that names a later problem of a
+    record as the file's author reads it (header as written; sheet and row): for a
+    reader that checks the records further before anything is written."""
+    parsed, places = _read(
+        path, kind, format=format, encoding=encoding, on_bytes=None, headers=headers
+    )
+    return places.parsed(parsed), places
 
 
 def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Parsed]:
@@ -354,6 +380,8 @@ def load(
     def check(batch: list[Any], /) -> Sequence[Problem]:
         return list(uow.problems(spec.repository, batch))
 
+    if spec.applied:
+        write, check = _applying(uow, spec)
     try:
         count = load_records(
             parsed,
@@ -367,6 +395,23 @@ def load(
     except InvalidInput as exc:
         raise places.error(exc) from None
     return ImportResult(kind=spec.name, source=source, records=count)
+
+
+def _applying(uow: Any, spec: Kind) -> tuple[_Writer, _Checker]:
+    """How the records of an applied kind are written and checked: referral outcomes
+    move the referrals on through their use case (:func:`jieqin.services.needs.apply_outcomes`)."""
+    from jieqin.services.needs import apply_outcomes, outcome_steps
+
+    if spec.name != "referral-outcomes":
+        raise InvalidValue(f"{spec.name} records cannot be imported", field="kind")
+
+    def write(batch: list[Any], /) -> object:
+        return apply_outcomes(uow, batch)
+
+    def check(batch: list[Any], /) -> Sequence[Problem]:
+        return outcome_steps(uow, batch)[1]
+
+    return write, check
 
 
 def _as_rows(item: object) -> HouseholdRows:

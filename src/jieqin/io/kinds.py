@@ -15,7 +15,16 @@ from typing import Any
 from attrs import frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.model import Activity, Helper, Household, Need, Pairing
+from jieqin.model import (
+    Activity,
+    Grant,
+    Helper,
+    Household,
+    Need,
+    Pairing,
+    PaymentResult,
+    ReferralOutcome,
+)
 
 __all__ = [
     "ACTIVITIES",
@@ -24,6 +33,10 @@ __all__ = [
     "KINDS",
     "NEEDS",
     "PAIRINGS",
+    "PAYMENT_BATCHES",
+    "PAYMENT_KINDS",
+    "PAYMENT_RESULTS",
+    "REFERRAL_OUTCOMES",
     "Column",
     "ColumnType",
     "Kind",
@@ -141,6 +154,9 @@ class Kind:
     """Households only: the household columns repeated on every member row."""
     key_attributes: tuple[str, ...] = ()
     """The attributes that identify a record (default: ``id_attribute`` alone)."""
+    applied: bool = False
+    """The records are steps a use case applies to stored records (referral outcomes
+    move referrals on), not records stored as they are: imported, never exported."""
 
     def key(self, record: object) -> str:
         """The record's id as text (``helper/household/start`` for a pairing)."""
@@ -227,6 +243,7 @@ NEEDS = Kind(
         _col("route_explanation", "route.explanation"),
         _col("resolved_on"),
         _col("resolved_by"),
+        _col("unrouted_reason"),
     ),
 )
 
@@ -270,7 +287,72 @@ PAIRINGS = Kind(
 )
 """Pairings, current or of earlier years (history brought in from another system)."""
 
-KINDS: Mapping[str, Kind] = {k.name: k for k in (HELPERS, HOUSEHOLDS, PAIRINGS, NEEDS, ACTIVITIES)}
+REFERRAL_OUTCOMES = Kind(
+    name="referral-outcomes",
+    cls=ReferralOutcome,
+    id_attribute="referral_id",
+    repository="referrals",
+    columns=(
+        _col("referral_id"),
+        _col("status"),
+        _col("on"),
+        _col("outcome"),
+        _col("reason"),
+    ),
+    key_attributes=("referral_id", "status"),
+    applied=True,
+)
+"""What agencies report on referrals: each row a step (accepted, rejected with the
+reason, completed with the outcome code) on a day; see
+:func:`jieqin.services.needs.apply_outcomes`."""
+
+KINDS: Mapping[str, Kind] = {
+    k.name: k for k in (HELPERS, HOUSEHOLDS, PAIRINGS, NEEDS, ACTIVITIES, REFERRAL_OUTCOMES)
+}
+
+PAYMENT_BATCHES = Kind(
+    name="payment-batches",
+    cls=Grant,
+    id_attribute="grant_id",
+    repository="grants",
+    columns=(
+        _col("batch_id"),
+        _col("grant_id"),
+        _col("household_id"),
+        _col("member_id"),
+        _col("payee_name"),
+        _col("resident_id"),
+        _col("amount"),
+        _col("program_id"),
+        _col("period"),
+        _col("fund_id"),
+    ),
+)
+"""A payment batch as sent to the bank or charity (``jieqin payments export``): one row
+per grant awaiting payment. Written, never imported; the bank matches on ``grant_id``."""
+
+PAYMENT_RESULTS = Kind(
+    name="payment-results",
+    cls=PaymentResult,
+    id_attribute="grant_id",
+    repository="grants",
+    columns=(
+        _col("batch_id"),
+        _col("grant_id"),
+        _col("amount"),
+        _col("status"),
+        _col("paid_on"),
+        _col("returned_on"),
+        _col("reference"),
+        _col("reason"),
+    ),
+    key_attributes=("grant_id", "status"),
+)
+"""The bank's result of a batch (``jieqin payments reconcile``): per grant, paid or
+returned. The batch file's other columns may stay in it and are not read."""
+
+PAYMENT_KINDS: Mapping[str, Kind] = {k.name: k for k in (PAYMENT_BATCHES, PAYMENT_RESULTS)}
+"""The files of ``jieqin payments``: read or written there, not by import and export."""
 
 
 def kind_named(name: str) -> Kind:

@@ -493,6 +493,7 @@ def _kept(old: Any, new: Any) -> Any:
             route=old.route,
             resolved_on=old.resolved_on,
             resolved_by=old.resolved_by,
+            unrouted_reason=old.unrouted_reason,
         )
     if isinstance(new, Activity):
         return attrs.evolve(

@@ -103,6 +103,10 @@ CODE_COLUMNS: Mapping[str, Mapping[str, Callable[[Any], CodeList]]] = {
         "route_target": _targets,
     },
     "activities": {"kind": _registered("activity_kinds")},
+    "referral-outcomes": {
+        "status": _fixed(("accepted", "rejected", "completed"), ("已接收", "已退回", "已办结")),
+        "outcome": _registered("referral_outcomes"),
+    },
 }
 
 

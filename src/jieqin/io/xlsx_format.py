@@ -22,8 +22,13 @@ Reading
       each naming its row and column: a resident ID number stored as a number (Excel
       keeps 15 digits and drops the ``X``), any number of over 15 digits, a date in a
       column that is not one, a formula (jieqin reads values, not formulas), an
-      Excel error such as ``#N/A``. Merged cells at or below the header are refused
-      (each row must hold its own values); an empty sheet is refused.
+      Excel error such as ``#N/A``. An empty sheet is refused.
+    - Merged cells: a ledger merges a household's cells (户编号, 所在村, 户主姓名 ...)
+      over its members' rows; each member's row then reads the merged value (it is
+      filled down). Any other merge at or below the header is refused, naming its
+      cells: one across columns, one over the header, one in a member's own column,
+      one on a households sheet of one row per household, one in a sheet of another
+      kind.
 
 Writing
     :func:`write_xlsx` writes the rows :func:`~jieqin.io.csv_format.write_csv`
@@ -114,8 +119,15 @@ _A_TIME = "is a time, not a value jieqin reads"
 _EMPTY = "the sheet is empty"
 _DAMAGED = "cannot be read: the workbook is damaged ({error})"
 _MERGED = (
-    "cells {ref} are merged; unmerge them and fill in every cell "
-    "(a household's columns are repeated on each member's row)"
+    "cells {ref} are merged; unmerge them and fill in every cell (each row holds its own values)"
+)
+_MERGED_ACROSS = (
+    "cells {ref} are merged across columns; unmerge them: each column holds its own value"
+)
+_MERGED_MEMBER = (
+    "cells {ref} are merged in a member column; unmerge them and fill in every row "
+    "(only the columns of the household, such as its id, may be merged over the rows "
+    "of its members)"
 )
 _NOT_A_WORKBOOK = (
     "is not an Excel workbook jieqin can read (an .xlsx file; save an old .xls "
@@ -259,21 +271,23 @@ def _merged_ranges(book: Any, sheet: Any) -> list[str]:
     return []
 
 
-def _bounds(ref: str) -> tuple[int, int, int]:
-    """``(first row, last row, first column)`` of a range such as ``A3:B5``."""
+def _bounds(ref: str) -> tuple[int, int, int, int]:
+    """``(first row, last row, first column, last column)`` of a range such as ``A3:B5``."""
     from openpyxl.utils import column_index_from_string
 
     corners = [_CELL.fullmatch(part) for part in ref.split(":")]
     rows = [int(m.group(2)) for m in corners if m is not None]
     columns = [column_index_from_string(m.group(1)) for m in corners if m is not None]
-    return min(rows), max(rows), min(columns)
+    return min(rows), max(rows), min(columns), max(columns)
 
 
 class _Sheet:
     """One worksheet as rows of cell texts (:class:`~jieqin.io.csv_format.SheetRows`).
 
     ``problems`` are what refuses the sheet before any row is read (empty, merged
-    cells); ``written`` maps column names to the headers as written.
+    cells); ``written`` maps column names to the headers as written. ``members``: the
+    rows are households' members (one row per member), whose household columns may be
+    merged over them and are then filled down.
     """
 
     def __init__(
@@ -284,6 +298,8 @@ class _Sheet:
         source: str,
         headers: HeaderTable,
         on_row: Callable[[], None] | None = None,
+        *,
+        members: bool = False,
     ) -> None:
         self.title = str(sheet.title)
         self.kind = kind
@@ -297,6 +313,11 @@ class _Sheet:
         self.columns: list[Column | None] = []
         self.written: dict[str, str] = {}
         self._rules: list[str] = []
+        self._household_at: set[int] = set()
+        """The (0-based) columns of the household's values: merged ones fill down."""
+        self.members = members
+        self.fills: dict[int, list[tuple[int, int]]] = {}
+        """Column (0-based) -> the (first, last) rows of each merge filled down there."""
         if self.header is not None:
             self._plan(headers)
             self._check_merged(book, sheet)
@@ -353,9 +374,14 @@ class _Sheet:
     def _plan(self, headers: HeaderTable) -> None:
         assert self.header is not None
         dates = date_columns(self.kind)
-        for text in self.header[1]:
-            _, column = headers.lookup(self.kind, text.strip())
+        household = {c.name for c in self.kind.group_columns}
+        for at, text in enumerate(self.header[1]):
+            known, column = headers.lookup(self.kind, text.strip())
             self.columns.append(column)
+            if self.kind.group_columns and (
+                (known and column is None) or (column is not None and column.name in household)
+            ):
+                self._household_at.add(at)  # a household's column, or one not read (户主姓名)
             rule = _Rule.TEXT
             if column is not None:
                 if column.name != text.strip():
@@ -374,13 +400,20 @@ class _Sheet:
         except Exception as exc:
             raise self._damaged(exc) from None
         for ref in merged:
-            first, last, column = _bounds(ref)
+            first, last, column, last_column = _bounds(ref)
             if last < start:
                 continue  # a title above the header
+            if self.members and first > start and column == last_column:
+                if column - 1 in self._household_at:
+                    self.fills.setdefault(column - 1, []).append((first, last))
+                    continue
+                reason = _MERGED_MEMBER
+            else:
+                reason = _MERGED_ACROSS if column != last_column else _MERGED
             where = self.header[1][column - 1].strip() if column <= len(self.header[1]) else ""
             self.problems.append(
                 self.problem(
-                    _MERGED.format(ref=ref),
+                    reason.format(ref=ref),
                     line=first,
                     field=where or self.position(column),
                 )
@@ -408,13 +441,35 @@ class _Sheet:
                 out.extend([""] * (width - len(out)))
             return out
 
-        pending, self._pending = self._pending, []
-        for number, cells in pending:
-            yield number, texts(cells)
-        for number, cells in self._cells:
-            if on_row is not None:
-                on_row()
-            yield number, texts(cells)
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            pending, self._pending = self._pending, []
+            for number, cells in pending:
+                yield number, texts(cells)
+            for number, cells in self._cells:
+                if on_row is not None:
+                    on_row()
+                yield number, texts(cells)
+
+        yield from _filled_down(rows(), self.fills) if self.fills else rows()
+
+
+def _filled_down(
+    rows: Iterator[tuple[int, list[str]]], fills: dict[int, list[tuple[int, int]]]
+) -> Iterator[tuple[int, list[str]]]:
+    """``rows`` with each merged range's value in every row it covers (a merge keeps
+    its value in its first cell only; the rows below it come empty)."""
+    ranges = {at: sorted(spans) for at, spans in fills.items()}
+    held: dict[int, tuple[int, str]] = {}
+    """Column -> (the merge's last row, its value), while a merge is being read."""
+    for number, cells in rows:
+        for at, spans in ranges.items():
+            while spans and spans[0][1] < number:
+                spans.pop(0)
+            if spans and spans[0][0] == number:
+                held[at] = (spans[0][1], cells[at] if at < len(cells) else "")
+            elif at in held and number <= held[at][0] and at < len(cells) and not cells[at]:
+                cells[at] = held[at][1]
+        yield number, cells
 
 
 # --- the workbook ----------------------------------------------------------------------
@@ -483,7 +538,7 @@ def read_xlsx(
             chosen = households or members or _first_sheet(book, name)
         else:
             chosen = _sheet_named(book, SHEET_NAMES[kind.name]) or _first_sheet(book, name)
-        sheet = _Sheet(book, chosen, kind, name, headers, on_row)
+        sheet = _Sheet(book, chosen, kind, name, headers, on_row, members=kind is HOUSEHOLDS)
         yield from _read_one(sheet, kind, name, headers, places, fast_households)
     finally:
         book.close()
@@ -560,7 +615,7 @@ class _Joined:
         self.source = source
         self.headers = headers
         self.homes = _Sheet(book, households, HOUSEHOLDS, source, headers)
-        self.people = _Sheet(book, members, HOUSEHOLDS, source, headers, on_row)
+        self.people = _Sheet(book, members, HOUSEHOLDS, source, headers, on_row, members=True)
         self.group_names = [c.name for c in HOUSEHOLDS.group_columns]
         self._starts: list[int] = []
         """The members sheet's row where each household's rows start, in order ..."""
@@ -639,10 +694,13 @@ class _Joined:
             people.header[0], header, self._joined(homes, link, keep, used), people.position
         )
         places.place = self._place
+        # the rows' header is English column names; the table reads the region names
         if fast_households:
-            yield from read_household_rows((), source=self.source, headers=None, sheet=rows)
+            yield from read_household_rows((), source=self.source, headers=self.headers, sheet=rows)
         else:
-            yield from read_csv((), HOUSEHOLDS, source=self.source, sheet=rows)
+            yield from read_csv(
+                (), HOUSEHOLDS, source=self.source, headers=self.headers, sheet=rows
+            )
         lonely = [
             self.homes.problem(
                 _NO_MEMBERS.format(hid=hid, sheet=people.title),

@@ -12,11 +12,20 @@ from jieqin.model.aid import (
     FundChange,
     FundChangeKind,
     Grant,
+    GrantUnit,
     Outcome,
     Program,
     ProgramKind,
 )
 from jieqin.model.consent import Consent, ConsentFact
+from jieqin.model.grievances import (
+    Grievance,
+    GrievanceCategory,
+    GrievanceChannel,
+    GrievanceStage,
+    GrievanceTarget,
+    TargetKind,
+)
 from jieqin.model.identity import (
     birthplace_codes,
     mask_resident_id,
@@ -24,8 +33,18 @@ from jieqin.model.identity import (
     validate_resident_id,
 )
 from jieqin.model.money import yuan
-from jieqin.model.needs import Need, NeedSource, NeedStatus, Referral, Route, RouteKind
+from jieqin.model.needs import (
+    Need,
+    NeedSource,
+    NeedStatus,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
+    Route,
+    RouteKind,
+)
 from jieqin.model.pairings import CostTerm, Handover, Pairing, PairingRole
+from jieqin.model.payments import PaymentResult, PaymentState, PaymentStatus
 from jieqin.model.people import (
     EmploymentStatus,
     Health,
@@ -48,6 +67,14 @@ from jieqin.model.periods import (
     Year,
     parse_period,
     period_containing,
+)
+from jieqin.model.plans import (
+    ItemStatus,
+    Objection,
+    ObjectionStatus,
+    Plan,
+    PlanItem,
+    PlanStatus,
 )
 from jieqin.model.regions import RegionCode, RegionLevel
 from jieqin.model.vocab import (
@@ -73,12 +100,19 @@ __all__ = [
     "FundChange",
     "FundChangeKind",
     "Grant",
+    "GrantUnit",
+    "Grievance",
+    "GrievanceCategory",
+    "GrievanceChannel",
+    "GrievanceStage",
+    "GrievanceTarget",
     "Handover",
     "Health",
     "HealthCondition",
     "Helper",
     "Household",
     "HouseholdStatus",
+    "ItemStatus",
     "Member",
     "MemberMove",
     "Month",
@@ -86,15 +120,25 @@ __all__ = [
     "NeedKind",
     "NeedSource",
     "NeedStatus",
+    "Objection",
+    "ObjectionStatus",
     "Outcome",
     "Pairing",
     "PairingRole",
+    "PaymentResult",
+    "PaymentState",
+    "PaymentStatus",
     "Period",
     "PeriodKind",
+    "Plan",
+    "PlanItem",
+    "PlanStatus",
     "Program",
     "ProgramKind",
     "Quarter",
     "Referral",
+    "ReferralOutcome",
+    "ReferralStatus",
     "RegionCode",
     "RegionLevel",
     "Relation",
@@ -105,6 +149,7 @@ __all__ = [
     "Sector",
     "Sex",
     "StatusChange",
+    "TargetKind",
     "Tier",
     "Year",
     "birthplace_codes",
@@ -133,8 +178,10 @@ MODEL_TYPES: tuple[type, ...] = (
     MemberMove,
     Need,
     Pairing,
+    PaymentResult,
     Program,
     Referral,
+    ReferralOutcome,
     Route,
     Schooling,
     StatusChange,

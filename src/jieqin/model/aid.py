@@ -25,6 +25,7 @@ from jieqin.model._fields import (
     text_field,
 )
 from jieqin.model.money import ZERO
+from jieqin.model.payments import PaymentState
 from jieqin.model.periods import Period, PeriodKind
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "FundChange",
     "FundChangeKind",
     "Grant",
+    "GrantUnit",
     "Outcome",
     "Program",
     "ProgramKind",
@@ -45,6 +47,16 @@ class ProgramKind(StrEnum):
     SCHOLARSHIP = "scholarship"
     REFERRAL = "referral"
     IN_KIND = "in_kind"
+
+
+class GrantUnit(StrEnum):
+    """Whom a programme grants: each qualifying member, or each household once."""
+
+    MEMBER = "member"
+    """One grant per qualifying member per period (``Grant.member_id`` names them)."""
+    HOUSEHOLD = "household"
+    """One grant per household per period, however many of its members qualify
+    (``Grant.member_id`` is ``None``): a heating subsidy, a household allowance."""
 
 
 @frozen
@@ -66,7 +78,9 @@ class Program:
     agency: str | None = field(default=None, validator=optional_id)
     """For referral programmes: the agency referred to."""
     period_kind: PeriodKind = field(default=PeriodKind.YEAR, converter=enum_field(PeriodKind))  # type: ignore[misc]
-    """One grant per person per period of this kind."""
+    """One grant per person (or household) per period of this kind."""
+    grant_unit: GrantUnit = field(default=GrantUnit.MEMBER, converter=enum_field(GrantUnit))  # type: ignore[misc]
+    """Whom the programme grants: each qualifying member, or each household once."""
 
 
 def _reason(instance: object, attribute: Any, value: object) -> None:
@@ -163,6 +177,12 @@ class Outcome(StrEnum):
     REVOKED = "revoked"
     """A grant made earlier was revoked; the reason says when and why (the decision
     that granted it is kept)."""
+    REFERRED = "referred"
+    """Eligible for a referral programme: referred to its agency (no money, no grant;
+    the reason names the referral)."""
+    NOT_GRANTED = "not_granted"
+    """On an allocation plan's public notice, but an objection to it was upheld: not
+    granted; the reason names the objection and why (see :mod:`jieqin.model.plans`)."""
 
 
 @frozen
@@ -202,7 +222,13 @@ class Decision:
 
 @frozen
 class Grant:
-    """Aid given: an amount from a fund to a member for a programme period."""
+    """Aid given: an amount from a fund to a member for a programme period.
+
+    Its money is then paid and may come back (``batch_id``, ``paid_on``,
+    ``payment_reference``, ``returned_on``, ``return_reason``; see
+    :mod:`jieqin.model.payments`): a grant is paid on or after it was decided, returned
+    on or after it was paid, and, once paid, revoked only after its money came back.
+    """
 
     grant_id: str = field(validator=id_field)
     program_id: str = field(validator=id_field)
@@ -220,8 +246,21 @@ class Grant:
     """The day the grant was revoked: its amount went back to the fund. The grant is
     kept; a revoked grant counts nowhere and does not stop a new grant."""
     revoke_reason: str = field(default="", validator=_reason)
+    batch_id: str | None = field(default=None, validator=optional_id)
+    """The payment batch the grant was sent to the bank in (``jieqin payments export``)."""
+    paid_on: date | None = field(default=None, validator=optional_date)
+    """The day the money was paid (the bank's result, ``jieqin payments reconcile``)."""
+    payment_reference: str = field(default="", validator=_reason)
+    """The bank's reference of the payment, if it gave one."""
+    returned_on: date | None = field(default=None, validator=optional_date)
+    """The day the paid money came back: from then on the grant holds none of its fund."""
+    return_reason: str = field(default="", validator=_reason)
 
     def __attrs_post_init__(self) -> None:
+        self._check_revocation()
+        self._check_payment()
+
+    def _check_revocation(self) -> None:
         if self.revoked_on is not None and self.revoked_on < self.decided_on:
             raise InvalidValue(
                 f"revoked {self.revoked_on.isoformat()}, before it was decided "
@@ -235,7 +274,68 @@ class Grant:
         if self.revoked_on is not None and not self.revoke_reason.strip():
             raise InvalidValue("a revoked grant says why", field="revoke_reason")
 
+    def _check_payment(self) -> None:
+        """Paid on or after the decision, returned on or after the payment, revoked (if
+        paid) only once returned: a revoked grant is never paid."""
+        paid, returned = self.paid_on, self.returned_on
+        if paid is None and self.payment_reference:
+            raise InvalidValue(
+                "a payment reference is given but the grant is not paid", field="payment_reference"
+            )
+        if paid is not None and paid < self.decided_on:
+            raise InvalidValue(
+                f"paid {paid.isoformat()}, before it was decided {self.decided_on.isoformat()}",
+                field="paid_on",
+            )
+        if returned is None:
+            if self.return_reason:
+                raise InvalidValue(
+                    "a reason is given but the grant's money was not returned",
+                    field="return_reason",
+                )
+        elif paid is None:
+            raise InvalidValue(
+                "returned but never paid: a grant's money comes back only once it was paid",
+                field="returned_on",
+            )
+        elif returned < paid:
+            raise InvalidValue(
+                f"returned {returned.isoformat()}, before it was paid {paid.isoformat()}",
+                field="returned_on",
+            )
+        elif not self.return_reason.strip():
+            raise InvalidValue("a returned payment says why it came back", field="return_reason")
+        if self.revoked_on is not None and paid is not None:
+            if returned is None:
+                raise InvalidValue(
+                    f"paid {paid.isoformat()} and not returned: a paid grant is revoked only "
+                    "once its money came back (a revoked grant is never paid)",
+                    field="revoked_on",
+                )
+            if self.revoked_on < returned:
+                raise InvalidValue(
+                    f"revoked {self.revoked_on.isoformat()}, before its money came back "
+                    f"{returned.isoformat()}",
+                    field="revoked_on",
+                )
+
     @property
     def in_force(self) -> bool:
-        """Whether the grant stands (it was not revoked)."""
+        """Whether the grant stands (it was not revoked). A returned grant is in force: it
+        holds its member's slot until it is revoked, but no money."""
         return self.revoked_on is None
+
+    @property
+    def holds_money(self) -> bool:
+        """Whether the grant holds money of its fund: in force and not returned. A fund's
+        ``spent`` is the sum of these; a revoked or returned grant frees its money once."""
+        return self.revoked_on is None and self.returned_on is None
+
+    @property
+    def payment_state(self) -> PaymentState:
+        """Unpaid, paid or returned (see :mod:`jieqin.model.payments`)."""
+        if self.returned_on is not None:
+            return PaymentState.RETURNED
+        if self.paid_on is not None:
+            return PaymentState.PAID
+        return PaymentState.UNPAID

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
+from jieqin.model.grievances import GrievanceCategory
 from jieqin.model.people import EmploymentStatus, HealthCondition, Relation, SchoolLevel
 from jieqin.model.vocab import ActivityKind, HouseholdStatus, NeedKind, Sector, Tier, check_code
 
 __all__ = [
     "ACTIVITY_KINDS",
     "EMPLOYMENT_STATUSES",
+    "GRIEVANCE_CATEGORIES",
     "HEALTH_CONDITIONS",
     "HOUSEHOLD_STATUSES",
     "NEED_KINDS",
+    "REFERRAL_OUTCOMES",
     "RELATIONS",
     "SCHOOL_LEVELS",
     "SECTORS",
@@ -162,6 +165,27 @@ ACTIVITY_KINDS: tuple[ReferenceCode, ...] = (
     ReferenceCode(ActivityKind.POLICY_EXPLANATION, "讲政策", "policy explanation"),
     ReferenceCode(ActivityKind.WARMTH, "送温暖", "warmth"),
     ReferenceCode(ActivityKind.PRACTICAL_HELP, "办实事", "practical help"),
+)
+
+#: What came of a completed referral, as the agency reports it (plugins may add more).
+REFERRAL_OUTCOMES: tuple[ReferenceCode, ...] = (
+    ReferenceCode("service_provided", "已提供服务", "the service was provided"),
+    ReferenceCode("employed", "已实现就业", "placed in work"),
+    ReferenceCode("training_arranged", "已安排培训", "training arranged"),
+    ReferenceCode("assistance_granted", "已纳入救助", "assistance granted"),
+    ReferenceCode("declined_by_member", "本人放弃", "the member declined"),
+    ReferenceCode("not_eligible", "经审核不符合条件", "not eligible on assessment"),
+    ReferenceCode("unreachable", "无法联系本人", "the member could not be reached"),
+    ReferenceCode("other", "其他", "other"),
+)
+
+#: The standard categories of grievance (plugins may register more).
+GRIEVANCE_CATEGORIES: tuple[ReferenceCode, ...] = (
+    ReferenceCode(GrievanceCategory.APPEAL, "申请复核", "appeal against an aid decision"),
+    ReferenceCode(GrievanceCategory.AID_DECISION, "救助决定异议", "objection to an aid decision"),
+    ReferenceCode(GrievanceCategory.HELPER_CONDUCT, "帮扶人作风", "a helper's conduct"),
+    ReferenceCode(GrievanceCategory.NEED_UNMET, "诉求未解决", "a need not met"),
+    ReferenceCode(GrievanceCategory.OTHER, "其他", "other"),
 )
 
 #: Relations to the head of household (与户主关系): a fixed set, not registered by plugins.

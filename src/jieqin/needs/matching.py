@@ -23,11 +23,14 @@ from jieqin.model import (
     Household,
     Need,
     NeedStatus,
+    ProgramKind,
     Referral,
+    ReferralStatus,
     Route,
     RouteKind,
 )
 from jieqin.needs.kinds import STANDARD_NEED_KINDS, Agency, NeedKindInfo
+from jieqin.needs.referrals import agency_condition
 from jieqin.rules import AidProgram, Context, Subject
 
 __all__ = [
@@ -50,10 +53,13 @@ class RoutingResult:
 
     @property
     def routed(self) -> Need:
-        """The need with its route (status ``routed``), or unchanged when unrouted."""
+        """The need with its route (status ``routed``), or, unrouted, still open with
+        why no route was found (:attr:`Need.unrouted_reason`)."""
         if self.route is None:
-            return self.need
-        return attrs.evolve(self.need, status=NeedStatus.ROUTED, route=self.route)
+            return attrs.evolve(self.need, unrouted_reason=self.explanation)
+        return attrs.evolve(
+            self.need, status=NeedStatus.ROUTED, route=self.route, unrouted_reason=""
+        )
 
 
 def route_need(
@@ -65,29 +71,61 @@ def route_need(
     agencies: Sequence[Agency] = (),
     helpers: Sequence[Helper] = (),
     kinds: Mapping[str, NeedKindInfo] = STANDARD_NEED_KINDS,
+    declined: Mapping[str, str] | None = None,
 ) -> RoutingResult:
-    """Route one need; ``helpers`` are the helpers paired with the need's household."""
+    """Route one need; ``helpers`` are the helpers paired with the need's household.
+
+    ``declined``: agency -> why it is not asked (it rejected a referral of this need):
+    such an agency, and a referral programme that refers to it, is skipped. An agency
+    registered with a condition takes the need only when the condition holds
+    (:func:`~jieqin.needs.referrals.agency_condition`); the explanation says so.
+    """
+    declined = declined or {}
     notes: list[str] = []
-    serving = [p for p in programs if need.kind in p.program.serves]
+    serving = [
+        p
+        for p in programs
+        if need.kind in p.program.serves and (household is None or p.covers(household))
+    ]  # a programme of another region does not decide this household
     if serving and need.member_id is not None and household is not None:
         member = household.member(need.member_id)
         for program in sorted(serving, key=lambda p: p.program_id):
+            refers_to = program.program.agency or ""
+            if program.program.kind is ProgramKind.REFERRAL and refers_to in declined:
+                notes.append(f"not {program.program_id}: {declined[refers_to]}")
+                continue
             explained = program.explain(Subject(member, household, context))
             if explained.eligible:
-                held = ", ".join(c.name for c in explained.conditions)
+                held = ", ".join(c.name for c in explained.conditions if c.held)
                 text = (
                     f"eligible for {program.program.name} ({program.program.funder}), "
                     f"rules {program.rule_version}: {held} held"
                 )
                 return RoutingResult(need, Route(RouteKind.PROGRAM, program.program_id, text), text)
-            notes.append(f"not eligible for {program.program_id} ({explained.reason()})")
+            # masked when the rules read a health fact: the reason would tell it
+            notes.append(f"not eligible for {program.program_id} ({explained.shown_reason()})")
     elif serving:
         notes.append("programmes serve this kind but decide members; the need names no member")
+    after_programmes = len(notes)
     for agency in sorted(agencies, key=lambda a: a.agency_id):
-        if need.kind in agency.need_kinds:
-            text = f"{agency.name} takes {need.kind} needs"
-            text = "; ".join([*notes, text])
-            return RoutingResult(need, Route(RouteKind.REFERRAL, agency.agency_id, text), text)
+        if need.kind not in agency.need_kinds:
+            continue
+        if household is not None and not agency.serves_region(str(household.region)):
+            notes.append(
+                f"{agency.agency_id} takes the needs of {', '.join(sorted(agency.regions))} only"
+            )
+            continue
+        if agency.agency_id in declined:
+            notes.append(declined[agency.agency_id])
+            continue
+        takes, why = agency_condition(agency, need, household, context)
+        if not takes:
+            notes.append(why)
+            continue
+        text = "; ".join(
+            [*notes, f"{agency.name} takes {need.kind} needs", *([why] if why else [])]
+        )
+        return RoutingResult(need, Route(RouteKind.REFERRAL, agency.agency_id, text), text)
     kind = kinds.get(need.kind)
     wanted = kind.sectors if kind is not None else frozenset()
     for helper in sorted(helpers, key=lambda h: h.helper_id):
@@ -100,6 +138,11 @@ def route_need(
         notes.append(f"no paired helper brings {', '.join(sorted(wanted)) or 'a matching sector'}")
     else:
         notes.append("the household has no paired helper")
+    # no route: say too which of the three kinds of route does not take the need at all
+    if not any(need.kind in a.need_kinds for a in agencies):
+        notes.insert(after_programmes, f"no agency takes {need.kind} needs")
+    if not serving:
+        notes.insert(0, f"no programme serves {need.kind} needs")
     return RoutingResult(need, None, "; ".join(["no route", *notes]))
 
 
@@ -112,9 +155,15 @@ def route_needs(
     agencies: Sequence[Agency] = (),
     helpers_of: Mapping[str, Sequence[Helper]] | None = None,
     kinds: Mapping[str, NeedKindInfo] = STANDARD_NEED_KINDS,
+    declined: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[RoutingResult]:
-    """Route every open need; needs already routed, resolved or closed are left alone."""
+    """Route every open need; needs already routed, resolved or closed are left alone.
+
+    ``declined``: need id -> the agencies that rejected a referral of it, and why
+    (:func:`~jieqin.needs.referrals.declined_by`): routing skips them for that need.
+    """
     helpers_of = helpers_of or {}
+    declined = declined or {}
     return [
         route_need(
             n,
@@ -124,6 +173,7 @@ def route_needs(
             agencies=agencies,
             helpers=helpers_of.get(n.household_id, ()),
             kinds=kinds,
+            declined=declined.get(n.need_id),
         )
         for n in needs
         if n.status is NeedStatus.OPEN
@@ -149,7 +199,7 @@ def resolve_by_referral(need: Need, referral: Referral) -> Need:
     """A completed referral of this need resolves it."""
     if referral.need_id != need.need_id:
         raise InvalidValue(f"referral {referral.referral_id} is for another need", field="referral")
-    if referral.completed_on is None:
+    if referral.status is not ReferralStatus.COMPLETED or referral.completed_on is None:
         raise InvalidValue(
             f"referral {referral.referral_id} is not completed", field="completed_on"
         )

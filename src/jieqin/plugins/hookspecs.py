@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from jieqin.model import Decision, Grant, Handover, Need, Pairing
     from jieqin.needs import NeedRule
     from jieqin.pairing import PairingCostTerm
-    from jieqin.rules import AidProgram
+    from jieqin.rules import AidProgram, Condition, Parameter, Parameters
     from jieqin.security import Role
     from jieqin.storage.base import Storage
     from jieqin.storage.sql.encryption import KeyProvider
@@ -137,10 +137,24 @@ class RegisterRegionName(Protocol):
 
 
 class RegisterAgency(Protocol):
-    """``register(agency_id, name, need_kinds=(...))`` of :func:`jieqin_register_agencies`."""
+    """``register(agency_id, name, need_kinds=(...), condition=None, parameters=None,
+    regions=())`` of :func:`jieqin_register_agencies`."""
 
-    def __call__(self, agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
-        """Register an agency and the need kind codes it takes."""
+    def __call__(
+        self,
+        agency_id: str,
+        name: str,
+        need_kinds: Iterable[str] = (),
+        *,
+        condition: Condition | None = None,
+        parameters: Parameters | None = None,
+        regions: Iterable[str] = (),
+    ) -> None:
+        """Register an agency, the need kind codes it takes, and optionally the
+        condition a member must meet for it to take their need (with the parameters
+        the condition reads, and the agency's own ``referral_response_days``) and the
+        regions whose households it serves (prefixes such as ``"6102"``; default
+        every region)."""
 
 
 class RegisterHeaderAlias(Protocol):
@@ -294,9 +308,29 @@ def jieqin_register_agencies(register: RegisterAgency) -> None:
         ``register(agency_id, name, need_kinds=("employment", ...))``;
         ``need_kinds`` are the kinds of need the agency takes, for example the city
         Employment Promotion Center takes ``employment`` and ``skills_training``.
+        ``condition=`` (a :class:`jieqin.rules.Condition`) limits whom it takes: a
+        need is routed to it only when the condition holds for the need's member (a
+        household's need: for one of its members), and the route's explanation says
+        so. ``parameters=`` (:class:`jieqin.Parameters`) are the dated values the
+        condition reads, and may set the agency's own ``referral_response_days``
+        (the days it has to complete or reject a referral, over the campaign's).
     :return: nothing; use ``register``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``condition`` and ``parameters``.
+    """
+
+
+@hookspec
+def jieqin_register_referral_outcomes(register: RegisterCode) -> None:
+    """Register what can come of a completed referral (placed in work, the member
+    declined...): the codes an agency reports a completion with.
+
+    :param register: a :class:`RegisterCode`: call ``register(code, label)``, for
+        example ``register("employed", "已实现就业")``.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.2
     """
 
 
@@ -398,6 +432,35 @@ def jieqin_register_header_aliases(register: RegisterHeaderAlias) -> None:
     """
 
 
+@hookspec
+def jieqin_register_grievance_categories(register: RegisterCode) -> None:
+    """Register categories of grievance beyond the standard ones (``appeal``,
+    ``aid_decision``, ``helper_conduct``, ``need_unmet``, ``other``).
+
+    :param register: a :class:`RegisterCode`: call ``register(code, label)``, for
+        example ``register("land_dispute", "土地纠纷")``. A grievance's category must
+        be registered; the report counts grievances by category under its label.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def jieqin_register_parameters(register: RegisterObject[Parameter]) -> None:
+    """Register dated parameters of the campaign's own rules (not a programme's), such
+    as ``grievance_answer_days``: the days a grievance has to be answered in.
+
+    :param register: a ``RegisterObject[Parameter]``: call ``register(parameter)`` with
+        a :class:`jieqin.rules.Parameter` holding every dated value with its source. A
+        region's parameter replaces the built-in one of the same name whole (give its
+        earlier values too, so that old records keep their dates).
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.2
+    """
+
+
 # --- notification hooks ----------------------------------------------------------------
 
 
@@ -456,6 +519,7 @@ GATHERING_HOOKS: tuple[str, ...] = (
     "jieqin_register_activity_kinds",
     "jieqin_register_region_names",
     "jieqin_register_agencies",
+    "jieqin_register_referral_outcomes",
     "jieqin_register_programs",
     "jieqin_register_need_rules",
     "jieqin_register_pairing_cost_terms",
@@ -463,6 +527,8 @@ GATHERING_HOOKS: tuple[str, ...] = (
     "jieqin_register_campaign_windows",
     "jieqin_register_principals",
     "jieqin_register_header_aliases",
+    "jieqin_register_grievance_categories",
+    "jieqin_register_parameters",
 )
 
 #: Hooks called after a unit of work's writes, before they are made permanent.

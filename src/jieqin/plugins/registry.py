@@ -12,7 +12,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import FrameType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 from attrs import define, field, frozen
@@ -35,6 +35,10 @@ from jieqin.plugins.hookspecs import (
     StorageFactory,
 )
 from jieqin.plugins.manager import ImplementationFinder, plugin_label
+
+if TYPE_CHECKING:
+    from jieqin.rules.conditions import Condition
+    from jieqin.rules.parameters import Parameters
 
 __all__ = [
     "Agency",
@@ -149,6 +153,9 @@ class PluginRegistrations:
     overridden: tuple[Override, ...] = ()
     header_aliases: tuple[str, ...] = ()
     """``kind:alias`` of each header alias the plugin registered."""
+    grievance_categories: tuple[str, ...] = ()
+    referral_outcomes: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
 
 
 def url_scheme(url: str) -> str:
@@ -186,6 +193,8 @@ class Registry:
     household_statuses: Vocabulary = field(factory=lambda: Vocabulary("household status"))
     need_kinds: Vocabulary = field(factory=lambda: Vocabulary("need kind"))
     activity_kinds: Vocabulary = field(factory=lambda: Vocabulary("activity kind"))
+    grievance_categories: Vocabulary = field(factory=lambda: Vocabulary("grievance category"))
+    referral_outcomes: Vocabulary = field(factory=lambda: Vocabulary("referral outcome"))
     region_names: dict[str, str] = field(factory=dict)
     agencies: dict[str, Agency] = field(factory=dict)
     programs: dict[str, Registered] = field(factory=dict)
@@ -195,6 +204,9 @@ class Registry:
     campaign_windows: dict[str, Registered] = field(factory=dict)
     principals: dict[str, Registered] = field(factory=dict)
     """Actor -> its :class:`~jieqin.security.PrincipalEntry` (``jieqin_register_principals``)."""
+    parameters: dict[str, Registered] = field(factory=dict)
+    """Name -> the campaign's own dated :class:`~jieqin.rules.Parameter`
+    (``jieqin_register_parameters``)."""
     overridden: list[Override] = field(factory=list)
     """``(what, key, kept_plugin, ignored_plugin)`` for every duplicate registration."""
     region_name_counts: dict[str, int] = field(factory=dict)
@@ -237,9 +249,16 @@ class Registry:
 
     def objects(self, what: str) -> list[Any]:
         """The registered objects of ``programs``, ``need_rules``, ``cost_terms``,
-        ``cadences`` or ``campaign_windows``, in registration order."""
+        ``cadences``, ``campaign_windows`` or ``parameters``, in registration order."""
         table: dict[str, Registered] = getattr(self, what)
         return [entry.value for entry in table.values()]
+
+    def campaign_parameters(self) -> Parameters:
+        """The campaign's own dated parameters (``grievance_answer_days``...), as the
+        plugins registered them (``jieqin_register_parameters``)."""
+        from jieqin.rules.parameters import Parameters
+
+        return Parameters.of(*self.objects("parameters"))
 
     def registered_by(self, plugin: str) -> PluginRegistrations:
         """What ``plugin`` registered and was kept, and its codes registered twice."""
@@ -266,6 +285,9 @@ class Registry:
             header_aliases=tuple(
                 f"{a.kind}:{a.alias}" for a in self.header_aliases if a.plugin == plugin
             ),
+            grievance_categories=keys(self.grievance_categories.entries),
+            referral_outcomes=keys(self.referral_outcomes.entries),
+            parameters=keys(self.parameters),
         )
 
     # -- building -----------------------------------------------------------------
@@ -303,6 +325,9 @@ class Registry:
             ),
             "jieqin_register_principals": self._principals,
             "jieqin_register_header_aliases": self._header_aliases,
+            "jieqin_register_grievance_categories": self._codes(self.grievance_categories),
+            "jieqin_register_referral_outcomes": self._codes(self.referral_outcomes),
+            "jieqin_register_parameters": self._objects(self.parameters, "parameter"),
         }
         for hook_name, make_register in gatherers.items():
             call = _HookCall(pm, hook_name)
@@ -386,12 +411,36 @@ class Registry:
         return register
 
     def _agencies(self, call: _HookCall) -> RegisterAgency:
-        """The ``register`` of agencies, as :class:`jieqin.Agency` with their plugin."""
+        """The ``register`` of agencies, as :class:`jieqin.Agency` with their plugin (and
+        the condition and parameters, when given)."""
 
-        def register(agency_id: str, name: str, need_kinds: Iterable[str] = ()) -> None:
+        def register(
+            agency_id: str,
+            name: str,
+            need_kinds: Iterable[str] = (),
+            *,
+            condition: Condition | None = None,
+            parameters: Parameters | None = None,
+            regions: Iterable[str] = (),
+        ) -> None:
             plugin = call.plugin(sys._getframe(1))
             kinds = (need_kinds,) if isinstance(need_kinds, str) else need_kinds
-            agency = Agency(agency_id, name, frozenset(kinds), plugin)
+            from jieqin.rules.conditions import Condition
+
+            if condition is not None and not isinstance(condition, Condition):
+                raise InvalidValue(
+                    f"agency {agency_id}: condition must be a jieqin Condition", field="condition"
+                )
+            own = {} if parameters is None else {"parameters": parameters}
+            agency = Agency(
+                agency_id,
+                name,
+                frozenset(kinds),
+                plugin,
+                condition=condition,
+                regions=regions,
+                **own,
+            )
             self._keep("agency", self.agencies, agency_id, agency, plugin)
 
         return register

@@ -7,14 +7,32 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import attrs
+
 from jieqin.activities.kinds import ActivityKindRegistry
 from jieqin.activities.windows import CampaignCalendar
 from jieqin.errors import InvalidValue
 from jieqin.model.money import ZERO
 from jieqin.model.periods import Month, Period
 from jieqin.model.regions import RegionCode
-from jieqin.reports.model import Count, Figures, GrantLine, NeedLine, Report, WindowLine
-from jieqin.reports.source import ActivityKey, GrantKey, NeedKey, ReportSource
+from jieqin.reports.model import (
+    Count,
+    Figures,
+    GrantLine,
+    GrievanceLine,
+    NeedLine,
+    PaymentLine,
+    Report,
+    WindowLine,
+)
+from jieqin.reports.source import (
+    ActivityKey,
+    GrantKey,
+    GrievanceKey,
+    NeedKey,
+    PaymentKey,
+    ReportSource,
+)
 
 __all__ = ["build_report", "suppress"]
 
@@ -53,16 +71,20 @@ def build_report(
     needs = source.needs(first, last)
     referrals = source.referrals(first, last)
     grants = source.grants(first, last)
+    payments = source.payments(first, last)
+    grievances = source.grievances(first, last)
 
     seen_kinds = list(kinds.codes())
     seen_kinds += sorted({key[2] for key in activities} - set(seen_kinds))
 
     def figures(region: str) -> Figures:
         if region == _ALL:
-            return _figures(
-                helpers, households, activities, needs, referrals, grants, seen_kinds, k
+            return attrs.evolve(
+                _figures(helpers, households, activities, needs, referrals, grants, seen_kinds, k),
+                payments=_payment_lines(payments, k),
+                grievances=_grievance_lines(grievances, k),
             )
-        return _figures(
+        area = _figures(
             split_helpers.get(region, {}),
             {region: households[region]} if region in households else {},
             split_activities.get(region, {}),
@@ -72,12 +94,19 @@ def build_report(
             seen_kinds,
             k,
         )
+        return attrs.evolve(
+            area,
+            payments=_payment_lines(split_payments.get(region, {}), k),
+            grievances=_grievance_lines(split_grievances.get(region, {}), k),
+        )
 
     split_helpers = _split(helpers, 0)
     split_activities = _split(activities, 1)
     split_needs = _split(needs, 0)
     split_referrals = _split(referrals, 0)
     split_grants = _split(grants, 0)
+    split_payments = _split(payments, 0)
+    split_grievances = _split(grievances, 0)
 
     monthly: dict[str, dict[str, Count]] = {}
     per_month: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -114,6 +143,7 @@ def build_report(
             | {key[0] for key in needs}
             | {c for c, _ in referrals}
             | {key[0] for key in grants}
+            | {key[0] for key in grievances}
         )
         regions = {code: figures(code) for code in codes}
 
@@ -127,6 +157,55 @@ def build_report(
         regions=regions,
         region_names=dict(region_names or {}),
         suppressed_below=k,
+    )
+
+
+#: The order payment states are shown in.
+_STATES = ("paid", "unpaid", "returned")
+
+
+def _payment_lines(
+    payments: Mapping[PaymentKey, tuple[int, Decimal]], k: int | None
+) -> tuple[PaymentLine, ...]:
+    """The grants' amounts by programme and payment state, small cells withheld."""
+    counts: defaultdict[tuple[str, str], int] = defaultdict(int)
+    amounts: defaultdict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for (_county, program, state), (n, amount) in payments.items():
+        counts[(program, state)] += n
+        amounts[(program, state)] += amount
+    lines = []
+    for (program, state), n in sorted(
+        counts.items(), key=lambda item: (item[0][0], _order(item[0][1]))
+    ):
+        shown = suppress(n, k)
+        lines.append(
+            PaymentLine(program, state, shown, None if shown is None else amounts[(program, state)])
+        )
+    return tuple(lines)
+
+
+def _order(state: str) -> int:
+    return _STATES.index(state) if state in _STATES else len(_STATES)
+
+
+#: The order grievance answers are shown in.
+_ANSWERS = ("on_time", "late", "unanswered")
+
+
+def _grievance_lines(
+    grievances: Mapping[GrievanceKey, int], k: int | None
+) -> tuple[GrievanceLine, ...]:
+    """Grievances by category and answer, every answer of a category shown (0 too),
+    small cells withheld."""
+    counts: defaultdict[tuple[str, str], int] = defaultdict(int)
+    for (_county, category, answer), n in grievances.items():
+        counts[(category, answer)] += n
+    categories = sorted({category for category, _ in counts})
+    answers = [*_ANSWERS, *sorted({a for _, a in counts} - set(_ANSWERS))]
+    return tuple(
+        GrievanceLine(category, answer, suppress(counts.get((category, answer), 0), k))
+        for category in categories
+        for answer in answers
     )
 
 

@@ -22,12 +22,20 @@ if TYPE_CHECKING:
 __all__ = ["LABELLED_KINDS", "ReportLabels"]
 
 #: The kinds of code (see :data:`jieqin.codes.CODE_KINDS`) a report names.
-LABELLED_KINDS = ("tiers", "activity_kinds", "need_kinds", "agencies", "programs")
+LABELLED_KINDS = (
+    "tiers",
+    "activity_kinds",
+    "need_kinds",
+    "agencies",
+    "programs",
+    "grievance_categories",
+)
 
 _STANDARD = {
     "tiers": reference.TIERS,
     "activity_kinds": reference.ACTIVITY_KINDS,
     "need_kinds": reference.NEED_KINDS,
+    "grievance_categories": reference.GRIEVANCE_CATEGORIES,
 }
 
 

@@ -18,7 +18,15 @@ from attrs import field, frozen
 from jieqin.model.periods import Period
 from jieqin.reports.labels import ReportLabels
 
-__all__ = ["Figures", "GrantLine", "NeedLine", "Report", "WindowLine"]
+__all__ = [
+    "Figures",
+    "GrantLine",
+    "GrievanceLine",
+    "NeedLine",
+    "PaymentLine",
+    "Report",
+    "WindowLine",
+]
 
 Count = int | None
 
@@ -40,6 +48,27 @@ class GrantLine:
 
 
 @frozen
+class PaymentLine:
+    """A programme's grants of the period by where their money is now: ``unpaid`` (to
+    be paid), ``paid``, or ``returned`` (back in the fund)."""
+
+    program: str
+    state: str
+    count: Count
+    amount: Decimal | None
+
+
+@frozen
+class GrievanceLine:
+    """Grievances of one category received in the period, by their answer: ``on_time``
+    (by the due day), ``late`` (after it) or ``unanswered`` (not yet)."""
+
+    category: str
+    answer: str
+    count: Count
+
+
+@frozen
 class Figures:
     """The figures of one area (the whole campaign or one county) for the period."""
 
@@ -52,6 +81,10 @@ class Figures:
     grants: tuple[GrantLine, ...] = ()
     activities_by_tier: Mapping[str, Count] = field(factory=dict)
     """Activities by the tier of the helper who did them."""
+    payments: tuple[PaymentLine, ...] = ()
+    """The grants' amounts paid, unpaid and returned, by programme."""
+    grievances: tuple[GrievanceLine, ...] = ()
+    """Grievances received, by category and whether they were answered on time."""
 
     @property
     def activities_total(self) -> Count:
@@ -77,6 +110,19 @@ class Figures:
                     "amount": None if g.amount is None else str(g.amount),
                 }
                 for g in self.grants
+            ],
+            "grant_payments": [
+                {
+                    "program": p.program,
+                    "state": p.state,
+                    "count": p.count,
+                    "amount": None if p.amount is None else str(p.amount),
+                }
+                for p in self.payments
+            ],
+            "grievances": [
+                {"category": g.category, "answer": g.answer, "count": g.count}
+                for g in self.grievances
             ],
         }
 

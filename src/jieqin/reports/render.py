@@ -1,8 +1,9 @@
 """A report as a terminal table (rich), JSON, CSV or a self-contained offline HTML page.
 
-The table and the page are written for people: in Chinese (``lang="zh"``, the
-default) or English, naming each code by its registered label (the code itself on
-request, ``show_codes``); JSON and CSV keep the codes, for programs.
+The table and the page are written for people: in Chinese (``lang="zh"``) or English
+(``en``), by default in the language of the run (:func:`jieqin.i18n.language`, Chinese
+unless something chooses English), naming each code by its registered label (the code
+itself on request, ``show_codes``); JSON and CSV keep the codes, for programs.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ def _csv_rows(report: Report) -> Iterator[list[str]]:
         for g in f.grants:
             amount = "" if g.amount is None else str(g.amount)
             yield [region, "grants", g.program, g.funder, n(g.count), amount]
+        for p in f.payments:
+            amount = "" if p.amount is None else str(p.amount)
+            yield [region, "grant_payments", p.program, p.state, n(p.count), amount]
+        for gl in f.grievances:
+            yield [region, "grievances", gl.category, gl.answer, n(gl.count), ""]
 
     yield ["region", "figure", "key", "detail", "count", "amount"]
     yield from rows("all", report.totals)
@@ -120,6 +126,11 @@ class _Names:
         shown = words(f"route_{route}") if f"route_{route}" in _ROUTES else route
         return f"{self.code('need_kinds', kind)} → {shown}"
 
+    def answer(self, answer: str) -> str:
+        """How a grievance was answered: on time, late, not yet."""
+        key = f"answer_{answer}"
+        return self.words(key) if key in _ANSWERS else answer
+
     def title(self) -> str:
         return self.words("title", period=self.report.period)
 
@@ -128,6 +139,8 @@ class _Names:
 
 
 _ROUTES = frozenset({"route_program", "route_referral", "route_helper", "route_unrouted"})
+_PAYMENT_STATES = frozenset({"payment_paid", "payment_unpaid", "payment_returned"})
+_ANSWERS = frozenset({"answer_on_time", "answer_late", "answer_unanswered"})
 
 
 def _rows(f: Figures, names: _Names) -> list[tuple[str, str, str, str]]:
@@ -158,6 +171,26 @@ def _rows(f: Figures, names: _Names) -> list[tuple[str, str, str, str]]:
         )
         for g in f.grants
     ]
+    programs = {g.program: names.program(g) for g in f.grants}
+    rows += [
+        (
+            w("grant_payments"),
+            f"{programs.get(p.program, p.program)}: {w(f'payment_{p.state}')}",
+            _show(p.count, report),
+            _money(p.amount, w),
+        )
+        for p in f.payments
+        if f"payment_{p.state}" in _PAYMENT_STATES
+    ]
+    rows += [
+        (
+            w("grievances"),
+            f"{names.code('grievance_categories', g.category)}: {names.answer(g.answer)}",
+            _show(g.count, report),
+            "",
+        )
+        for g in f.grievances
+    ]
     return rows
 
 
@@ -187,8 +220,9 @@ def to_table(
 ) -> str:
     """The report as text tables (totals, then each county), fitted into ``width``
     columns (a terminal's) by wrapping long cells, never by cutting them; ``None``:
-    as wide as the tables need (for a file or a pipe). ``lang``: ``zh`` (default)
-    or ``en``; ``show_codes`` prints each code beside its label."""
+    as wide as the tables need (for a file or a pipe). ``lang``: ``zh`` or ``en``
+    (default: :func:`jieqin.i18n.language`); ``show_codes`` prints each code beside its
+    label."""
     names = _Names(report, lang, show_codes)
     w = names.words
     shown = FULL_WIDTH if width is None else width

@@ -15,9 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
+from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
 
-__all__ = ["ActivityKey", "GrantKey", "NeedKey", "ReportSource"]
+__all__ = ["ActivityKey", "GrantKey", "GrievanceKey", "NeedKey", "PaymentKey", "ReportSource"]
 
 
 class ReportSource(Protocol):
@@ -45,4 +45,14 @@ class ReportSource(Protocol):
 
     def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
         """Grants decided in the range: (count, amount) by county, program and funder."""
+        ...
+
+    def payments(self, first: date, last: date) -> dict[PaymentKey, tuple[int, Decimal]]:
+        """The same grants: (count, amount) by county, program and payment state
+        (``unpaid``, ``paid``, ``returned``)."""
+        ...
+
+    def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
+        """Grievances received in the range, by county, category and answer
+        (``on_time``, ``late``, ``unanswered``)."""
         ...

@@ -1,8 +1,11 @@
 """The words of the text and HTML reports, in Chinese (the default) and English.
 
-One small table per language, keyed by message id, so that the whole set can move
-into gettext catalogs as it is: every key becomes a msgid, every value its
-translation. Until then this module is the one place a report's wording lives.
+One small table per language, keyed by message id: this module is the one place a
+report's wording lives. The English words are also messages of jieqin's catalog
+(:mod:`jieqin.i18n`, in the context ``report``), whose Chinese a test holds equal to
+the Chinese table here: add a word to both tables, then to the catalog. A report
+written without a language is in the language of the run
+(:func:`jieqin.i18n.language`: ``--lang``, ``JIEQIN_LANG``, the locale, else Chinese).
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ _ZH: dict[str, str] = {
     "needs": "需求",
     "referrals": "转介",
     "grants": "资助",
+    "grant_payments": "资助发放",
+    "payment_paid": "已发放",
+    "payment_unpaid": "待发放",
+    "payment_returned": "已退回",
+    "grievances": "诉求",
+    "answer_on_time": "按期答复",
+    "answer_late": "逾期答复",
+    "answer_unanswered": "未答复",
     "route_program": "项目",
     "route_referral": "转介",
     "route_helper": "帮扶人",
@@ -73,6 +84,14 @@ _EN: dict[str, str] = {
     "needs": "needs",
     "referrals": "referrals",
     "grants": "grants",
+    "grant_payments": "grant payments",
+    "payment_paid": "paid",
+    "payment_unpaid": "not yet paid",
+    "payment_returned": "returned",
+    "grievances": "grievances",
+    "answer_on_time": "answered on time",
+    "answer_late": "answered late",
+    "answer_unanswered": "not answered",
     "route_program": "program",
     "route_referral": "referral",
     "route_helper": "helper",
@@ -108,9 +127,12 @@ class Strings:
 
 
 def strings(lang: str | None = None) -> Strings:
-    """The messages of ``lang`` (``zh`` when ``None``); another language raises
-    :class:`~jieqin.errors.InvalidValue` naming the ones there are."""
-    chosen = DEFAULT_LANGUAGE if lang is None else lang
+    """The messages of ``lang`` (when ``None``, of :func:`jieqin.i18n.language`);
+    another language raises :class:`~jieqin.errors.InvalidValue` naming the ones there
+    are."""
+    from jieqin.i18n import language
+
+    chosen = language() if lang is None else lang
     if chosen not in MESSAGES:
         raise InvalidValue(
             f"unknown report language {lang!r}; one of {', '.join(LANGUAGES)}", field="lang"

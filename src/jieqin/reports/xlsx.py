@@ -49,6 +49,10 @@ def figure_rows(f: Figures) -> Iterator[Row]:
         yield "referrals", agency, "", count, None
     for grant in f.grants:
         yield "grants", grant.program, grant.funder, grant.count, grant.amount
+    for grievance in f.grievances:
+        yield "grievances", grievance.category, grievance.answer, grievance.count, None
+    for payment in f.payments:
+        yield "grant_payments", payment.program, payment.state, payment.count, payment.amount
 
 
 def _total_rows(report: Report) -> Iterator[Row]:
@@ -87,7 +91,7 @@ def _fill(sheet: Any, title: str, rows: Iterator[Row], report: Report) -> None:
     withheld = f"<{report.suppressed_below}"
     for figure, key, detail, count, amount in rows:
         shown_amount: Any = None
-        if figure == "grants":
+        if figure in ("grants", "grant_payments"):
             shown_amount = "withheld" if amount is None else amount
         sheet.append(
             [

@@ -21,6 +21,7 @@ from jieqin.rules.conditions import (
     major_illness,
     not_,
     not_granted_before,
+    region_in,
     unemployed_seeking_work,
 )
 from jieqin.rules.expressions import Expr, fact, param
@@ -32,6 +33,7 @@ from jieqin.rules.facts import (
     FactKind,
     Population,
     Subject,
+    region_prefix,
     subjects_of,
 )
 from jieqin.rules.parameters import (
@@ -43,9 +45,13 @@ from jieqin.rules.parameters import (
 )
 from jieqin.rules.programs import (
     DEFAULT_PRIORITY,
+    HOUSEHOLD_PRIORITY,
+    MONITORED_SEVERITY_FIRST,
+    SEVERITY_FIRST,
     AidProgram,
     AmountTier,
     Eligibility,
+    GrantCap,
     PriorityKey,
 )
 
@@ -53,6 +59,9 @@ __all__ = [
     "CATEGORIES",
     "DEFAULT_PRIORITY",
     "FACTS",
+    "HOUSEHOLD_PRIORITY",
+    "MONITORED_SEVERITY_FIRST",
+    "SEVERITY_FIRST",
     "AidProgram",
     "AllOf",
     "AmountTier",
@@ -65,6 +74,7 @@ __all__ = [
     "Expr",
     "Fact",
     "FactKind",
+    "GrantCap",
     "InForce",
     "NotCondition",
     "Parameter",
@@ -84,6 +94,8 @@ __all__ = [
     "not_",
     "not_granted_before",
     "param",
+    "region_in",
+    "region_prefix",
     "subjects_of",
     "unemployed_seeking_work",
 ]

@@ -3,10 +3,16 @@
 A condition is data: a name, a test expression over facts and parameters, or a
 combination of other conditions. It runs two ways from the one definition:
 
-- :meth:`Condition.explain` on one subject: held or not, and for every condition
-  in the tree whether it held and the values it read;
+- :meth:`Condition.outcomes` on one subject: for every condition in the tree whether
+  it held, and a detail that says its *result* with the values compared (``age 69 <
+  min_age 70``), never just the test;
 - :meth:`Condition.mask` on a :class:`~jieqin.rules.facts.Population`: one boolean
   per member, computed with numpy over columns.
+
+Why a condition failed is :meth:`Condition.cause`: the failed conditions that made it
+fail, and only those (see its docstring for what "minimal" means). A refusal names
+them and nothing else: not a condition that held, not one below an ``any_of`` that
+held.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from jieqin.errors import InvalidValue
 from jieqin.model import ConditionOutcome, HealthCondition, SchoolLevel
 from jieqin.model.vocab import check_code
 from jieqin.rules.expressions import Columns, Expr, Params, SubjectFacts, fact
-from jieqin.rules.facts import Array, fact_definition
+from jieqin.rules.facts import Array, fact_definition, region_prefix
 
 __all__ = [
+    "FAILED",
     "AllOf",
     "AnyOf",
     "Check",
@@ -39,8 +46,13 @@ __all__ = [
     "major_illness",
     "not_",
     "not_granted_before",
+    "region_in",
     "unemployed_seeking_work",
 ]
+
+
+#: How the detail of a failed ``all_of`` begins: the causes follow, ``name (detail)`` each.
+FAILED = "failed: "
 
 
 def _conditions(parts: Iterable[Condition]) -> tuple[Condition, ...]:
@@ -67,8 +79,38 @@ class Condition:
     def outcomes(
         self, facts: SubjectFacts, params: Params, *, reveal: bool = False
     ) -> Iterator[ConditionOutcome]:
-        """This condition and every condition below it, each with whether it held and why."""
+        """This condition and every condition below it (in :meth:`walk` order), each
+        with whether it held and its :meth:`detail`."""
+        yield ConditionOutcome(
+            self.name, self.holds(facts, params), self.detail(facts, params, reveal)
+        )
+
+    def detail(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """What this condition's result was, with the values compared (sensitive values
+        masked unless ``reveal``)."""
         raise NotImplementedError
+
+    def cause(self, facts: SubjectFacts, params: Params) -> tuple[Condition, ...]:
+        """Why this condition failed: a minimal set of failed conditions (empty when it held).
+
+        The set ``C`` is defined by the tree: a failed check, ``any_of`` or ``not_`` is
+        its own cause (``(self,)``); a failed ``all_of`` is caused by the causes of
+        its failed parts, together. So ``C`` holds no condition that held, and none
+        below an ``any_of`` or ``not_`` that held (they did not decide anything).
+
+        *Minimal* means, taking each condition in ``C`` as held (and every other
+        condition as it is): (1) the whole condition then holds; (2) leaving out any
+        one member of ``C`` it still fails. ``C`` is as small as the tree allows: an
+        ``all_of`` fails until every failed part is mended, so none can be left out;
+        a failed ``any_of`` needs any one of its parts and a failed ``not_`` needs its
+        part to fail, so each counts as one condition (the explanation lists the
+        ``any_of``'s failed parts with it). A property test holds both to this.
+        """
+        return () if self.holds(facts, params) else (self,)
+
+    def why(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """This condition as a cause: ``name (detail)``."""
+        return f"{self.name} ({self.detail(facts, params, reveal)})"
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -115,11 +157,9 @@ class Check(Condition):
     def mask(self, columns: Columns, params: Params) -> Any:
         return self.expr.many(columns, params)
 
-    def outcomes(
-        self, facts: SubjectFacts, params: Params, *, reveal: bool = False
-    ) -> Iterator[ConditionOutcome]:
-        held = self.holds(facts, params)
-        yield ConditionOutcome(self.name, held, self.expr.render(facts, params, reveal))
+    def detail(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """The test's result: ``age 69 < min_age 70`` (see :meth:`Expr.render`)."""
+        return self.expr.render(facts, params, reveal)
 
     def describe(self) -> str:
         return f"{self.name}:{self.expr.describe()}"
@@ -153,12 +193,21 @@ class AllOf(Condition):
     def outcomes(
         self, facts: SubjectFacts, params: Params, *, reveal: bool = False
     ) -> Iterator[ConditionOutcome]:
-        below = [o for p in self.parts for o in p.outcomes(facts, params, reveal=reveal)]
-        held = self.holds(facts, params)
-        failed = [p.name for p in self.parts if not p.holds(facts, params)]
-        detail = "all held" if held else "failed: " + ", ".join(failed)
-        yield ConditionOutcome(self.name, held, detail)
-        yield from below
+        yield ConditionOutcome(
+            self.name, self.holds(facts, params), self.detail(facts, params, reveal)
+        )
+        for part in self.parts:
+            yield from part.outcomes(facts, params, reveal=reveal)
+
+    def detail(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """``all held``, or ``failed: `` and each cause as ``name (detail)``."""
+        causes = self.cause(facts, params)
+        if not causes:
+            return "all held"
+        return FAILED + "; ".join(c.why(facts, params, reveal) for c in causes)
+
+    def cause(self, facts: SubjectFacts, params: Params) -> tuple[Condition, ...]:
+        return tuple(c for p in self.parts for c in p.cause(facts, params))
 
     def describe(self) -> str:
         return f"{self.name}:all(" + ", ".join(p.describe() for p in self.parts) + ")"
@@ -182,14 +231,15 @@ class AnyOf(AllOf):
             result = result | part.mask(columns, params)
         return result
 
-    def outcomes(
-        self, facts: SubjectFacts, params: Params, *, reveal: bool = False
-    ) -> Iterator[ConditionOutcome]:
-        below = [o for p in self.parts for o in p.outcomes(facts, params, reveal=reveal)]
+    def detail(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """``held: `` and the parts that held, or ``none held: `` and each part with why."""
         held_by = [p.name for p in self.parts if p.holds(facts, params)]
-        detail = "held: " + ", ".join(held_by) if held_by else "none held"
-        yield ConditionOutcome(self.name, bool(held_by), detail)
-        yield from below
+        if held_by:
+            return "held: " + ", ".join(held_by)
+        return "none held: " + ", ".join(p.why(facts, params, reveal) for p in self.parts)
+
+    def cause(self, facts: SubjectFacts, params: Params) -> tuple[Condition, ...]:
+        return () if self.holds(facts, params) else (self,)
 
     def describe(self) -> str:
         return f"{self.name}:any(" + ", ".join(p.describe() for p in self.parts) + ")"
@@ -210,10 +260,15 @@ class NotCondition(Condition):
     def outcomes(
         self, facts: SubjectFacts, params: Params, *, reveal: bool = False
     ) -> Iterator[ConditionOutcome]:
-        below = list(self.part.outcomes(facts, params, reveal=reveal))
+        yield ConditionOutcome(
+            self.name, self.holds(facts, params), self.detail(facts, params, reveal)
+        )
+        yield from self.part.outcomes(facts, params, reveal=reveal)
+
+    def detail(self, facts: SubjectFacts, params: Params, reveal: bool = False) -> str:
+        """Whether the part failed (as it should) or held, and the part's own detail."""
         held = self.holds(facts, params)
-        yield ConditionOutcome(self.name, held, f"{self.part.name} {'failed' if held else 'held'}")
-        yield from below
+        return f"{self.part.name} {'failed' if held else 'held'} ({self.part.detail(facts, params, reveal)})"
 
     def describe(self) -> str:
         return f"{self.name}:not({self.part.describe()})"
@@ -289,6 +344,20 @@ def age_between(min_param: str, max_param: str, name: str = "age_in_range") -> C
         (fact("age") >= _p(min_param)) & (fact("age") <= _p(max_param)),
         f"age between {min_param} and {max_param}",
     )
+
+
+def region_in(*prefixes: str, name: str = "in_region") -> Check:
+    """The household lives in one of the regions: its region code starts with one of
+    ``prefixes`` (``region_in("6102")``: Tongchuan; ``"610200"``, the city's code, is the
+    same region). See :func:`~jieqin.rules.facts.region_prefix`."""
+    from jieqin.rules.expressions import Or
+
+    if not prefixes:
+        raise InvalidValue("name at least one region prefix", field=name)
+    cut = [region_prefix(p, field=name) for p in prefixes]
+    tests: list[Expr] = [fact(f"region:{p}") == True for p in cut]  # noqa: E712
+    expr = tests[0] if len(tests) == 1 else Or(tests)
+    return check(name, expr, f"lives in region {', '.join(cut)}")
 
 
 def _p(name: str) -> Expr:

@@ -2,7 +2,9 @@
 
 ``fact("age") >= param("min_age")`` builds a :class:`Compare`; evaluating it on one
 subject gives a ``bool`` and the values it read, on a population a boolean array.
-Both come from the same node, so they cannot drift apart. Category facts (health,
+Both come from the same node, so they cannot drift apart. An explanation prints the
+result, not the test: ``age 69 < min_age 70`` for a member the test failed,
+``age 73 >= min_age 70`` for one it held (:meth:`Expr.render`). Category facts (health,
 employment, ...) are codes in the columns: a literal such as ``"major_illness"`` is
 turned into its code once per evaluation, not once per member.
 """
@@ -80,6 +82,17 @@ def _numeric(value: Any) -> Any:
     return value
 
 
+#: A comparison that failed, said the way that is true: ``age >= 70`` failed is ``age < 70``.
+_NEGATED: Mapping[str, str] = {
+    "==": "!=",
+    "!=": "==",
+    "<": ">=",
+    "<=": ">",
+    ">": "<=",
+    ">=": "<",
+}
+
+
 def _show(value: Any) -> str:
     if isinstance(value, str):
         return repr(value)
@@ -99,7 +112,16 @@ class Expr:
         raise NotImplementedError
 
     def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        """The expression with the values it read, for an explanation."""
+        """For an explanation: a value as ``name value``; a test as its *result*, a
+        statement that is true for this subject (``age 69 < min_age 70`` where
+        ``age >= min_age`` failed). Without ``reveal``, a test that reads a sensitive
+        fact says neither the value nor its result: ``tested: health <masked> ==
+        'major_illness'`` reads the same whether it held or not."""
+        return self.written(facts, params, reveal)
+
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        """The expression as written, with the values it read (sensitive ones masked
+        unless ``reveal``): the test, whatever its result."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -107,6 +129,20 @@ class Expr:
 
     def facts(self) -> frozenset[str]:
         return frozenset()
+
+    def sensitive(self) -> bool:
+        """Whether the expression reads a sensitive fact (health, disability)."""
+        return any(fact_definition(name).sensitive for name in self.facts())
+
+    def _result(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        """The true statement of a test's result (only called when it may be shown)."""
+        return self.written(facts, params, reveal)
+
+    def _statement(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        """:meth:`render` for a test: its result, or the masked test."""
+        if self.sensitive() and not reveal:
+            return f"tested: {self.written(facts, params, reveal)}"
+        return self._result(facts, params, reveal)
 
     def params(self) -> frozenset[str]:
         return frozenset()
@@ -174,10 +210,10 @@ class FactRef(Expr):
     def many(self, columns: Columns, params: Params) -> Any:
         return columns.column(self.definition)
 
-    def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
         value = facts.value(self.definition)
         shown = MASK if self.definition.sensitive and not reveal else _show(value)
-        return f"{self.name}={shown}"
+        return f"{self.name} {shown}"
 
     def describe(self) -> str:
         return self.name
@@ -198,8 +234,8 @@ class ParamRef(Expr):
     def many(self, columns: Columns, params: Params) -> Any:
         return _numeric(_param(params, self.name))
 
-    def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        return f"{self.name}={_show(_param(params, self.name))}"
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return f"{self.name} {_show(_param(params, self.name))}"
 
     def describe(self) -> str:
         return f"param({self.name})"
@@ -225,7 +261,7 @@ class Literal(Expr):
     def many(self, columns: Columns, params: Params) -> Any:
         return _numeric(self.value)
 
-    def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
         return _show(self.value)
 
     def describe(self) -> str:
@@ -278,9 +314,19 @@ class Compare(Expr):
         return _OPS[self.op](self.left.many(columns, params), self.right.many(columns, params))
 
     def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        left = self.left.render(facts, params, reveal)
-        right = self.right.render(facts, params, reveal)
-        return f"{left} {self.op} {right}"
+        return self._statement(facts, params, reveal)
+
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._with(self.op, facts, params, reveal)
+
+    def _result(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        op = self.op if self.one(facts, params) else _NEGATED[self.op]
+        return self._with(op, facts, params, reveal)
+
+    def _with(self, op: str, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        left = self.left.written(facts, params, reveal)
+        right = self.right.written(facts, params, reveal)
+        return f"{left} {op} {right}"
 
     def describe(self) -> str:
         return f"({self.left.describe()} {self.op} {self.right.describe()})"
@@ -327,8 +373,17 @@ class OneOf(Expr):
         return np.isin(column, codes)
 
     def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._statement(facts, params, reveal)
+
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._with("in", facts, params, reveal)
+
+    def _result(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._with("in" if self.one(facts, params) else "not in", facts, params, reveal)
+
+    def _with(self, op: str, facts: SubjectFacts, params: Params, reveal: bool) -> str:
         shown = ", ".join(_show(v) for v in self.values)
-        return f"{self.operand.render(facts, params, reveal)} in {{{shown}}}"
+        return f"{self.operand.written(facts, params, reveal)} {op} {{{shown}}}"
 
     def describe(self) -> str:
         shown = ", ".join(_show(v) for v in sorted(self.values, key=str))
@@ -356,7 +411,33 @@ class And(Expr):
         return result
 
     def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        return " and ".join(p.render(facts, params, reveal) for p in self.parts)
+        return self._statement(facts, params, reveal)
+
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._joined(self.parts, " and ", facts, params, reveal, written=True)
+
+    def _result(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        # held: every part is true; failed: the parts that failed made it fail
+        held = bool(self.one(facts, params))
+        parts = [p for p in self.parts if bool(p.one(facts, params)) is held] or self.parts
+        return self._joined(parts, " and ", facts, params, reveal, written=False)
+
+    @staticmethod
+    def _joined(
+        parts: Iterable[Expr],
+        joint: str,
+        facts: SubjectFacts,
+        params: Params,
+        reveal: bool,
+        *,
+        written: bool,
+    ) -> str:
+        """Parts joined by ``joint``, a combination among them in parentheses."""
+        shown = []
+        for p in parts:
+            text = p.written(facts, params, reveal) if written else p.render(facts, params, reveal)
+            shown.append(f"({text})" if isinstance(p, And) else text)
+        return joint.join(shown)
 
     def describe(self) -> str:
         return "(" + " & ".join(p.describe() for p in self.parts) + ")"
@@ -380,8 +461,8 @@ class Or(And):
             result = result | part.many(columns, params)
         return result
 
-    def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        return " or ".join(p.render(facts, params, reveal) for p in self.parts)
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        return self._joined(self.parts, " or ", facts, params, reveal, written=True)
 
     def describe(self) -> str:
         return "(" + " | ".join(p.describe() for p in self.parts) + ")"
@@ -398,7 +479,15 @@ class Not(Expr):
         return ~np.asarray(self.operand.many(columns, params), dtype=bool)
 
     def render(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
-        return f"not {self.operand.render(facts, params, reveal)}"
+        return self._statement(facts, params, reveal)
+
+    def written(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        text = self.operand.written(facts, params, reveal)
+        return f"not ({text})" if isinstance(self.operand, And | Not) else f"not {text}"
+
+    def _result(self, facts: SubjectFacts, params: Params, reveal: bool) -> str:
+        # ``not x`` held exactly when x failed: what is true of x says why
+        return self.operand.render(facts, params, reveal)
 
     def describe(self) -> str:
         return f"~{self.operand.describe()}"

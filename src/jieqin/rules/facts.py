@@ -28,10 +28,13 @@ from jieqin.model import (
     Member,
     Pairing,
     Period,
+    RegionCode,
+    RegionLevel,
     Relation,
     SchoolLevel,
     Sex,
 )
+from jieqin.model.regions import PROVINCE_PREFIXES
 
 __all__ = [
     "FACTS",
@@ -41,6 +44,7 @@ __all__ = [
     "Population",
     "Subject",
     "fact_definition",
+    "region_prefix",
     "subjects_of",
 ]
 
@@ -78,6 +82,9 @@ class Context:
     """``(program_id, member_id)`` of grants already made (any period)."""
     monitored: frozenset[str] = field(default=MONITORED_STATUSES, converter=_codes)
     """The household statuses that count as monitored (those registered ``monitored=True``)."""
+    household_grants: frozenset[tuple[str, str]] = field(factory=frozenset, converter=_pairs)
+    """``(program_id, household_id)`` of household grants already made (any period): every
+    member of the household holds them."""
 
     @property
     def day(self) -> date:
@@ -96,8 +103,10 @@ class Context:
         """A context from the pairings and grants on record (pairings active on the day count)."""
         day = on if on is not None else period.start
         paired = frozenset(p.household_id for p in pairings if p.active_on(day))
-        earlier = frozenset((g.program_id, g.member_id) for g in grants if g.member_id is not None)
-        return cls(period, on, paired, earlier, frozenset(monitored))
+        made = list(grants)
+        earlier = frozenset((g.program_id, g.member_id) for g in made if g.member_id is not None)
+        households = frozenset((g.program_id, g.household_id) for g in made if g.member_id is None)
+        return cls(period, on, paired, earlier, frozenset(monitored), households)
 
 
 @frozen
@@ -162,6 +171,10 @@ class Population:
     status_codes: tuple[str, ...]
     member_index: Mapping[str, int] = field(eq=False, repr=False)
     household_index: Mapping[str, int] = field(eq=False, repr=False)
+    region_codes: tuple[str, ...] = ()
+    """The households' region codes, sorted: the vocabulary of ``household_region``."""
+    household_region: Array = field(factory=lambda: np.zeros(0, dtype=np.int32), eq=False)
+    """Each household's region as an index into ``region_codes`` (-1: not known)."""
     _flags: dict[frozenset[str], Array] = field(factory=dict, eq=False, repr=False, init=False)
 
     def __len__(self) -> int:
@@ -172,6 +185,7 @@ class Population:
         """Build the columns from households (one pass over the members)."""
         members = [(i, h, m) for i, h in enumerate(households) for m in h.members]
         statuses = sorted({c.status for h in households for c in h.status_history})
+        regions = tuple(sorted({h.region.code for h in households}))
         status_code = {s: k for k, s in enumerate(statuses)}
         history = [(i, c) for i, h in enumerate(households) for c in h.status_history]
         starts = np.cumsum([0] + [len(h.status_history) for h in households[:-1]])
@@ -196,6 +210,8 @@ class Population:
             history_status=[status_code[c.status] for _, c in history],
             history_start=starts,
             status_codes=tuple(statuses),
+            region_codes=regions,
+            household_region=[regions.index(h.region.code) for h in households],
         )
 
     @classmethod
@@ -219,8 +235,13 @@ class Population:
         history_status: npt.ArrayLike,
         history_start: npt.ArrayLike,
         status_codes: Sequence[str],
+        region_codes: Sequence[str] = (),
+        household_region: npt.ArrayLike | None = None,
     ) -> Population:
-        """Build from ready columns (codes index :data:`CATEGORIES`); for bulk loads."""
+        """Build from ready columns (codes index :data:`CATEGORIES`); for bulk loads.
+
+        ``household_region`` indexes ``region_codes``, one per household; without it no
+        household's region is known, and every region rule fails for its members."""
         n = len(member_ids)
         columns: dict[str, Array] = {
             "member_household": np.asarray(member_household, dtype=np.int32),
@@ -240,6 +261,16 @@ class Population:
                 raise InvalidValue(f"expected {n} values, got shape {column.shape}", field=name)
         member_ids = tuple(member_ids)
         household_ids = tuple(household_ids)
+        regions = (
+            np.full(len(household_ids), -1, dtype=np.int32)
+            if household_region is None
+            else np.asarray(household_region, dtype=np.int32)
+        )
+        if regions.shape != (len(household_ids),):
+            raise InvalidValue(
+                f"expected {len(household_ids)} values, got shape {regions.shape}",
+                field="household_region",
+            )
         return cls(
             member_ids=member_ids,
             household_ids=household_ids,
@@ -249,6 +280,8 @@ class Population:
             status_codes=tuple(status_codes),
             member_index={m: i for i, m in enumerate(member_ids)},
             household_index={h: i for i, h in enumerate(household_ids)},
+            region_codes=tuple(region_codes),
+            household_region=regions,
             **columns,
         )
 
@@ -286,7 +319,17 @@ class Population:
 
     def categories(self, fact: Fact) -> tuple[str, ...]:
         """The vocabulary of a category fact's codes in this population."""
-        return self.status_codes if fact.name == "household_status" else fact.categories
+        if fact.name == "household_status":
+            return self.status_codes
+        if fact.name == "region":
+            return self.region_codes
+        return fact.categories
+
+    def in_region(self, prefix: str) -> Array:
+        """A per-household boolean column: does the household's region code start with
+        ``prefix`` (one test per distinct region, not per household)."""
+        codes = [i for i, code in enumerate(self.region_codes) if code.startswith(prefix)]
+        return np.isin(self.household_region, codes)
 
 
 _SEX = tuple(Sex)
@@ -332,6 +375,24 @@ def _column(name: str) -> Callable[[Population, Context], Array]:
     return lambda p, c: getattr(p, name)
 
 
+def _disability_severity(grade: int | None) -> int:
+    return 0 if not grade else 5 - grade
+
+
+def _disability_severity_many(p: Population, c: Context) -> Array:
+    grade = p.disability_grade.astype(np.int8)
+    return np.where(grade > 0, 5 - grade, 0).astype(np.int8)
+
+
+#: How severe each health condition is, for ranking (a larger number is more severe).
+_ILLNESS_SEVERITY = {"healthy": 0, "chronic_illness": 1, "major_illness": 2}
+
+
+def _illness_severity_many(p: Population, c: Context) -> Array:
+    table = np.asarray([_ILLNESS_SEVERITY[str(h)] for h in _HEALTH], dtype=np.int8)
+    return table[p.health]
+
+
 def _fact_list() -> list[Fact]:
     category = FactKind.CATEGORY
     number = FactKind.NUMBER
@@ -367,6 +428,24 @@ def _fact_list() -> list[Fact]:
             sensitive=True,
         ),
         Fact(
+            "disability_severity",
+            number,
+            "how severe a disability is, for ranking: 4 for grade 1 (most severe) down to "
+            "1 for grade 4; 0 when not disabled",
+            lambda s: _disability_severity(s.member.disability_grade),
+            _disability_severity_many,
+            sensitive=True,
+        ),
+        Fact(
+            "illness_severity",
+            number,
+            "how severe the health condition is, for ranking: 2 major illness, 1 chronic "
+            "illness, 0 healthy",
+            lambda s: _ILLNESS_SEVERITY[str(s.member.health.condition)],
+            _illness_severity_many,
+            sensitive=True,
+        ),
+        Fact(
             "school_level",
             category,
             "current school level, or 'none'",
@@ -395,6 +474,14 @@ def _fact_list() -> list[Fact]:
             "members in the household",
             lambda s: len(s.household.members),
             _column("household_size"),
+        ),
+        Fact(
+            "region",
+            category,
+            "the household's region code (village, 12 digits, or township, 9); a rule "
+            "tests a region with region_in or the region:<prefix> fact",
+            lambda s: s.household.region.code,
+            lambda p, c: p.household_region[p.member_household],
         ),
         Fact(
             "household_status",
@@ -432,18 +519,85 @@ FACTS: Mapping[str, Fact] = {f.name: f for f in _fact_list()}
 
 
 def fact_definition(name: str) -> Fact:
-    """The fact called ``name``; ``granted:<program_id>`` means "already granted by that programme"."""
+    """The fact called ``name``; ``granted:<program_id>`` means "already granted by that
+    programme", ``region:<prefix>`` "lives in that region" (see :func:`region_prefix`)."""
     if name in FACTS:
         return FACTS[name]
     if name.startswith("granted:") and len(name) > len("granted:"):
-        program_id = name.removeprefix("granted:")
-        return Fact(
-            name,
-            FactKind.FLAG,
-            f"the member already holds a grant of {program_id}",
-            lambda s: (program_id, s.member.member_id) in s.context.earlier_grants,
-            lambda p, c: p.member_flag(m for g, m in c.earlier_grants if g == program_id),
-        )
+        return _granted(name.removeprefix("granted:"))
+    if name.startswith("region:"):
+        return _in_region(region_prefix(name.removeprefix("region:"), field=name))
     raise InvalidValue(
-        f"unknown fact; known: {', '.join(sorted(FACTS))}, granted:<program>", field=name
+        f"unknown fact; known: {', '.join(sorted(FACTS))}, granted:<program>, region:<prefix>",
+        field=name,
     )
+
+
+def _granted(program_id: str) -> Fact:
+    """The member holds a grant of ``program_id``: their own, or their household's."""
+
+    def one(s: Subject) -> bool:
+        context = s.context
+        return (program_id, s.member.member_id) in context.earlier_grants or (
+            program_id,
+            s.household.household_id,
+        ) in context.household_grants
+
+    def many(p: Population, c: Context) -> Array:
+        members = p.member_flag(m for g, m in c.earlier_grants if g == program_id)
+        households = frozenset(h for g, h in c.household_grants if g == program_id)
+        if not households:
+            return members
+        return members | p.household_flag(households)[p.member_household]
+
+    return Fact(
+        f"granted:{program_id}",
+        FactKind.FLAG,
+        f"the member (or their household) already holds a grant of {program_id}",
+        one,
+        many,
+    )
+
+
+def _in_region(prefix: str) -> Fact:
+    return Fact(
+        f"region:{prefix}",
+        FactKind.FLAG,
+        f"the household lives in region {prefix} (its region code starts with {prefix})",
+        lambda s: s.household.region.code.startswith(prefix),
+        lambda p, c: p.in_region(prefix)[p.member_household],
+    )
+
+
+#: The lengths a region prefix may have: province, city, county, township, village.
+_PREFIX_LENGTHS = (2, 4, 6, 9, 12)
+
+
+def region_prefix(code: str, *, field: str = "region") -> str:
+    """A region as the prefix its members' codes start with: ``"6102"`` for Tongchuan.
+
+    A six-digit GB/T 2260 code of a city or province is cut to its significant digits
+    (``"610200"`` -> ``"6102"``, ``"610000"`` -> ``"61"``), so the code and the prefix
+    name the same region. A prefix is 2 (province), 4 (city), 6 (county), 9 (township)
+    or 12 (village) digits.
+
+    :raises InvalidValue: not such a prefix.
+    """
+    text = code.strip() if isinstance(code, str) else code
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit():
+        raise InvalidValue(f"a region prefix is digits, such as 6102; got {code!r}", field=field)
+    if len(text) not in _PREFIX_LENGTHS:
+        raise InvalidValue(
+            f"{text!r} has {len(text)} digits; a region prefix has 2 (province), 4 (city), "
+            "6 (county), 9 (township) or 12 (village)",
+            field=field,
+        )
+    if text[:2] not in PROVINCE_PREFIXES:
+        raise InvalidValue(f"{text!r} has no province {text[:2]!r}", field=field)
+    if len(text) == 6:
+        level = RegionCode(text).level
+        if level is RegionLevel.PROVINCE:
+            return text[:2]
+        if level is RegionLevel.CITY:
+            return text[:4]
+    return text

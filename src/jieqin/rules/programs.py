@@ -15,20 +15,26 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from jieqin.errors import InvalidValue
-from jieqin.model import ConditionOutcome, Program, yuan
+from jieqin.model import ConditionOutcome, GrantUnit, Household, Program, yuan
+from jieqin.model._fields import enum_field
+from jieqin.model.vocab import check_code
 from jieqin.rules.conditions import Condition
 from jieqin.rules.expressions import MASK, Columns, SubjectFacts
-from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition
+from jieqin.rules.facts import Array, Context, Population, Subject, fact_definition, region_prefix
 from jieqin.rules.parameters import InForce, Parameters, ParameterValue
 
 __all__ = [
     "DEFAULT_PRIORITY",
+    "HOUSEHOLD_PRIORITY",
+    "MONITORED_SEVERITY_FIRST",
+    "SEVERITY_FIRST",
     "AidProgram",
     "AmountTier",
     "Eligibility",
+    "GrantCap",
     "PriorityKey",
     "shown_decision",
 ]
@@ -47,11 +53,32 @@ class PriorityKey:
 
 
 #: Monitored households first (at risk of returning to poverty), then larger households;
-#: ties go to the lower member id so that a re-run ranks the same way.
+#: ties go to the lower member id so that a re-run ranks the same way. The default for a
+#: programme that grants per member.
 DEFAULT_PRIORITY: tuple[PriorityKey, ...] = (
     PriorityKey("monitored", True, "households in a monitoring category first"),
     PriorityKey("household_size", True, "then larger households"),
 )
+
+#: The default for a programme that grants per household: monitored households first,
+#: then larger households, ties to the lower household id. Per member, "larger first"
+#: hands a small fund to the members of a few large households one after another; per
+#: household each household gets one grant, so it only says that a grant reaching more
+#: people comes first. A household is ranked by its applicant: of its members the rule
+#: held for, the first by these keys.
+HOUSEHOLD_PRIORITY: tuple[PriorityKey, ...] = DEFAULT_PRIORITY
+
+#: The most severe first: the most severe disability (grade 1 before grade 4, anyone
+#: disabled before anyone not), then major before chronic illness, then the oldest.
+#: These facts are sensitive: the decisions' inputs mask them, like the rules' own.
+SEVERITY_FIRST: tuple[PriorityKey, ...] = (
+    PriorityKey("disability_severity", True, "the most severe disability first"),
+    PriorityKey("illness_severity", True, "then major before chronic illness"),
+    PriorityKey("age", True, "then the oldest"),
+)
+
+#: Monitored households first, then :data:`SEVERITY_FIRST` within them.
+MONITORED_SEVERITY_FIRST: tuple[PriorityKey, ...] = (DEFAULT_PRIORITY[0], *SEVERITY_FIRST)
 
 
 @frozen(repr=False)
@@ -82,6 +109,10 @@ class Eligibility:
     """The conditions masked output hides (they read a sensitive fact); empty when revealed."""
     amount_hidden: bool = False
     """Whether masked output hides the amount (an entitlement tier reads a sensitive fact)."""
+    on: date | None = None
+    """The day the rules were applied, when the caller chose it (``explain_member`` does)."""
+    on_why: str = ""
+    """Why that day: the stored decision's day, the day asked for, or today."""
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -125,11 +156,20 @@ class Eligibility:
         )
 
     def reason(self) -> str:
-        """One line: which top-level condition failed, or that all held."""
+        """One line: ``all conditions held``, or ``failed: `` and the conditions that
+        caused the refusal, each as ``name (result)``: the rule's
+        :meth:`~jieqin.rules.Condition.cause`, a minimal set of failed conditions (never
+        one that held, nor one below an ``any_of`` that held). The top condition's
+        detail already says it when it is an ``all_of``; any other top condition is
+        the cause itself."""
+        from jieqin.rules.conditions import FAILED
+
         if self.eligible:
             return "all conditions held"
-        leaves = [c for c in self.conditions[1:] if not c.held] or list(self.conditions[:1])
-        return "failed: " + "; ".join(f"{c.name} ({c.detail})" for c in leaves)
+        top = self.conditions[0]
+        if top.detail.startswith(FAILED):
+            return top.detail
+        return f"{FAILED}{top.name} ({top.detail})"
 
 
 @frozen(eq=False)
@@ -151,6 +191,79 @@ def _tiers(values: Iterable[AmountTier]) -> tuple[AmountTier, ...]:
     return tuple(values)
 
 
+def _program_set(values: Iterable[str] | None) -> frozenset[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return frozenset({values})
+    return frozenset(values)
+
+
+def _cap_name(instance: object, attribute: Any, value: str) -> None:
+    check_code(value, field="cap name")
+
+
+@frozen
+class GrantCap:
+    """At most ``amount_parameter`` yuan per household (or per member) in a period, over
+    the grants of ``programs`` (``None``: every programme) and the capping programme.
+
+    The cap is a dated parameter, taken on the decision day. It counts the grants in
+    force whose period overlaps the allocation's (a monthly grant counts towards a
+    yearly cap, a yearly grant towards a monthly one). A household cap counts every
+    grant made in the household, member grants and household grants; a member cap the
+    member's own grants. An allocation grants at most what the cap leaves: an
+    entitlement above it is reduced to it, and a member (or household) it leaves
+    nothing is ineligible with a reason that names the cap.
+    """
+
+    name: str = field(validator=_cap_name)
+    amount_parameter: str
+    per: GrantUnit = field(
+        default=GrantUnit.HOUSEHOLD,
+        converter=enum_field(GrantUnit),  # type: ignore[misc]
+    )
+    programs: frozenset[str] | None = field(default=None, converter=_program_set)
+
+    def counts(self, program_id: str, own: str) -> bool:
+        """Whether grants of ``program_id`` count towards this cap of programme ``own``."""
+        return program_id == own or self.programs is None or program_id in self.programs
+
+    def describe(self) -> str:
+        over = "*" if self.programs is None else ",".join(sorted(self.programs))
+        return f"cap:{self.name}:{self.per}:{self.amount_parameter}:{over}"
+
+    def text(self, limit: Decimal, period: object) -> str:
+        """``household_cap (3000.00 yuan per household in 2021, all programmes)``."""
+        over = (
+            "all programmes"
+            if self.programs is None
+            else "programmes " + ", ".join(sorted(self.programs))
+        )
+        return f"{self.name} ({limit} yuan per {self.per} in {period}, {over})"
+
+
+def _caps(values: Iterable[GrantCap]) -> tuple[GrantCap, ...]:
+    return tuple(values)
+
+
+def _regions(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, str):
+        values = [values]
+    return frozenset(region_prefix(v, field="regions") for v in values)
+
+
+def _default_priority(program: AidProgram) -> tuple[PriorityKey, ...]:
+    if program.program.grant_unit is GrantUnit.HOUSEHOLD:
+        return HOUSEHOLD_PRIORITY
+    return DEFAULT_PRIORITY
+
+
+def _notice_days(instance: object, attribute: Any, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 365:
+        raise InvalidValue(f"a notice runs 1 to 365 days, got {value!r}", field=attribute.name)
+
+
 def _amount(value: object) -> Decimal | None:
     return None if value is None else yuan(value)  # type: ignore[arg-type]
 
@@ -161,9 +274,18 @@ class AidProgram:
 
     ``amount_parameter`` names a dated parameter for the amount per grant; otherwise
     ``program.amount`` (a fixed amount) is used. ``amount_tiers`` make the entitlement a
-    rule: the first tier whose condition holds for the member sets the amount. ``version`` is the author's version of
-    the rules; :attr:`rule_version` adds a fingerprint of the condition tree, so a
+    rule: the first tier whose condition holds for the member sets the amount.
+    ``version`` is the author's version of the rules; :attr:`rule_version` adds a
+    fingerprint of the condition tree, the tiers, the caps and the grant unit, so a
     stored decision names exactly the logic that made it.
+
+    ``program.grant_unit`` says whom it grants. Per household, each household is decided
+    once: it is eligible when the rule holds for at least one of its members, and its
+    applicant is the first of those by ``priority``; it gets one grant (``member_id``
+    ``None``). ``regions`` limits the programme to households whose region code starts
+    with one of its prefixes (``{"6102"}``: Tongchuan; empty: everywhere): a household
+    outside is not decided at all. ``caps`` limit what a household or member may hold in
+    a period across programmes (:class:`GrantCap`).
     """
 
     program: Program
@@ -171,10 +293,26 @@ class AidProgram:
     version: str = "1"
     parameters: Parameters = field(factory=Parameters)
     amount_parameter: str | None = None
-    priority: tuple[PriorityKey, ...] = field(default=DEFAULT_PRIORITY, converter=tuple)
+    priority: tuple[PriorityKey, ...] = field(
+        default=Factory(_default_priority, takes_self=True), converter=tuple
+    )
+    """Ranking keys; default :data:`DEFAULT_PRIORITY` per member, :data:`HOUSEHOLD_PRIORITY`
+    per household."""
     description: str = ""
     amount_tiers: tuple[AmountTier, ...] = field(default=(), converter=_tiers)
     """Entitlement by rule: the first tier whose condition holds sets the amount."""
+    approval: bool = False
+    """Whether an allocation must be approved and publicly noticed before it grants:
+    ``jieqin aid run --pending`` stores it as a plan (see :mod:`jieqin.services.approval`)
+    and a plain run is refused."""
+    notice_days: int = field(default=7, validator=_notice_days)
+    """How many days the public notice of an approved plan runs unless the approver says
+    otherwise."""
+    regions: frozenset[str] = field(factory=frozenset, converter=_regions)
+    """Region prefixes the programme serves (see :func:`~jieqin.rules.facts.region_prefix`);
+    empty: every region."""
+    caps: tuple[GrantCap, ...] = field(default=(), converter=_caps)
+    """Caps on what a household or member may hold in a period, across programmes."""
 
     def __attrs_post_init__(self) -> None:
         missing = sorted(n for n in self.parameter_names() if n not in self.parameters)
@@ -184,17 +322,47 @@ class AidProgram:
                 + ", ".join(missing),
                 field="parameters",
             )
+        names = [c.name for c in self.caps]
+        if len(set(names)) != len(names):
+            raise InvalidValue("two caps have one name", field="caps")
+        per_member = [c.name for c in self.caps if c.per is GrantUnit.MEMBER]
+        if per_member and self.grant_unit is GrantUnit.HOUSEHOLD:
+            raise InvalidValue(
+                f"programme {self.program_id} grants per household; the per-member cap "
+                f"{per_member[0]} limits no grant of it (cap per household instead)",
+                field="caps",
+            )
 
     @property
     def program_id(self) -> str:
         return self.program.program_id
 
     @property
+    def grant_unit(self) -> GrantUnit:
+        """Whom the programme grants: each member, or each household once."""
+        return self.program.grant_unit
+
+    @property
     def rule_version(self) -> str:
-        if not self.amount_tiers:
+        extra = [t.describe() for t in self.amount_tiers] + [c.describe() for c in self.caps]
+        if self.grant_unit is not GrantUnit.MEMBER:
+            extra.append(f"unit:{self.grant_unit}")
+        if not extra:
             return f"{self.program_id}/{self.version}#{self.eligibility.fingerprint()}"
-        text = self.eligibility.describe() + "|" + "|".join(t.describe() for t in self.amount_tiers)
+        text = self.eligibility.describe() + "|" + "|".join(extra)
         return f"{self.program_id}/{self.version}#{hashlib.sha256(text.encode()).hexdigest()[:10]}"
+
+    def covers(self, household: Household) -> bool:
+        """Whether the household lives where the programme serves (:attr:`regions`)."""
+        return not self.regions or household.region.code.startswith(tuple(self.regions))
+
+    def scope_text(self) -> str:
+        """``regions 6102`` or ``every region``."""
+        return "regions " + ", ".join(sorted(self.regions)) if self.regions else "every region"
+
+    def cap_values(self, day: date) -> dict[str, Decimal]:
+        """Each cap's limit in yuan on ``day``, by cap name."""
+        return {c.name: yuan(self.parameters.value_on(c.amount_parameter, day)) for c in self.caps}
 
     def with_parameters(self, overrides: Parameters) -> AidProgram:
         """The same programme with some parameters replaced (a region's edited file)."""
@@ -209,6 +377,7 @@ class AidProgram:
         for tier in self.amount_tiers:
             names.add(tier.amount_parameter)
             names.update(tier.condition.params())
+        names.update(c.amount_parameter for c in self.caps)
         return frozenset(names)
 
     def values_on(self, day: date) -> dict[str, ParameterValue]:
@@ -302,12 +471,16 @@ class AidProgram:
         return (*key, member_id)
 
     def rank(self, eligible: Sequence[Eligibility]) -> list[Eligibility]:
-        """The eligible in priority order (documented by :attr:`priority`)."""
+        """The eligible in priority order (documented by :attr:`priority`); per household
+        each is a household's applicant, and ties go to the lower household id."""
+        if self.grant_unit is GrantUnit.HOUSEHOLD:
+            return sorted(eligible, key=lambda e: (*e.sort_key[:-1], e.household_id))
         return sorted(eligible, key=lambda e: e.sort_key)
 
     def priority_text(self) -> str:
         keys = [p.why or f"{p.fact} {'desc' if p.descending else 'asc'}" for p in self.priority]
-        return "; ".join([*keys, "then member id"])
+        tie = "household" if self.grant_unit is GrantUnit.HOUSEHOLD else "member"
+        return "; ".join([*keys, f"then {tie} id"])
 
 
 def shown_decision(

@@ -47,6 +47,10 @@ REPOSITORIES: frozenset[str] = frozenset(
         "grants",
         "decisions",
         "consents",
+        "plans",
+        "plan_items",
+        "objections",
+        "grievances",
     }
 )
 
@@ -163,7 +167,16 @@ STANDARD_ROLES: Mapping[str, Role] = {
         Role(
             "approver",
             REPOSITORIES,
-            {"decisions", "grants", "needs", "programs"},
+            {
+                "decisions",
+                "grants",
+                "needs",
+                "programs",
+                "plans",
+                "plan_items",
+                "objections",
+                "grievances",
+            },
             ScopeKind.REGIONS,
             figures=True,
             decides=True,

@@ -10,12 +10,13 @@ What is in a principal's scope:
 - a household whose region code starts with one of the principal's prefixes (for a
   helper: a household paired with them on the day);
 - a helper whose home region is within the prefixes (for a helper: themself);
-- pairings, handovers, needs, referrals, activities, decisions, grants and consents
-  of a household in scope; one that names a member must name a member of a household
-  in scope (or a member no longer stored), so a record about someone else's member
-  never shows;
+- pairings, handovers, needs, referrals, activities, decisions, grants, consents,
+  plan items, objections and grievances of a household in scope; one that names a member must
+  name a member of a household in scope (or a member no longer stored), so a record
+  about someone else's member never shows;
 - a member move from or to a household in scope;
-- programmes and funds (reference data, not regional) for any role that reads them.
+- programmes, funds and allocation plans (reference data, not regional) for any role
+  that reads them.
 
 A record outside the scope reads as absent: ``get`` raises the very
 :class:`~jieqin.errors.NotFound` an absent record raises, ``find`` returns ``None``,
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 
 from jieqin.errors import NotFound
 from jieqin.security.roles import NotPermitted, Principal, ScopeKind
-from jieqin.storage._common import ENTITIES
+from jieqin.storage._common import ENTITIES, GRANT_PAYMENTS
 
 if TYPE_CHECKING:
     from jieqin.activities.overdue import FollowUpArrays
@@ -48,11 +49,15 @@ if TYPE_CHECKING:
         DecisionRepository,
         FundRepository,
         GrantRepository,
+        GrievanceRepository,
         HandoverRepository,
         HelperRepository,
         HouseholdRepository,
         NeedRepository,
+        ObjectionRepository,
         PairingRepository,
+        PlanItemRepository,
+        PlanRepository,
         ProgramRepository,
         ReadModel,
         ReferralRepository,
@@ -98,13 +103,23 @@ METHODS: Mapping[str, Mapping[str, str]] = {
         **_KEYED,
         "lock": "lock",
         "spent": "spent",
+        "reserved": "spent",
         "top_up": "fund_change",
         "close": "fund_change",
         "changes": "reference",
     },
-    "grants": {**_KEYED, "lock_programs": "lock", "revoke": "end"},
+    "grants": {
+        **_KEYED,
+        "lock_programs": "lock",
+        "revoke": "end",
+        "record_payments": "write_many",
+    },
     "decisions": _KEYED,
     "consents": _KEYED,
+    "plans": _KEYED,
+    "plan_items": _KEYED,
+    "objections": _KEYED,
+    "grievances": _KEYED,
     "audit": {"entries": "audit", "count": "audit"},
 }
 
@@ -117,6 +132,8 @@ READ_MODEL_METHODS: Mapping[str, int | str | None] = {
     "needs": 0,
     "referrals": 0,
     "grants": 0,
+    "payments": 0,
+    "grievances": 0,
     "latest_activity_day": "latest",
     "follow_up": "follow_up",
 }
@@ -132,9 +149,12 @@ _OF_HOUSEHOLD = frozenset(
         "decisions",
         "grants",
         "consents",
+        "plan_items",
+        "objections",
+        "grievances",
     }
 )
-_REFERENCE = frozenset({"programs", "funds"})
+_REFERENCE = frozenset({"programs", "funds", "plans"})
 
 
 class _Scope:
@@ -646,6 +666,22 @@ class ScopedUnitOfWork:
         return cast("ConsentRepository", self._repository("consents"))
 
     @property
+    def plans(self) -> PlanRepository:
+        return cast("PlanRepository", self._repository("plans"))
+
+    @property
+    def plan_items(self) -> PlanItemRepository:
+        return cast("PlanItemRepository", self._repository("plan_items"))
+
+    @property
+    def objections(self) -> ObjectionRepository:
+        return cast("ObjectionRepository", self._repository("objections"))
+
+    @property
+    def grievances(self) -> GrievanceRepository:
+        return cast("GrievanceRepository", self._repository("grievances"))
+
+    @property
     def audit(self) -> AuditLog:
         return cast("AuditLog", self._repository("audit"))
 
@@ -668,8 +704,9 @@ class ScopedUnitOfWork:
         self.__inner.attach(checks=checks, notifier=notifier, clock=clock)
 
     def problems(self, kind: str, items: Sequence[Any]) -> list[Problem]:
-        """What the write checks say of a batch the principal may write."""
-        if not self.__scope.principal.role.may_write(kind):
+        """What the write checks say of a batch the principal may write (payments of
+        grants: a role that writes grants)."""
+        if not self.__scope.principal.role.may_write("grants" if kind == GRANT_PAYMENTS else kind):
             raise self.__scope.principal.refuse(f"write {kind}")
         return self.__inner.problems(kind, items)
 

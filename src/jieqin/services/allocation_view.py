@@ -94,10 +94,11 @@ def allocation_lines(
 
 
 def _name(household: Household | None, member_id: str | None, reveal: bool) -> str:
-    if household is None or member_id is None:
+    """The member's name; for a household grant (no member) the head's."""
+    if household is None:
         return MASKED_NAME
     try:
-        name = household.member(member_id).name
+        name = household.member(member_id).name if member_id else household.head.name
     except KeyError:
         return MASKED_NAME
     return name if reveal else mask_name(name)

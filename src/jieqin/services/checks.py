@@ -25,10 +25,28 @@ the reason. The checks:
 - **the fund ledger**: a fund's top-ups and closing change only by a fund change
   (``funds.top_up``, ``funds.close``), never by writing the fund; a revoked grant
   stays as it is;
+- **payments**: a grant is stored unpaid and its payment moves on only by
+  ``grants.record_payments`` (batched, paid, returned; each stands once recorded, a
+  revoked grant is never paid), never by writing the grant; paid and returned not
+  after today;
 - **consents**: a consent's member belonging to its household, its recipient a
   registered agency, its dates not after today; once stored, only its withdrawal may
   be added (nothing else changes, and a withdrawal stands); a referral that relied on
   a consent names one of its member, to its agency, in force on the day it was made;
+- **referral steps**: a stored referral changes only by the agency's next step
+  (referred -> accepted | rejected, referred | accepted -> completed with a registered
+  outcome code), keeping what it was made with and every earlier step; a rejection
+  and a completion stand;
+- **allocation plans**: a plan's programme registered and its fund of that programme
+  and period; a plan item's decision of its plan's programme, period and fund, its
+  member of its household; an objection's plan stored and its member of its
+  household; none dated after today (a notice may end later);
+- **grievances**: a grievance's category registered, its member of its household, what
+  it is about stored (a decision or need of its household, a helper paired with it
+  some time), an appeal's re-decision of its household, none of its days after
+  today; once stored, it only moves forward through its stages (received ->
+  in_progress -> answered -> closed; in progress may be skipped), and what it was
+  received with and what each stage recorded stay as they are;
 - **one person, one record**: a resident ID number on at most one member, in the
   batch and against the stored members; a member of another household is moved
   explicitly (:meth:`~jieqin.storage.base.HouseholdRepository.move_member`), never by
@@ -50,7 +68,7 @@ from attrs import evolve, field, frozen
 from jieqin.activities.kinds import ActivityKindRegistry
 from jieqin.activities.validation import pairing_problem
 from jieqin.activities.windows import CampaignCalendar
-from jieqin.errors import Problem
+from jieqin.errors import PaymentRefused, Problem
 from jieqin.model import (
     Activity,
     Consent,
@@ -58,18 +76,30 @@ from jieqin.model import (
     Fund,
     FundChange,
     Grant,
+    GrantUnit,
+    Grievance,
+    GrievanceStage,
     Handover,
     Helper,
     Household,
     MemberMove,
     Need,
+    Objection,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     Referral,
     RouteKind,
+    TargetKind,
     mask_resident_id,
 )
+from jieqin.model.grievances import NEXT_STAGES, STAGE_ORDER, stage_refusal
+from jieqin.model.payments import PAYMENT_FIELDS, payment_step
 from jieqin.model.periods import PeriodKind
+from jieqin.model.reference import GRIEVANCE_CATEGORIES, REFERRAL_OUTCOMES
+from jieqin.needs.referrals import change_problem
+from jieqin.storage._common import GRANT_PAYMENTS
 from jieqin.storage.rows import BIRTH_DATE, MEMBER_ID, RESIDENT_ID, HouseholdRows
 
 if TYPE_CHECKING:
@@ -105,6 +135,12 @@ class Vocabularies:
     need_kinds: frozenset[str]
     agencies: frozenset[str]
     programs: Mapping[str, Program] = field(factory=dict)
+    referral_outcomes: frozenset[str] = field(
+        factory=lambda: frozenset(c.code for c in REFERRAL_OUTCOMES)
+    )
+    grievance_categories: frozenset[str] = field(
+        factory=lambda: frozenset(c.code for c in GRIEVANCE_CATEGORIES)
+    )
 
     @classmethod
     def from_registry(cls, registry: Any) -> Vocabularies:
@@ -117,6 +153,8 @@ class Vocabularies:
             need_kinds=registry.need_kinds.codes(),
             agencies=frozenset(registry.agencies),
             programs=programs,
+            referral_outcomes=registry.referral_outcomes.codes(),
+            grievance_categories=registry.grievance_categories.codes(),
         )
 
 
@@ -198,6 +236,26 @@ def _member_of(
             index,
             "member_id",
             f"member {member_id} belongs to household {owner}, not {household_id}",
+        )
+
+
+def _grant_unit(batch: _Batch, index: int, grant: Grant, program: Program | None) -> None:
+    """A grant names a member exactly when its (registered) programme grants per member;
+    a household grant (no member) is one of a programme that grants per household."""
+    if program is None:
+        return
+    if program.grant_unit is GrantUnit.HOUSEHOLD and grant.member_id is not None:
+        batch.add(
+            index,
+            "member_id",
+            f"programme {program.program_id} grants per household: its grants name no "
+            "member (leave member_id empty)",
+        )
+    elif program.grant_unit is GrantUnit.MEMBER and grant.member_id is None:
+        batch.add(
+            index,
+            "member_id",
+            f"programme {program.program_id} grants per member: name the member the grant is for",
         )
 
 
@@ -367,6 +425,7 @@ def _referrals(
     checks: RecordChecks, uow: UnitOfWork, items: Sequence[Referral], batch: _Batch
 ) -> None:
     needs = uow.needs.find_many({r.need_id for r in items})
+    _referral_steps(checks, uow, items, batch)
     owners = uow.households.owners(r.member_id for r in items if r.member_id)
     for i, referral in enumerate(items):
         checks.code(batch, i, "agency", "agency", referral.agency, checks.vocabularies.agencies)
@@ -383,6 +442,26 @@ def _referrals(
         checks.not_after_today(batch, i, "referred_on", referral.referred_on)
         checks.not_after_today(batch, i, "completed_on", referral.completed_on)
     _referral_consents(uow, items, batch)
+
+
+def _referral_steps(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Referral], batch: _Batch
+) -> None:
+    """A stored referral changes only by the agency's next step (accepted, rejected,
+    completed: :data:`jieqin.needs.referrals.NEXT`), keeping what it was made with and
+    every earlier step; the days of the steps not after today, a new outcome code a
+    registered one."""
+    stored = uow.referrals.find_many({r.referral_id for r in items})
+    known = checks.vocabularies.referral_outcomes
+    for i, referral in enumerate(items):
+        old = stored.get(referral.referral_id)
+        found = change_problem(old, referral)
+        if found is not None:
+            batch.add(i, *found)
+        checks.not_after_today(batch, i, "accepted_on", referral.accepted_on)
+        checks.not_after_today(batch, i, "rejected_on", referral.rejected_on)
+        if referral.outcome is not None and (old is None or old.outcome != referral.outcome):
+            checks.code(batch, i, "outcome", "referral outcome", referral.outcome, known)
 
 
 def _referral_consents(uow: UnitOfWork, items: Sequence[Referral], batch: _Batch) -> None:
@@ -586,11 +665,8 @@ def _fund_changes(
 
 def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch: _Batch) -> None:
     funds = uow.funds.find_many({g.fund_id for g in items})
-    revoked = {
-        g.grant_id: g
-        for g in uow.grants.find_many({g.grant_id for g in items}).values()
-        if g.revoked_on is not None
-    }
+    stored = uow.grants.find_many({g.grant_id for g in items})
+    revoked = {k: g for k, g in stored.items() if g.revoked_on is not None}
     owners = uow.households.owners(g.member_id for g in items if g.member_id)
     households = uow.households.stored({g.household_id for g in items})
     for i, grant in enumerate(items):
@@ -607,6 +683,7 @@ def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch
             batch.add(i, "period", f"fund {fund.fund_id} is for {fund.period}, not {grant.period}")
         if _exists(batch, i, "household_id", "household", grant.household_id, households):
             _member_of(batch, i, grant.household_id, grant.member_id, owners)
+        _grant_unit(batch, i, grant, checks.vocabularies.programs.get(grant.program_id))
         checks.not_after_today(batch, i, "decided_on", grant.decided_on)
         checks.not_after_today(batch, i, "revoked_on", grant.revoked_on)
         before = revoked.get(grant.grant_id)
@@ -617,6 +694,61 @@ def _grants(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch
                 f"grant {grant.grant_id} was revoked on {before.revoked_on}: a revoked "
                 "grant stays as it is (a later allocation may grant anew)",
             )
+        _payment_kept(batch, i, grant, stored.get(grant.grant_id))
+
+
+def _payment_kept(batch: _Batch, index: int, grant: Grant, stored: Grant | None) -> None:
+    """A grant written keeps its payment as stored (a new one is unpaid): payments are
+    recorded with ``grants.record_payments``, never written. A paid grant changes no
+    more, but for its revocation once its money came back."""
+    for name in PAYMENT_FIELDS:
+        was = getattr(stored, name) if stored is not None else _UNPAID[name]
+        if getattr(grant, name) != was:
+            batch.add(
+                index,
+                name,
+                f"grant {grant.grant_id}'s payment is recorded with grants.record_payments "
+                "(`jieqin payments export` and `jieqin payments reconcile`), not written",
+            )
+            return
+    if stored is None or stored.paid_on is None:
+        return
+    if evolve(grant, revoked_on=stored.revoked_on, revoke_reason=stored.revoke_reason) != stored:
+        batch.add(
+            index,
+            "paid_on",
+            f"grant {grant.grant_id} was paid on {stored.paid_on}: a paid grant stays as it "
+            "is (once its money came back it may be revoked, and granted anew)",
+        )
+
+
+#: A grant's payment fields before anything was paid.
+_UNPAID: Mapping[str, object] = {
+    "batch_id": None,
+    "paid_on": None,
+    "payment_reference": "",
+    "returned_on": None,
+    "return_reason": "",
+}
+
+
+def _grant_payments(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grant], batch: _Batch
+) -> None:
+    """Stored grants whose payment moves on: paid and returned not after today, and
+    only forward (:func:`~jieqin.model.payments.payment_step`)."""
+    stored = uow.grants.find_many({g.grant_id for g in items})
+    for i, grant in enumerate(items):
+        checks.not_after_today(batch, i, "paid_on", grant.paid_on)
+        checks.not_after_today(batch, i, "returned_on", grant.returned_on)
+        before = stored.get(grant.grant_id)
+        if before is None:
+            batch.add(i, "grant_id", f"no grant {grant.grant_id}")
+            continue
+        try:
+            payment_step(before, grant)
+        except PaymentRefused as exc:
+            batch.add(i, "grant_id", str(exc))
 
 
 def _decisions(
@@ -685,6 +817,178 @@ def _moves(
             )
 
 
+def _plans(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Plan], batch: _Batch) -> None:
+    funds = uow.funds.find_many({p.fund_id for p in items})
+    programs = checks.vocabularies.programs
+    for i, plan in enumerate(items):
+        checks.code(batch, i, "program_id", "programme", plan.program_id, frozenset(programs))
+        fund = funds.get(plan.fund_id)
+        if fund is None:
+            batch.add(i, "fund_id", f"no fund {plan.fund_id}")
+        elif (fund.program_id, fund.period) != (plan.program_id, plan.period):
+            batch.add(
+                i,
+                "fund_id",
+                f"fund {fund.fund_id} is for {fund.program_id} {fund.period}, not "
+                f"{plan.program_id} {plan.period}",
+            )
+        for name in ("decided_on", "made_on", "approved_on", "committed_on", "withdrawn_on"):
+            checks.not_after_today(batch, i, name, getattr(plan, name))
+
+
+def _plan_items(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[PlanItem], batch: _Batch
+) -> None:
+    plans = uow.plans.find_many({i.plan_id for i in items})
+    owners = uow.households.owners(i.member_id for i in items if i.member_id)
+    households = uow.households.stored({i.household_id for i in items})
+    for n, item in enumerate(items):
+        plan = plans.get(item.plan_id)
+        d = item.decision
+        if plan is None:
+            batch.add(n, "plan_id", f"no plan {item.plan_id}")
+        elif (d.program_id, d.period) != (plan.program_id, plan.period) or (
+            item.fund_id not in (None, plan.fund_id)
+        ):
+            batch.add(
+                n,
+                "decision",
+                f"the decision is of {d.program_id} {d.period} and plan {plan.plan_id} "
+                f"allocates {plan.program_id} {plan.period} from fund {plan.fund_id}",
+            )
+        if _exists(batch, n, "household_id", "household", item.household_id, households):
+            _member_of(batch, n, item.household_id, item.member_id, owners)
+        checks.not_after_today(batch, n, "decided_on", d.decided_on)
+        checks.not_after_today(batch, n, "settled_on", item.settled_on)
+
+
+def _objections(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Objection], batch: _Batch
+) -> None:
+    plans = uow.plans.stored({o.plan_id for o in items})
+    owners = uow.households.owners(o.member_id for o in items if o.member_id)
+    households = uow.households.stored({o.household_id for o in items})
+    for i, objection in enumerate(items):
+        _exists(batch, i, "plan_id", "plan", objection.plan_id, plans)
+        if _exists(batch, i, "household_id", "household", objection.household_id, households):
+            _member_of(batch, i, objection.household_id, objection.member_id, owners)
+        checks.not_after_today(batch, i, "received_on", objection.received_on)
+        checks.not_after_today(batch, i, "decided_on", objection.decided_on)
+
+
+#: What a stored grievance keeps once received.
+_GRIEVANCE_TERMS = (
+    "household_id",
+    "member_id",
+    "channel",
+    "category",
+    "received_on",
+    "due_on",
+    "description",
+    "target",
+    "received_by",
+    "redecision_id",
+)
+
+#: What each stage records, kept once the stage is reached.
+_STAGE_FACTS: Mapping[GrievanceStage, tuple[str, ...]] = {
+    GrievanceStage.IN_PROGRESS: ("started_on", "started_by"),
+    GrievanceStage.ANSWERED: ("answered_on", "answered_by", "answer"),
+    GrievanceStage.CLOSED: ("closed_on", "closed_by", "closing_note"),
+}
+
+
+def _grievances(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Grievance], batch: _Batch
+) -> None:
+    households = uow.households.stored({g.household_id for g in items})
+    owners = uow.households.owners(g.member_id for g in items if g.member_id)
+    stored = uow.grievances.find_many({g.grievance_id for g in items})
+    known = checks.vocabularies.grievance_categories
+    for i, grievance in enumerate(items):
+        checks.code(batch, i, "category", "grievance category", grievance.category, known)
+        if _exists(batch, i, "household_id", "household", grievance.household_id, households):
+            _member_of(batch, i, grievance.household_id, grievance.member_id, owners)
+        for name in ("received_on", "started_on", "answered_on", "closed_on"):
+            checks.not_after_today(batch, i, name, getattr(grievance, name))
+        old = stored.get(grievance.grievance_id)
+        if old is not None:
+            _grievance_moved(batch, i, old, grievance)
+    _grievance_targets(uow, items, batch)
+
+
+def _grievance_moved(batch: _Batch, index: int, old: Grievance, new: Grievance) -> None:
+    """A stored grievance only moves forward, keeping its terms and each stage's facts."""
+    changed = [name for name in _GRIEVANCE_TERMS if getattr(old, name) != getattr(new, name)]
+    if changed:
+        batch.add(
+            index,
+            changed[0],
+            f"grievance {old.grievance_id} was received with other terms "
+            f"({', '.join(changed)}): a grievance is not rewritten; record a new one",
+        )
+    if new.stage != old.stage and new.stage not in NEXT_STAGES[old.stage]:
+        batch.add(index, "stage", stage_refusal(old, new.stage))
+        return
+    reached = STAGE_ORDER.index(old.stage)
+    for stage, names in _STAGE_FACTS.items():
+        moved = [n for n in names if getattr(old, n) != getattr(new, n)]
+        if moved and STAGE_ORDER.index(stage) <= reached:
+            batch.add(
+                index,
+                moved[0],
+                f"grievance {old.grievance_id} was {stage.value} with other facts "
+                f"({', '.join(moved)}): what a stage recorded stays as it is",
+            )
+
+
+def _grievance_targets(uow: UnitOfWork, items: Sequence[Grievance], batch: _Batch) -> None:
+    """What each grievance is about, and an appeal's re-decision, are stored records of
+    its household (a helper: one paired with it some time)."""
+    wanted: dict[TargetKind, set[str]] = {kind: set() for kind in TargetKind}
+    for g in items:
+        if g.target is not None:
+            wanted[g.target.kind].add(g.target.target_id)
+    decision_ids = wanted[TargetKind.DECISION] | {g.redecision_id for g in items if g.redecision_id}
+    decisions = uow.decisions.find_many(decision_ids)
+    needs = uow.needs.find_many(wanted[TargetKind.NEED])
+    pairings = uow.pairings.of_households(
+        {g.household_id for g in items if g.target and g.target.kind is TargetKind.HELPER}
+    )
+    for i, g in enumerate(items):
+        if g.redecision_id is not None:
+            _of_household(batch, i, "redecision_id", "decision", g, decisions.get(g.redecision_id))
+        if g.target is None:
+            continue
+        kind, target = g.target.kind, g.target.target_id
+        if kind is TargetKind.HELPER:
+            paired = {p.helper_id for p in pairings.get(g.household_id, ())}
+            if target not in paired:
+                batch.add(
+                    i,
+                    "target",
+                    f"helper {target} was never paired with household {g.household_id}",
+                )
+            continue
+        found = (decisions if kind is TargetKind.DECISION else needs).get(target)
+        _of_household(batch, i, "target", kind.value, g, found)
+
+
+def _of_household(
+    batch: _Batch, index: int, field: str, what: str, grievance: Grievance, found: Any
+) -> None:
+    target = grievance.target.target_id if field == "target" and grievance.target else None
+    name = target if target is not None else grievance.redecision_id
+    if found is None:
+        batch.add(index, field, f"no {what} {name}")
+    elif found.household_id != grievance.household_id:
+        batch.add(
+            index,
+            field,
+            f"{what} {name} is of household {found.household_id}, not {grievance.household_id}",
+        )
+
+
 _CHECKERS: dict[str, Checker] = {
     "helpers": _helpers,
     "households": _households,
@@ -696,8 +1000,13 @@ _CHECKERS: dict[str, Checker] = {
     "funds": _funds,
     "fund_changes": _fund_changes,
     "grants": _grants,
+    GRANT_PAYMENTS: _grant_payments,
     "decisions": _decisions,
     "consents": _consents,
+    "plans": _plans,
+    "plan_items": _plan_items,
+    "objections": _objections,
+    "grievances": _grievances,
     "handovers": _handovers,
     "member_moves": _moves,
 }

@@ -22,11 +22,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from attrs import frozen
 
-from jieqin.errors import ConflictError, FundClosed, GrantRevoked, InvalidValue, NotFound
+from jieqin.errors import (
+    ConflictError,
+    FundClosed,
+    GrantRevoked,
+    InvalidValue,
+    NotFound,
+    PaymentRefused,
+)
 from jieqin.model import Decision, Fund, FundChange, Grant, NeedStatus, Outcome, Period, yuan
 from jieqin.model.money import ZERO
+from jieqin.model.payments import PaymentState
 from jieqin.services.aid import names_fund, revocation_id
-from jieqin.storage._common import closed_message, revoked_message
+from jieqin.storage._common import closed_message, paid_message, revoked_message
 
 if TYPE_CHECKING:
     from jieqin.rules import AidProgram
@@ -61,10 +69,23 @@ class FundLine:
     """Members wait-listed for want of money in this fund (their latest decision)."""
     revoked: int
     """Grants it paid that were revoked (their money came back)."""
+    committed: Decimal = ZERO
+    """The sum of its grants that hold money: in force and not returned (what
+    ``FundRepository.spent`` says)."""
+    paid: Decimal = ZERO
+    """The sum of its grants paid out (and not returned)."""
+    returned: Decimal = ZERO
+    """The sum of its grants paid and returned by the bank: that money is back in it."""
 
     @property
     def remaining(self) -> Decimal:
-        return self.fund.budget - self.granted
+        """What it can still grant: its budget less what its grants hold."""
+        return self.fund.budget - self.committed
+
+    @property
+    def unpaid(self) -> Decimal:
+        """Money its grants hold that was not paid out yet."""
+        return self.committed - self.paid
 
     def summary(self) -> dict[str, Any]:
         """The line as plain data (what ``jieqin funds list --json`` prints)."""
@@ -80,6 +101,10 @@ class FundLine:
             "budget": str(fund.budget),
             "granted": str(self.granted),
             "grants": self.grants,
+            "committed": str(self.committed),
+            "paid": str(self.paid),
+            "unpaid": str(self.unpaid),
+            "returned": str(self.returned),
             "remaining": str(self.remaining),
             "wait_listed": self.wait_listed,
             "revoked": self.revoked,
@@ -219,6 +244,11 @@ def fund_lines(
                 grants=len(in_force),
                 wait_listed=sum(1 for d in waiting if names_fund(d.reason, fund.fund_id)),
                 revoked=len(grants) - len(in_force),
+                committed=sum((g.amount for g in grants if g.holds_money), ZERO),
+                paid=sum(
+                    (g.amount for g in in_force if g.payment_state is PaymentState.PAID), ZERO
+                ),
+                returned=sum((g.amount for g in grants if g.returned_on is not None), ZERO),
             )
         )
     return lines
@@ -253,7 +283,9 @@ def revoke_grant(
     the member anew.
 
     :raises NotFound: no such grant. :raises GrantRevoked: it is revoked already.
-    :raises InvalidValue: no reason, or a day before the grant was decided.
+    :raises PaymentRefused: it was paid, and its money did not come back.
+    :raises InvalidValue: no reason, or a day before the grant was decided (or its
+        money came back).
     """
     why = _text(reason, "reason", "why the grant is revoked (--reason)")
     grant = uow.grants.find(grant_id)
@@ -261,6 +293,8 @@ def revoke_grant(
         raise NotFound(f"no grant {grant_id}; `jieqin grants list` lists the grants")
     if grant.revoked_on is not None:
         raise GrantRevoked(revoked_message(grant))
+    if grant.payment_state is PaymentState.PAID:
+        raise PaymentRefused(paid_message(grant))
     day = on or uow.today
     if day < grant.decided_on:
         raise InvalidValue(

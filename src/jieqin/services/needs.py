@@ -1,4 +1,5 @@
-"""Needs use cases over a unit of work: survey intake, deriving, routing, resolving.
+"""Needs use cases over a unit of work: survey intake, deriving, routing, resolving, and
+the steps agencies report on referrals (accepted, rejected, completed).
 
 Each function does its writes in the given unit of work and commits it, so a failed
 survey or routing writes nothing.
@@ -12,37 +13,68 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from jieqin.errors import InvalidValue, NeedSettled, NotFound, ReferralCompleted
-from jieqin.model import Consent, Need, NeedSource, NeedStatus, Period, Referral, Route, RouteKind
+from jieqin.errors import (
+    InvalidInput,
+    InvalidValue,
+    NeedSettled,
+    NotFound,
+    Problem,
+    ReferralSettled,
+)
+from jieqin.model import (
+    Consent,
+    Need,
+    NeedSource,
+    NeedStatus,
+    Period,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
+    Route,
+    RouteKind,
+)
 from jieqin.needs import (
     STANDARD_NEED_KINDS,
     STANDARD_NEED_RULES,
+    Agency,
     NeedKindInfo,
     NeedRule,
+    OverdueReferral,
     RoutingResult,
     SurveyAnswer,
+    declined_by,
     derive_needs,
+    due_on,
     intake,
+    overdue_referrals,
     resolve_by_activity,
     resolve_by_grant,
     resolve_by_referral,
     route_needs,
+    take_step,
 )
 from jieqin.needs.consent import consent_for, facts_shared, held_reason
-from jieqin.rules import AidProgram, Context
-from jieqin.rules.ids import stable_id
+from jieqin.needs.referrals import referral_id
+from jieqin.rules import AidProgram, Context, Parameters
 
 if TYPE_CHECKING:
     from jieqin.storage.base import UnitOfWork
 
 __all__ = [
     "NEED_STATUSES",
+    "REFERRAL_STATUSES",
+    "accept_referral",
+    "apply_outcomes",
     "close_need",
     "complete_referral",
     "derive",
+    "fresh_ids",
     "list_needs",
     "list_referrals",
     "needs_in",
+    "outcome_steps",
+    "overdue_referrals_on",
+    "reject_referral",
     "resolve_need",
     "resolve_with_activity",
     "route",
@@ -51,6 +83,9 @@ __all__ = [
 
 #: The need statuses, as the listings filter them.
 NEED_STATUSES: tuple[str, ...] = tuple(s.value for s in NeedStatus)
+
+#: The referral statuses, as the listings filter them.
+REFERRAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ReferralStatus)
 
 #: The needs that are settled: neither resolved nor closed again.
 _SETTLED = (NeedStatus.RESOLVED, NeedStatus.CLOSED)
@@ -113,6 +148,7 @@ def route(
     agencies: Sequence[Any] = (),
     kinds: Mapping[str, NeedKindInfo] = STANDARD_NEED_KINDS,
     on: date | None = None,
+    parameters: Parameters | None = None,
 ) -> list[RoutingResult]:
     """Route every open need of ``period``; store routes and create agency referrals.
 
@@ -121,11 +157,21 @@ def route(
     covering those facts; the referral names the consent. Without one the need is
     held (status ``held``, its route saying what consent it awaits) and no referral
     is made; routing again tries held needs anew.
+
+    Each referral is due ``referral_response_days`` after the day (the agency's own
+    value, else ``parameters``', the campaign's, else the core one). An agency that
+    rejected a referral of a need is not asked again for it: routing goes on to the
+    next route, and the explanation says why.
     """
-    needs = [
-        attrs.evolve(n, status=NeedStatus.OPEN, route=None) if n.status is NeedStatus.HELD else n
+    stored = {
+        n.need_id: n
         for n in needs_in(uow, period)
         if n.status in (NeedStatus.OPEN, NeedStatus.HELD)
+    }
+    # routed anew: a held need is open again, and why a need had no route is said anew
+    needs = [
+        attrs.evolve(n, status=NeedStatus.OPEN, route=None, unrouted_reason="")
+        for n in stored.values()
     ]
     if not needs:
         return []
@@ -138,6 +184,10 @@ def route(
     for p in pairings:
         if p.household_id in households:
             helpers_of.setdefault(p.household_id, []).append(helpers[p.helper_id])
+    wanted = {n.need_id for n in needs}
+    rejected = [
+        r for r in uow.referrals.list(status=ReferralStatus.REJECTED) if r.need_id in wanted
+    ]
     results = []
     routed: list[Need] = []
     referrals: list[Referral] = []
@@ -150,32 +200,73 @@ def route(
         agencies=agencies,
         helpers_of=helpers_of,
         kinds=kinds,
+        declined=declined_by(rejected),
     ):
         result, consent_id = _with_consent(uow, result, kinds, day, consents)
         results.append(result)
         if result.route is None:
+            if result.routed != stored[result.need.need_id]:
+                routed.append(result.routed)  # still open, saying why no route was found
             continue
         if result.need.status is NeedStatus.HELD:
             routed.append(result.need)
             continue
         routed.append(result.routed)
         if result.route.kind is RouteKind.REFERRAL:
+            agency = _agency(agencies, result.route.target)
             referrals.append(
-                Referral(
-                    referral_id=stable_id("r", result.need.need_id),
-                    need_id=result.need.need_id,
-                    household_id=result.need.household_id,
-                    agency=result.route.target,
-                    referred_on=day,
-                    member_id=result.need.member_id,
-                    note=result.explanation[:200],
-                    consent_id=consent_id,
-                )
+                _referral_made(result, day, consent_id, due_on(agency, day, parameters))
             )
     uow.needs.upsert_many(routed)
-    uow.referrals.add_many(referrals)
+    uow.referrals.add_many(fresh_ids(uow, referrals, rejected))
     uow.commit()
     return results
+
+
+def _referral_made(result: RoutingResult, day: date, consent_id: str | None, due: date) -> Referral:
+    """The referral a need routed to an agency on ``day`` makes (its id made fresh by
+    :func:`fresh_ids`)."""
+    assert result.route is not None
+    need = result.need
+    return Referral(
+        referral_id=referral_id(need.need_id),
+        need_id=need.need_id,
+        household_id=need.household_id,
+        agency=result.route.target,
+        referred_on=day,
+        member_id=need.member_id,
+        note=result.explanation[:200],
+        consent_id=consent_id,
+        due_on=due,
+    )
+
+
+def _agency(agencies: Sequence[Any], agency_id: str) -> Agency | None:
+    return next((a for a in agencies if a.agency_id == agency_id), None)
+
+
+def fresh_ids(
+    uow: UnitOfWork, referrals: Sequence[Referral], earlier: Iterable[Referral]
+) -> list[Referral]:
+    """``referrals`` with ids no stored referral has: a need referred again (after an
+    agency rejected it) gets the id of its next referral (:func:`referral_id` after
+    the ones before)."""
+    counts: dict[str, int] = {}
+    for r in earlier:
+        counts[r.need_id] = counts.get(r.need_id, 0) + 1
+    out = [
+        attrs.evolve(r, referral_id=referral_id(r.need_id, counts.get(r.need_id, 0)))
+        for r in referrals
+    ]
+    taken = uow.referrals.stored(r.referral_id for r in out)
+    for i, r in enumerate(out):
+        n = counts.get(r.need_id, 0)
+        while r.referral_id in taken:
+            n += 1
+            r = attrs.evolve(r, referral_id=referral_id(r.need_id, n))
+            taken = taken | uow.referrals.stored([r.referral_id])
+        out[i] = r
+    return out
 
 
 def _with_consent(
@@ -207,39 +298,179 @@ def _with_consent(
 
 
 def complete_referral(
-    uow: UnitOfWork, referral_id: str, on: date | None = None, note: str = ""
+    uow: UnitOfWork,
+    referral_id: str,
+    on: date | None = None,
+    note: str = "",
+    *,
+    outcome: str | None = None,
 ) -> Need:
-    """The agency acted on ``on`` (default today): complete the referral and resolve its
-    need (``resolved_by`` ``referral:<id>``). A need resolved or closed meanwhile stays
-    as it is; the referral is completed all the same. Returns the need.
+    """The agency completed the referral on ``on`` (default today) with ``outcome`` (a
+    registered referral outcome code): complete it and resolve its need
+    (``resolved_by`` ``referral:<id>``). A need resolved or closed meanwhile stays as
+    it is; the referral is completed all the same. Returns the need.
 
     :raises NotFound: no such referral.
     :raises ReferralCompleted: it was completed already.
-    :raises InvalidValue: ``on`` is before the referral was made.
+    :raises ReferralSettled: it was rejected.
+    :raises InvalidValue: no outcome, or ``on`` before the referral was made or accepted.
+    :raises InvalidInput: an unregistered outcome, or ``on`` after today.
     """
-    referral = uow.referrals.find(referral_id)
-    if referral is None:
-        raise NotFound(f"no referral {referral_id}")
-    if referral.completed_on is not None:
-        raise ReferralCompleted(
-            f"referral {referral_id} was completed on {referral.completed_on.isoformat()}"
-        )
-    day = on or uow.today
-    if day < referral.referred_on:
-        raise InvalidValue(
-            f"{day.isoformat()} is before the referral was made "
-            f"({referral.referred_on.isoformat()})",
-            field="on",
-        )
-    done = attrs.evolve(referral, completed_on=day, note=note or referral.note)
-    uow.referrals.update(done)
-    need = uow.needs.get(referral.need_id)
-    if need.status not in _SETTLED:
-        need = resolve_by_referral(need, done)
-        uow.needs.update(need)
-        uow.notify("jieqin_need_resolved", need=need)
+    referral = _referral(uow, referral_id)
+    done = take_step(
+        referral, ReferralStatus.COMPLETED, on or uow.today, outcome=outcome, note=note
+    )
+    need = _write_steps(uow, [done])[referral.need_id]
     uow.commit()
     return need
+
+
+def accept_referral(
+    uow: UnitOfWork, referral_id: str, on: date | None = None, note: str = ""
+) -> Referral:
+    """The agency accepted the referral on ``on`` (default today): it is acting on it.
+
+    :raises NotFound: no such referral. :raises ReferralSettled: it was accepted,
+        rejected or completed already. :raises InvalidValue: ``on`` is before it was made.
+    """
+    referral = _referral(uow, referral_id)
+    accepted = take_step(referral, ReferralStatus.ACCEPTED, on or uow.today, note=note)
+    _write_steps(uow, [accepted])
+    uow.commit()
+    return accepted
+
+
+def reject_referral(uow: UnitOfWork, referral_id: str, reason: str, on: date | None = None) -> Need:
+    """The agency rejected the referral on ``on`` (default today), saying why. Its need,
+    if it was still routed (and no other referral of it is open), is open again: the
+    next routing sends it elsewhere, never again to this agency. Returns the need.
+
+    :raises NotFound: no such referral. :raises ReferralSettled: it was accepted,
+        rejected or completed already. :raises InvalidValue: no reason, or ``on``
+        before it was made.
+    """
+    referral = _referral(uow, referral_id)
+    rejected = take_step(referral, ReferralStatus.REJECTED, on or uow.today, reason=reason)
+    need = _write_steps(uow, [rejected])[referral.need_id]
+    uow.commit()
+    return need
+
+
+def _referral(uow: UnitOfWork, referral_id: str) -> Referral:
+    referral: Referral | None = uow.referrals.find(referral_id)
+    if referral is None:
+        raise NotFound(f"no referral {referral_id}; `jieqin referrals list` lists them")
+    return referral
+
+
+def _write_steps(uow: UnitOfWork, changed: Sequence[Referral]) -> dict[str, Need]:
+    """Write referrals that took a step, and what it does to their needs: a completion
+    resolves an unsettled need; a rejection opens a routed need again (unless another
+    referral of it is open). Returns the needs by id, as they are now."""
+    _written(uow.referrals, changed)
+    needs: dict[str, Need] = uow.needs.find_many({r.need_id for r in changed})
+    rejected = {r.need_id for r in changed if r.status is ReferralStatus.REJECTED}
+    still_open = {
+        r.need_id
+        for status in (ReferralStatus.REFERRED, ReferralStatus.ACCEPTED)
+        for r in uow.referrals.list(status=status)
+        if r.need_id in rejected
+    }
+    updated: dict[str, Need] = {}
+    for referral in changed:
+        need = updated.get(referral.need_id, needs[referral.need_id])
+        if referral.status is ReferralStatus.COMPLETED and need.status not in _SETTLED:
+            updated[need.need_id] = resolve_by_referral(need, referral)
+        elif (
+            referral.status is ReferralStatus.REJECTED
+            and need.status is NeedStatus.ROUTED
+            and need.need_id not in still_open
+        ):
+            updated[need.need_id] = attrs.evolve(need, status=NeedStatus.OPEN, route=None)
+    _written(uow.needs, list(updated.values()))
+    for need in updated.values():
+        if need.status is NeedStatus.RESOLVED:
+            uow.notify("jieqin_need_resolved", need=need)
+    return {**needs, **updated}
+
+
+def _written(repository: Any, items: Sequence[Any]) -> None:
+    """Write changed records: one with ``update`` (its audit entry says what changed),
+    a batch with ``upsert_many``."""
+    if len(items) == 1:
+        repository.update(items[0])
+    elif items:
+        repository.upsert_many(items)
+
+
+def outcome_steps(
+    uow: UnitOfWork, outcomes: Sequence[ReferralOutcome]
+) -> tuple[list[Referral], list[Problem]]:
+    """The referrals the agency's reported steps change (in the order of their last
+    step), and every problem, each at the 1-based place of its outcome in
+    ``outcomes``. A step a referral already records on the same day changes nothing,
+    so a file imported twice changes nothing the second time."""
+    current: dict[str, Referral] = uow.referrals.find_many({o.referral_id for o in outcomes})
+    last: dict[str, int] = {}
+    problems: list[Problem] = []
+    for i, reported in enumerate(outcomes):
+        referral = current.get(reported.referral_id)
+        if referral is None:
+            problems.append(
+                Problem(f"no referral {reported.referral_id}", field="referral_id", line=i + 1)
+            )
+            continue
+        if reported.on > uow.today:
+            # said at its own row: a later row would otherwise be blamed for it
+            problems.append(
+                Problem(
+                    f"{reported.on.isoformat()} is in the future (today is {uow.today})",
+                    field="on",
+                    line=i + 1,
+                )
+            )
+            continue
+        rejecting = reported.status is ReferralStatus.REJECTED
+        try:
+            changed = take_step(
+                referral,
+                reported.status,
+                reported.on,
+                outcome=reported.outcome,
+                reason=reported.reason if rejecting else "",
+                note="" if rejecting else reported.reason,
+                again=True,
+            )
+        except InvalidValue as exc:
+            problems.append(Problem(exc.reason, field=exc.field or "status", line=i + 1))
+            continue
+        except ReferralSettled as exc:
+            problems.append(Problem(str(exc), field="status", line=i + 1))
+            continue
+        if changed != referral:
+            current[referral.referral_id] = changed
+            last[referral.referral_id] = i
+    order = sorted(last, key=last.__getitem__)
+    changed_list = [current[rid] for rid in order]
+    for problem in uow.problems("referrals", changed_list) if not problems else []:
+        place = last[order[(problem.line or 1) - 1]] + 1
+        problems.append(attrs.evolve(problem, line=place))
+    return changed_list, problems
+
+
+def apply_outcomes(uow: UnitOfWork, outcomes: Sequence[ReferralOutcome]) -> int:
+    """Apply the steps an agency reported (a referral-outcomes file) in the open unit of
+    work, all or nothing: accepted, rejected (the need opened again) or completed (the
+    need resolved). Returns how many referrals changed; the caller commits.
+
+    :raises InvalidInput: any problem, each at the place of its outcome in ``outcomes``.
+    """
+    changed, problems = outcome_steps(uow, outcomes)
+    if problems:
+        raise InvalidInput(sorted(problems, key=lambda p: p.line or 0))
+    if changed:
+        _write_steps(uow, changed)
+    return len(changed)
 
 
 def _settled(need: Need) -> NeedSettled:
@@ -376,12 +607,27 @@ def _routed_to(need: Need, wanted: str) -> bool:
     return wanted in (route.kind.value, route.target, f"{route.kind.value}:{route.target}")
 
 
-def list_referrals(uow: UnitOfWork, *, pending: bool = False) -> list[Referral]:
-    """Every referral, by day made then id; ``pending``: only those not completed."""
-    found: list[Referral] = (
-        uow.referrals.list(completed_on=None) if pending else uow.referrals.list()
-    )
+def list_referrals(
+    uow: UnitOfWork, *, pending: bool = False, status: str | None = None
+) -> list[Referral]:
+    """Every referral, by day made then id; ``pending``: only those the agency still has
+    (referred or accepted); ``status``: only those of one status.
+
+    :raises InvalidValue: an unknown status.
+    """
+    if status is not None and status not in REFERRAL_STATUSES:
+        known = ", ".join(REFERRAL_STATUSES)
+        raise InvalidValue(f"unknown referral status {status!r}; known: {known}", field="status")
+    wanted = [ReferralStatus(status)] if status is not None else list(ReferralStatus)
+    if pending:
+        wanted = [s for s in wanted if s in (ReferralStatus.REFERRED, ReferralStatus.ACCEPTED)]
+    found: list[Referral] = [r for s in wanted for r in uow.referrals.list(status=s)]
     return sorted(found, key=lambda r: (r.referred_on, r.referral_id))
+
+
+def overdue_referrals_on(uow: UnitOfWork, day: date) -> list[OverdueReferral]:
+    """The referrals open on ``day`` past their due day, most overdue first."""
+    return overdue_referrals(uow.referrals.list(), day)
 
 
 def resolve_with_activity(uow: UnitOfWork, need_id: str, activity_id: str) -> Need:

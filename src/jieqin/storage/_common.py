@@ -20,11 +20,15 @@ from jieqin.model import (
     Fund,
     FundChange,
     Grant,
+    Grievance,
     Handover,
     Helper,
     Household,
     Need,
+    Objection,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     Referral,
     RegionCode,
@@ -38,12 +42,15 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTITIES",
     "FUND_CHANGES",
+    "GRANT_PAYMENTS",
     "SENSITIVE_FIELDS",
     "BaseUnitOfWork",
     "EntitySpec",
     "closed_message",
     "describe",
     "difference",
+    "paid_message",
+    "payment_changes",
     "plain",
     "revoked_message",
     "unique_by_key",
@@ -55,7 +62,19 @@ T = TypeVar("T")
 MAX_PROBLEMS = 100
 
 #: Fields whose values never go into the audit log (or any log).
-SENSITIVE_FIELDS = frozenset({"resident_id", "phone", "health", "diagnosis", "disability_grade"})
+SENSITIVE_FIELDS = frozenset(
+    {
+        "resident_id",
+        "phone",
+        "health",
+        "diagnosis",
+        "disability_grade",
+        "description",
+        "statement",
+    }
+)
+"""``description`` is what a person said in a grievance, ``statement`` what an objector
+said of someone on a public notice: in their words."""
 
 
 @attrs.frozen
@@ -99,6 +118,10 @@ ENTITIES: Mapping[str, EntitySpec] = {
         EntitySpec("grants", Grant, ("grant_id",)),
         EntitySpec("decisions", Decision, ("decision_id",)),
         EntitySpec("consents", Consent, ("consent_id",)),
+        EntitySpec("grievances", Grievance, ("grievance_id",)),
+        EntitySpec("plans", Plan, ("plan_id",)),
+        EntitySpec("plan_items", PlanItem, ("item_id",)),
+        EntitySpec("objections", Objection, ("objection_id",)),
     )
 }
 """The keyed kinds of record, by repository name (handovers are an append-only list)."""
@@ -106,6 +129,11 @@ ENTITIES: Mapping[str, EntitySpec] = {
 FUND_CHANGES = EntitySpec("fund_changes", FundChange, ("fund_id", "number"))
 """Funds' top-ups and closings: kept beside the funds, written and read through the
 fund repository (``funds.top_up``, ``funds.close``, ``funds.changes``)."""
+
+
+GRANT_PAYMENTS = "grant_payments"
+"""What the write checks call a batch of stored grants whose payment moves on
+(``grants.record_payments``): checked as payments, never as grants written."""
 
 
 def closed_message(fund: Fund) -> str:
@@ -119,6 +147,15 @@ def revoked_message(grant: Grant) -> str:
     return (
         f"grant {grant.grant_id} was already revoked on {grant.revoked_on} "
         f"({grant.revoke_reason}); a revocation stands"
+    )
+
+
+def paid_message(grant: Grant) -> str:
+    """Why a paid grant whose money did not come back cannot be revoked (every backend
+    says it alike)."""
+    return (
+        f"grant {grant.grant_id} was paid on {grant.paid_on}: a paid grant is revoked only "
+        "once its money came back (`jieqin payments reconcile` records the bank's return)"
     )
 
 
@@ -323,3 +360,27 @@ def unique_by_key(spec: EntitySpec, items: Iterable[T]) -> dict[Any, T]:
         spec.check_type(item)
         batch[spec.key(item)] = item
     return batch
+
+
+def payment_changes(
+    spec: EntitySpec,
+    grants: Iterable[Grant],
+    find_many: Callable[[Iterable[str]], Mapping[Any, Grant]],
+) -> tuple[list[tuple[str, Grant]], dict[Any, Grant]]:
+    """What ``grants.record_payments(grants)`` changes, as every backend plans it: each
+    grant whose payment moves on with its step's name (``batch``, ``pay``, ``return``),
+    and the stored grants they replace. Grants whose payment is as stored are left out.
+
+    :raises NotFound: a grant is not stored. :raises PaymentRefused: a step that goes
+        back or sideways (:func:`~jieqin.model.payments.payment_step`).
+    """
+    from jieqin.errors import NotFound
+    from jieqin.model.payments import payment_step
+
+    batch = unique_by_key(spec, grants)
+    stored = find_many(batch)
+    missing = sorted(set(batch) - set(stored))
+    if missing:
+        raise NotFound(f"no grant {missing[0]}")
+    steps = [(payment_step(stored[k], g), g) for k, g in batch.items()]
+    return [(step, g) for step, g in steps if step is not None], dict(stored)

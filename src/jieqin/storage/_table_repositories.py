@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
+from jieqin.errors import (
+    ConflictError,
+    FundClosed,
+    GrantRevoked,
+    NotFound,
+    PaymentRefused,
+    StorageError,
+)
 from jieqin.model import (
     Fund,
     FundChange,
@@ -29,8 +36,10 @@ from jieqin.model import (
     Pairing,
     Relation,
 )
+from jieqin.model.payments import PaymentState
 from jieqin.storage._common import (
     FUND_CHANGES,
+    GRANT_PAYMENTS,
     EntitySpec,
     check_filters,
     closed_message,
@@ -38,6 +47,8 @@ from jieqin.storage._common import (
     difference,
     handover_batch,
     matches,
+    paid_message,
+    payment_changes,
     plain,
     revoked_message,
     unique_by_key,
@@ -83,6 +94,19 @@ REFERENCES: Mapping[str, Mapping[str, str]] = {
     },
     "decisions": {"household_id": "households", "member_id": "members"},
     "consents": {"household_id": "households", "member_id": "members"},
+    "grievances": {
+        "household_id": "households",
+        "member_id": "members",
+        "redecision_id": "decisions",
+    },
+    "plans": {"fund_id": "funds"},
+    "plan_items": {
+        "plan_id": "plans",
+        "household_id": "households",
+        "member_id": "members",
+        "fund_id": "funds",
+    },
+    "objections": {"plan_id": "plans", "household_id": "households", "member_id": "members"},
     "handovers": {
         "household_id": "households",
         "from_helper_id": "helpers",
@@ -235,7 +259,17 @@ class TableRepository(Generic[T]):
 
 
 #: The kinds of record that may name a member (a named member is kept when they leave).
-_NAMING_MEMBERS = ("activities", "needs", "referrals", "grants", "decisions", "consents")
+_NAMING_MEMBERS = (
+    "activities",
+    "needs",
+    "referrals",
+    "grants",
+    "decisions",
+    "consents",
+    "plan_items",
+    "objections",
+    "grievances",
+)
 
 
 class Households(TableRepository[Household]):
@@ -426,10 +460,10 @@ class Pairings(TableRepository[Pairing]):
 
 
 def _granted(uow: TablesUnitOfWork, fund_id: str, replacing: Mapping[Any, Any] = {}) -> Decimal:
-    """The sum of the fund's grants in force (leaving out those being replaced)."""
+    """The sum of the fund's grants that hold money (leaving out those being replaced)."""
     total = Decimal("0.00")
     for key, grant in uow.table("grants").items():
-        if grant.fund_id == fund_id and grant.in_force and key not in replacing:
+        if grant.fund_id == fund_id and grant.holds_money and key not in replacing:
             total += grant.amount
     return total
 
@@ -455,6 +489,13 @@ class Funds(TableRepository[Fund]):
 
     def spent(self, fund_id: str) -> Decimal:
         return _granted(self._uow, fund_id)
+
+    def reserved(self, fund_id: str) -> Decimal:
+        total = Decimal("0.00")
+        for item in self._uow.table("plan_items").values():
+            if item.reserves and item.fund_id == fund_id and item.amount is not None:
+                total += item.amount
+        return total
 
     def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
         return self._change(fund_id, FundChangeKind.TOP_UP, on, reason, amount)
@@ -489,25 +530,34 @@ class Funds(TableRepository[Fund]):
         return [table[key] for key in sorted(table) if matches(table[key], filters)]
 
 
+def _grant_slot(grant: Grant) -> tuple[str, str, str, str]:
+    """What a grant in force holds: its member's place in the programme period, or for a
+    household grant (no member) the household's."""
+    if grant.member_id is not None:
+        return ("member", grant.program_id, str(grant.period), grant.member_id)
+    return ("household", grant.program_id, str(grant.period), grant.household_id)
+
+
 class Grants(TableRepository[Grant]):
-    """Grants: a member has at most one grant per programme and period, and no fund
-    grants past its budget."""
+    """Grants: a member has at most one grant in force per programme and period, a
+    household at most one household grant (no member), and no fund grants past its
+    budget."""
 
     def _check(
         self, table: Mapping[Any, Any], items: builtins.list[Any], replacing: Mapping[Any, Any]
     ) -> None:
-        taken: dict[tuple[str, str, str], str] = {}
+        taken: dict[tuple[str, str, str, str], str] = {}
         for key, grant in table.items():
-            if grant.member_id is not None and grant.in_force and key not in replacing:
-                taken[(grant.program_id, str(grant.period), grant.member_id)] = key
+            if grant.in_force and key not in replacing:
+                taken[_grant_slot(grant)] = key
         for grant in items:
-            if grant.member_id is None or not grant.in_force:
+            if not grant.in_force:
                 continue
-            slot = (grant.program_id, str(grant.period), grant.member_id)
+            slot = _grant_slot(grant)
             other = taken.get(slot)
             if other is not None and other != grant.grant_id:
                 raise ConflictError(
-                    f"grants: member {grant.member_id} already has grant {other} of programme "
+                    f"grants: {slot[0]} {slot[3]} already has grant {other} of programme "
                     f"{grant.program_id} for {grant.period}"
                 )
             taken[slot] = grant.grant_id
@@ -516,13 +566,13 @@ class Grants(TableRepository[Grant]):
     def _within_budget(self, items: builtins.list[Grant], replacing: Mapping[Any, Any]) -> None:
         asked: dict[str, Decimal] = {}
         for grant in items:
-            if grant.in_force:
+            if grant.holds_money:
                 asked[grant.fund_id] = asked.get(grant.fund_id, Decimal("0.00")) + grant.amount
         funds = self._uow.table("funds")
         for fund_id, amount in sorted(asked.items()):
             fund = funds[fund_id]
             before = sum(
-                (g.amount for k, g in replacing.items() if g.fund_id == fund_id and g.in_force),
+                (g.amount for k, g in replacing.items() if g.fund_id == fund_id and g.holds_money),
                 Decimal("0.00"),
             )
             if fund.closed_on is not None and amount > before:
@@ -538,11 +588,26 @@ class Grants(TableRepository[Grant]):
         grant = self.get(grant_id)
         if grant.revoked_on is not None:
             raise GrantRevoked(revoked_message(grant))
+        if grant.payment_state is PaymentState.PAID:
+            raise PaymentRefused(paid_message(grant))
         revoked = attrs.evolve(grant, revoked_on=on, revoke_reason=reason)
         self._uow.admit(self._spec.name, [revoked])
         self._uow.writable(self._spec.name)[grant_id] = revoked
         self._uow.record("revoke", self._spec.name, grant_id, difference(grant, revoked))
         return revoked
+
+    def record_payments(self, grants: Iterable[Grant]) -> int:
+        changed, stored = payment_changes(self._spec, grants, self.find_many)
+        if not changed:
+            return 0
+        self._uow.admit(GRANT_PAYMENTS, [g for _, g in changed])
+        writable = self._uow.writable(self._spec.name)
+        for step, grant in changed:
+            writable[grant.grant_id] = grant
+            self._uow.record(
+                step, self._spec.name, grant.grant_id, difference(stored[grant.grant_id], grant)
+            )
+        return len(changed)
 
     def lock_programs(self, program_ids: Iterable[str]) -> None:
         self._uow.require_writable()

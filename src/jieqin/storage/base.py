@@ -39,13 +39,17 @@ from jieqin.model import (
     Fund,
     FundChange,
     Grant,
+    Grievance,
     Handover,
     Helper,
     Household,
     Member,
     MemberMove,
     Need,
+    Objection,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     Referral,
     Relation,
@@ -65,12 +69,18 @@ __all__ = [
     "DecisionRepository",
     "FundRepository",
     "GrantRepository",
+    "GrievanceKey",
+    "GrievanceRepository",
     "HandoverRepository",
     "HelperRepository",
     "HouseholdRepository",
     "NeedRepository",
+    "ObjectionRepository",
     "PairingKey",
     "PairingRepository",
+    "PaymentKey",
+    "PlanItemRepository",
+    "PlanRepository",
     "ProgramRepository",
     "ReadModel",
     "ReferralRepository",
@@ -92,7 +102,8 @@ class AuditEntry:
     """One write, as the audit log keeps it.
 
     ``action`` is ``add``, ``add_many``, ``upsert``, ``upsert_many``, ``update``,
-    ``end``, ``move``, ``revoke`` (a grant), ``top_up`` or ``close`` (a fund); ``entity`` the repository name (``households``); ``entity_id`` the id of the
+    ``end``, ``move``, ``revoke``, ``batch``, ``pay`` or ``return`` (a grant), ``top_up`` or
+    ``close`` (a fund); ``entity`` the repository name (``households``); ``entity_id`` the id of the
     record written (``None`` for a bulk write, whose ``changes`` list the ids);
     ``changes`` what was written: the fields of a new record, ``{"field": {"from": old,
     "to": new}}`` for a change. Resident ID numbers, phone numbers and health facts are
@@ -258,7 +269,13 @@ class FundRepository(Repository[Fund, str], Protocol):
         """
 
     def spent(self, fund_id: str) -> Decimal:
-        """The sum of the grants in force paid from the fund (revoked ones left out)."""
+        """The sum of the fund's grants that hold money: in force and not returned (a
+        revoked or returned grant's money is back in the fund)."""
+
+    def reserved(self, fund_id: str) -> Decimal:
+        """The sum of the fund's money that allocation plans hold back: the items of
+        plans awaiting approval, notice or commit (planned, or held by an objection).
+        What the fund can still grant is its budget less :meth:`spent` less this."""
 
     def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
         """Add ``amount`` (more than 0) to the fund's budget on ``on``, saying why; the
@@ -281,7 +298,9 @@ class GrantRepository(Repository[Grant, str], Protocol):
     """Grants by ``grant_id``; a member holds one grant in force per programme period.
 
     A second grant in force with the same ``(program_id, period, member_id)`` raises
-    :class:`~jieqin.errors.ConflictError`, and so does a grant that would take its
+    :class:`~jieqin.errors.ConflictError`, as does a second household grant in force
+    (``member_id`` ``None``) with the same ``(program_id, period, household_id)``, and so
+    does a grant that would take its
     fund past the budget, or any more from a closed fund (the storage checks it,
     whoever writes). A revoked grant keeps its record, counts nowhere, and does not
     stop a new grant.
@@ -292,6 +311,21 @@ class GrantRepository(Repository[Grant, str], Protocol):
         the report no longer counts it (audited, action ``revoke``). Returns it revoked.
 
         :raises NotFound: no such grant. :raises GrantRevoked: it was revoked already.
+        :raises PaymentRefused: it was paid and its money did not come back.
+        """
+        ...
+
+    def record_payments(self, grants: Iterable[Grant]) -> int:
+        """Record how stored grants were paid: each of ``grants`` is a stored grant with
+        its payment moved on (put in a batch, paid, or paid and returned; see
+        :func:`~jieqin.model.payments.payment_step`) and nothing else changed. A grant
+        whose payment is as stored is left alone; returns how many were changed.
+
+        A returned grant's money goes back to its fund (once). Each change is audited
+        with its step as the action (``batch``, ``pay``, ``return``). All or nothing.
+
+        :raises NotFound: a grant is not stored. :raises PaymentRefused: a payment that
+            goes back or sideways, of a revoked grant, or a change of anything else.
         """
         ...
 
@@ -315,6 +349,24 @@ class ConsentRepository(Repository[Consent, str], Protocol):
     (``update`` with ``withdrawn_on`` set)."""
 
 
+class PlanRepository(Repository[Plan, str], Protocol):
+    """Allocation plans by ``plan_id`` (see :mod:`jieqin.model.plans`)."""
+
+
+class PlanItemRepository(Repository[PlanItem, str], Protocol):
+    """The decisions of allocation plans by ``item_id``; ``list(plan_id=...)`` gives a
+    plan's."""
+
+
+class ObjectionRepository(Repository[Objection, str], Protocol):
+    """Objections to the people on a plan's public notice, by ``objection_id``."""
+
+
+class GrievanceRepository(Repository[Grievance, str], Protocol):
+    """Grievances and appeals by ``grievance_id``; a grievance is never deleted, it moves
+    forward through its stages (``update``; the write checks refuse a move back)."""
+
+
 class AuditLog(Protocol):
     """The append-only audit log: read it, never change it."""
 
@@ -332,6 +384,10 @@ ActivityKey = tuple[str, str, str, str]
 NeedKey = tuple[str, str, str]
 #: (county, program id, program name, funder)
 GrantKey = tuple[str, str, str, str]
+#: (county, grievance category, answer: ``on_time``, ``late`` or ``unanswered``)
+GrievanceKey = tuple[str, str, str]
+#: (county, program id, payment state: ``unpaid``, ``paid`` or ``returned``)
+PaymentKey = tuple[str, str, str]
 
 
 class ReadModel(Protocol):
@@ -366,6 +422,17 @@ class ReadModel(Protocol):
     def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
         """Grants in force decided in the range: (count, amount) by county, program and
         funder (a revoked grant is not counted)."""
+        ...
+
+    def payments(self, first: date, last: date) -> dict[PaymentKey, tuple[int, Decimal]]:
+        """The grants of :meth:`grants`, (count, amount) by county, program and where
+        their money is now: ``unpaid``, ``paid`` or ``returned``."""
+        ...
+
+    def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
+        """Grievances received in the range, by county, category and whether they were
+        answered by their due day (``on_time``), after it (``late``) or not yet
+        (``unanswered``)."""
         ...
 
     def latest_activity_day(self) -> date | None:
@@ -431,6 +498,18 @@ class UnitOfWork(Protocol):
 
     @property
     def consents(self) -> ConsentRepository: ...
+
+    @property
+    def grievances(self) -> GrievanceRepository: ...
+
+    @property
+    def plans(self) -> PlanRepository: ...
+
+    @property
+    def plan_items(self) -> PlanItemRepository: ...
+
+    @property
+    def objections(self) -> ObjectionRepository: ...
 
     @property
     def audit(self) -> AuditLog: ...

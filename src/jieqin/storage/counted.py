@@ -16,12 +16,22 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from jieqin.model import Activity, Grant, Helper, Household, Need, Pairing, Program, Referral
+from jieqin.model import (
+    Activity,
+    Grant,
+    Grievance,
+    Helper,
+    Household,
+    Need,
+    Pairing,
+    Program,
+    Referral,
+)
 from jieqin.model.regions import RegionCode, RegionLevel
 
 if TYPE_CHECKING:
     from jieqin.activities.overdue import FollowUpArrays
-    from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
+    from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
 
 __all__ = ["UNKNOWN", "TablesReadModel", "county_of"]
 
@@ -140,6 +150,28 @@ class TablesReadModel:
                 counts[key] += 1
                 amounts[key] += g.amount
         return {k: (counts[k], amounts[k]) for k in counts}
+
+    def payments(self, first: date, last: date) -> dict[PaymentKey, tuple[int, Decimal]]:
+        county = self._county()
+        out: dict[PaymentKey, tuple[int, Decimal]] = {}
+        grants: Iterable[Grant] = self._records("grants")
+        for g in grants:
+            if g.revoked_on is None and first <= g.decided_on <= last:
+                key = (county.get(g.household_id, UNKNOWN), g.program_id, g.payment_state.value)
+                n, amount = out.get(key, (0, Decimal("0.00")))
+                out[key] = (n + 1, amount + g.amount)
+        return out
+
+    def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
+        county = self._county()
+        out: Counter[GrievanceKey] = Counter()
+        grievances: Iterable[Grievance] = self._records("grievances")
+        for g in grievances:
+            if first <= g.received_on <= last:
+                on_time = g.answered_on_time()
+                answer = "unanswered" if on_time is None else "on_time" if on_time else "late"
+                out[(county.get(g.household_id, UNKNOWN), g.category, answer)] += 1
+        return dict(out)
 
     def latest_activity_day(self) -> date | None:
         activities: Iterable[Activity] = self._records("activities")

@@ -31,7 +31,14 @@ from typing import Any
 import attrs
 import pytest
 
-from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
+from jieqin.errors import (
+    ConflictError,
+    FundClosed,
+    GrantRevoked,
+    NotFound,
+    PaymentRefused,
+    StorageError,
+)
 from jieqin.model import (
     Activity,
     ConditionOutcome,
@@ -40,15 +47,21 @@ from jieqin.model import (
     Decision,
     Fund,
     Grant,
+    Grievance,
+    GrievanceTarget,
     Handover,
     Health,
     Helper,
     Household,
+    ItemStatus,
     Member,
     Month,
     Need,
     NeedStatus,
+    Objection,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     Quarter,
     Referral,
@@ -68,10 +81,14 @@ __all__ = [
     "make_decision",
     "make_fund",
     "make_grant",
+    "make_grievance",
     "make_helper",
     "make_household",
     "make_need",
+    "make_objection",
     "make_pairing",
+    "make_plan",
+    "make_plan_item",
     "make_program",
     "make_referral",
     "make_resident_id",
@@ -296,6 +313,73 @@ def make_consent(consent_id: str = "c001", **changes: Any) -> Consent:
     return attrs.evolve(consent, **changes)
 
 
+def make_grievance(grievance_id: str = "gv001", **changes: Any) -> Grievance:
+    """Household ``hh001``'s grievance, by phone, that need ``n001`` of member
+    ``hh001-m2`` went unmet; received 2021-05-10, due 2021-07-09. Its description
+    holds a health fact and a phone number, as a person's own words may."""
+    grievance = Grievance(
+        grievance_id=grievance_id,
+        household_id="hh001",
+        member_id="hh001-m2",
+        channel="phone",
+        category="need_unmet",
+        received_on=date(2021, 5, 10),
+        due_on=date(2021, 7, 9),
+        description="母亲尿毒症透析，答应的救助一直没有下文，回电13800138000",
+        target=GrievanceTarget("need", "n001"),
+        received_by="clerk:li",
+    )
+    return attrs.evolve(grievance, **changes)
+
+
+def make_plan(plan_id: str = "pl001", **changes: Any) -> Plan:
+    """A plan of the scholarship programme from fund ``f2021``, made by ``clerk:li`` and
+    awaiting approval."""
+    plan = Plan(
+        plan_id=plan_id,
+        program_id="p_scholarship",
+        fund_id="f2021",
+        period=Year(2021),
+        decided_on=date(2021, 9, 1),
+        rule_version="scholarship@2021-01-01",
+        made_by="clerk:li",
+        made_on=date(2021, 9, 2),
+        item_count=1,
+    )
+    return attrs.evolve(plan, **changes)
+
+
+def make_plan_item(item_id: str = "pi001", member_id: str = "hh001-m3", **changes: Any) -> PlanItem:
+    """Plan ``pl001``'s grant of 5,000 yuan from ``f2021`` to ``member_id`` of ``hh001``,
+    planned (its money reserved)."""
+    decision = make_decision(f"d-{item_id}", member_id=member_id)
+    grant = make_grant(f"g-{item_id}", member_id=member_id, decision_id=decision.decision_id)
+    item = PlanItem(
+        item_id=item_id,
+        plan_id="pl001",
+        household_id="hh001",
+        member_id=member_id,
+        status=ItemStatus.PLANNED,
+        decision=decision,
+        grant=grant,
+    )
+    return attrs.evolve(item, **changes)
+
+
+def make_objection(objection_id: str = "o001", **changes: Any) -> Objection:
+    """An open objection to member ``hh001-m3`` on plan ``pl001``'s notice."""
+    objection = Objection(
+        objection_id=objection_id,
+        plan_id="pl001",
+        household_id="hh001",
+        member_id="hh001-m3",
+        received_on=date(2021, 9, 5),
+        statement="已在外地就业，不再上学",
+        objector="张三",
+    )
+    return attrs.evolve(objection, **changes)
+
+
 #: Repository name -> (build a record from an id, a field to change for an update).
 KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
     "helpers": (lambda i: make_helper(i), lambda h: attrs.evolve(h, capacity=h.capacity + 1)),
@@ -311,13 +395,15 @@ KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
     ),
     "referrals": (
         lambda i: make_referral(i),
-        lambda r: attrs.evolve(r, completed_on=date(2021, 4, 1)),
+        lambda r: attrs.evolve(
+            r, status="completed", completed_on=date(2021, 4, 1), outcome="employed"
+        ),
     ),
     "activities": (lambda i: make_activity(i), lambda a: attrs.evolve(a, note="changed")),
     "programs": (lambda i: make_program(i), lambda p: attrs.evolve(p, amount=Decimal("6000.50"))),
     "funds": (lambda i: make_fund(i), lambda f: attrs.evolve(f, budget=Decimal("80000.01"))),
     "grants": (
-        lambda i: make_grant(i, member_id=None),
+        lambda i: _household_grant(i),
         lambda g: attrs.evolve(g, amount=Decimal("4999.99")),
     ),
     "decisions": (lambda i: make_decision(i), lambda d: attrs.evolve(d, reason="re-decided")),
@@ -325,11 +411,50 @@ KEYED: dict[str, tuple[Callable[[str], Any], Callable[[Any], Any]]] = {
         lambda i: make_consent(i),
         lambda c: c.withdrawn(date(2021, 6, 1), "家属要求撤回"),
     ),
+    "grievances": (
+        lambda i: make_grievance(i),
+        lambda g: g.started(date(2021, 5, 11), "clerk:li"),
+    ),
+    "plans": (
+        lambda i: make_plan(i),
+        lambda p: attrs.evolve(
+            p, status="withdrawn", withdrawn_on=date(2021, 9, 3), withdraw_reason="资金调整"
+        ),
+    ),
+    "plan_items": (
+        lambda i: make_plan_item(i),
+        lambda item: attrs.evolve(item, status=ItemStatus.HELD),
+    ),
+    "objections": (
+        lambda i: make_objection(i),
+        lambda o: attrs.evolve(
+            o,
+            status="dismissed",
+            decided_on=date(2021, 9, 8),
+            decided_by="approver:sun",
+            decision_reason="经核实仍在校",
+        ),
+    ),
 }
 
 
 def _ids(n: int) -> list[str]:
     return [f"x{i:04d}" for i in range(n)]
+
+
+def _household_grant(grant_id: str) -> Grant:
+    """A household grant (no member). Ids ``x0000``, ``x0001``, ... take turns over the
+    sample households and years, so that four of them are in force together: one
+    household grant per household per programme period."""
+    number = int(grant_id[1:]) if grant_id[1:].isdigit() else 0
+    year, fund_id = ((2021, "f2021"), (2022, "f2022"))[number // 2 % 2]
+    return make_grant(
+        grant_id,
+        member_id=None,
+        household_id=("hh001", "hh002")[number % 2],
+        period=Year(year),
+        fund_id=fund_id,
+    )
 
 
 def _parent_records() -> dict[str, list[Any]]:
@@ -341,6 +466,7 @@ def _parent_records() -> dict[str, list[Any]]:
             make_fund("f2021", budget=Decimal("1000000.00")),
             make_fund("f2022", period=Year(2022), budget=Decimal("1000000.00")),
         ],
+        "plans": [make_plan("pl001")],
     }
 
 
@@ -353,6 +479,10 @@ PARENTS: dict[str, tuple[str, ...]] = {
     "grants": ("households", "funds"),
     "decisions": ("households",),
     "consents": ("households",),
+    "grievances": ("households",),
+    "plans": ("funds",),
+    "plan_items": ("households", "funds", "plans"),
+    "objections": ("households", "funds", "plans"),
     "pairings": ("helpers", "households"),
     "handovers": ("helpers", "households"),
 }
@@ -363,17 +493,18 @@ SETUP = "setup"
 
 def store_parents(storage: Storage, *names: str) -> None:
     """Store the sample records the kinds ``names`` refer to (helpers ``h001``-``h003``,
-    households ``hh001`` and ``hh002``, need ``n001``, funds ``f2021`` and ``f2022``)."""
+    households ``hh001`` and ``hh002``, need ``n001``, funds ``f2021`` and ``f2022``,
+    plan ``pl001``)."""
     store_records(storage, *{parent for name in names for parent in PARENTS.get(name, ())})
 
 
 def store_records(storage: Storage, *kinds: str) -> None:
     """Store the sample parent records of these kinds (``helpers``, ``households``,
-    ``needs``, ``funds``)."""
+    ``needs``, ``funds``, ``plans``)."""
     wanted = set(kinds)
     records = _parent_records()
     with storage.unit_of_work(SETUP) as uow:
-        for parent in ("helpers", "households", "needs", "funds"):
+        for parent in ("helpers", "households", "needs", "funds", "plans"):
             if parent in wanted:
                 getattr(uow, parent).add_many(records[parent])
         uow.commit()
@@ -762,6 +893,97 @@ class StorageContract:
             assert uow.consents.get("c1") == withdrawn
             assert uow.households.member("hh001-m2").departed_on is not None
 
+    def test_a_grievance_moves_forward_keeping_each_stage(self, storage: Storage) -> None:
+        store_parents(storage, "grievances")
+        received = make_grievance("gv1")
+        started = received.started(date(2021, 5, 11), "clerk:li")
+        answered = started.answered_with("已联系县医保局，6月起救助", date(2021, 6, 2), "clerk:li")
+        closed = answered.closed(date(2021, 6, 9), "clerk:wang", "户主表示满意")
+        other = make_grievance("gv2", category="helper_conduct", target=None, member_id=None)
+        with storage.unit_of_work("tester") as uow:
+            uow.grievances.add_many([received, other])
+            uow.commit()
+        for step in (started, answered, closed):
+            with storage.unit_of_work("tester") as uow:
+                uow.grievances.update(step)
+                uow.commit()
+            with storage.unit_of_work("tester") as uow:
+                assert uow.grievances.get("gv1") == step
+        with storage.unit_of_work("tester") as uow:
+            assert uow.grievances.list(stage="closed") == [closed]
+            assert uow.grievances.list(category="helper_conduct") == [other]
+            assert uow.grievances.count(member_id=None) == 1
+            entries = uow.audit.entries(entity="grievances")
+            assert [e.action for e in entries] == ["add_many", "update", "update", "update"]
+            text = json.dumps([dict(e.changes) for e in uow.audit.entries()], ensure_ascii=False)
+        # what the person said never goes into the audit log
+        assert "尿毒症" not in text
+        assert "13800138000" not in text
+        # the member a grievance names is kept when the household leaves them out
+        with storage.unit_of_work("tester") as uow:
+            household = uow.households.get("hh001")
+            uow.households.upsert_many([attrs.evolve(household, members=household.members[:1])])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.grievances.get("gv1") == closed
+            assert uow.households.member("hh001-m2").departed_on is not None
+
+    def test_plans_reserve_their_fund_money_until_settled(self, storage: Storage) -> None:
+        store_parents(storage, "plan_items")
+        day = date(2021, 9, 20)
+        noted = make_decision("d-pi6", member_id="hh001-m2", outcome="wait_listed", amount=None)
+        items = [
+            make_plan_item("pi1"),
+            make_plan_item("pi2", member_id="hh001-m2", status=ItemStatus.HELD),
+            make_plan_item("pi3", member_id="hh001-m1", status=ItemStatus.GRANTED, settled_on=day),
+            make_plan_item("pi4", status=ItemStatus.REFUSED, settled_on=day),
+            make_plan_item("pi5", status=ItemStatus.WITHDRAWN, settled_on=day),
+            make_plan_item(
+                "pi6", member_id="hh001-m2", status=ItemStatus.NOTED, decision=noted, grant=None
+            ),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.plan_items.add_many(items)
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.funds.reserved("f2021") == Decimal("10000.00")
+            assert uow.funds.reserved("f2022") == Decimal("0.00")
+            assert uow.funds.spent("f2021") == Decimal("0.00")
+            assert uow.plan_items.list(plan_id="pl001", status="held") == [items[1]]
+            assert uow.plan_items.get("pi6") == items[5]
+            uow.plan_items.update(attrs.evolve(items[0], status="withdrawn", settled_on=day))
+            assert uow.funds.reserved("f2021") == Decimal("5000.00")
+            uow.commit()
+        # the member a plan names is kept when the household leaves them out
+        with storage.unit_of_work("tester") as uow:
+            household = uow.households.get("hh001")
+            uow.households.upsert_many([attrs.evolve(household, members=household.members[:1])])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.plan_items.get("pi2") == items[1]
+            assert uow.households.member("hh001-m3").departed_on is not None
+
+    def test_plans_and_objections_name_what_is_stored(self, storage: Storage) -> None:
+        store_records(storage, "households", "funds")
+        with storage.unit_of_work("tester") as uow:
+            with pytest.raises(ConflictError):
+                uow.plans.add(make_plan("pl9", fund_id="f-none"))
+            with pytest.raises(ConflictError):
+                uow.plan_items.add(make_plan_item("pi1"))
+            with pytest.raises(ConflictError):
+                uow.objections.add(make_objection("o1"))
+            uow.plans.add(make_plan("pl001"))
+            uow.plan_items.add(make_plan_item("pi1"))
+            uow.objections.add(make_objection("o1"))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.objections.list(plan_id="pl001", status="open") == [make_objection("o1")]
+            assert uow.plans.count(status="pending") == 1
+            text = json.dumps([dict(e.changes) for e in uow.audit.entries()], ensure_ascii=False)
+        # what the objector said never goes into the audit log
+        assert "已在外地就业" not in text
+        assert "张三" in text
+
     def test_a_fund_is_never_granted_past_its_budget(self, storage: Storage) -> None:
         store_records(storage, "households")
         with storage.unit_of_work("tester") as uow:
@@ -771,7 +993,10 @@ class StorageContract:
             uow.grants.add(make_grant("g2", member_id=None, amount=Decimal("600.00")))
             with pytest.raises(ConflictError, match="f2021"):
                 uow.grants.add_many(
-                    [make_grant(f"g{i}", member_id=None, amount=Decimal("300.00")) for i in (3, 4)]
+                    [
+                        make_grant(f"g{i + 1}", member_id=f"hh001-m{i}", amount=Decimal("300.00"))
+                        for i in (2, 3)
+                    ]
                 )
             with pytest.raises(ConflictError, match="budget"):
                 uow.funds.update(make_fund("f2021", budget=Decimal("500.00")))
@@ -914,8 +1139,10 @@ class StorageContract:
     def test_money_is_exact(self, storage: Storage) -> None:
         store_records(storage, "households")
         amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("99999999.99"), Decimal("0.01")]
+        members = ["hh001-m1", "hh001-m2", "hh001-m3", "hh002-m1"]
         grants = [
-            make_grant(f"g{i}", member_id=None, amount=amount) for i, amount in enumerate(amounts)
+            make_grant(f"g{i}", member_id=member, household_id=member[:5], amount=amount)
+            for i, (member, amount) in enumerate(zip(members, amounts, strict=True))
         ]
         with storage.unit_of_work("tester") as uow:
             uow.funds.add(make_fund("f2021", budget=Decimal("123456789012.34")))
@@ -944,10 +1171,37 @@ class StorageContract:
             )
             uow.grants.add(make_grant("g5", member_id="hh001-m3", program_id="p_other"))
             uow.grants.add(make_grant("g6", member_id=None))
-            uow.grants.add(make_grant("g7", member_id=None))
+            uow.grants.add(make_grant("g7", member_id=None, household_id="hh002"))
             uow.commit()
         with storage.unit_of_work("tester") as uow:
             assert [g.grant_id for g in uow.grants.list()] == ["g1", "g4", "g5", "g6", "g7"]
+
+    def test_one_household_grant_per_household_per_programme_period(self, storage: Storage) -> None:
+        store_parents(storage, "grants")
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add(make_grant("g1", member_id=None))
+            with pytest.raises(ConflictError, match="household"):
+                uow.grants.add(make_grant("g2", member_id=None))
+            with pytest.raises(ConflictError, match="household"):
+                uow.grants.upsert_many([make_grant("g3", member_id=None)])
+            with pytest.raises(ConflictError):
+                uow.grants.add_many(
+                    [make_grant(g, member_id=None, household_id="hh002") for g in ("g4", "g5")]
+                )
+            # a member grant in the household, or another period, holds a place of its own
+            uow.grants.add(make_grant("g6", member_id="hh001-m3"))
+            uow.grants.add(make_grant("g7", member_id=None, period=Year(2022), fund_id="f2022"))
+            uow.commit()
+        with storage.unit_of_work("clerk:wang") as uow:
+            uow.grants.revoke("g1", date(2021, 10, 8), reason="重复申报")
+            uow.grants.add(make_grant("g1-again", member_id=None))
+            with pytest.raises(ConflictError, match="household"):
+                uow.grants.add(make_grant("g1-twice", member_id=None))
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            listed = [g.grant_id for g in uow.grants.list()]
+            assert listed == ["g1", "g1-again", "g6", "g7"]
+            assert uow.funds.spent("f2021") == Decimal("10000.00")
 
     def test_locking_a_fund(self, storage: Storage) -> None:
         store_records(storage, "households")
@@ -969,9 +1223,9 @@ class StorageContract:
             uow.funds.add(make_fund("f2021", budget=Decimal("1000.00"), name="2021年助学金"))
             uow.grants.add(make_grant("g1", member_id=None, amount=Decimal("1000.00")))
             with pytest.raises(ConflictError, match="f2021"):
-                uow.grants.add(make_grant("g2", member_id=None, amount=Decimal("500.00")))
+                uow.grants.add(make_grant("g2", member_id="hh001-m1", amount=Decimal("500.00")))
             first = uow.funds.top_up("f2021", Decimal("500.00"), date(2021, 9, 15), reason="追加")
-            uow.grants.add(make_grant("g2", member_id=None, amount=Decimal("500.00")))
+            uow.grants.add(make_grant("g2", member_id="hh001-m1", amount=Decimal("500.00")))
             uow.commit()
         with storage.unit_of_work("clerk:li") as uow:
             second = uow.funds.top_up("f2021", Decimal("0.50"), date(2021, 10, 1), reason="余款")
@@ -997,7 +1251,7 @@ class StorageContract:
             with pytest.raises(FundClosed):
                 uow.funds.close("f2021", date(2022, 1, 5), reason="again")
             with pytest.raises(FundClosed):
-                uow.grants.add(make_grant("g3", member_id=None, amount=Decimal("0.50")))
+                uow.grants.add(make_grant("g3", member_id="hh001-m2", amount=Decimal("0.50")))
             with pytest.raises(NotFound):
                 uow.funds.top_up("nope", Decimal("1.00"), date(2021, 9, 1), reason="x")
             actions = [(e.action, e.entity_id) for e in uow.audit.entries(entity="funds")]
@@ -1039,6 +1293,120 @@ class StorageContract:
             (entry,) = uow.audit.entries(action="revoke")
             assert (entry.actor, entry.entity, entry.entity_id) == ("clerk:wang", "grants", "g1")
             assert entry.changes["revoked_on"] == {"from": None, "to": "2021-10-08"}
+
+    # -- payments ----------------------------------------------------------------------
+
+    def test_a_grant_is_batched_paid_and_returned_once(self, storage: Storage) -> None:
+        """A grant's payment moves forward only, each step audited; a returned grant's
+        money goes back to its fund exactly once."""
+        store_parents(storage, "grants")
+        g1 = make_grant("g1", member_id="hh001-m3")
+        g2 = make_grant("g2", member_id="hh002-m1", household_id="hh002")
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add_many([g1, g2])
+            uow.commit()
+        batched = [attrs.evolve(g, batch_id="pb1") for g in (g1, g2)]
+        paid = attrs.evolve(batched[0], paid_on=date(2021, 9, 15), payment_reference="BK1")
+        returned = attrs.evolve(paid, returned_on=date(2021, 10, 2), return_reason="账户已注销")
+        with storage.unit_of_work("clerk:wang") as uow:
+            assert uow.grants.record_payments(batched) == 2
+            assert uow.grants.record_payments(batched) == 0  # as stored: nothing changes
+            assert uow.grants.record_payments([paid]) == 1
+            assert uow.funds.spent("f2021") == Decimal("10000.00")
+            assert uow.grants.record_payments([returned]) == 1
+            assert uow.funds.spent("f2021") == Decimal("5000.00")
+            assert uow.grants.record_payments([returned]) == 0  # already recorded
+            with pytest.raises(PaymentRefused, match="a return stands"):
+                uow.grants.record_payments([paid])
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.grants.get("g1") == returned
+            assert (returned.in_force, returned.holds_money) == (True, False)
+            assert uow.funds.spent("f2021") == Decimal("5000.00")
+            revoked = uow.grants.revoke("g1", date(2021, 10, 9), reason="重新发放")
+            assert uow.funds.spent("f2021") == Decimal("5000.00")  # freed once, not twice
+            uow.commit()
+        with storage.unit_of_work("auditor") as uow:
+            assert uow.grants.get("g1") == revoked
+            actions = [(e.action, e.entity_id) for e in uow.audit.entries(entity="grants")]
+            assert actions[-5:] == [
+                ("batch", "g1"),
+                ("batch", "g2"),
+                ("pay", "g1"),
+                ("return", "g1"),
+                ("revoke", "g1"),
+            ]
+            (pay,) = uow.audit.entries(action="pay")
+            assert pay.actor == "clerk:wang"
+            assert pay.changes["paid_on"] == {"from": None, "to": "2021-09-15"}
+
+    def test_a_payment_stands_and_goes_only_forward(self, storage: Storage) -> None:
+        store_parents(storage, "grants")
+        g1 = make_grant("g1", member_id="hh001-m3", batch_id="pb1")
+        g2 = make_grant("g2", member_id="hh002-m1", household_id="hh002")
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add_many([attrs.evolve(g1, batch_id=None), g2])
+            uow.grants.record_payments([g1])
+            paid = attrs.evolve(g1, paid_on=date(2021, 9, 15), payment_reference="BK1")
+            uow.grants.record_payments([paid])
+            uow.grants.revoke("g2", date(2021, 9, 20), reason="重复申报")
+            uow.commit()
+        refused = [
+            attrs.evolve(paid, paid_on=date(2021, 9, 16)),  # a payment stands
+            attrs.evolve(paid, payment_reference="BK2"),
+            attrs.evolve(paid, batch_id="pb2"),  # a batch stands
+            attrs.evolve(paid, amount=Decimal("1.00")),  # only the payment changes
+            attrs.evolve(g2, paid_on=date(2021, 9, 25)),  # a revoked grant is never paid
+            attrs.evolve(g2, batch_id="pb1"),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            for grant in refused:
+                with pytest.raises(PaymentRefused, match=grant.grant_id):
+                    uow.grants.record_payments([grant])
+            with pytest.raises(NotFound):
+                uow.grants.record_payments([make_grant("nope")])
+            # all or nothing: the good one of a batch with a bad one is not written
+            returned = attrs.evolve(paid, returned_on=date(2021, 10, 2), return_reason="户名不符")
+            with pytest.raises(PaymentRefused):
+                uow.grants.record_payments([returned, refused[0]])
+            assert uow.grants.get("g1") == paid
+            with pytest.raises(PaymentRefused, match="paid"):
+                uow.grants.revoke("g1", date(2021, 10, 1), reason="x")
+            assert uow.funds.spent("f2021") == Decimal("5000.00")
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            assert uow.grants.get("g1") == paid
+            assert uow.audit.count(action="return") == 0
+
+    def test_the_figures_count_grants_by_payment_state(self, storage: Storage) -> None:
+        store_parents(storage, "grants")
+        grants = [
+            make_grant("g1", member_id="hh001-m1"),
+            make_grant("g2", member_id="hh001-m2"),
+            make_grant("g3", member_id="hh001-m3", amount=Decimal("1200.50")),
+        ]
+        with storage.unit_of_work("tester") as uow:
+            uow.grants.add_many(grants)
+            paid = [
+                attrs.evolve(g, paid_on=date(2021, 9, 15), payment_reference=f"BK{n}")
+                for n, g in enumerate(grants[1:])
+            ]
+            uow.grants.record_payments(paid)
+            uow.grants.record_payments(
+                [attrs.evolve(paid[1], returned_on=date(2021, 9, 30), return_reason="户名不符")]
+            )
+            uow.commit()
+        with storage.unit_of_work("tester") as uow:
+            figures = uow.read_model.payments(date(2021, 1, 1), date(2021, 12, 31))
+            by_state = {state: value for (_, _, state), value in figures.items()}
+            assert by_state == {
+                "unpaid": (1, Decimal("5000.00")),
+                "paid": (1, Decimal("5000.00")),
+                "returned": (1, Decimal("1200.50")),
+            }
+            (total,) = uow.read_model.grants(date(2021, 1, 1), date(2021, 12, 31)).values()
+            assert total == (3, Decimal("11200.50"))
+            assert uow.funds.spent("f2021") == Decimal("10000.00")
 
     def test_decisions_keep_conditions_parameters_and_inputs(self, storage: Storage) -> None:
         store_parents(storage, "decisions")

@@ -8,6 +8,9 @@
   fails. Tests that use it are marked ``postgresql`` automatically.
 - ``campaign_url``: parametrized over ``memory``, ``sqlite`` and ``postgresql``.
 - ``campaign``: a :class:`~jieqin.Campaign` connected to ``campaign_url``, closed after.
+- ``new_campaign``: session-scoped, parametrized like ``campaign_url``: a factory of
+  new, empty campaigns (``with new_campaign(plugins=[...]) as campaign``), one per
+  hypothesis example, so that it works with ``@given``.
 - ``log_masking``: log masking installed for the test (as the ``jieqin`` command
   installs it), removed after; ``import jieqin`` alone masks nothing.
 """
@@ -16,23 +19,27 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 import pytest
 
 if TYPE_CHECKING:
     from jieqin.campaign import Campaign
+    from jieqin.clock import Clock
     from jieqin.privacy import MaskingFilter
 
 __all__ = [
     "POSTGRESQL_URL_ENV",
     "REQUIRE_POSTGRESQL_ENV",
+    "NewCampaign",
     "campaign",
     "campaign_url",
     "log_masking",
+    "new_campaign",
     "postgresql_server",
     "postgresql_url",
     "sqlite_url",
@@ -91,21 +98,28 @@ def postgresql_server() -> str:
     return url
 
 
-@pytest.fixture
-def postgresql_url(postgresql_server: str) -> Iterator[str]:
-    """A URL whose ``search_path`` is a fresh, empty schema; the schema is dropped after."""
+@contextmanager
+def _fresh_schema(server: str) -> Iterator[str]:
+    """A URL whose ``search_path`` is a new, empty schema, dropped on leaving."""
     import psycopg
 
     schema = f"jieqin_test_{secrets.token_hex(6)}"
-    with psycopg.connect(_driver_url(postgresql_server), autocommit=True) as conn:
+    with psycopg.connect(_driver_url(server), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in postgresql_server else "?"
+    separator = "&" if "?" in server else "?"
     options = quote(f"-csearch_path={schema}")
     try:
-        yield f"{postgresql_server}{separator}options={options}"
+        yield f"{server}{separator}options={options}"
     finally:
-        with psycopg.connect(_driver_url(postgresql_server), autocommit=True) as conn:
+        with psycopg.connect(_driver_url(server), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgresql_url(postgresql_server: str) -> Iterator[str]:
+    """A URL whose ``search_path`` is a fresh, empty schema; the schema is dropped after."""
+    with _fresh_schema(postgresql_server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -133,6 +147,51 @@ def campaign(campaign_url: str) -> Iterator[Campaign]:
 
     with jieqin.connect(campaign_url) as connected:
         yield connected
+
+
+class NewCampaign(Protocol):
+    """Opens a new, empty campaign each time it is called (see :func:`new_campaign`)."""
+
+    def __call__(
+        self, *, plugins: Sequence[object] = (), clock: Clock | None = None
+    ) -> AbstractContextManager[Campaign]: ...
+
+
+@pytest.fixture(
+    scope="session",
+    params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+)
+def new_campaign(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> NewCampaign:
+    """A factory of new, empty campaigns on each backend, for tests with ``@given``.
+
+    hypothesis runs a test body many times within one call of the test function, so a
+    function-scoped fixture (``campaign``) would carry one example's records into the
+    next. This one is session-scoped and gives a factory: each example opens its own
+    campaign, ``with new_campaign(plugins=[my_plugin]) as campaign: ...``, on memory,
+    a new SQLite file, or a new PostgreSQL schema (dropped on leaving)."""
+    import jieqin
+
+    backend = str(request.param)
+    server = request.getfixturevalue("postgresql_server") if backend == "postgresql" else ""
+    directory = tmp_path_factory.mktemp("campaigns")
+
+    @contextmanager
+    def open_campaign(
+        *, plugins: Sequence[object] = (), clock: Clock | None = None
+    ) -> Iterator[Campaign]:
+        with ExitStack() as stack:
+            if backend == "memory":
+                url = "memory://"
+            elif backend == "sqlite":
+                url = f"sqlite:///{directory / secrets.token_hex(6)}.db"
+            else:
+                url = stack.enter_context(_fresh_schema(server))
+            campaign = stack.enter_context(jieqin.connect(url, plugins=plugins, clock=clock))
+            yield campaign
+
+    return open_campaign
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from jieqin.model import (
     FundChange,
     FundChangeKind,
     Grant,
+    GrantUnit,
     Handover,
     Health,
     HealthCondition,
@@ -46,12 +47,16 @@ from jieqin.model import (
     Outcome,
     Pairing,
     PairingRole,
+    PaymentResult,
+    PaymentStatus,
     Period,
     PeriodKind,
     Program,
     ProgramKind,
     Quarter,
     Referral,
+    ReferralOutcome,
+    ReferralStatus,
     RegionCode,
     RegionLevel,
     Relation,
@@ -67,6 +72,7 @@ from jieqin.model import (
 )
 from jieqin.model.identity import _county_table, birthplace_codes, check_digit
 from jieqin.model.money import FEN
+from jieqin.model.reference import REFERRAL_OUTCOMES
 from jieqin.testing import _hypothesis
 
 __all__ = [
@@ -90,8 +96,10 @@ __all__ = [
     "needs",
     "one_number_each",
     "pairings",
+    "payment_results",
     "periods",
     "programs",
+    "referral_outcomes",
     "referrals",
     "region_codes",
     "register_type_strategies",
@@ -455,24 +463,76 @@ def needs(*, kinds: list[str] | None = None) -> st.SearchStrategy[Need]:
             if status is NeedStatus.RESOLVED
             else None,
             resolved_by=f"grant:{draw(ids())}" if status is NeedStatus.RESOLVED else None,
+            unrouted_reason="" if routed else draw(st.text(max_size=60)),
         )
 
     return build()
 
 
+_OUTCOMES = [c.code for c in REFERRAL_OUTCOMES]
+
+
 def referrals() -> st.SearchStrategy[Referral]:
-    return st.builds(
-        Referral,
-        referral_id=ids(prefix="r"),
-        need_id=ids(prefix="n"),
-        household_id=ids(prefix="h"),
-        agency=st.sampled_from(
-            ["employment_promotion_center", "civil_affairs", "medical_insurance"]
+    """Referrals at any step: referred, accepted, rejected (with a reason) or completed
+    (with an outcome code, accepted first or not), each step on or after the one before."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Referral:
+        referred_on = draw(_dates())
+        later = st.integers(0, 120).map(lambda n: min(referred_on + timedelta(n), _LAST_DAY))
+        status = draw(st.sampled_from(list(ReferralStatus)))
+        accepted_on = rejected_on = completed_on = None
+        reason, outcome = "", None
+        accepts = status is ReferralStatus.ACCEPTED
+        if accepts or (status is ReferralStatus.COMPLETED and draw(st.booleans())):
+            accepted_on = draw(later)
+        if status is ReferralStatus.REJECTED:
+            rejected_on = draw(later)
+            reason = draw(st.sampled_from(["不在服务范围", "户籍不在本市"]))
+        if status is ReferralStatus.COMPLETED:
+            start = accepted_on or referred_on
+            completed_on = min(start + timedelta(draw(st.integers(0, 90))), _LAST_DAY)
+            outcome = draw(st.none() | st.sampled_from(_OUTCOMES))
+        agencies = ["employment_promotion_center", "civil_affairs", "medical_insurance"]
+        return Referral(
+            referral_id=draw(ids(prefix="r")),
+            need_id=draw(ids(prefix="n")),
+            household_id=draw(ids(prefix="h")),
+            agency=draw(st.sampled_from(agencies)),
+            referred_on=referred_on,
+            member_id=draw(st.none() | ids(prefix="m")),
+            completed_on=completed_on,
+            note=draw(st.text(max_size=40)),
+            accepted_on=accepted_on,
+            rejected_on=rejected_on,
+            rejection_reason=reason,
+            outcome=outcome,
+            due_on=draw(st.none() | later),
+            status=status,
+        )
+
+    return build()
+
+
+def referral_outcomes() -> st.SearchStrategy[ReferralOutcome]:
+    """Steps an agency reports: accepted, rejected with a reason, completed with an outcome."""
+    return st.one_of(
+        st.builds(ReferralOutcome, ids(prefix="r"), st.just("accepted"), _dates()),
+        st.builds(
+            ReferralOutcome,
+            ids(prefix="r"),
+            st.just("rejected"),
+            _dates(),
+            reason=st.sampled_from(["不在服务范围", "户籍不在本市"]),
         ),
-        referred_on=_dates(),
-        member_id=st.none() | ids(prefix="m"),
-        completed_on=st.none() | _dates(),
-        note=st.text(max_size=40),
+        st.builds(
+            ReferralOutcome,
+            ids(prefix="r"),
+            st.just("completed"),
+            _dates(),
+            outcome=st.sampled_from(_OUTCOMES),
+            reason=st.text(max_size=40),
+        ),
     )
 
 
@@ -539,6 +599,7 @@ def programs() -> st.SearchStrategy[Program]:
         serves=st.frozensets(_codes(list(NeedKind)), max_size=3),
         agency=st.none() | ids(prefix="agency"),
         period_kind=st.sampled_from(list(PeriodKind)),
+        grant_unit=st.sampled_from(list(GrantUnit)),
     )
 
 
@@ -587,7 +648,7 @@ def fund_changes() -> st.SearchStrategy[FundChange]:
 
 
 def grants() -> st.SearchStrategy[Grant]:
-    return st.builds(
+    made = st.builds(
         Grant,
         grant_id=ids(prefix="gr"),
         program_id=ids(prefix="g"),
@@ -600,21 +661,87 @@ def grants() -> st.SearchStrategy[Grant]:
         decision_id=ids(prefix="d"),
         agency=st.none() | ids(prefix="agency"),
         need_id=st.none() | ids(prefix="n"),
-    ).flatmap(_maybe_revoked)
+    )
+    return made.flatmap(_maybe_paid).flatmap(_maybe_revoked)
+
+
+def _later(day: date, days: int) -> date:
+    return min(day + timedelta(days=days), _LAST_DAY)
+
+
+def _maybe_paid(grant: Grant) -> st.SearchStrategy[Grant]:
+    """The grant unpaid (maybe in a batch), paid on its day or later, or paid and returned."""
+    batched = st.builds(
+        lambda batch: attrs.evolve(grant, batch_id=batch), st.none() | ids(prefix="pb")
+    )
+    paid = st.builds(
+        lambda batch, days, reference: attrs.evolve(
+            grant,
+            batch_id=batch,
+            paid_on=_later(grant.decided_on, days),
+            payment_reference=reference,
+        ),
+        st.none() | ids(prefix="pb"),
+        st.integers(0, 200),
+        st.sampled_from(["", "BK20210915-0001", "转账成功"]),
+    )
+
+    def returned(paid_grant: Grant) -> st.SearchStrategy[Grant]:
+        paid_on = paid_grant.paid_on
+        assert paid_on is not None
+        return st.builds(
+            lambda days, reason: attrs.evolve(
+                paid_grant, returned_on=_later(paid_on, days), return_reason=reason
+            ),
+            st.integers(0, 100),
+            st.sampled_from(["账户已注销", "account closed"]),
+        )
+
+    return batched | paid | paid.flatmap(returned)
 
 
 def _maybe_revoked(grant: Grant) -> st.SearchStrategy[Grant]:
-    """The grant as made, or revoked on its day or later with a reason."""
+    """The grant as made, or (unpaid, or once its money came back) revoked on its day or
+    later with a reason."""
+    if grant.paid_on is not None and grant.returned_on is None:
+        return st.just(grant)
+    since = grant.returned_on or grant.decided_on
     revoked = st.builds(
         lambda days, reason: attrs.evolve(
-            grant,
-            revoked_on=min(grant.decided_on + timedelta(days=days), _LAST_DAY),
-            revoke_reason=reason,
+            grant, revoked_on=_later(since, days), revoke_reason=reason
         ),
         st.integers(0, 400),
         st.sampled_from(["重复发放", "granted in error"]),
     )
     return st.just(grant) | revoked
+
+
+def payment_results() -> st.SearchStrategy[PaymentResult]:
+    """Rows of a bank's result file: paid (with a day and maybe a reference), or returned
+    (with a day, a reason and maybe the day it was paid)."""
+    paid = st.builds(
+        PaymentResult,
+        grant_id=ids(prefix="g"),
+        status=st.just(PaymentStatus.PAID),
+        amount=money(max_value=50_000),
+        paid_on=_dates(),
+        reference=st.sampled_from(["", "BK0001"]),
+        batch_id=st.none() | ids(prefix="pb"),
+    )
+    returned = st.builds(
+        lambda row, days, reason, known: attrs.evolve(
+            row,
+            status=PaymentStatus.RETURNED,
+            returned_on=_later(row.paid_on, days),
+            reason=reason,
+            paid_on=row.paid_on if known else None,
+        ),
+        paid,
+        st.integers(0, 60),
+        st.sampled_from(["账户已注销", "户名不符"]),
+        st.booleans(),
+    )
+    return paid | returned
 
 
 def condition_outcomes() -> st.SearchStrategy[ConditionOutcome]:
@@ -679,6 +806,7 @@ def register_type_strategies() -> None:
         Route: routes(),
         Need: needs(),
         Referral: referrals(),
+        ReferralOutcome: referral_outcomes(),
         CostTerm: cost_terms(),
         Pairing: pairings(),
         Handover: handovers(),
@@ -687,6 +815,7 @@ def register_type_strategies() -> None:
         Fund: funds(),
         FundChange: fund_changes(),
         Grant: grants(),
+        PaymentResult: payment_results(),
         ConditionOutcome: condition_outcomes(),
         Decision: decisions(),
         MemberMove: member_moves(),

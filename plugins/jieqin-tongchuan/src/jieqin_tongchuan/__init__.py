@@ -26,11 +26,15 @@ __all__ = [
     "EMPLOYMENT_CENTER",
     "FRESHMAN_SCHOLARSHIP",
     "MAJOR_ILLNESS_GRANT",
+    "REGION",
     "REGION_NAMES",
     "WINTER_CHECK",
     "default_parameters",
     "programs",
 ]
+
+#: The region prefix of Tongchuan (铜川市, 610200): its programmes serve no household elsewhere.
+REGION = "6102"
 
 FRESHMAN_SCHOLARSHIP = "tc_freshman_scholarship"
 MAJOR_ILLNESS_GRANT = "tc_major_illness_grant"
@@ -63,7 +67,8 @@ def default_parameters() -> Parameters:
 
 
 def programs(parameters: Parameters | None = None) -> list[AidProgram]:
-    """Tongchuan's two charity programmes; ``parameters`` override the shipped ones."""
+    """Tongchuan's two charity programmes, for households in Tongchuan (:data:`REGION`);
+    ``parameters`` override the shipped ones."""
     values = default_parameters() | (parameters or Parameters())
     scholarship = AidProgram(
         Program(
@@ -78,6 +83,7 @@ def programs(parameters: Parameters | None = None) -> list[AidProgram]:
         parameters=values,
         amount_parameter="freshman_scholarship_amount",
         description="5,000 yuan to each college freshman of a paired household, in the year of entry",
+        regions={REGION},
     )
     illness = AidProgram(
         Program(
@@ -92,6 +98,7 @@ def programs(parameters: Parameters | None = None) -> list[AidProgram]:
         parameters=values,
         amount_parameter="major_illness_grant_amount",
         description="5,000 yuan to each member of a paired household with a major illness",
+        regions={REGION},
     )
     return [scholarship, illness]
 
@@ -108,6 +115,7 @@ def jieqin_register_agencies(register: Callable[..., None]) -> None:
         EMPLOYMENT_CENTER,
         "铜川市就业促进中心",
         need_kinds=(NeedKind.EMPLOYMENT, NeedKind.SKILLS_TRAINING),
+        regions={REGION},
     )
 
 

@@ -1,7 +1,8 @@
 """Built-in plugin: the standard vocabularies of :mod:`jieqin.model.reference`.
 
 Tiers, sectors, household statuses, need kinds (with the helper sectors that can
-meet them) and the five standing activity kinds, with Chinese labels.
+meet them), the five standing activity kinds and the categories of grievance, with
+Chinese labels; and the campaign's standard parameters (``grievance_answer_days``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from jieqin.plugins.hookspecs import (
     RegisterCode,
     RegisterHouseholdStatus,
     RegisterNeedKind,
+    RegisterObject,
     hookimpl,
 )
 
@@ -60,3 +62,24 @@ def jieqin_register_need_kinds(register: RegisterNeedKind) -> None:
 def jieqin_register_activity_kinds(register: RegisterCode) -> None:
     for entry in reference.ACTIVITY_KINDS:
         register(entry.code, entry.label)
+
+
+@hookimpl(trylast=True)
+def jieqin_register_grievance_categories(register: RegisterCode) -> None:
+    for entry in reference.GRIEVANCE_CATEGORIES:
+        register(entry.code, entry.label)
+
+
+@hookimpl(trylast=True)
+def jieqin_register_referral_outcomes(register: RegisterCode) -> None:
+    for entry in reference.REFERRAL_OUTCOMES:
+        register(entry.code, entry.label)
+
+
+@hookimpl(trylast=True)
+def jieqin_register_parameters(register: RegisterObject[object]) -> None:
+    from jieqin.needs.referrals import CORE_PARAMETERS
+    from jieqin.services.grievances import STANDARD_PARAMETERS
+
+    for parameter in (*STANDARD_PARAMETERS, *CORE_PARAMETERS.by_name.values()):
+        register(parameter)

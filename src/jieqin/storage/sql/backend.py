@@ -437,6 +437,10 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self.grants = repos["grants"]
         self.decisions = repos["decisions"]
         self.consents = repos["consents"]
+        self.grievances = repos["grievances"]
+        self.plans = repos["plans"]
+        self.plan_items = repos["plan_items"]
+        self.objections = repos["objections"]
         self.audit = repos["audit"]
         self.read_model = SqlReadModel(lambda: self.connection)
 

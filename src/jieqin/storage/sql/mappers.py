@@ -8,8 +8,11 @@ the record back from a row mapping. The domain classes never learn about SQL.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
+
+import sqlalchemy as sa
 
 from jieqin.model import (
     Activity,
@@ -20,12 +23,17 @@ from jieqin.model import (
     Fund,
     FundChange,
     Grant,
+    Grievance,
+    GrievanceTarget,
     Handover,
     Helper,
     Household,
     MemberMove,
     Need,
+    Objection,
     Pairing,
+    Plan,
+    PlanItem,
     Program,
     Referral,
     RegionCode,
@@ -42,6 +50,7 @@ from jieqin.storage.rows import (
     member_values,
     status_values,
 )
+from jieqin.storage.sql.tables import DECISIONS, GRANTS
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
@@ -199,7 +208,8 @@ def need_row(n: Need) -> dict[str, Any]:
         "status": n.status.value,
         "route_kind": n.route.kind.value if n.route else None,
         "route_target": n.route.target if n.route else None,
-        "route_explanation": n.route.explanation if n.route else None,
+        # without a route, the column keeps why the routing found none
+        "route_explanation": n.route.explanation if n.route else (n.unrouted_reason or None),
         "resolved_on": n.resolved_on,
         "resolved_by": n.resolved_by,
     }
@@ -224,6 +234,7 @@ def need_from(r: Row) -> Need:
         route=route,
         resolved_on=r["resolved_on"],
         resolved_by=r["resolved_by"],
+        unrouted_reason="" if route is not None else (r["route_explanation"] or ""),
     )
 
 
@@ -238,6 +249,12 @@ def referral_row(x: Referral) -> dict[str, Any]:
         "completed_on": x.completed_on,
         "note": x.note,
         "consent_id": x.consent_id,
+        "status": x.status.value,
+        "accepted_on": x.accepted_on,
+        "rejected_on": x.rejected_on,
+        "rejection_reason": x.rejection_reason,
+        "outcome": x.outcome,
+        "due_on": x.due_on,
     }
 
 
@@ -252,6 +269,12 @@ def referral_from(r: Row) -> Referral:
         completed_on=r["completed_on"],
         note=r["note"],
         consent_id=r["consent_id"],
+        status=r["status"],
+        accepted_on=r["accepted_on"],
+        rejected_on=r["rejected_on"],
+        rejection_reason=r["rejection_reason"],
+        outcome=r["outcome"],
+        due_on=r["due_on"],
     )
 
 
@@ -302,6 +325,7 @@ def program_row(p: Program) -> dict[str, Any]:
         "serves": sorted(p.serves),
         "agency": p.agency,
         "period_kind": p.period_kind.value,
+        "grant_unit": p.grant_unit.value,
     }
 
 
@@ -315,6 +339,7 @@ def program_from(r: Row) -> Program:
         serves=frozenset(r["serves"]),
         agency=r["agency"],
         period_kind=r["period_kind"],
+        grant_unit=r["grant_unit"],
     )
 
 
@@ -383,6 +408,11 @@ def grant_row(g: Grant) -> dict[str, Any]:
         "need_id": g.need_id,
         "revoked_on": g.revoked_on,
         "revoke_reason": g.revoke_reason,
+        "batch_id": g.batch_id,
+        "paid_on": g.paid_on,
+        "payment_reference": g.payment_reference,
+        "returned_on": g.returned_on,
+        "return_reason": g.return_reason,
     }
 
 
@@ -401,6 +431,11 @@ def grant_from(r: Row) -> Grant:
         need_id=r["need_id"],
         revoked_on=r["revoked_on"],
         revoke_reason=r["revoke_reason"],
+        batch_id=r["batch_id"],
+        paid_on=r["paid_on"],
+        payment_reference=r["payment_reference"],
+        returned_on=r["returned_on"],
+        return_reason=r["return_reason"],
     )
 
 
@@ -477,6 +512,191 @@ def consent_from(r: Row) -> Consent:
     )
 
 
+# --- plans, their items and objections ----------------------------------------------
+
+
+def _json_of(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's row of ``table`` as JSON values: its dates ISO text."""
+    return {
+        k: v.isoformat() if v is not None and isinstance(table.c[k].type, sa.Date) else v
+        for k, v in row.items()
+    }
+
+
+def _row_of(table: sa.Table, data: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_json_of` read back: the dates of ``table``'s date columns parsed again."""
+    return {
+        k: date.fromisoformat(v)
+        if v is not None and k in table.c and isinstance(table.c[k].type, sa.Date)
+        else v
+        for k, v in data.items()
+    }
+
+
+def plan_row(p: Plan) -> dict[str, Any]:
+    return {
+        "plan_id": p.plan_id,
+        "program_id": p.program_id,
+        "fund_id": p.fund_id,
+        "period": str(p.period),
+        "decided_on": p.decided_on,
+        "rule_version": p.rule_version,
+        "made_by": p.made_by,
+        "made_on": p.made_on,
+        "item_count": p.item_count,
+        "status": p.status.value,
+        "approved_by": p.approved_by,
+        "approved_on": p.approved_on,
+        "notice_from": p.notice_from,
+        "notice_until": p.notice_until,
+        "committed_on": p.committed_on,
+        "withdrawn_on": p.withdrawn_on,
+        "withdraw_reason": p.withdraw_reason,
+    }
+
+
+def plan_from(r: Row) -> Plan:
+    return Plan(
+        plan_id=r["plan_id"],
+        program_id=r["program_id"],
+        fund_id=r["fund_id"],
+        period=parse_period(r["period"]),
+        decided_on=r["decided_on"],
+        rule_version=r["rule_version"],
+        made_by=r["made_by"],
+        made_on=r["made_on"],
+        item_count=int(r["item_count"]),
+        status=r["status"],
+        approved_by=r["approved_by"],
+        approved_on=r["approved_on"],
+        notice_from=r["notice_from"],
+        notice_until=r["notice_until"],
+        committed_on=r["committed_on"],
+        withdrawn_on=r["withdrawn_on"],
+        withdraw_reason=r["withdraw_reason"],
+    )
+
+
+def plan_item_row(i: PlanItem) -> dict[str, Any]:
+    """An item, its decision and grant as JSON in the rows' own form (so both keep every
+    field the decisions' and grants' mappers keep), its fund and amount as columns."""
+    return {
+        "item_id": i.item_id,
+        "plan_id": i.plan_id,
+        "household_id": i.household_id,
+        "member_id": i.member_id,
+        "status": i.status.value,
+        "fund_id": i.fund_id,
+        "amount_fen": to_fen(i.amount),
+        "settled_on": i.settled_on,
+        "decision": _json_of(DECISIONS, decision_row(i.decision)),
+        "planned_grant": None if i.grant is None else _json_of(GRANTS, grant_row(i.grant)),
+    }
+
+
+def plan_item_from(r: Row) -> PlanItem:
+    grant = r["planned_grant"]
+    return PlanItem(
+        item_id=r["item_id"],
+        plan_id=r["plan_id"],
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        status=r["status"],
+        decision=decision_from(_row_of(DECISIONS, r["decision"])),
+        grant=None if grant is None else grant_from(_row_of(GRANTS, grant)),
+        settled_on=r["settled_on"],
+    )
+
+
+def objection_row(o: Objection) -> dict[str, Any]:
+    return {
+        "objection_id": o.objection_id,
+        "plan_id": o.plan_id,
+        "household_id": o.household_id,
+        "member_id": o.member_id,
+        "received_on": o.received_on,
+        "statement": o.statement,
+        "objector": o.objector,
+        "status": o.status.value,
+        "decided_on": o.decided_on,
+        "decided_by": o.decided_by,
+        "decision_reason": o.decision_reason,
+    }
+
+
+def objection_from(r: Row) -> Objection:
+    return Objection(
+        objection_id=r["objection_id"],
+        plan_id=r["plan_id"],
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        received_on=r["received_on"],
+        statement=r["statement"],
+        objector=r["objector"],
+        status=r["status"],
+        decided_on=r["decided_on"],
+        decided_by=r["decided_by"],
+        decision_reason=r["decision_reason"],
+    )
+
+
+# --- grievances -------------------------------------------------------------------------
+
+
+def grievance_row(g: Grievance) -> dict[str, Any]:
+    return {
+        "grievance_id": g.grievance_id,
+        "household_id": g.household_id,
+        "member_id": g.member_id,
+        "channel": g.channel.value,
+        "category": g.category,
+        "received_on": g.received_on,
+        "due_on": g.due_on,
+        "description": g.description,
+        "target_kind": None if g.target is None else g.target.kind.value,
+        "target_id": None if g.target is None else g.target.target_id,
+        "received_by": g.received_by,
+        "stage": g.stage.value,
+        "started_on": g.started_on,
+        "started_by": g.started_by,
+        "answered_on": g.answered_on,
+        "answered_by": g.answered_by,
+        "answer": g.answer,
+        "closed_on": g.closed_on,
+        "closed_by": g.closed_by,
+        "closing_note": g.closing_note,
+        "redecision_id": g.redecision_id,
+    }
+
+
+def grievance_from(r: Row) -> Grievance:
+    target = None
+    if r["target_kind"] is not None:
+        target = GrievanceTarget(r["target_kind"], r["target_id"])
+    return Grievance(
+        grievance_id=r["grievance_id"],
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        channel=r["channel"],
+        category=r["category"],
+        received_on=r["received_on"],
+        due_on=r["due_on"],
+        description=r["description"],
+        target=target,
+        received_by=r["received_by"],
+        stage=r["stage"],
+        started_on=r["started_on"],
+        started_by=r["started_by"],
+        answered_on=r["answered_on"],
+        answered_by=r["answered_by"],
+        answer=r["answer"],
+        closed_on=r["closed_on"],
+        closed_by=r["closed_by"],
+        closing_note=r["closing_note"],
+        redecision_id=r["redecision_id"],
+    )
+
+
 #: Repository name -> (record to row, row to record) for the single-table records.
 SIMPLE: dict[str, tuple[Any, Any]] = {
     "helpers": (helper_row, helper_from),
@@ -489,4 +709,8 @@ SIMPLE: dict[str, tuple[Any, Any]] = {
     "grants": (grant_row, grant_from),
     "decisions": (decision_row, decision_from),
     "consents": (consent_row, consent_from),
+    "grievances": (grievance_row, grievance_from),
+    "plans": (plan_row, plan_from),
+    "plan_items": (plan_item_row, plan_item_from),
+    "objections": (objection_row, objection_from),
 }

@@ -31,11 +31,11 @@ import sqlalchemy as sa
 
 from jieqin.model import Activity, Pairing
 from jieqin.storage.sql import follow_up, spans, tallies
-from jieqin.storage.sql.tables import METADATA
+from jieqin.storage.sql.tables import GRIEVANCES, HOUSEHOLDS, METADATA
 
 if TYPE_CHECKING:
     from jieqin.activities.overdue import FollowUpArrays
-    from jieqin.storage.base import ActivityKey, GrantKey, NeedKey
+    from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
 
 __all__ = [
     "READ_MODEL_STATE",
@@ -54,7 +54,7 @@ __all__ = [
 
 #: The version of the read model's layout; a database whose read model was built
 #: for another is refused until ``jieqin db upgrade`` rebuilds it.
-READ_MODEL_VERSION = 2
+READ_MODEL_VERSION = 3
 
 READ_MODEL_STATE = sa.Table(
     "read_model_state",
@@ -99,6 +99,12 @@ class SqlReadModel:
     def grants(self, first: date, last: date) -> dict[GrantKey, tuple[int, Decimal]]:
         return tallies.grants(self._conn, first, last)
 
+    def payments(self, first: date, last: date) -> dict[PaymentKey, tuple[int, Decimal]]:
+        return tallies.payments(self._conn, first, last)
+
+    def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
+        return grievance_counts(self._conn, first, last)
+
     def latest_activity_day(self) -> date | None:
         return follow_up.latest_activity_day(self._conn)
 
@@ -106,6 +112,27 @@ class SqlReadModel:
         self, as_of: date, kind_sets: Iterable[frozenset[str]], monitored: frozenset[str]
     ) -> FollowUpArrays:
         return follow_up.follow_up_arrays(self._conn, as_of, kind_sets, monitored)
+
+
+def grievance_counts(conn: sa.Connection, first: date, last: date) -> dict[GrievanceKey, int]:
+    """Grievances received in the range by county, category and answer, counted in the
+    database from their rows (one grouped query over ``received_on``'s index): a
+    grievance's answer changes as it moves on, and a year holds few, so no tally is
+    kept for them."""
+    g, h = GRIEVANCES, HOUSEHOLDS
+    county = sa.func.coalesce(sa.func.substr(h.c.region, 1, 6), tallies.UNKNOWN)
+    answer = sa.case(
+        (g.c.answered_on.is_(None), "unanswered"),
+        (g.c.answered_on <= g.c.due_on, "on_time"),
+        else_="late",
+    )
+    query = (
+        sa.select(county, g.c.category, answer, sa.func.count())
+        .select_from(g.outerjoin(h, h.c.household_id == g.c.household_id))
+        .where(g.c.received_on.between(first, last))
+        .group_by(county, g.c.category, answer)
+    )
+    return {(str(c), str(k), str(a)): int(n) for c, k, a, n in conn.execute(query)}
 
 
 # -- maintenance, called by the repositories -------------------------------------------

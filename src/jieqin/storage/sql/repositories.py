@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 import sqlalchemy as sa
 
-from jieqin.errors import ConflictError, FundClosed, GrantRevoked, NotFound, StorageError
+from jieqin.errors import (
+    ConflictError,
+    FundClosed,
+    GrantRevoked,
+    NotFound,
+    PaymentRefused,
+    StorageError,
+)
 from jieqin.model import (
     Activity,
     Fund,
@@ -40,16 +47,21 @@ from jieqin.model import (
     RegionCode,
     Relation,
 )
+from jieqin.model.payments import PAYMENT_FIELDS, PaymentState
 from jieqin.model.periods import Month, Quarter, Year
+from jieqin.model.plans import RESERVING
 from jieqin.privacy import mask_text
 from jieqin.storage._common import (
     ENTITIES,
+    GRANT_PAYMENTS,
     EntitySpec,
     check_filters,
     closed_message,
     describe,
     difference,
     handover_batch,
+    paid_message,
+    payment_changes,
     revoked_message,
     unique_by_key,
 )
@@ -68,11 +80,14 @@ from jieqin.storage.sql.tables import (
     FUND_CHANGES,
     FUNDS,
     GRANTS,
+    GRIEVANCES,
     HANDOVERS,
     HOUSEHOLDS,
     MEMBER_MOVES,
     MEMBERS,
     NEEDS,
+    OBJECTIONS,
+    PLAN_ITEMS,
     REFERRALS,
     STATUS_HISTORY,
     TABLES,
@@ -479,6 +494,17 @@ class FundRepository(SqlRepository[Fund]):
         assert spent is not None
         return spent
 
+    def reserved(self, fund_id: str) -> Decimal:
+        i = PLAN_ITEMS
+        fen = self._conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(i.c.amount_fen), 0)).where(
+                i.c.fund_id == fund_id, i.c.status.in_(sorted(s.value for s in RESERVING))
+            )
+        ).scalar_one()
+        reserved = mappers.from_fen(int(fen))
+        assert reserved is not None
+        return reserved
+
     def top_up(self, fund_id: str, amount: Decimal, on: date, *, reason: str) -> FundChange:
         return self._change(fund_id, FundChangeKind.TOP_UP, on, reason, amount)
 
@@ -520,10 +546,16 @@ class FundRepository(SqlRepository[Fund]):
 
 
 class GrantRepository(SqlRepository[Grant]):
-    """Grants: one per member per programme period, never past their fund's budget."""
+    """Grants: one in force per member (household grants: per household) per programme
+    period, never past their fund's budget."""
 
     def _conflict(self, exc: sa.exc.IntegrityError) -> ConflictError:
         text = str(exc.orig)
+        if "uq_grants_household" in text or ("UNIQUE" in text and "grants.household_id" in text):
+            return ConflictError(
+                "grants: a household can get only one household grant per programme period "
+                "(program_id, period, household_id already granted)"
+            )
         if "program_id" in text or "uq_grants" in text:
             return ConflictError(
                 "grants: a member can get only one grant per programme period "
@@ -539,14 +571,14 @@ class GrantRepository(SqlRepository[Grant]):
         read_model.counted_written(conn, "grants", new)
 
     def _spend(self, conn: sa.Connection, old: Sequence[Grant], new: Sequence[Grant]) -> None:
-        """Move what each fund has granted by the grants in force of the batch; refuse
-        going past a budget, and any more from a closed fund."""
+        """Move what each fund has granted by the grants of the batch that hold money;
+        refuse going past a budget, and any more from a closed fund."""
         delta: defaultdict[str, int] = defaultdict(int)
         for grant in new:
-            if grant.in_force:
+            if grant.holds_money:
                 delta[grant.fund_id] += mappers.to_fen(grant.amount) or 0
         for grant in old:
-            if grant.in_force:
+            if grant.holds_money:
                 delta[grant.fund_id] -= mappers.to_fen(grant.amount) or 0
         changed = sorted(f for f, d in delta.items() if d)
         if not changed:
@@ -583,6 +615,8 @@ class GrantRepository(SqlRepository[Grant]):
         grant = self.get(grant_id)
         if grant.revoked_on is not None:
             raise GrantRevoked(revoked_message(grant))
+        if grant.payment_state is PaymentState.PAID:
+            raise PaymentRefused(paid_message(grant))
         revoked = attrs.evolve(grant, revoked_on=on, revoke_reason=reason)
         self._uow.admit(self._spec.name, [revoked])
         with self._writing() as conn:
@@ -591,6 +625,29 @@ class GrantRepository(SqlRepository[Grant]):
             self._written(conn, [grant], [revoked])
             self._uow.record("revoke", self._spec.name, grant_id, difference(grant, revoked))
         return revoked
+
+    def record_payments(self, grants: Iterable[Grant]) -> int:
+        changed, stored = payment_changes(self._spec, grants, self.find_many)
+        if not changed:
+            return 0
+        new = [g for _, g in changed]
+        old = [stored[g.grant_id] for g in new]
+        self._uow.admit(GRANT_PAYMENTS, new)
+        t = self._table
+        columns = ("grant_id", *PAYMENT_FIELDS)
+        rows = [{f"k_{c}": v for c, v in self._to_row(g).items() if c in columns} for g in new]
+        statement = (
+            t.update()
+            .where(t.c.grant_id == sa.bindparam("k_grant_id"))
+            .values({c: sa.bindparam(f"k_{c}") for c in PAYMENT_FIELDS})
+        )
+        with self._writing() as conn:
+            self._replacing(conn, old, new)
+            conn.execute(statement, rows)
+            self._written(conn, old, new)
+            for (step, grant), before in zip(changed, old, strict=True):
+                self._uow.record(step, self._spec.name, grant.grant_id, difference(before, grant))
+        return len(new)
 
     def lock_programs(self, program_ids: Iterable[str]) -> None:
         self._uow.require_writable()
@@ -609,7 +666,18 @@ class GrantRepository(SqlRepository[Grant]):
 
 
 #: Tables whose rows name a member: a member they name is kept, as a former member.
-_NAMING_MEMBERS = (ACTIVITIES, NEEDS, REFERRALS, GRANTS, DECISIONS, MEMBER_MOVES, CONSENTS)
+_NAMING_MEMBERS = (
+    ACTIVITIES,
+    NEEDS,
+    REFERRALS,
+    GRANTS,
+    DECISIONS,
+    MEMBER_MOVES,
+    CONSENTS,
+    PLAN_ITEMS,
+    OBJECTIONS,
+    GRIEVANCES,
+)
 
 
 class HouseholdRepository(SqlRepository[Household]):

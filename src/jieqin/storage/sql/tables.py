@@ -29,6 +29,7 @@ __all__ = [
     "FUNDS",
     "FUND_CHANGES",
     "GRANTS",
+    "GRIEVANCES",
     "HANDOVERS",
     "HELPERS",
     "HOUSEHOLDS",
@@ -36,7 +37,10 @@ __all__ = [
     "MEMBER_MOVES",
     "METADATA",
     "NEEDS",
+    "OBJECTIONS",
     "PAIRINGS",
+    "PLANS",
+    "PLAN_ITEMS",
     "PROGRAMS",
     "REFERRALS",
     "STATUS_HISTORY",
@@ -211,7 +215,16 @@ REFERRALS = sa.Table(
     sa.Column("completed_on", sa.Date),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("consent_id", ID, sa.ForeignKey("consents.consent_id"), index=True),
+    sa.Column("status", CODE, nullable=False, server_default="referred", index=True),
+    sa.Column("accepted_on", sa.Date),
+    sa.Column("rejected_on", sa.Date),
+    sa.Column("rejection_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome", CODE),
+    sa.Column("due_on", sa.Date),
 )
+"""A referral's steps: ``status`` (referred, accepted, rejected, completed) with the day
+of each step, the reason of a rejection and the outcome code of a completion; ``due_on``
+the day the agency should have completed or rejected it by."""
 
 ACTIVITIES = sa.Table(
     "activities",
@@ -243,6 +256,7 @@ PROGRAMS = sa.Table(
     sa.Column("serves", sa.JSON, nullable=False),
     sa.Column("agency", ID),
     sa.Column("period_kind", CODE, nullable=False),
+    sa.Column("grant_unit", CODE, nullable=False, server_default="member"),
 )
 
 FUNDS = sa.Table(
@@ -263,7 +277,7 @@ FUNDS = sa.Table(
 """``budget_fen`` is the budget in force: the budget the fund was added with plus its
 top-ups (``topped_up_fen``, the sum of its ``fund_changes`` of kind ``top_up``);
 ``closed_on`` the day of its closing, if any. ``granted_fen`` is the sum of the
-fund's grants in force (not revoked). The storage keeps these in the same
+fund's grants that hold money (in force and not returned). The storage keeps these in the same
 transaction as every grant and fund change written: the check constraint refuses a
 grant that would take the fund past its budget, and a budget set below what was
 granted."""
@@ -298,6 +312,11 @@ GRANTS = sa.Table(
     sa.Column("need_id", ID, sa.ForeignKey("needs.need_id")),
     sa.Column("revoked_on", sa.Date),
     sa.Column("revoke_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("batch_id", ID, index=True),
+    sa.Column("paid_on", sa.Date),
+    sa.Column("payment_reference", sa.Text, nullable=False, server_default=""),
+    sa.Column("returned_on", sa.Date),
+    sa.Column("return_reason", sa.Text, nullable=False, server_default=""),
     sa.Index(
         "uq_grants_in_force",
         "program_id",
@@ -307,11 +326,23 @@ GRANTS = sa.Table(
         sqlite_where=sa.text("revoked_on IS NULL"),
         postgresql_where=sa.text("revoked_on IS NULL"),
     ),
+    sa.Index(
+        "uq_grants_household_in_force",
+        "program_id",
+        "period",
+        "household_id",
+        unique=True,
+        sqlite_where=sa.text("revoked_on IS NULL AND member_id IS NULL"),
+        postgresql_where=sa.text("revoked_on IS NULL AND member_id IS NULL"),
+    ),
 )
 """One grant in force per member per programme period: the partial unique index
 guarantees it (and, since a resident ID number is on at most one member, one per
-person). A revoked grant keeps its row (``revoked_on``, ``revoke_reason``) and does
-not stop a new grant."""
+person); a household grant (``member_id`` NULL, a programme that grants per household)
+is one in force per household per programme period, by the second. A revoked grant
+keeps its row (``revoked_on``, ``revoke_reason``) and does not stop a new grant. Its payment: the batch it was sent in (``batch_id``), the day it
+was paid with the bank's reference, the day the money came back and why; a returned
+grant holds its member's slot (until revoked) but no money of its fund."""
 
 DECISIONS = sa.Table(
     "decisions",
@@ -348,6 +379,96 @@ CONSENTS = sa.Table(
 )
 """Members' consents to share facts with an agency; withdrawn, never deleted."""
 
+GRIEVANCES = sa.Table(
+    "grievances",
+    METADATA,
+    sa.Column("grievance_id", ID, primary_key=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
+    sa.Column("channel", CODE, nullable=False),
+    sa.Column("category", CODE, nullable=False, index=True),
+    sa.Column("received_on", sa.Date, nullable=False, index=True),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("target_kind", CODE),
+    sa.Column("target_id", ID, index=True),
+    sa.Column("received_by", sa.Text, nullable=False),
+    sa.Column("stage", CODE, nullable=False, index=True),
+    sa.Column("started_on", sa.Date),
+    sa.Column("started_by", sa.Text),
+    sa.Column("answered_on", sa.Date),
+    sa.Column("answered_by", sa.Text),
+    sa.Column("answer", sa.Text, nullable=False),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("closed_by", sa.Text),
+    sa.Column("closing_note", sa.Text, nullable=False),
+    sa.Column("redecision_id", ID, sa.ForeignKey("decisions.decision_id")),
+    sa.CheckConstraint("(target_kind IS NULL) = (target_id IS NULL)", name="target_whole"),
+    sa.CheckConstraint("due_on >= received_on", name="due_after_received"),
+)
+"""Grievances and appeals with their stages, never deleted. ``target_kind`` and
+``target_id`` name what one is about (a decision, a helper or a need: no foreign key,
+the write checks find it); ``redecision_id`` the decision an appeal led to."""
+
+PLANS = sa.Table(
+    "plans",
+    METADATA,
+    sa.Column("plan_id", ID, primary_key=True),
+    sa.Column("program_id", ID, nullable=False, index=True),
+    sa.Column("fund_id", ID, sa.ForeignKey("funds.fund_id"), nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("rule_version", sa.Text, nullable=False),
+    sa.Column("made_by", sa.Text, nullable=False),
+    sa.Column("made_on", sa.Date, nullable=False),
+    sa.Column("item_count", sa.Integer, nullable=False),
+    sa.Column("status", CODE, nullable=False, index=True),
+    sa.Column("approved_by", sa.Text),
+    sa.Column("approved_on", sa.Date),
+    sa.Column("notice_from", sa.Date),
+    sa.Column("notice_until", sa.Date),
+    sa.Column("committed_on", sa.Date),
+    sa.Column("withdrawn_on", sa.Date),
+    sa.Column("withdraw_reason", sa.Text, nullable=False),
+)
+"""Allocations stored for approval and public notice before they grant."""
+
+PLAN_ITEMS = sa.Table(
+    "plan_items",
+    METADATA,
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("plan_id", ID, sa.ForeignKey("plans.plan_id"), nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
+    sa.Column("status", CODE, nullable=False),
+    sa.Column("fund_id", ID, sa.ForeignKey("funds.fund_id")),
+    sa.Column("amount_fen", FEN),
+    sa.Column("settled_on", sa.Date),
+    sa.Column("decision", sa.JSON, nullable=False),
+    sa.Column("planned_grant", sa.JSON),
+    sa.Index("ix_plan_items_fund_id_status", "fund_id", "status"),
+)
+"""Each decision of a plan, stored when the plan is committed; a granting one with its
+grant (``planned_grant``) and, as columns, the fund and amount it reserves while ``status`` is
+``planned`` or ``held`` (what the fund's ``reserved`` sums)."""
+
+OBJECTIONS = sa.Table(
+    "objections",
+    METADATA,
+    sa.Column("objection_id", ID, primary_key=True),
+    sa.Column("plan_id", ID, sa.ForeignKey("plans.plan_id"), nullable=False, index=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("objector", sa.Text, nullable=False),
+    sa.Column("status", CODE, nullable=False),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decision_reason", sa.Text, nullable=False),
+)
+"""Objections to the people on a plan's public notice; decided, never deleted."""
+
 AUDIT_LOG = sa.Table(
     "audit_log",
     METADATA,
@@ -381,6 +502,10 @@ TABLES: dict[str, sa.Table] = {
     "grants": GRANTS,
     "decisions": DECISIONS,
     "consents": CONSENTS,
+    "grievances": GRIEVANCES,
+    "plans": PLANS,
+    "plan_items": PLAN_ITEMS,
+    "objections": OBJECTIONS,
     "member_moves": MEMBER_MOVES,
     "fund_changes": FUND_CHANGES,
 }

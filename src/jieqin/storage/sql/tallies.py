@@ -9,11 +9,14 @@ figure            dated by     ``a``       ``b``
 ``activities``    ``on``       kind        helper tier
 ``needs``         raised_on    kind        route kind (``unrouted``)
 ``referrals``     referred_on  agency      ``""``
-``grants``        decided_on   programme   ``""`` (and ``amount_fen``)
+``grants``        decided_on   programme   payment state (and ``amount_fen``)
 ================  ===========  ==========  ==========================
 
 Only records in force are counted: a voided activity (``voided_on`` set) and a
 revoked grant (``revoked_on`` set) count nowhere (:data:`COUNTED`, and each figure's ``counted`` clause for the rows).
+A grant's payment state is ``unpaid``, ``paid`` or ``returned``
+(:class:`~jieqin.model.payments.PaymentState`); recording a payment replaces the
+grant, so it moves from one state's row to the other's in the same write.
 
 A year is a few ten thousand rows however many activities there are, and every
 report period (a year, a quarter, a month) is whole months, so a report reads no row
@@ -45,6 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from jieqin.model import Activity, Grant, Need, Referral
 from jieqin.model.money import FEN
+from jieqin.model.payments import PaymentState
 from jieqin.storage.sql.functions import among, month_of, run_many
 from jieqin.storage.sql.mappers import to_fen
 from jieqin.storage.sql.tables import (
@@ -71,6 +75,7 @@ __all__ = [
     "counts",
     "entries",
     "grants",
+    "payments",
     "rebuild",
     "remove_for",
 ]
@@ -128,7 +133,14 @@ def _referral(x: Referral) -> Entry:
 
 
 def _grant(x: Grant) -> Entry:
-    return Entry(x.decided_on, x.household_id, None, x.program_id, "", to_fen(x.amount) or 0)
+    return Entry(
+        x.decided_on,
+        x.household_id,
+        None,
+        x.program_id,
+        x.payment_state.value,
+        to_fen(x.amount) or 0,
+    )
 
 
 ENTRIES: dict[str, Callable[[Any], Entry]] = {
@@ -331,13 +343,18 @@ def _grants() -> Figure:
     g, h = GRANTS, HOUSEHOLDS
     source = g.outerjoin(h, h.c.household_id == g.c.household_id)
     county = _county(h.c.region)
+    state = sa.case(
+        (g.c.returned_on.is_not(None), PaymentState.RETURNED.value),
+        (g.c.paid_on.is_not(None), PaymentState.PAID.value),
+        else_=PaymentState.UNPAID.value,
+    )
     return Figure(
         g,
         source,
         g.c.decided_on,
         county,
         g.c.program_id,
-        sa.literal(""),
+        state,
         g.c.amount_fen,
         g.c.revoked_on.is_(None),
     )
@@ -496,10 +513,16 @@ def counts(
 def grants(
     conn: sa.Connection, first: date, last: date
 ) -> dict[tuple[str, str, str, str], tuple[int, Decimal]]:
-    """Grants over the range: (count, amount) by county, programme, its name and funder."""
-    summed = _sums(conn, "grants", first, last, by_month=False)
+    """Grants over the range: (count, amount) by county, programme, its name and funder
+    (every payment state summed)."""
+    by_state = _sums(conn, "grants", first, last, by_month=False)
+    summed: dict[tuple[str, str], list[int]] = {}
+    for (county, program, _), (n, fen) in by_state.items():
+        total = summed.setdefault((county, program), [0, 0])
+        total[0] += n
+        total[1] += fen
     p = PROGRAMS
-    ids = sorted({program for _, program, _ in summed})
+    ids = sorted({program for _, program in summed})
     names: dict[str, tuple[str, str]] = {}
     for chunk in _chunks(ids):
         query = sa.select(p.c.program_id, p.c.name, p.c.funder).where(
@@ -507,8 +530,25 @@ def grants(
         )
         names.update({pid: (name, funder or "") for pid, name, funder in conn.execute(query)})
     out: dict[tuple[str, str, str, str], tuple[int, Decimal]] = {}
-    for (county, program, _), (n, fen) in summed.items():
+    for (county, program), (n, fen) in summed.items():
         if n:
             name, funder = names.get(program, (program, ""))
-            out[(county, program, name, funder)] = (n, (Decimal(fen) * FEN).quantize(FEN))
+            out[(county, program, name, funder)] = (n, _yuan(fen))
     return out
+
+
+def payments(
+    conn: sa.Connection, first: date, last: date
+) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
+    """The grants of :func:`grants`: (count, amount) by county, programme and payment
+    state (``unpaid``, ``paid``, ``returned``)."""
+    summed = _sums(conn, "grants", first, last, by_month=False)
+    return {
+        (county, program, state): (n, _yuan(fen))
+        for (county, program, state), (n, fen) in summed.items()
+        if n
+    }
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) * FEN).quantize(FEN)
