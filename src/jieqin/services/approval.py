@@ -467,15 +467,12 @@ def _on_notice(plan: Plan, day: date) -> None:
 
 
 def _add_objection(uow: UnitOfWork, objection: Objection) -> Objection:
-    """Store the objection under the plan's next free number (``o:PLAN:n``)."""
-    plan_id = objection.plan_id
-    number = uow.objections.count(plan_id=plan_id) + 1
-    for n in range(number, number + 1000):
-        numbered = attrs.evolve(objection, objection_id=record_id("o", plan_id, str(n)))
-        if not uow.objections.stored([numbered.objection_id]):
-            uow.objections.add(numbered)
-            return numbered
-    raise PlanRefused(f"plan {plan_id} has too many objections to number another")
+    """Store the objection under the plan's next number (``o:PLAN:n``). Objections are
+    never deleted and the plan is locked, so the count is the last number given."""
+    number = uow.objections.count(plan_id=objection.plan_id) + 1
+    numbered = attrs.evolve(objection, objection_id=record_id("o", objection.plan_id, str(number)))
+    uow.objections.add(numbered)
+    return numbered
 
 
 def decide_objection(
