@@ -14,6 +14,7 @@ from jieqin.io.kinds import HOUSEHOLDS
 BIRTH_PLACES = ("610322", "610323", "610324", "610326", "610327", "610328", "610329")
 HEADER = [c.name for c in HOUSEHOLDS.all_columns()]
 _EPOCH = date(1940, 1, 1)
+_CHILD_EPOCH = date(2005, 1, 1)
 _HISTORY = "poor@2016-01-01;lifted_out@2020-06-30"
 # The member columns after ``resident_id``, per member (none of the values need quoting).
 _HEAD = "head,,,,,,,migrant_worker,13900000001"
@@ -41,22 +42,26 @@ def household_lines(households: int) -> Iterator[str]:
     for i in range(households):
         hid = f"h{i:07d}"
         common = f"{hid},6102020{i % 30 + 1:02d}{i % 200 + 1:03d},{_HISTORY}"
-        place = BIRTH_PLACES[i % len(BIRTH_PLACES)]
-        serial = (i // 7) % 1000
-        head_born = _EPOCH + timedelta(days=(i * 37) % 12000)
+        # Every number distinct: (place, birth date, sequence) names one household and
+        # member, the sequence modulo 3 the role (head, spouse, child).
+        k, at = divmod(i, len(BIRTH_PLACES))
+        day, serial = divmod(k, 333)
+        place = BIRTH_PLACES[at]
+        head_born = _EPOCH + timedelta(days=(day * 37) % 12000)
         head = head_born.isoformat()
         spouse = (head_born + timedelta(days=400)).isoformat()
-        child_year = 2005 + i % 10
-        child = f"{child_year}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        child_born = _CHILD_EPOCH + timedelta(days=(day * 13) % 3650)
+        child_year = child_born.year
+        child = child_born.isoformat()
         spouse_tail = _SPOUSE.format(
             health="chronic_illness" if i % 5 == 0 else "healthy",
             grade="3" if i % 11 == 0 else "",
         )
         yield (
-            f"{common},{hid}-1,王建国,male,{head},{_resident_id(place, head, serial)},{_HEAD}\n"
-            f"{common},{hid}-2,李秀英,female,{spouse},{_resident_id(place, spouse, serial)},"
+            f"{common},{hid}-1,王建国,male,{head},{_resident_id(place, head, 3 * serial)},{_HEAD}\n"
+            f"{common},{hid}-2,李秀英,female,{spouse},{_resident_id(place, spouse, 3 * serial + 1)},"
             f"{spouse_tail}\n"
-            f"{common},{hid}-3,王磊,male,{child},{_resident_id(place, child, serial)},"
+            f"{common},{hid}-3,王磊,male,{child},{_resident_id(place, child, 3 * serial + 2)},"
             f"{_CHILD.format(entry=child_year + 6)}\n"
         )
 

@@ -11,7 +11,17 @@ candidate edges and costs jieqin generated, one county after another in this
 process, timed for building its graph and solving (``solve_max_flow_with_min_cost``);
 producing the edges for it is not timed. Both optimal totals are compared exactly.
 
+With ``--churn F``, after the first pairing a fraction ``F`` of the helpers leave
+and a fraction ``F`` of the households change status (half of them are no longer
+eligible, as many others become eligible), and the province is re-paired from the
+stored pairing with :func:`jieqin.pairing.incremental.repair_columns`: the pairs that
+stand are kept and only the counties where someone can be paired are solved
+(``repair_s``, in this process). The same re-pairing with every county solved
+(``skip_settled=False``) must give the same plan and, on the counties re-solved,
+the same optimum (``repair_equal``).
+
     python benchmarks/pairing.py --households 1000000 [--json]
+    python benchmarks/pairing.py --households 1000000 --churn 0.01 [--json]
     python benchmarks/pairing.py --city [--json]
 """
 
@@ -30,7 +40,8 @@ import numpy as np
 
 from jieqin.pairing import HelperColumns, HouseholdColumns, PairingPolicy, solve_columns
 from jieqin.pairing.candidates import Candidates, generate_candidates
-from jieqin.pairing.engine import all_terms
+from jieqin.pairing.engine import ColumnPlan, all_terms
+from jieqin.pairing.incremental import repair_columns
 from jieqin.pairing.partitions import PartitionTask, most_pairs, split
 
 COUNTY_HOUSEHOLDS = 3_000
@@ -114,7 +125,7 @@ def _min_cost_flow(
     task: PartitionTask, edges: Candidates, step: int
 ) -> tuple[int, int, float, float]:
     """OR-Tools on one county's candidate edges: (pairs, optimal cost, seconds, CPU seconds)."""
-    from ortools.graph.python import min_cost_flow
+    from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
     free = task.helpers.free
     load = task.helpers.load
@@ -185,7 +196,9 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run(households: HouseholdColumns, helpers: HelperColumns, workers: int) -> dict[str, object]:
+def run(
+    households: HouseholdColumns, helpers: HelperColumns, workers: int
+) -> tuple[dict[str, object], ColumnPlan]:
     policy = PairingPolicy(max_candidates=50)
     if workers > 1 and len(households) > COUNTY_HOUSEHOLDS:
         started, cpu = time.perf_counter(), _cpu_seconds()  # the pool's start and stop too
@@ -215,6 +228,88 @@ def run(households: HouseholdColumns, helpers: HelperColumns, workers: int) -> d
         "jieqin_cost": plan.total_cost,
         "anchor_cost": anchor_cost,
         "cost_equal": plan.total_cost == anchor_cost,
+    }, plan
+
+
+def churn(
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    plan: ColumnPlan,
+    fraction: float,
+    seed: int = 2022,
+) -> tuple[HouseholdColumns, HelperColumns, np.ndarray]:
+    """The province after ``fraction`` of its helpers leave and ``fraction`` of its
+    households change status (half leave, as many others arrive in random villages),
+    and the stored pairing on the new rows (``-1``: none, or its helper left)."""
+    rng = np.random.default_rng(seed)
+    n, p = len(households), len(helpers)
+    leave_hp = np.zeros(p, bool)
+    leave_hp[rng.choice(p, round(p * fraction), replace=False)] = True
+    changed = round(n * fraction)
+    leave_hh = np.zeros(n, bool)
+    leave_hh[rng.choice(n, changed // 2, replace=False)] = True
+    stay_hp = np.flatnonzero(~leave_hp)
+    new_row = np.full(p, -1, np.int64)
+    new_row[stay_hp] = np.arange(stay_hp.size)
+    stay_hh = np.flatnonzero(~leave_hh)
+    stored = np.where(plan.helper[stay_hh] >= 0, new_row[np.maximum(plan.helper[stay_hh], 0)], -1)
+    arrive = changed - changed // 2
+    like = rng.choice(n, arrive)  # arrivals live in the townships of random households
+    keys = households.keys[like].copy()
+    keys[:, 4] = keys[:, 3] * 1000 + 1 + rng.integers(0, VILLAGES, arrive)
+    needs = (rng.random((arrive, 7)) < 0.08).astype(np.int64) @ (1 << np.arange(7))
+    ids = np.asarray(households.ids)
+    after = HouseholdColumns.build(
+        np.r_[ids[stay_hh], (n + np.arange(arrive)).astype(str)],
+        np.r_[households.keys[stay_hh], keys],
+        np.r_[households.needs[stay_hh], needs],
+    )
+    after_helpers = HelperColumns.build(
+        np.asarray(helpers.ids)[stay_hp],
+        helpers.keys[stay_hp],
+        helpers.capacity[stay_hp],
+        helpers.sectors[stay_hp],
+    )
+    return after, after_helpers, np.r_[stored, np.full(arrive, -1, np.int64)]
+
+
+def repair(
+    households: HouseholdColumns, helpers: HelperColumns, plan: ColumnPlan, fraction: float
+) -> dict[str, object]:
+    """Re-pair after the churn, timed, and check it against solving every county."""
+    policy = PairingPolicy(max_candidates=50)
+    after, after_helpers, stored = churn(households, helpers, plan, fraction)
+    started, cpu = time.perf_counter(), time.process_time()
+    fast = repair_columns(after, after_helpers, stored, policy)
+    repair_s, repair_cpu = time.perf_counter() - started, time.process_time() - cpu
+    full = repair_columns(after, after_helpers, stored, policy, skip_settled=False)
+    col = 2  # county
+    region = after.keys[:, col]
+    changed = np.isin(region, fast.changed)
+
+    def cost(result: ColumnPlan, rows: np.ndarray) -> int:
+        return int(result.terms[rows].sum() + result.workload[rows].sum())
+
+    equal = (
+        np.array_equal(fast.plan.helper, full.plan.helper)
+        and fast.plan.total_cost == full.plan.total_cost
+        and cost(fast.plan, changed) == cost(full.plan, changed)
+        and set(fast.changed) <= set(full.changed)
+    )
+    return {
+        "churn": fraction,
+        "repair_households": len(after),
+        "repair_helpers": len(after_helpers),
+        "repair_kept": int(fast.kept.size),
+        "repair_open": int(fast.open_rows.size),
+        "repair_paired": fast.plan.paired,
+        "repair_partitions": fast.plan.partitions,
+        "repair_changed": len(fast.changed),
+        "repair_s": round(repair_s, 3),
+        "repair_cpu_s": round(repair_cpu, 3),
+        "repair_cost": fast.plan.total_cost,
+        "repair_equal": bool(equal),
+        "repair_load_average": round(os.getloadavg()[0], 2),
     }
 
 
@@ -223,16 +318,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--city", action="store_true", help="772 households x 755 helpers")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=None,
+        metavar="F",
+        help="then F of the helpers leave, F of the households change status; re-pair",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     households, helpers = city() if args.city else synthetic(args.households)
-    result = run(households, helpers, 1 if args.city else args.workers)
+    result, plan = run(households, helpers, 1 if args.city else args.workers)
+    if args.churn is not None:
+        result.update(repair(households, helpers, plan, args.churn))
     if args.json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
             print(f"{key:>12}: {value}")
-    return 0 if result["cost_equal"] else 1
+    return 0 if result["cost_equal"] and result.get("repair_equal", True) else 1
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def test_a_second_key_rotates(sql_url: str, engine: sa.Engine) -> None:
             uow.commit()
         assert sorted({key_id_of(s) for s in _sealed(engine)}) == ["k1", "k2"]
         counts = rekey_storage(campaign.storage, actor="admin")
-        assert counts == {"household_members": 5, "helpers": 2}
+        assert counts == {"household_members": 5, "helpers": 2, "observations": 0}
         with campaign.unit_of_work("auditor", read_only=True) as uow:
             (entry,) = uow.audit.entries(action="rekey")
             assert entry.changes["key_id"] == "k2"

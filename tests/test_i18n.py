@@ -96,8 +96,10 @@ def test_translations_keep_every_placeholder(zh: Catalog) -> None:
             continue
         assert isinstance(message.id, str)
         assert isinstance(message.string, str)
-        named = sorted(re.findall(r"\{[a-z_]*\}", message.id))
-        assert sorted(re.findall(r"\{[a-z_]*\}", message.string)) == named, message.id
+        # a field with a conversion or a format ({hid!r}, {count:,}) is kept as it is
+        placeholder = r"\{[a-z_]*(?:![rsa])?(?::[^{}]*)?\}"
+        named = sorted(re.findall(placeholder, message.id))
+        assert sorted(re.findall(placeholder, message.string)) == named, message.id
 
 
 def test_the_catalogs_hold_the_same_messages() -> None:
@@ -141,6 +143,20 @@ def test_the_report_words_are_those_of_the_catalog(zh: Catalog) -> None:
         assert message is not None, f"report word {key!r} is not in the catalog"
         assert message.string == strings._ZH[key], key
         assert i18n.pgettext("report", english, "zh") == strings._ZH[key]
+
+
+def test_the_notice_words_are_those_of_the_catalog(zh: Catalog) -> None:
+    """The public notice says the catalog's words (context ``notice``), which are the
+    Chinese table of ``jieqin.reports.notice`` (the wording a village posts)."""
+    from jieqin.reports import notice
+
+    assert set(notice._EN) == set(notice._ZH)
+    for key, english in notice._EN.items():
+        message = zh.get(english, context="notice")
+        assert message is not None, f"notice word {key!r} is not in the catalog"
+        assert message.string == notice._ZH[key], key
+        assert notice._words("zh")[key] == notice._ZH[key]
+        assert notice._words("en")[key] == english
 
 
 # --- choosing the language --------------------------------------------------------------
@@ -305,10 +321,9 @@ def test_an_error_line_names_its_kind_in_chinese(db: str, tmp_path: Path) -> Non
     args = ["import", "helpers", str(bad), "--db", db]
     code, _, zh = _run(args, {"JIEQIN_LANG": "zh"})
     assert code == 1
-    assert zh.startswith("错误（输入有误）：helpers.csv line 2: tier:")
+    assert zh.startswith("错误（输入有误）：helpers.csv 第 2 行：tier：未知的层级 'nope'；已有：")
     code, _, en = _run(["--lang", "en", *args], {"JIEQIN_LANG": "zh"})
-    assert en.startswith("Error: helpers.csv line 2: tier:")
-    assert zh.removeprefix("错误（输入有误）：") == en.removeprefix("Error: ")
+    assert en.startswith("Error: helpers.csv line 2: tier: unknown tier 'nope'; known: ")
 
 
 def test_a_usage_error_says_where_help_is_in_chinese(db: str) -> None:
@@ -353,3 +368,139 @@ def test_the_report_follows_the_language_of_the_run(db: str) -> None:
     assert "jieqin 工作报告 2021：合计" in zh
     assert "jieqin report 2021: totals" in en
     assert chosen == zh
+
+
+# --- error messages in the language of the run ---------------------------------------------
+
+_LEDGER_HEADER = "户编号,行政区划代码,户状态记录,成员编号,姓名,性别,出生日期,身份证号,与户主关系\n"
+
+
+def test_a_message_is_its_english_and_is_said_in_chinese() -> None:
+    import pickle
+
+    reason = i18n.N_("bad check digit ({number})", number="6102************1X")
+    assert reason == "bad check digit (6102************1X)"
+    assert isinstance(reason, str)
+    assert i18n.translated(reason, "zh") == "校验码不正确（6102************1X）"
+    assert i18n.translated(reason, "en") == str(reason)
+    assert (
+        i18n.translated(pickle.loads(pickle.dumps(reason)), "zh")
+        == "校验码不正确（6102************1X）"
+    )
+    # a message used as text is English text, never half translated
+    assert i18n.translated(reason + "!", "zh") == "bad check digit (6102************1X)!"
+
+
+def test_a_problem_is_said_in_chinese_where_it_is_and_why() -> None:
+    from jieqin.errors import InvalidInput, Problem
+
+    reason = i18n.N_("bad check digit ({number})", number="61020219800101001X")
+    sheet = Problem(reason, field="身份证号", source="households.xlsx", line=17, sheet="成员")
+    assert (
+        str(sheet)
+        == "households.xlsx, sheet 成员, row 17, 身份证号: bad check digit (6102************1X)"
+    )
+    assert (
+        sheet.said("zh")
+        == "households.xlsx，工作表 成员，第 17 行，身份证号：校验码不正确（6102************1X）"
+    )
+    line = Problem(i18n.N_("required field is missing"), field="姓名", source="a.csv", line=3)
+    error = InvalidInput([sheet, line], truncated=True)
+    assert error.said("zh").splitlines() == [
+        "共 2 处问题（未全部列出）：",
+        "  households.xlsx，工作表 成员，第 17 行，身份证号：校验码不正确（6102************1X）",
+        "  a.csv 第 3 行：姓名：缺少必填项",
+    ]
+    assert error.said("en") == str(error)
+    assert str(error).splitlines()[0] == "2 problems (more not shown):"
+
+
+def test_a_reason_said_in_chinese_is_masked_as_in_english() -> None:
+    """The masking of a reason holds in every language: an ID or phone number in a
+    field, a quoted Chinese value (a diagnosis in the wrong column)."""
+    from jieqin.errors import Problem
+
+    problem = Problem(
+        i18n.N_("{value} is not one of: {allowed}", value=repr("尿毒症"), allowed="head, spouse"),
+        field="与户主关系",
+    )
+    assert str(problem) == "与户主关系: <text of 3 characters> is not one of: head, spouse"
+    assert problem.said("zh") == "与户主关系：<3 个字符的文本> 不是以下之一：head, spouse"
+    phone = Problem(i18n.N_("{text} is not a whole number", text=repr("13800000001")))
+    for said in (str(phone), phone.said("zh")):
+        assert "13800000001" not in said
+        assert "138" in said
+
+
+def _import(args: list[str], lang: str) -> str:
+    code, _, err = _run(args, {"JIEQIN_LANG": lang})
+    assert code == 1
+    return err.strip()
+
+
+def test_a_broken_csv_import_says_its_reason_in_the_language_of_the_run(
+    db: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "households.csv"
+    bad.write_text(
+        _LEDGER_HEADER + "HH1,610202006201,monitored@2021-01-01,HH1-1,张三,男,1980-13-01,,户主\n",
+        encoding="utf-8",
+    )
+    args = ["import", "households", str(bad), "--db", db]
+    assert _import(args, "zh") == (
+        "错误（输入有误）：households.csv 第 2 行：出生日期：日期无效：不存在 1980-13-01 这一天"
+    )
+    assert _import(args, "en") == (
+        "Error: households.csv line 2: 出生日期: invalid date: there is no day 1980-13-01"
+    )
+    bad.write_text(
+        _LEDGER_HEADER
+        + "HH1,610202006201,monitored@2021-01-01,HH1-1,张三,男,1980-01-01,61020219800101001X,户主\n",
+        encoding="utf-8",
+    )
+    assert _import(args, "zh") == (
+        "错误（输入有误）：households.csv 第 2 行：身份证号：校验码不正确（6102************1X）"
+    )
+    assert _import(args, "en") == (
+        "Error: households.csv line 2: 身份证号: bad check digit (6102************1X)"
+    )
+
+
+def test_a_broken_workbook_import_says_its_reason_in_the_language_of_the_run(
+    db: str, tmp_path: Path
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = tmp_path / "households.xlsx"
+    code, _, err = _run(
+        ["template", "households", "--headers", "zh", "-o", str(book)], {"JIEQIN_LANG": "en"}
+    )
+    assert code == 0, err
+    workbook = openpyxl.load_workbook(book)
+    sheet = workbook.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = dict.fromkeys(header, None)
+    row.update(
+        {
+            "户编号": "HH1",
+            "行政区划代码": "610202006201",
+            "户状态记录": "monitored@2021-01-01",
+            "成员编号": "HH1-1",
+            "姓名": "张三",
+            "性别": "男",
+            "出生日期": "1980-01-01",
+            "身份证号": "61020219800101001X",
+            "与户主关系": "户主",
+        }
+    )
+    sheet.append([row[name] for name in header])
+    line = sheet.max_row
+    workbook.save(book)
+    args = ["import", "households", str(book), "--db", db]
+    assert _import(args, "zh") == (
+        f"错误（输入有误）：households.xlsx，工作表 {sheet.title}，第 {line} 行，身份证号："
+        "校验码不正确（6102************1X）"
+    )
+    assert _import(args, "en") == (
+        f"Error: households.xlsx, sheet {sheet.title}, row {line}, 身份证号: "
+        "bad check digit (6102************1X)"
+    )

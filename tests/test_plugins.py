@@ -228,6 +228,8 @@ def test_each_register_callback_has_the_signature_its_protocol_documents() -> No
         "jieqin_register_header_aliases": hookspecs.RegisterHeaderAlias,
         "jieqin_register_grievance_categories": hookspecs.RegisterCode,
         "jieqin_register_parameters": hookspecs.RegisterObject,
+        "jieqin_register_regional_parameters": hookspecs.RegisterRegionalParameter,
+        "jieqin_register_observation_feeds": hookspecs.RegisterFeed,
     }
     assert set(protocols) == set(hookspecs.GATHERING_HOOKS)
     seen: dict[str, Callable[..., None]] = {}

@@ -143,6 +143,11 @@ def naive(uow: Any, first: date, last: date) -> dict[str, Any]:
             r.agency for r in uow.referrals.list() if first <= r.referred_on <= last
         ),
         "grants": sum((g.amount for g in grants), Decimal(0)),
+        "monitored": Counter(
+            county[h.household_id]
+            for h in uow.households.list()
+            if any(h.monitored_on(d) for d in (first, last))
+        ),
     }
 
 
@@ -155,6 +160,13 @@ def reported(report: jieqin.Report) -> dict[str, Any]:
         "needs": Counter({(line.kind, line.route): line.count for line in totals.needs}),
         "referrals": Counter(dict(totals.referrals)),
         "grants": sum((g.amount or Decimal(0) for g in totals.grants), Decimal(0)),
+        "monitored": Counter(
+            {
+                c: f.monitoring.households
+                for c, f in report.regions.items()
+                if f.monitoring is not None and f.monitoring.households
+            }
+        ),
     }
 
 
@@ -537,6 +549,7 @@ class Records(RuleBasedStateMachine):
                 assert truth["needs"] == got["needs"]
                 assert truth["referrals"] == got["referrals"]
                 assert truth["grants"] == got["grants"]
+                assert truth["monitored"] == got["monitored"]
                 by_kind = Counter()
                 for (kind, _, _), n in truth["activities"].items():
                     by_kind[kind] += n

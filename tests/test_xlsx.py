@@ -583,6 +583,29 @@ def test_the_report_workbook_holds_the_figures_of_the_json_report(
             )
             for g in figures["grants"]
         ]
+        m = figures.get("monitoring")
+        if m is not None:
+            for figure, per in (("monitored_households", "monitored"), ("monitored_at_end", "at_end")):
+                total = m["households"] if per == "monitored" else m["at_end"]
+                rows.append((figure, "", "", n(total), ""))
+                rows += [(figure, c["category"], "", n(c[per]), "") for c in m["categories"]]
+            rows += [
+                ("warnings", key, "", n(m["warnings" if key == "raised" else key]), "")
+                for key in (
+                    "raised",
+                    "checked_on_time",
+                    "checked_late",
+                    "unchecked",
+                    "confirmed",
+                    "dismissed",
+                    "open",
+                )
+            ]
+            rows.append(("risk_eliminated", "", "", n(m["eliminated"]), ""))
+            rows += [
+                ("risk_eliminated", c["category"], "", n(c["eliminated"]), "")
+                for c in m["categories"]
+            ]
         return rows
 
     totals = expected(data)

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
     from jieqin.security import NotPermitted, Principal, Role
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.allocation_view import AllocationLine, AllocationListing
+    from jieqin.services.feeds import Delivery, FeedContext
     from jieqin.services.funds import FundLine, GrantListing
     from jieqin.services.scoped import HelperView
     from jieqin.storage.base import ReadModel, UnitOfWork
@@ -84,6 +85,7 @@ __version__ = "0.1.0"
 #: The domain model's names (``jieqin.model.__all__``), exported here too.
 _MODEL_NAMES: tuple[str, ...] = (
     "MONITORED_STATUSES",
+    "NEXT_WARNING_STATUSES",
     "Activity",
     "ActivityKind",
     "ConditionOutcome",
@@ -91,6 +93,7 @@ _MODEL_NAMES: tuple[str, ...] = (
     "ConsentFact",
     "CostTerm",
     "Decision",
+    "Elimination",
     "EmploymentStatus",
     "Fund",
     "FundChange",
@@ -118,6 +121,9 @@ _MODEL_NAMES: tuple[str, ...] = (
     "NeedStatus",
     "Objection",
     "ObjectionStatus",
+    "Observation",
+    "ObservationKind",
+    "ObservationSource",
     "Outcome",
     "Pairing",
     "PairingRole",
@@ -138,17 +144,21 @@ _MODEL_NAMES: tuple[str, ...] = (
     "RegionCode",
     "RegionLevel",
     "Relation",
+    "RiskWarning",
     "Route",
     "RouteKind",
     "SchoolLevel",
     "Schooling",
     "Sector",
     "Sex",
+    "StableMonth",
     "StatusChange",
     "TargetKind",
     "Tier",
+    "WarningStatus",
     "Year",
     "birthplace_codes",
+    "feed_observation_id",
     "mask_resident_id",
     "parse_period",
     "period_containing",
@@ -214,6 +224,7 @@ _LAZY_MODULES: dict[str, tuple[str, ...]] = {
     "jieqin.security": ("NotPermitted", "Principal", "Role"),
     "jieqin.services.aid": ("AllocationPlan",),
     "jieqin.services.allocation_view": ("AllocationLine", "AllocationListing"),
+    "jieqin.services.feeds": ("Delivery", "FeedContext"),
     "jieqin.services.funds": ("FundLine", "GrantListing"),
     "jieqin.services.scoped": ("HelperView",),
     "jieqin.storage.base": ("ReadModel", "UnitOfWork"),
@@ -330,5 +341,7 @@ __all__ = [
     "ReadModel",
     "RoutingResult",
     "UnitOfWork",
+    "Delivery",
+    "FeedContext",
     *_MODEL_NAMES,
 ]

@@ -117,7 +117,9 @@ def extract_report_words(
     options: Mapping[str, Any],
 ) -> Iterator[Extracted]:
     """Babel extractor of the reports' wording: the values of its English table
-    (``_EN``), in the context :data:`REPORT_CONTEXT`, and the module's ``_()`` calls."""
+    (``_EN``), in the context :data:`REPORT_CONTEXT` (or the section's ``context``
+    option: ``notice`` for the public notice), and the module's ``_()`` calls."""
+    context = str(options.get("context", REPORT_CONTEXT))
     source = fileobj.read()
     yield from _python(source, keywords, comment_tags, options)
     tree = ast.parse(source.decode(options.get("encoding", "utf-8")))
@@ -133,4 +135,4 @@ def extract_report_words(
             text = _literal(word)
             name = _literal(key) if key is not None else None
             if text and name:
-                yield word.lineno, "pgettext", (REPORT_CONTEXT, text), [f"report word: {name}"]
+                yield word.lineno, "pgettext", (context, text), [f"{context} word: {name}"]

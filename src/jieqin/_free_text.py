@@ -120,8 +120,38 @@ def mask_bank_cards(text: str) -> str:
     return BANK_CARD.sub(_mask_card, text)
 
 
+#: The first characters of the Chinese health words, and the English words in lower
+#: case: text holding none of them can hold no health word (:func:`_may_hold_health_word`).
+_FIRST_CHARACTERS = frozenset(w[0] for w in HEALTH_WORDS if not w.isascii())
+_ENGLISH_WORDS = re.compile(
+    "|".join(re.escape(w) for w in sorted({w.lower() for w in HEALTH_WORDS if w.isascii()}))
+)
+
+#: The characters besides ASCII letters that match an ASCII letter when case is
+#: ignored (``re.IGNORECASE`` on text): dotted and dotless i, long s, the Kelvin sign.
+_FOLDING_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def _may_hold_health_word(text: str) -> bool:
+    """A cheap test before the pattern: ``False`` only when no health word can match.
+
+    ASCII text is lowered and searched for the English words (a match of the pattern
+    is one of them in some case); other text may match when it holds the first
+    character of a Chinese word, an ASCII letter or a letter folding to one."""
+    if text.isascii():
+        return _ENGLISH_WORDS.search(text.lower()) is not None
+    if not _FIRST_CHARACTERS.isdisjoint(text) or not _FOLDING_TO_ASCII.isdisjoint(text):
+        return True
+    return _ASCII_LETTER.search(text) is not None
+
+
+_ASCII_LETTER = re.compile("[A-Za-z]")
+
+
 def mask_health_words(text: str) -> str:
     """``text`` with every health or disability word replaced by ``<masked>``."""
+    if not _may_hold_health_word(text):
+        return text
     return HEALTH_WORD_PATTERN.sub(HEALTH_PLACEHOLDER, text)
 
 

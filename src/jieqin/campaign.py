@@ -39,9 +39,11 @@ if TYPE_CHECKING:
     from jieqin.io.importer import ImportResult
     from jieqin.model import (
         Decision,
+        Elimination,
         Fund,
         FundChange,
         Grant,
+        Household,
         MemberMove,
         Need,
         Objection,
@@ -50,15 +52,20 @@ if TYPE_CHECKING:
         Referral,
         Relation,
     )
+    from jieqin.model.monitoring import RiskWarning
     from jieqin.needs import NeedKindInfo, NeedRule, OverdueReferral, RoutingResult, SurveyAnswer
     from jieqin.rules import AidProgram, Eligibility
     from jieqin.security import Principal, Principals
+    from jieqin.security.roles import Role
     from jieqin.services.aid import AllocationPlan
     from jieqin.services.allocation_view import AllocationListing
     from jieqin.services.approval import CommittedPlan, DecidedObjection, Notice, PendingPlan
     from jieqin.services.checks import RecordChecks
+    from jieqin.services.elimination import MonitoringStandards, Stability
+    from jieqin.services.feeds import Delivery
     from jieqin.services.funds import FundLine, GrantListing
     from jieqin.services.payments import PaymentBatch, Reconciliation
+    from jieqin.services.warning_lifecycle import Confirmed, OverdueWarning
 
 __all__ = ["DATABASE_URL_ENV", "DEFAULT_URL", "Campaign", "connect", "default_url"]
 
@@ -171,6 +178,7 @@ if TYPE_CHECKING:
     from jieqin.model import Period as _Period
     from jieqin.pairing import PairingPlan, PairingPolicy
     from jieqin.reports import Report
+    from jieqin.rules.monitoring import MonitoringParameters
     from jieqin.services.pairing_listing import PairingListing
     from jieqin.services.scoped import HelperView
 
@@ -221,6 +229,14 @@ class Campaign:
         """The household statuses the plugins registered with ``monitored=True``."""
         entries = self.registry.household_statuses.entries
         return frozenset(code for code, entry in entries.items() if entry.extra.get("monitored"))
+
+    def monitoring_parameters(self) -> MonitoringParameters:
+        """The monitoring line, the warning lifecycle's days and the warning rules'
+        thresholds, per region, as the plugins registered them (see
+        :mod:`jieqin.rules.monitoring`)."""
+        from jieqin.rules.monitoring import MonitoringParameters
+
+        return MonitoringParameters.from_registry(self.registry)
 
     def unit_of_work(
         self,
@@ -1072,17 +1088,28 @@ class Campaign:
         on: _date | None = None,
         dry_run: bool = False,
         executor: Executor | None = None,
+        changed_only: bool = False,
     ) -> PairingPlan:
         """Pair helpers with households exactly under ``policy``; a dry run writes nothing.
 
         The plugins' cost terms join the built-in ones. Partitions are solved through
         ``executor`` when given (see :func:`jieqin.pairing.solve_columns`).
+        ``changed_only`` re-pairs only the partitions whose stored pairing no longer
+        stands (see :func:`jieqin.pairing.plan_pairings`).
         """
         from jieqin.services.pairing import pair, registered_cost_terms
 
         terms = registered_cost_terms(self.registry.objects("cost_terms"))
         with self.unit_of_work(actor, read_only=dry_run) as uow:
-            return pair(uow, policy, on=on, dry_run=dry_run, terms=terms, executor=executor)
+            return pair(
+                uow,
+                policy,
+                on=on,
+                dry_run=dry_run,
+                terms=terms,
+                executor=executor,
+                changed_only=changed_only,
+            )
 
     def pairings(
         self,
@@ -1250,6 +1277,211 @@ class Campaign:
                 self.monitored_statuses,
             )
 
+    def deliver_feed(
+        self,
+        feed: str,
+        source: str | os.PathLike[str],
+        *,
+        corrections: bool = False,
+        actor: str = "jieqin",
+    ) -> Delivery:
+        """Deliver one file of the departmental feed ``feed`` (a plugin's, see
+        ``jieqin plugins``) as observations: each record id once; a row delivered again
+        unchanged changes nothing, a changed one is refused unless ``corrections``.
+        One unit of work, all or nothing, audited as a delivery by ``actor``.
+
+        :raises InvalidValue: no feed of that name is registered.
+        :raises InvalidInput: the file has rows the reader or the write checks refuse.
+        """
+        from pathlib import Path
+
+        from jieqin.services.feeds import deliver
+
+        entry = self.registry.feed(feed)
+        with self.unit_of_work(actor) as uow:
+            return deliver(uow, entry.name, entry.reader, Path(source), corrections=corrections)
+
+    # -- warning lifecycle and risk elimination (see jieqin.services.warning_lifecycle,
+    #    jieqin.services.elimination) ---------------------------------------------------
+
+    def _acting_role(self) -> Role | None:
+        """The role of the campaign's (or the command line's) principal; ``None``: a
+        local administrator."""
+        found = self._principal or self._command_line_principal()
+        return None if found is None else found.role
+
+    def monitoring_standards(self) -> MonitoringStandards:
+        """The monitoring line and the months of stable income in force, by region and
+        day, as the monitoring parameters give them."""
+        from jieqin.rules.monitoring import monitoring_line, stability_months
+        from jieqin.services.elimination import MonitoringStandards
+
+        parameters = self.monitoring_parameters()
+        return MonitoringStandards(
+            lambda region, day: monitoring_line(region, day, parameters),
+            lambda region, day: stability_months(region, day, parameters),
+        )
+
+    def warnings(
+        self,
+        *,
+        status: str | None = None,
+        overdue_on: _date | None = None,
+        household_id: str | None = None,
+    ) -> list[RiskWarning]:
+        """The stored warnings: of one status or household, or only those whose home
+        check is overdue on ``overdue_on``."""
+        from jieqin.services.warning_lifecycle import list_warnings
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_warnings(
+                uow, status=status, overdue_on=overdue_on, household_id=household_id
+            )
+
+    def overdue_warnings(self, as_of: _date | None = None) -> list[OverdueWarning]:
+        """Warnings whose home check is past its due day on ``as_of`` (today)."""
+        from jieqin.services.warning_lifecycle import overdue_warnings
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return overdue_warnings(uow, as_of or self.clock.today())
+
+    def check_warning(
+        self,
+        warning_id: str,
+        result: str,
+        *,
+        category: str | None = None,
+        reason: str = "",
+        note: str = "",
+        checked_by: str | None = None,
+        on: _date | None = None,
+        actor: str = "jieqin",
+    ) -> RiskWarning | Confirmed:
+        """Record a warning's home check and its result: ``confirmed`` as ``category``
+        (a monitored status; the household's status changes, its needs are raised) or
+        ``dismissed`` for ``reason``."""
+        from jieqin.services.warning_lifecycle import check_warning
+
+        with self.unit_of_work(actor) as uow:
+            return check_warning(
+                uow,
+                warning_id,
+                result,
+                category=category,
+                reason=reason,
+                note=note,
+                checked_by=checked_by,
+                on=on,
+                role=self._acting_role(),
+                monitored=self.monitored_statuses,
+                rules=self.need_rules(),
+            )
+
+    def elimination_stability(
+        self, household_id: str, *, on: _date | None = None
+    ) -> Stability:
+        """Whether a household's income was stable above the line, month by month."""
+        from jieqin.services.elimination import stability
+
+        standards = self.monitoring_standards()
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return stability(uow, household_id, standards, on=on)
+
+    def propose_elimination(
+        self,
+        household_id: str,
+        *,
+        checked_by: str,
+        checked_on: _date,
+        note: str = "",
+        to_status: str | None = None,
+        actor: str = "jieqin",
+    ) -> tuple[Elimination, Stability]:
+        """Propose that a monitored household leave monitoring, with its home check:
+        refused unless its income was stable above the line."""
+        from jieqin.services.elimination import propose_elimination
+
+        standards = self.monitoring_standards()
+        with self.unit_of_work(actor) as uow:
+            return propose_elimination(
+                uow,
+                household_id,
+                standards,
+                checked_by=checked_by,
+                checked_on=checked_on,
+                note=note,
+                to_status=to_status,
+                role=self._acting_role(),
+                monitored=self.monitored_statuses,
+            )
+
+    def approve_elimination(
+        self, elimination_id: str, *, actor: str = "jieqin", days: int | None = None
+    ) -> Elimination:
+        """Approve a pending elimination and start its public notice (maker-checker)."""
+        from jieqin.services.elimination import approve_elimination
+
+        who = self._decider(actor)
+        with self.unit_of_work(who.actor, principal=who) as uow:
+            return approve_elimination(uow, elimination_id, role=who.role, days=days)
+
+    def object_to_elimination(
+        self,
+        elimination_id: str,
+        *,
+        reason: str,
+        objector: str = "",
+        on: _date | None = None,
+        actor: str = "jieqin",
+    ) -> Objection:
+        """Record an objection received during an elimination's notice: it holds it."""
+        from jieqin.services.elimination import object_to_elimination
+
+        with self.unit_of_work(actor) as uow:
+            return object_to_elimination(
+                uow, elimination_id, reason=reason, objector=objector, on=on
+            )
+
+    def decide_elimination_objection(
+        self, objection_id: str, *, uphold: bool, reason: str, actor: str = "jieqin"
+    ) -> Elimination:
+        """Uphold (the elimination is withdrawn) or dismiss an objection to one."""
+        from jieqin.services.elimination import decide_elimination_objection
+
+        who = self._decider(actor)
+        with self.unit_of_work(who.actor, principal=who) as uow:
+            return decide_elimination_objection(
+                uow, objection_id, uphold=uphold, reason=reason, role=who.role
+            )
+
+    def commit_elimination(
+        self, elimination_id: str, *, actor: str = "jieqin"
+    ) -> tuple[Elimination, Household]:
+        """Commit an approved elimination after its notice: the household leaves
+        monitoring from today."""
+        from jieqin.services.elimination import commit_elimination
+
+        with self.unit_of_work(actor) as uow:
+            return commit_elimination(uow, elimination_id)
+
+    def withdraw_elimination(
+        self, elimination_id: str, *, reason: str, actor: str = "jieqin"
+    ) -> Elimination:
+        """Withdraw an elimination not committed, saying why."""
+        from jieqin.services.elimination import withdraw_elimination
+
+        with self.unit_of_work(actor) as uow:
+            return withdraw_elimination(uow, elimination_id, reason=reason)
+
+    def eliminations(
+        self, *, status: str | None = None, household_id: str | None = None
+    ) -> list[Elimination]:
+        """The stored eliminations (of one status or household)."""
+        from jieqin.services.elimination import list_eliminations
+
+        with self.unit_of_work("jieqin", read_only=True) as uow:
+            return list_eliminations(uow, status=status, household_id=household_id)
+
     def report(
         self, period: _Period | str, *, by_region: bool = False, k: int | None = None
     ) -> Report:
@@ -1274,6 +1506,7 @@ class Campaign:
                 by_region=by_region,
                 k=k,
                 region_names=dict(self.registry.region_names),
+                monitored=self.monitored_statuses,
             )
         return attrs.evolve(built, labels=ReportLabels.from_registry(self.registry))
 

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from jieqin.errors import InvalidValue
+from jieqin.i18n import N_
 from jieqin.model.identity import mask_resident_id
 from jieqin.model.people import Household, Member
 from jieqin.model.regions import RegionLevel
@@ -64,10 +65,10 @@ class DuplicateReason(StrEnum):
 
 _RANKS = {reason: i for i, reason in enumerate(DuplicateReason)}
 _DESCRIPTIONS = {
-    DuplicateReason.SAME_RESIDENT_ID: "same ID number",
-    DuplicateReason.SAME_NAME_IN_VILLAGE: "same name, birth date and village",
-    DuplicateReason.RESIDENT_ID_TYPO: "ID numbers a typo apart, same birth date",
-    DuplicateReason.SIMILAR_NAME: "similar names, same birth date",
+    DuplicateReason.SAME_RESIDENT_ID: N_("same ID number"),
+    DuplicateReason.SAME_NAME_IN_VILLAGE: N_("same name, birth date and village"),
+    DuplicateReason.RESIDENT_ID_TYPO: N_("ID numbers a typo apart, same birth date"),
+    DuplicateReason.SIMILAR_NAME: N_("similar names, same birth date"),
 }
 
 

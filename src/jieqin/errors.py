@@ -14,6 +14,7 @@ import attrs
 from attrs import frozen
 
 from jieqin._masking import mask_phone, mask_text
+from jieqin.i18n import N_, Message, gettext, language, translated
 
 __all__ = [
     "ActivityVoided",
@@ -51,7 +52,19 @@ __all__ = [
 
 
 class JieqinError(Exception):
-    """Base of every error that jieqin raises on purpose."""
+    """Base of every error that jieqin raises on purpose.
+
+    Its text (``str(error)``) is English. An error made with a message of the catalog
+    (``NotFound(N_("no household {id}", id=...))``, a :class:`Problem` whose reason
+    is one) says it in another language too: :meth:`said`.
+    """
+
+    def said(self, lang: str | None = None) -> str:
+        """The error's text in ``lang`` (default :func:`jieqin.i18n.language`): its
+        catalog message translated, else its English text."""
+        if len(self.args) == 1 and isinstance(self.args[0], Message):
+            return translated(self.args[0], lang)
+        return str(self)
 
 
 #: A quoted value, with backslash escapes. The quantifiers are possessive (the runs
@@ -73,17 +86,25 @@ MAX_REASON = 1000
 _CUT_NUMBER = re.compile(r"[0-9Xx*+ -]+$")
 
 
-def _quoted(match: re.Match[str]) -> str:
+_TEXT_OF = N_("<text of {length} characters>")
+_IN_ALL = N_("... ({count} characters in all)")
+
+
+def _text_of(length: int, lang: str) -> str:
+    return gettext(_TEXT_OF, lang).format(length=length)
+
+
+def _quoted(match: re.Match[str], lang: str = "en") -> str:
     # The length comes from the match's bounds: a huge quoted value is never copied.
     length = match.end() - match.start() - 2
     if length > _SHOWN_QUOTE:
-        return f"<text of {length} characters>"
+        return _text_of(length, lang)
     text = match.group(0)[1:-1]
     # An escape (``\x00``, ``\n``) can glue digits onto a number, so that a phone
     # number no longer looks like one ('true\x0013800000001'); such a value is
     # garbage anyway, and is shown by its length too.
     if not text.isascii() or "\\" in text:
-        return f"<text of {length} characters>"
+        return _text_of(length, lang)
     # A phone or ID number run together with other digits ('true013800000001', a
     # comma lost) has no shape to recognise: long digit runs in a rejected value are
     # masked whatever they look like.
@@ -91,13 +112,13 @@ def _quoted(match: re.Match[str]) -> str:
     return quote + _LONG_DIGITS.sub(lambda m: mask_phone(m.group(0)), text) + quote
 
 
-def _bounded(text: str) -> str:
+def _bounded(text: str, lang: str = "en") -> str:
     """``text`` cut to :data:`MAX_REASON` characters. A number the cut runs through is
     dropped with the rest, so that no part of an ID or phone number is left unmasked."""
     if len(text) <= MAX_REASON:
         return text
     kept = _CUT_NUMBER.sub("", text[:MAX_REASON])
-    return f"{kept}... ({len(text)} characters in all)"
+    return kept + gettext(_IN_ALL, lang).format(count=len(text))
 
 
 def _masked(reason: object) -> str:
@@ -109,8 +130,20 @@ def _masked(reason: object) -> str:
     diagnosis), escapes or over 40 characters is shown only by its length, and in
     other quoted values every run of seven or more digits is masked. A reason over
     :data:`MAX_REASON` characters is cut short: one pass over it, no copy of it.
+
+    A :class:`~jieqin.i18n.Message` stays one: masked in English now, and masked the
+    same way when it is said in another language.
     """
-    return mask_text(_bounded(_QUOTED.sub(_quoted, str(reason))))
+    if isinstance(reason, Message):
+        return reason.through(_masked_in)
+    return _masked_in(str(reason), "en")
+
+
+def _masked_in(text: str, lang: str) -> str:
+    """:func:`_masked` of a text said in ``lang``."""
+    if lang == "en":
+        return mask_text(_bounded(_QUOTED.sub(_quoted, text)))
+    return mask_text(_bounded(_QUOTED.sub(lambda m: _quoted(m, lang), text), lang))
 
 
 def _field_name(name: object) -> str | None:
@@ -138,23 +171,59 @@ class Problem:
     sheet: str | None = attrs.field(default=None, kw_only=True, converter=_field_name)
 
     def __str__(self) -> str:
+        return self.said("en")
+
+    def said(self, lang: str | None = None) -> str:
+        """The problem in ``lang`` (default :func:`jieqin.i18n.language`): where it is
+        and its reason, each said in that language when the catalog has it
+        (``households.xlsx，工作表 成员，第 17 行，身份证号：校验码不正确``); the
+        file, sheet and column names stay as the file wrote them."""
+        lang = lang or language()
+        english = lang == "en"
+        reason = str(self.reason) if english else translated(self.reason, lang)
+        field = self.field if english or not self.field else translated(self.field, lang)
+
+        def say(template: str, **values: object) -> str:
+            if english:
+                return template.format(**values)
+            return gettext(template, lang).format(**values)
+
         if self.sheet is not None:
-            parts = [self.source or "workbook", f"sheet {self.sheet}"]
+            parts = [
+                self.source or say(_WORKBOOK),
+                say(_SHEET, sheet=self.sheet),
+            ]
             if self.line is not None:
-                parts.append(f"row {self.line}")
-            if self.field:
-                parts.append(self.field)
-            return f"{', '.join(parts)}: {self.reason}"
+                parts.append(say(_ROW, row=self.line))
+            if field:
+                parts.append(field)
+            place = parts[0]
+            for part in parts[1:]:
+                place = say(_THEN, first=place, then=part)
+            return say(_SAID, place=place, reason=reason)
         where = []
         if self.source is not None and self.line is not None:
-            where.append(f"{self.source} line {self.line}")
+            where.append(say(_FILE_LINE, source=self.source, line=self.line))
         elif self.source is not None:
             where.append(self.source)
         elif self.line is not None:
-            where.append(f"line {self.line}")
-        if self.field:
-            where.append(self.field)
-        return ": ".join([*where, self.reason])
+            where.append(say(_LINE, line=self.line))
+        if field:
+            where.append(field)
+        said = reason
+        for part in reversed(where):
+            said = say(_SAID, place=part, reason=said)
+        return said
+
+
+#: The words that say where a problem is, and how the parts are put together.
+_WORKBOOK = N_("workbook")
+_SHEET = N_("sheet {sheet}")
+_ROW = N_("row {row}")
+_FILE_LINE = N_("{source} line {line}")
+_LINE = N_("line {line}")
+_THEN = N_("{first}, {then}")
+_SAID = N_("{place}: {reason}")
 
 
 class InvalidValue(JieqinError, ValueError):
@@ -170,6 +239,9 @@ class InvalidValue(JieqinError, ValueError):
     ) -> None:
         self.problem = Problem(reason=reason, field=field, source=source, line=line)
         super().__init__(str(self.problem))
+
+    def said(self, lang: str | None = None) -> str:
+        return self.problem.said(lang)
 
     @property
     def reason(self) -> str:
@@ -201,15 +273,20 @@ class InvalidInput(JieqinError, ValueError):
     def __init__(self, problems: Iterable[Problem], *, truncated: bool = False) -> None:
         self.problems: Sequence[Problem] = tuple(problems)
         self.truncated = truncated
-        lines = [str(p) for p in self.problems]
+        super().__init__(self.said("en"))
+
+    def said(self, lang: str | None = None) -> str:
+        """The problems in ``lang`` (default :func:`jieqin.i18n.language`): the one
+        problem, or their count and one problem a line."""
+        lang = lang or language()
+        lines = [p.said(lang) for p in self.problems]
         if not lines:
-            lines = ["invalid input"]
-        if len(lines) == 1 and not truncated:
-            message = lines[0]
-        else:
-            more = " (more not shown)" if truncated else ""
-            message = f"{len(lines)} problems{more}:\n" + "\n".join(f"  {x}" for x in lines)
-        super().__init__(message)
+            lines = [gettext(_INVALID, lang)]
+        if len(lines) == 1 and not self.truncated:
+            return lines[0]
+        more = gettext(_NOT_ALL, lang) if self.truncated else ""
+        head = gettext(_PROBLEMS, lang).format(count=len(lines), more=more)
+        return head + "\n" + "\n".join(f"  {x}" for x in lines)
 
     def located(self, source: str | None, lines: Sequence[int] | None = None) -> InvalidInput:
         """The same problems as found in ``source``: each problem's ``line``, a place in
@@ -225,6 +302,11 @@ class InvalidInput(JieqinError, ValueError):
             return attrs.evolve(problem, source=source or problem.source, line=line)
 
         return InvalidInput([where(p) for p in self.problems], truncated=self.truncated)
+
+
+_INVALID = N_("invalid input")
+_NOT_ALL = N_(" (more not shown)")
+_PROBLEMS = N_("{count} problems{more}:")
 
 
 class StorageError(JieqinError):

@@ -20,11 +20,12 @@ from __future__ import annotations
 import gettext as _gettext
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CATALOG_LOCALES",
@@ -35,6 +36,7 @@ __all__ = [
     "LOCALE_DIR",
     "LOCALE_ENVS",
     "N_",
+    "Message",
     "_",
     "gettext",
     "language",
@@ -42,6 +44,7 @@ __all__ = [
     "ngettext",
     "pgettext",
     "speaking",
+    "translated",
     "translations",
 ]
 
@@ -148,7 +151,95 @@ def pgettext(context: str, message: str, lang: str | None = None) -> str:
 _ = gettext
 
 
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalog without translating it now (a table of messages
-    kept in English and translated where it is shown)."""
-    return message
+class Message(str):
+    """An English text that remembers the catalog message it was made from, to be said
+    in another language where it is shown (an error's reason, said in the language of
+    the run that prints it).
+
+    It *is* its English text (``str(message)``, ``==``, ``in``, a log line), so code and
+    tests that handle English text see no difference; :func:`translated` says it in a
+    language: the catalog's translation of :attr:`template`, filled with
+    :attr:`fields` (each one said in that language too, when it is a
+    :class:`Message`), then passed through the :attr:`shown` filters (the masking of
+    an error's reason). Made by :func:`N_`; anything done to it as text (``+``,
+    slicing, ``.strip()``, an f-string) gives plain English text.
+    """
+
+    template: str
+    fields: Mapping[str, object]
+    shown: tuple[Callable[[str, str], str], ...]
+
+    def __new__(
+        cls,
+        template: str,
+        fields: Mapping[str, object] | None = None,
+        shown: tuple[Callable[[str, str], str], ...] = (),
+    ) -> Message:
+        values = dict(fields or {})
+        text = template.format(**values) if values else template
+        for show in shown:
+            text = show(text, "en")
+        self = super().__new__(cls, text)
+        self.template = template
+        self.fields = values
+        self.shown = shown
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self.template, self.fields, self.shown))
+
+    def through(self, shown: Callable[[str, str], str]) -> Message:
+        """The same message, shown through ``shown`` (``shown(text, language)``, a
+        module's function: a message is pickled with it) in English now and in any
+        language later; a filter it is shown through already is not applied twice."""
+        if shown in self.shown:
+            return self
+        # A field that is a message is shown through it too; the rest are shown through
+        # it as part of the whole, in the language it is said in.
+        fields = {
+            k: v.through(shown) if isinstance(v, Message) else v for k, v in self.fields.items()
+        }
+        return Message(self.template, fields, (*self.shown, shown))
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        """``str.format``; a message without fields filled with named fields only
+        (``_NOT_A_DATE.format(text=text)``, a table's message made a reason) stays a
+        :class:`Message`, said in another language with the same fields."""
+        if args or self.fields or self.shown or not kwargs:
+            return super().format(*args, **kwargs)
+        return Message(self.template, kwargs)
+
+
+def translated(text: object, lang: str | None = None) -> str:
+    """``text`` in ``lang`` (default :func:`language`): a :class:`Message` as its
+    catalog translation (its fields said in ``lang`` too), anything else as
+    ``str(text)``."""
+    if not isinstance(text, Message):
+        return str(text)
+    lang = lang or language()
+    said = gettext(text.template, lang)
+    if text.fields:
+        said = str.format(
+            said,
+            **{
+                k: translated(v, lang) if isinstance(v, Message) else v
+                for k, v in text.fields.items()
+            },
+        )
+    for show in text.shown:
+        said = show(said, lang)
+    return said
+
+
+def N_(message: str, /, **fields: object) -> Message:
+    """Mark ``message`` for the catalog without translating it now: a :class:`Message`,
+    the English text, said in the language of whoever shows it (:func:`translated`,
+    or ``_(text)`` when it has no fields).
+
+    ``N_("...")`` is a text of a table kept in English and translated where it is
+    shown; ``N_("not a date: {value}", value=repr(text))`` is an error's reason, its
+    named fields filled now (in English) and again where it is said in another
+    language. Give fields as text (``repr(value)`` for a value quoted), or as
+    messages said in the language too.
+    """
+    return Message(message, fields)

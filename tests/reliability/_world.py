@@ -17,6 +17,7 @@ from jieqin.model import (
     Member,
     Need,
     NeedSource,
+    Observation,
     Pairing,
     Program,
     ProgramKind,
@@ -27,6 +28,7 @@ from jieqin.model import (
     birthplace_codes,
 )
 from jieqin.model.identity import check_digit
+from jieqin.model.monitoring import feed_observation_id
 
 DIAGNOSES = ("尿毒症", "肺结核")
 
@@ -137,7 +139,34 @@ def every_kind() -> dict[str, list[object]]:
                 need_id="n1",
             )
         ],
+        "observations": [
+            Observation(
+                "o1",
+                "hh1",
+                "medical",
+                Year(2021),
+                MEDICAL_AMOUNT,
+                "declaration",
+                date(2021, 12, 1),
+                member_id=head.member_id,
+            ),
+            Observation(
+                feed_observation_id("civil_affairs", "MZ-1"),
+                "hh2",
+                "income",
+                Year(2021),
+                Decimal("6120.00"),
+                "feed",
+                date(2021, 12, 2),
+                feed="civil_affairs",
+                feed_record="MZ-1",
+            ),
+        ],
     }
+
+
+#: The medical expenditure of :func:`every_kind` (a health fact: no message shows it).
+MEDICAL_AMOUNT = Decimal("7321.55")
 
 
 def sensitive_values(records: dict[str, list[object]]) -> dict[str, list[str]]:

@@ -42,7 +42,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-KIND_NAMES = ("helpers", "households", "pairings", "needs", "activities")
+KIND_NAMES = ("helpers", "households", "pairings", "needs", "activities", "observations")
 FORMATS = ("csv", "jsonl")
 RECORDS = _world.every_kind()
 SENSITIVE = _world.sensitive_values(RECORDS)
@@ -279,6 +279,7 @@ def run_case(campaign: jieqin.Campaign, folder: Path, case: Case) -> JieqinError
             if case.line is not None:
                 assert any(p.line == case.line for p in problems), str(error)
         assert find_sensitive(str(error), **SENSITIVE, patterns=False) == [], str(error)
+        assert str(_world.MEDICAL_AMOUNT) not in str(error), "a medical amount was shown"
         assert _snapshot(campaign) == before, "a failed import wrote something"
         return error
     if case.must_succeed:

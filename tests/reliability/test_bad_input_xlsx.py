@@ -47,7 +47,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-KIND_NAMES = ("helpers", "households", "pairings", "needs", "activities")
+KIND_NAMES = ("helpers", "households", "pairings", "needs", "activities", "observations")
 HEADERS = ("en", "zh")
 RECORDS = _world.every_kind()
 SENSITIVE = _world.sensitive_values(RECORDS)

@@ -155,6 +155,32 @@ EXAMPLES: dict[str, str] = {
         "--on 2021-10-12 --db tongchuan.db"
     ),
     "grievances": "jieqin grievances list --overdue --db tongchuan.db",
+    "warnings": "jieqin warnings list --overdue --as-of 2022-04-20 --db tongchuan.db",
+    "warnings run": "jieqin warnings run --as-of 2022-03-31 --dry-run --db tongchuan.db",
+    "warnings list": "jieqin warnings list --overdue --as-of 2022-04-20 --db tongchuan.db",
+    "warnings check": (
+        "jieqin warnings check rw:0123abcd --result confirmed --category sudden_difficulty "
+        "--checked-by H0001 --note 户主住院 --on 2022-04-08 --db tongchuan.db"
+    ),
+    "monitor": "jieqin monitor list --status approved --db tongchuan.db",
+    "monitor stability": "jieqin monitor stability HH0001 --db tongchuan.db",
+    "monitor eliminate": (
+        "jieqin monitor eliminate HH0001 --checked-by H0001 --checked-on 2021-12-03 "
+        "--note 务工收入稳定 --actor clerk:li --db tongchuan.db"
+    ),
+    "monitor approve": "jieqin monitor approve el:HH0001:1 --actor approver:sun --db tongchuan.db",
+    "monitor object": (
+        "jieqin monitor object el:HH0001:1 --reason 收入情况不实 --objector 张三 --db tongchuan.db"
+    ),
+    "monitor objection": (
+        "jieqin monitor objection o:el:HH0001:1:1 --dismiss --reason 经核实收入属实 "
+        "--actor approver:sun --db tongchuan.db"
+    ),
+    "monitor commit": "jieqin monitor commit el:HH0001:1 --db tongchuan.db",
+    "monitor withdraw": (
+        "jieqin monitor withdraw el:HH0001:1 --reason 家庭情况变化 --db tongchuan.db"
+    ),
+    "monitor list": "jieqin monitor list --household HH0001 --json --db tongchuan.db",
     "grievances add": (
         "jieqin grievances add --member HH0001-2 --channel phone --category need_unmet "
         "--description 冬季取暖煤还没有送到 --need n:survey:2021Q4:winter_heating:HH0001 "
@@ -221,6 +247,14 @@ EXAMPLES: dict[str, str] = {
     "consent list": "jieqin consent list --member HH0001-2 --on 2021-06-01 --db tongchuan.db",
     "pairings": "jieqin pairings --region 610202 --on 2021-06-01 --db tongchuan.db",
     "pairings list": "jieqin pairings list --household HH0001 --history --db tongchuan.db",
+    "observations": "jieqin observations --household HH0001 --db tongchuan.db",
+    "observations feed": (
+        "jieqin observations feed tc_medical_settlement 医保结算2021.xlsx --db tongchuan.db"
+    ),
+    "observations import": "jieqin observations import 收支监测.xlsx --db tongchuan.db",
+    "observations list": (
+        "jieqin observations list --household HH0001 --period 2021 --db tongchuan.db"
+    ),
     "pairings end": (
         "jieqin pairings end H0001 HH0001 --on 2021-06-30 --reason 户主迁出 --db tongchuan.db"
     ),
@@ -254,6 +288,9 @@ COMMAND_MODULES: dict[str, str] = {
     "audit": "audit",
     "consent": "consent",
     "grievances": "grievances",
+    "monitor": "monitor",
+    "warnings": "warnings",
+    "observations": "observations",
 }
 
 

@@ -153,7 +153,8 @@ def run_cli(group: click.Group, args: list[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except JieqinError as exc:
-        lines = str(exc).splitlines()
+        with speaking(state.lang):
+            lines = exc.said().splitlines()
         first = lines[0] if lines else type(exc).__name__
         _fail(state, exc, "{message}", lines[1:], message=first)
         return 1
@@ -165,7 +166,9 @@ def run_cli(group: click.Group, args: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: a bug, said in one line
         cause = _jieqin_context(exc)
         if cause is not None:  # cleaning up after the real failure failed too
-            _fail(state, exc, "{message}", kind=cause, message=str(cause).splitlines()[0])
+            with speaking(state.lang):
+                said = cause.said().splitlines()
+            _fail(state, exc, "{message}", kind=cause, message=said[0] if said else "")
             return 1
         reason = _one_line(exc)
         error = f"{type(exc).__name__}{': ' + reason if reason else ''}"
@@ -509,6 +512,7 @@ RECORD_KINDS = {
     "pairings": N_("pairings"),
     "needs": N_("needs"),
     "activities": N_("activities"),
+    "observations": N_("observations"),
 }
 
 

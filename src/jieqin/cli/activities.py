@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from jieqin.cli._common import DAY, actor_option, database_url, day_of, echo_json, url_option
+from jieqin.i18n import N_, _
 
 __all__ = ["COMMANDS", "activities_group", "list_command", "void_command"]
 
@@ -80,21 +81,36 @@ def _rows(campaign: Any, activities: list[Any]) -> list[dict[str, Any]]:
     return [mask_record("activities", unstructure(a), sensitivity) or {} for a in activities]
 
 
+#: The columns of the listing, said in the language of the run.
+_COLUMNS = {
+    "activity_id": N_("activity"),
+    "on": N_("on"),
+    "kind": N_("kind"),
+    "helper_id": N_("helper"),
+    "household_id": N_("household"),
+    "member_id": N_("member"),
+    "need_id": N_("need"),
+    "note": N_("note"),
+    "voided_on": N_("voided_on"),
+    "void_reason": N_("void_reason"),
+}
+
+
 def _show(rows: list[dict[str, Any]], voided: bool) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
     if not rows:
-        click.echo("No activities.")
+        click.echo(_("No activities."))
         return
-    table = Table(title=f"{len(rows)} activities")
+    table = Table(title=_("{count} activities").format(count=len(rows)))
     columns = ["activity_id", "on", "kind", "helper_id", "household_id", "member_id", "need_id"]
     columns.append("note")
     if voided:
         columns += ["voided_on", "void_reason"]
     for column in columns:
-        table.add_column(column.removesuffix("_id"))
+        table.add_column(_(_COLUMNS[column]))
     for r in rows:
         table.add_row(*(str(r.get(c) or "") for c in columns))
     print_tables(table)
@@ -128,9 +144,17 @@ def void_command(
         echo_json(row)
         return
     click.echo(
-        f"Voided {activity.kind} {activity.activity_id} of {activity.on.isoformat()} "
-        f"(helper {activity.helper_id}, household {activity.household_id}) "
-        f"on {activity.voided_on}."
+        _(
+            "Voided {kind} {activity} of {day} (helper {helper}, household {household}) "
+            "on {voided}."
+        ).format(
+            kind=activity.kind,
+            activity=activity.activity_id,
+            day=activity.on.isoformat(),
+            helper=activity.helper_id,
+            household=activity.household_id,
+            voided=activity.voided_on,
+        )
     )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jieqin.cli._common import DAY, database_url, day_of, echo_json, url_option
+from jieqin.i18n import _
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -108,9 +109,16 @@ def approve_command(
         echo_json(_plan_data(plan))
         return
     click.echo(
-        f"Plan {plan.plan_id} approved by {plan.approved_by} on {plan.approved_on}; its public "
-        f"notice runs from {plan.notice_from} to {plan.notice_until}. Post it: `jieqin aid "
-        f"notice {plan.plan_id} --format html -o notice.html`."
+        _(
+            "Plan {plan} approved by {approver} on {day}; its public notice runs from {start} "
+            "to {end}. Post it: `jieqin aid notice {plan} --format html -o notice.html`."
+        ).format(
+            plan=plan.plan_id,
+            approver=plan.approved_by,
+            day=plan.approved_on,
+            start=plan.notice_from,
+            end=plan.notice_until,
+        )
     )
 
 
@@ -165,7 +173,10 @@ def notice_command(
         return
     with writing(output, "utf-8"):
         output.write_text(text, encoding="utf-8")
-    click.echo(f"Wrote the notice of plan {plan_id} to {output}.", err=True)
+    click.echo(
+        _("Wrote the notice of plan {plan} to {output}.").format(plan=plan_id, output=output),
+        err=True,
+    )
 
 
 @click.command("object")
@@ -201,7 +212,7 @@ def object_command(
     from jieqin import connect
 
     if (member_id is None) == (household_id is None):
-        raise click.UsageError("give --member or --household (one of them)")
+        raise click.UsageError(_("give --member or --household (one of them)"))
     with connect(database_url(db, url)) as campaign:
         objection = campaign.object_to_plan(
             plan_id,
@@ -215,11 +226,12 @@ def object_command(
     if as_json:
         echo_json(_objection_data(objection))
         return
-    who = objection.member_id or f"household {objection.household_id}"
+    who = objection.member_id or _("household {household}").format(household=objection.household_id)
     click.echo(
-        f"Objection {objection.objection_id} recorded: {who} on plan {plan_id} is held until "
-        f"it is decided (`jieqin aid objection {objection.objection_id} --uphold|--dismiss "
-        "--reason TEXT`)."
+        _(
+            "Objection {objection} recorded: {who} on plan {plan} is held until it is decided "
+            "(`jieqin aid objection {objection} --uphold|--dismiss --reason TEXT`)."
+        ).format(objection=objection.objection_id, who=who, plan=plan_id)
     )
 
 
@@ -245,7 +257,7 @@ def objection_command(
     from jieqin import connect
 
     if uphold is None:
-        raise click.UsageError("give --uphold or --dismiss")
+        raise click.UsageError(_("give --uphold or --dismiss"))
     with connect(database_url(db, url)) as campaign:
         decided = campaign.decide_objection(objection_id, uphold=uphold, reason=reason, actor=actor)
     if as_json:
@@ -255,11 +267,14 @@ def objection_command(
         echo_json(data)
         return
     objection = decided.objection
-    said = "upheld: not granted" if uphold else "dismissed"
-    granted = (
-        f"; granted now: {', '.join(g.grant_id for g in decided.grants)}" if decided.grants else ""
-    )
-    click.echo(f"Objection {objection.objection_id} {said}{granted}.")
+    if uphold:
+        said = _("Objection {objection} upheld: not granted.")
+    elif decided.grants:
+        said = _("Objection {objection} dismissed; granted now: {grants}.")
+    else:
+        said = _("Objection {objection} dismissed.")
+    grants = ", ".join(g.grant_id for g in decided.grants)
+    click.echo(said.format(objection=objection.objection_id, grants=grants))
 
 
 @click.command("commit")
@@ -285,8 +300,14 @@ def commit_command(
         echo_json(data)
         return
     click.echo(
-        f"Plan {plan_id} committed: {len(allocation.grants)} granted "
-        f"({allocation.granted_total} yuan), {len(committed.held)} held by objections."
+        _(
+            "Plan {plan} committed: {granted} granted ({total} yuan), {held} held by objections."
+        ).format(
+            plan=plan_id,
+            granted=len(allocation.grants),
+            total=allocation.granted_total,
+            held=len(committed.held),
+        )
     )
 
 
@@ -308,7 +329,11 @@ def withdraw_command(
     if as_json:
         echo_json(_plan_data(plan))
         return
-    click.echo(f"Plan {plan.plan_id} withdrawn on {plan.withdrawn_on}; its money is freed.")
+    click.echo(
+        _("Plan {plan} withdrawn on {day}; its money is freed.").format(
+            plan=plan.plan_id, day=plan.withdrawn_on
+        )
+    )
 
 
 @click.command("plans")
@@ -325,11 +350,20 @@ def plans_command(program_id: str | None, as_json: bool, db: str | None, url: st
         echo_json([_plan_data(p) for p in plans])
         return
     if not plans:
-        click.echo("No allocation plans are stored (`jieqin aid run P --period … --pending`).")
+        click.echo(_("No allocation plans are stored (`jieqin aid run P --period … --pending`)."))
     for p in plans:
-        notice = f", notice {p.notice_from} to {p.notice_until}" if p.notice_from else ""
-        approved = f", approved by {p.approved_by}" if p.approved_by else ""
-        click.echo(f"{p.plan_id} {p.status}: made by {p.made_by} on {p.made_on}{approved}{notice}")
+        notice = (
+            _(", notice {start} to {end}").format(start=p.notice_from, end=p.notice_until)
+            if p.notice_from
+            else ""
+        )
+        approved = (
+            _(", approved by {approver}").format(approver=p.approved_by) if p.approved_by else ""
+        )
+        made = _("{plan} {status}: made by {maker} on {day}").format(
+            plan=p.plan_id, status=p.status, maker=p.made_by, day=p.made_on
+        )
+        click.echo(f"{made}{approved}{notice}")
 
 
 @click.command("objections")
@@ -346,11 +380,17 @@ def objections_command(plan_id: str, as_json: bool, db: str | None, url: str | N
         echo_json(rows)
         return
     if not rows:
-        click.echo(f"No objection to plan {plan_id}.")
+        click.echo(_("No objection to plan {plan}.").format(plan=plan_id))
     for r in rows:
-        who = r["member"] or f"household {r['household']}"
+        who = r["member"] or _("household {household}").format(household=r["household"])
         click.echo(
-            f"{r['objection']} {r['status']}: {who}, received {r['received_on']}: {r['reason']}"
+            _("{objection} {status}: {who}, received {day}: {reason}").format(
+                objection=r["objection"],
+                status=r["status"],
+                who=who,
+                day=r["received_on"],
+                reason=r["reason"],
+            )
         )
 
 

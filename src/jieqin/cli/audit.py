@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import translated
 
 __all__ = ["COMMANDS", "audit_group", "verify_command"]
 
@@ -37,7 +38,7 @@ def verify_command(as_json: bool, db: str | None, url: str | None) -> None:
         return
     if not result.ok:
         raise AuditLogBroken(result.line())
-    click.echo(result.line())
+    click.echo(translated(result.line()))
 
 
 COMMANDS = [audit_group]

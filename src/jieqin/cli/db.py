@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import N_, _, translated
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -39,13 +40,15 @@ def init_command(db: str | None, url: str | None) -> None:
     from jieqin.storage.sql.backend import SqlStorage, schema_revision
 
     with connect(database_url(db, url)) as campaign:
-        revision = ""
+        said = _("Database ready: {url}").format(url=_shown(campaign.url))
         storage = campaign.storage
         if isinstance(storage, SqlStorage):
             _refuse_unprotected(storage.engine, campaign.url)
             with storage.engine.connect() as conn:
-                revision = f" (schema revision {schema_revision(conn)})"
-        click.echo(f"Database ready: {_shown(campaign.url)}{revision}")
+                said = _("Database ready: {url} (schema revision {revision})").format(
+                    url=_shown(campaign.url), revision=schema_revision(conn)
+                )
+        click.echo(said)
 
 
 def _refuse_unprotected(engine: sa.Engine, url: str) -> None:
@@ -56,8 +59,12 @@ def _refuse_unprotected(engine: sa.Engine, url: str) -> None:
     missing = [f.message for f in check_engine(engine) if f.structural]
     if missing:
         raise AuditLogBroken(
-            f"{_shown(url)} is not ready: {'; '.join(missing)}; restore it from a backup "
-            "(`jieqin db check` says what else is missing)"
+            N_(
+                "{url} is not ready: {missing}; restore it from a backup "
+                "(`jieqin db check` says what else is missing)",
+                url=_shown(url),
+                missing="; ".join(missing),
+            )
         )
 
 
@@ -77,12 +84,17 @@ def upgrade_command(revision: str, db: str | None, url: str | None) -> None:
 
     target = database_url(db, url) or default_url()
     if not target.startswith(("sqlite:", "postgresql")):
-        raise StorageError(f"{_shown(target)} is not a SQL database; there is nothing to upgrade")
+        raise StorageError(
+            N_("{url} is not a SQL database; there is nothing to upgrade", url=_shown(target))
+        )
     before, after = upgrade(target, revision)
     if before == after:
-        click.echo(f"{_shown(target)} is already at schema revision {after}")
+        said = _("{url} is already at schema revision {revision}")
+    elif before:
+        said = _("Upgraded {url} from {before} to {revision}")
     else:
-        click.echo(f"Upgraded {_shown(target)} from {before or 'an empty database'} to {after}")
+        said = _("Upgraded {url} from an empty database to {revision}")
+    click.echo(said.format(url=_shown(target), before=before, revision=after))
 
 
 @db_group.command("rebuild")
@@ -97,10 +109,10 @@ def rebuild_command(db: str | None, url: str | None) -> None:
     target = database_url(db, url) or default_url()
     if not target.startswith(("sqlite:", "postgresql")):
         raise StorageError(
-            f"{_shown(target)} is not a SQL database; its figures are counted on demand"
+            N_("{url} is not a SQL database; its figures are counted on demand", url=_shown(target))
         )
     rebuild_read_model(target)
-    click.echo(f"Rebuilt the read model of {_shown(target)} from its records")
+    click.echo(_("Rebuilt the read model of {url} from its records").format(url=_shown(target)))
 
 
 @db_group.command("check")
@@ -132,9 +144,14 @@ def check_command(as_json: bool, db: str | None, url: str | None) -> None:
             raise SystemExit(1)
         return
     if missing:
-        raise AuditLogBroken(f"{shown}: {'; '.join(missing)}")
+        said = "; ".join(translated(m) for m in missing)
+        raise AuditLogBroken(N_("{url}: {missing}", url=shown, missing=said))
     assert chain is not None
-    click.echo(f"{shown}: every protection of the audit log is in place; {chain.line()}")
+    click.echo(
+        _("{url}: every protection of the audit log is in place; {chain}").format(
+            url=shown, chain=translated(chain.line())
+        )
+    )
 
 
 @db_group.command("grant")
@@ -152,7 +169,9 @@ def grant_command(role: str, apply: bool, db: str | None, url: str | None) -> No
 
     target = database_url(db, url) or default_url()
     if not target.startswith("postgresql"):
-        raise StorageError(f"{_shown(target)} is not PostgreSQL: roles and grants are for it")
+        raise StorageError(
+            N_("{url} is not PostgreSQL: roles and grants are for it", url=_shown(target))
+        )
     engine = create_engine(target)
     try:
         with engine.connect() as conn:
@@ -165,7 +184,11 @@ def grant_command(role: str, apply: bool, db: str | None, url: str | None) -> No
     finally:
         engine.dispose()
     if apply:
-        click.echo(f"-- applied {len(statements)} statements for {role} on {_shown(target)}")
+        click.echo(
+            _("-- applied {count} statements for {role} on {url}").format(
+                count=len(statements), role=role, url=_shown(target)
+            )
+        )
 
 
 def _add_rekey() -> None:

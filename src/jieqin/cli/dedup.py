@@ -6,6 +6,7 @@ import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
 from jieqin.duplicates import DEFAULT_THRESHOLD, ListedMember
+from jieqin.i18n import _
 
 __all__ = ["COMMANDS", "dedup_command"]
 
@@ -44,15 +45,16 @@ def dedup_command(threshold: float, as_json: bool, db: str | None, url: str | No
         echo_json([d.as_dict() for d in found])
         return
     if not found:
-        click.echo("No probable duplicates.")
+        click.echo(_("No probable duplicates."))
         return
-    table = Table(title=f"{len(found)} probable duplicates to review", show_lines=True)
-    table.add_column("reason")
-    table.add_column("score", justify="right")
-    table.add_column("first member")
-    table.add_column("second member")
+    title = _("{count} probable duplicates to review").format(count=len(found))
+    table = Table(title=title, show_lines=True)
+    table.add_column(_("reason"))
+    table.add_column(_("score"), justify="right")
+    table.add_column(_("first member"))
+    table.add_column(_("second member"))
     for d in found:
-        table.add_row(d.reason.description, f"{d.score:g}", _cell(d.first), _cell(d.second))
+        table.add_row(_(d.reason.description), f"{d.score:g}", _cell(d.first), _cell(d.second))
     print_tables(table)
 
 

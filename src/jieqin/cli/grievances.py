@@ -25,6 +25,7 @@ from jieqin.cli._common import (
     purpose_option,
     url_option,
 )
+from jieqin.i18n import _
 from jieqin.model.grievances import GrievanceChannel, GrievanceStage
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _target(decision: str | None, helper: str | None, need: str | None) -> Griev
         if v
     ]
     if len(given) > 1:
-        raise click.UsageError("name at most one of --decision, --helper and --need")
+        raise click.UsageError(_("name at most one of --decision, --helper and --need"))
     return GrievanceTarget(*given[0]) if given else None
 
 
@@ -137,9 +138,16 @@ def add_command(
         echo_json(shown_grievance(grievance, reveal=False, day=received))
         return
     click.echo(
-        f"Recorded grievance {grievance.grievance_id} of household {grievance.household_id} "
-        f"({grievance.category}), received {grievance.received_on.isoformat()}, "
-        f"due {grievance.due_on.isoformat()}."
+        _(
+            "Recorded grievance {grievance} of household {household} ({category}), "
+            "received {received}, due {due}."
+        ).format(
+            grievance=grievance.grievance_id,
+            household=grievance.household_id,
+            category=grievance.category,
+            received=grievance.received_on.isoformat(),
+            due=grievance.due_on.isoformat(),
+        )
     )
 
 
@@ -178,7 +186,11 @@ def start_command(
 ) -> None:
     """Take GRIEVANCE_ID up: it is then in progress."""
     moved = _moving("start", grievance_id, on, actor, db, url)
-    click.echo(f"Grievance {moved.grievance_id} in progress from {moved.started_on}.")
+    click.echo(
+        _("Grievance {grievance} in progress from {day}.").format(
+            grievance=moved.grievance_id, day=moved.started_on
+        )
+    )
 
 
 @grievances_group.command("answer")
@@ -197,8 +209,12 @@ def answer_command(
 ) -> None:
     """Record the answer to GRIEVANCE_ID, on time if not after its due day."""
     moved = _moving("answer", grievance_id, on, actor, db, url, answer=answer)
-    timely = "on time" if moved.answered_on_time() else f"late (due {moved.due_on})"
-    click.echo(f"Answered grievance {moved.grievance_id} on {moved.answered_on}, {timely}.")
+    said = (
+        _("Answered grievance {grievance} on {day}, on time.")
+        if moved.answered_on_time()
+        else _("Answered grievance {grievance} on {day}, late (due {due}).")
+    )
+    click.echo(said.format(grievance=moved.grievance_id, day=moved.answered_on, due=moved.due_on))
 
 
 @grievances_group.command("close")
@@ -212,7 +228,11 @@ def close_command(
 ) -> None:
     """Close GRIEVANCE_ID once it was answered."""
     moved = _moving("close", grievance_id, on, actor, db, url, note=note)
-    click.echo(f"Closed grievance {moved.grievance_id} on {moved.closed_on}.")
+    click.echo(
+        _("Closed grievance {grievance} on {day}.").format(
+            grievance=moved.grievance_id, day=moved.closed_on
+        )
+    )
 
 
 @grievances_group.command("list")
@@ -314,28 +334,29 @@ def _print_rows(rows: list[dict[str, Any]], day: date) -> None:
     from jieqin.cli._output import print_tables
 
     if not rows:
-        click.echo("No grievances.")
+        click.echo(_("No grievances."))
         return
     table = Table(
-        "grievance",
-        "household",
-        "category",
-        "about",
-        "received",
-        "due",
-        "stage",
-        "answer",
-        "description",
-        title=f"{len(rows)} grievances (as of {day.isoformat()})",
+        _("grievance"),
+        _("household"),
+        _("category"),
+        _("about"),
+        _("received"),
+        _("due"),
+        _("stage"),
+        _("answer"),
+        _("description"),
+        title=_("{count} grievances (as of {day})").format(count=len(rows), day=day.isoformat()),
         box=None,
     )
     for r in rows:
         about = "-" if r["target_kind"] is None else f"{r['target_kind']} {r['target_id']}"
         if r["answered_on"] is not None:
-            timely = "on time" if r["answered_on_time"] else "late"
+            timely = _("on time") if r["answered_on_time"] else _("late")
             answer = f"{r['answered_on']} {timely}: {r['answer']}"
         else:
-            answer = f"OVERDUE {r['days_overdue']} days" if r["overdue"] else "-"
+            overdue = _("OVERDUE {days} days").format(days=r["days_overdue"])
+            answer = overdue if r["overdue"] else "-"
         cells = (
             r["grievance_id"],
             r["household_id"],
@@ -462,24 +483,48 @@ def _print_appeal(done: Appeal, program: AidProgram, *, reveal: bool, as_json: b
         return
     g = done.grievance
     click.echo(
-        f"Appeal {g.grievance_id} of {done.original.decision_id}, received {g.received_on}, "
-        f"answered the same day by the decision on appeal (due {g.due_on})."
+        _(
+            "Appeal {grievance} of {decision}, received {received}, answered the same day by "
+            "the decision on appeal (due {due})."
+        ).format(
+            grievance=g.grievance_id,
+            decision=done.original.decision_id,
+            received=g.received_on,
+            due=g.due_on,
+        )
     )
-    for label, row in (("original", original), ("on appeal", again)):
-        amount = f"{row['amount']} yuan" if row["amount"] else "-"
+    for label, row in ((_("original"), original), (_("on appeal"), again)):
+        amount = _("{amount} yuan").format(amount=row["amount"]) if row["amount"] else "-"
         click.echo(
-            f"  {label:<9}  {row['decision_id']}  rules of {row['decided_on']} "
-            f"({row['rule_version']}): {row['outcome']}, {amount}; "
-            f"{row['reason'] if reveal else mask_free_text(str(row['reason']))}"
+            _(
+                "  {label}  {decision}  rules of {day} ({version}): {outcome}, {amount}; {reason}"
+            ).format(
+                label=f"{label:<9}",
+                decision=row["decision_id"],
+                day=row["decided_on"],
+                version=row["rule_version"],
+                outcome=row["outcome"],
+                amount=amount,
+                reason=row["reason"] if reveal else mask_free_text(str(row["reason"])),
+            )
         )
     if done.original.rule_version != done.redecision.rule_version:
         click.echo(
-            f"The rules changed since ({done.original.rule_version} then): the member was "
-            f"decided under {done.redecision.rule_version} with the parameters in force on "
-            f"{done.original.decided_on}."
+            _(
+                "The rules changed since ({then} then): the member was decided under {now} "
+                "with the parameters in force on {day}."
+            ).format(
+                then=done.original.rule_version,
+                now=done.redecision.rule_version,
+                day=done.original.decided_on,
+            )
         )
     if grant is not None:
-        click.echo(f"Granted {grant.grant_id}: {grant.amount} yuan from fund {grant.fund_id}.")
+        click.echo(
+            _("Granted {grant}: {amount} yuan from fund {fund}.").format(
+                grant=grant.grant_id, amount=grant.amount, fund=grant.fund_id
+            )
+        )
 
 
 COMMANDS = [grievances_group]

@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import _
 
 __all__ = ["COMMANDS", "log_command"]
 
@@ -88,8 +89,13 @@ def log_command(
         )
     else:
         click.echo(
-            f"Logged {activity.kind} {activity.activity_id}: helper {helper_id}, "
-            f"household {household_id}, {day.isoformat()}."
+            _("Logged {kind} {activity}: helper {helper}, household {household}, {day}.").format(
+                kind=activity.kind,
+                activity=activity.activity_id,
+                helper=helper_id,
+                household=household_id,
+                day=day.isoformat(),
+            )
         )
 
 

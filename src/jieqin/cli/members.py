@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import _
 
 __all__ = ["COMMANDS", "members_group"]
 
@@ -70,8 +71,12 @@ def move_command(
         )
         return
     click.echo(
-        f"Moved member {move.member_id} from household {move.from_household_id} to "
-        f"{move.to_household_id} on {move.on.isoformat()}."
+        _("Moved member {member} from household {source} to {target} on {day}.").format(
+            member=move.member_id,
+            source=move.from_household_id,
+            target=move.to_household_id,
+            day=move.on.isoformat(),
+        )
     )
 
 

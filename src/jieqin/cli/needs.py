@@ -21,13 +21,14 @@ from jieqin.cli._common import (
     echo_json,
     url_option,
 )
+from jieqin.i18n import N_, _
 from jieqin.model.needs import NeedStatus
 
 __all__ = ["COMMANDS", "close_command", "list_command", "needs_group", "resolve_command"]
 
 
 #: What the listing says on standard error when it leaves sensitive needs out.
-WITHHELD = (
+WITHHELD = N_(
     "{n} needs that tell a health or disability fact are not listed; "
     "`jieqin export needs --include-sensitive` writes them."
 )
@@ -97,7 +98,7 @@ def list_command(
     with connect(database_url(db, url)) as campaign:
         if derive:
             if period is None:
-                raise click.UsageError("--derive needs --period")
+                raise click.UsageError(_("--derive needs --period"))
             campaign.derive_needs(period, actor="cli")
         if route_open:
             campaign.route_needs(period, actor="cli")
@@ -112,7 +113,7 @@ def list_command(
         sensitivity = sensitivity_of(campaign)
     shown = [n for n in needs if not sensitivity.withholds_need(n)]
     if len(needs) > len(shown):
-        click.echo(WITHHELD.format(n=len(needs) - len(shown)), err=True)
+        click.echo(_(WITHHELD).format(n=len(needs) - len(shown)), err=True)
     rows = masked_strings([_row(n) for n in shown])
     if as_json:
         echo_json(rows)
@@ -136,18 +137,32 @@ def _row(n: Any) -> dict[str, Any]:
     }
 
 
+#: The columns of the listing, said in the language of the run.
+_COLUMNS = {
+    "need": N_("need"),
+    "kind": N_("kind"),
+    "household": N_("household"),
+    "member": N_("member"),
+    "status": N_("status"),
+    "route": N_("route"),
+    "why": N_("why"),
+    "resolved_by": N_("resolved by"),
+}
+
+
 def _show(rows: list[dict[str, Any]], period: object) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
     if not rows:
-        click.echo("No needs" + (f" in {period}." if period else "."))
+        click.echo((_("No needs in {period}.") if period else _("No needs.")).format(period=period))
         return
-    table = Table(title=f"{len(rows)} needs" + (f" in {period}" if period else ""))
+    title = _("{count} needs in {period}") if period else _("{count} needs")
+    table = Table(title=title.format(count=len(rows), period=period))
     columns = ("need", "kind", "household", "member", "status", "route", "why", "resolved_by")
     for column in columns:
-        table.add_column(column)
+        table.add_column(_(_COLUMNS[column]))
     for r in rows:
         table.add_row(*(str(r[c] or "") for c in columns))
     print_tables(table)
@@ -185,7 +200,7 @@ def resolve_command(
 
     with connect(database_url(db, url)) as campaign:
         need = campaign.resolve_need(need_id, by, day_of(on), actor=actor)
-        _settled(campaign, need, "Resolved", as_json)
+        _settled(campaign, need, N_("Resolved need {need} on {day}: {by}."), as_json)
 
 
 @needs_group.command("close")
@@ -209,10 +224,10 @@ def close_command(
 
     with connect(database_url(db, url)) as campaign:
         need = campaign.close_need(need_id, reason, day_of(on), actor=actor)
-        _settled(campaign, need, "Closed", as_json)
+        _settled(campaign, need, N_("Closed need {need} on {day}: {by}."), as_json)
 
 
-def _settled(campaign: Any, need: Any, verb: str, as_json: bool) -> None:
+def _settled(campaign: Any, need: Any, said: str, as_json: bool) -> None:
     """What ``resolve`` and ``close`` print: the need as JSON, or one line; of a need
     that tells a health or disability fact, its kind and route are masked."""
     from jieqin.io.sensitive import MASKED, masked_strings, sensitivity_of
@@ -225,8 +240,7 @@ def _settled(campaign: Any, need: Any, verb: str, as_json: bool) -> None:
     if as_json:
         echo_json(row)
         return
-    day = row["resolved_on"]
-    click.echo(f"{verb} need {row['need']} on {day}: {row['resolved_by']}.")
+    click.echo(_(said).format(need=row["need"], day=row["resolved_on"], by=row["resolved_by"]))
 
 
 COMMANDS = [needs_group]

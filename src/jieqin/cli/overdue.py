@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import N_, _
 
 __all__ = ["COMMANDS", "overdue_command"]
 
@@ -76,23 +77,45 @@ def overdue_command(
         _referrals(referrals, late_referrals, day)
 
 
+#: The columns of the listings, said in the language of the run.
+_COLUMNS = {
+    "days": N_("days"),
+    "helper": N_("helper"),
+    "household": N_("household"),
+    "category": N_("category"),
+    "behind on": N_("behind on"),
+    "referral": N_("referral"),
+    "agency": N_("agency"),
+    "status": N_("status"),
+    "due on": N_("due on"),
+}
+
+
+def _behind(track: Any, masked: bool) -> str:
+    """One track a pairing is behind on: its cadence (unless masked) and its last day."""
+    last = track.last_on or _("never")
+    if masked:
+        return _("{track}, last {last}").format(track=track.track, last=last)
+    return _("{track} every {days}d, last {last}").format(
+        track=track.track, days=track.every_days, last=last
+    )
+
+
 def _pairings(late: list[Any], shown: list[Any], masked: bool, day: date) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
     if not late:
-        click.echo(f"No pairing is behind its cadence on {day.isoformat()}.")
+        click.echo(_("No pairing is behind its cadence on {day}.").format(day=day.isoformat()))
         return
-    table = Table(title=f"{len(late)} pairings behind on {day.isoformat()}")
+    title = _("{count} pairings behind on {day}").format(count=len(late), day=day.isoformat())
+    table = Table(title=title)
     columns = ("days", "helper", "household", *(() if masked else ("category",)), "behind on")
     for column in columns:
-        table.add_column(column, justify="right" if column == "days" else "left")
+        table.add_column(_(_COLUMNS[column]), justify="right" if column == "days" else "left")
     for o in shown:
-        behind = "; ".join(
-            f"{t.track}{'' if masked else f' every {t.every_days}d'}, last {t.last_on or 'never'}"
-            for t in o.behind
-        )
+        behind = "; ".join(_behind(t, masked) for t in o.behind)
         category = () if masked else (o.category,)
         table.add_row(str(o.days_overdue), o.helper_id, o.household_id, *category, behind)
     print_tables(table)
@@ -104,11 +127,12 @@ def _referrals(late: list[Any], shown: list[Any], day: date) -> None:
     from jieqin.cli._output import print_tables
 
     if not late:
-        click.echo(f"No referral is past its due day on {day.isoformat()}.")
+        click.echo(_("No referral is past its due day on {day}.").format(day=day.isoformat()))
         return
-    table = Table(title=f"{len(late)} referrals past their due day on {day.isoformat()}")
+    title = _("{count} referrals past their due day on {day}")
+    table = Table(title=title.format(count=len(late), day=day.isoformat()))
     for column in ("days", "referral", "agency", "household", "status", "due on"):
-        table.add_column(column, justify="right" if column == "days" else "left")
+        table.add_column(_(_COLUMNS[column]), justify="right" if column == "days" else "left")
     for o in shown:
         r = o.referral
         table.add_row(

@@ -7,6 +7,7 @@ from datetime import date
 import click
 
 from jieqin.cli._common import database_url, echo_json, url_option
+from jieqin.i18n import _
 
 __all__ = ["COMMANDS", "pair_command"]
 
@@ -62,6 +63,14 @@ __all__ = ["COMMANDS", "pair_command"]
         "one whose pair could continue when that costs less (its handover says made_room)."
     ),
 )
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help=(
+        "Re-pair only the partitions (counties by default) where the pairs in force no "
+        "longer stand; keep every pair in force elsewhere, also with --keep-existing=false."
+    ),
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @url_option
 def pair_command(
@@ -72,6 +81,7 @@ def pair_command(
     keep_existing: bool,
     handover_cost: int | None,
     make_room: bool,
+    changed_only: bool,
     as_json: bool,
     db: str | None,
     url: str | None,
@@ -106,7 +116,9 @@ def pair_command(
     if handover_cost is not None:
         policy = attrs.evolve(policy, handover_cost=handover_cost)
     with connect(database_url(db, url)) as campaign:
-        plan = campaign.pair(policy, on=day, dry_run=dry_run, actor="cli:pair")
+        plan = campaign.pair(
+            policy, on=day, dry_run=dry_run, actor="cli:pair", changed_only=changed_only
+        )
     if as_json:
         echo_json({"dry_run": dry_run, **plan.to_dict()})
         return
@@ -121,47 +133,57 @@ def _show(plan: object, dry_run: bool) -> None:
 
     assert isinstance(plan, PairingPlan)
     summary = plan.summary()
-    verb = "would pair" if dry_run else "paired"
-    click.echo(
-        f"{plan.on.isoformat()}: {verb} {summary['paired']} households "
-        f"({summary['kept']} kept, {summary['new']} new, {summary['changed']} changed, "
-        f"{summary['pinned']} pinned); {summary['unpaired']} unpaired; "
-        f"{summary['new_pairings']} new pairings, {summary['handovers']} handovers; "
-        f"total cost {summary['total_cost']} (handover cost {summary['handover_cost']})"
+    said = (
+        _(
+            "{day}: would pair {paired} households ({kept} kept, {new} new, {changed} changed, "
+            "{pinned} pinned); {unpaired} unpaired; {new_pairings} new pairings, {handovers} "
+            "handovers; total cost {total_cost} (handover cost {handover_cost})"
+        )
+        if dry_run
+        else _(
+            "{day}: paired {paired} households ({kept} kept, {new} new, {changed} changed, "
+            "{pinned} pinned); {unpaired} unpaired; {new_pairings} new pairings, {handovers} "
+            "handovers; total cost {total_cost} (handover cost {handover_cost})"
+        )
     )
+    click.echo(said.format(day=plan.on.isoformat(), **summary))
     if plan.superseded:
         click.echo(
-            f"{len(plan.superseded)} pairings recorded from later days are superseded "
-            f"(withdrawn: never in force) by the pairings from {plan.on.isoformat()}."
+            _(
+                "{count} pairings recorded from later days are superseded (withdrawn: never in "
+                "force) by the pairings from {day}."
+            ).format(count=len(plan.superseded), day=plan.on.isoformat())
         )
     tables = []
     changed = [p for p in plan.pairs if str(p.status) != "kept"]
     if changed:
-        table = Table(title="pairs made or changed")
-        for column in ("household", "helper", "status", "cost", "by term"):
-            table.add_column(column, justify="right" if column == "cost" else "left")
+        table = Table(title=_("pairs made or changed"))
+        for column in (_("household"), _("helper"), _("status")):
+            table.add_column(column)
+        table.add_column(_("cost"), justify="right")
+        table.add_column(_("by term"))
         for p in changed:
             terms = ", ".join(f"{t.name} {t.value:g}" for t in p.costs if t.value)
             table.add_row(p.household_id, p.helper_id, str(p.status), str(p.cost), terms or "-")
         tables.append(table)
     if plan.changes:
-        table = Table(title="handovers")
-        for column in ("household", "from helper", "to helper", "reason", "on"):
+        table = Table(title=_("handovers"))
+        for column in (_("household"), _("from helper"), _("to helper"), _("reason"), _("on")):
             table.add_column(column)
         for h in plan.changes:
             table.add_row(
                 h.household_id,
                 h.from_helper_id or "-",
-                h.to_helper_id or "nobody",
+                h.to_helper_id or _("nobody"),
                 str(h.reason),
                 h.on.isoformat(),
             )
         tables.append(table)
     if plan.unpaired:
-        table = Table(title="households left unpaired")
-        table.add_column("household")
-        table.add_column("reason")
-        table.add_column("detail")
+        table = Table(title=_("households left unpaired"))
+        table.add_column(_("household"))
+        table.add_column(_("reason"))
+        table.add_column(_("detail"))
         for u in plan.unpaired:
             table.add_row(u.household_id, str(u.reason), u.detail)
         tables.append(table)

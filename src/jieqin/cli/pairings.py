@@ -17,6 +17,7 @@ from jieqin.cli._common import (
     echo_json,
     url_option,
 )
+from jieqin.i18n import N_, _
 
 __all__ = ["COMMANDS", "end_command", "list_command", "pairings_group"]
 
@@ -76,45 +77,76 @@ def list_command(
     _show(listing.to_dict())
 
 
+#: The columns of the listing, said in the language of the run.
+_COLUMNS = {
+    "household": N_("household"),
+    "region": N_("region"),
+    "helper": N_("helper"),
+    "role": N_("role"),
+    "since": N_("since"),
+    "why": N_("why"),
+    "from": N_("from"),
+    "start": N_("start"),
+    "end": N_("end"),
+    "ended": N_("ended"),
+}
+
+#: A pairing's role, said in the language of the run.
+_ROLES = {"primary": N_("primary"), "secondary": N_("secondary")}
+
+
+def _role(role: object) -> str:
+    text = str(role)
+    return _(_ROLES[text]) if text in _ROLES else text
+
+
 def _show(listing: dict[str, Any]) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
     rows = listing["pairings"]
-    when = "in all" if listing["history"] else f"on {listing['on']}"
+    history = listing["history"]
     if not rows:
-        click.echo(f"No pairings {when}.")
+        empty = _("No pairings in all.") if history else _("No pairings on {day}.")
+        click.echo(empty.format(day=listing["on"]))
         return
-    click.echo(f"{len(rows)} pairings {when}.")
+    counted = _("{count} pairings in all.") if history else _("{count} pairings on {day}.")
+    click.echo(counted.format(count=len(rows), day=listing["on"]))
     table = Table()
     columns = ["household", "region", "helper", "role", "since", "why", "from"]
-    if listing["history"]:
+    if history:
         columns[4:5] = ["start", "end", "since"]
         columns.append("ended")
     for column in columns:
-        table.add_column(column)
+        table.add_column(_(_COLUMNS[column]))
     for p in rows:
         dated = [p["since"]]
-        if listing["history"]:
-            end = "withdrawn" if p["withdrawn"] else p["end"] or "-"
+        if history:
+            end = _("withdrawn") if p["withdrawn"] else p["end"] or "-"
             dated = [p["start"], end, p["since"]]
-        cells = [p["household_id"], p["region"], p["helper_id"], p["role"], *dated]
+        cells = [p["household_id"], p["region"], p["helper_id"], _role(p["role"]), *dated]
         cells += [p["began"] or "-", p["from_helper_id"] or "-"]
-        if listing["history"]:
+        if history:
             cells.append(p["reason"] if p["withdrawn"] else p["ended"] or "-")
         table.add_row(*cells)
     tables: list[Table] = [table]
     if listing["handovers"]:
-        handovers = Table(title="handovers")
-        for column in ("household", "on", "from helper", "to helper", "reason"):
+        handovers = Table(title=_("handovers"))
+        for column in (
+            _("household"),
+            _("on"),
+            _("from helper"),
+            _("to helper"),
+            _("reason"),
+        ):
             handovers.add_column(column)
         for h in listing["handovers"]:
             handovers.add_row(
                 h["household_id"],
                 h["on"],
                 h["from_helper_id"] or "-",
-                h["to_helper_id"] or "nobody",
+                h["to_helper_id"] or _("nobody"),
                 h["reason"],
             )
         tables.append(handovers)
@@ -164,8 +196,16 @@ def end_command(
         )
         return
     click.echo(
-        f"Ended the {ended.role} pairing of helper {ended.helper_id} with household "
-        f"{ended.household_id} (from {ended.start.isoformat()}) on {ended.end.isoformat()}."
+        _(
+            "Ended the {role} pairing of helper {helper} with household {household} "
+            "(from {start}) on {end}."
+        ).format(
+            role=_role(ended.role),
+            helper=ended.helper_id,
+            household=ended.household_id,
+            start=ended.start.isoformat(),
+            end=ended.end.isoformat(),
+        )
     )
 
 

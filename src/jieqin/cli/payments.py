@@ -27,6 +27,7 @@ from jieqin.cli._common import (
     purpose_option,
     url_option,
 )
+from jieqin.i18n import _
 from jieqin.io.headers import HEADER_LANGUAGES
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def export_command(
 
         needs_output(output, format)
     if as_json and output is None:
-        raise click.UsageError("--json prints the summary: give -o FILE for the batch")
+        raise click.UsageError(_("--json prints the summary: give -o FILE for the batch"))
     from jieqin.cli._output import checked_encoding
 
     encoding = checked_encoding(encoding)
@@ -182,21 +183,31 @@ def _write(
 
 def _tell(batch: PaymentBatch, output: Path | None) -> None:
     """Say on standard error what was written and what to do next."""
-    where = f" to {output}" if output is not None else ""
-    again = "" if batch.new else " again"
-    masked = "" if batch.revealed else " Names and resident ID numbers are masked."
-    click.echo(
-        f"Wrote payment batch {batch.batch_id}{again}{where}: {len(batch.lines)} grants, "
-        f"{batch.total} yuan. The bank matches rows on grant_id.{masked}",
-        err=True,
-    )
+    if output is None:
+        wrote = (
+            _("Wrote payment batch {batch}: {count} grants, {total} yuan.")
+            if batch.new
+            else _("Wrote payment batch {batch} again: {count} grants, {total} yuan.")
+        )
+    elif batch.new:
+        wrote = _("Wrote payment batch {batch} to {output}: {count} grants, {total} yuan.")
+    else:
+        wrote = _("Wrote payment batch {batch} again to {output}: {count} grants, {total} yuan.")
+    said = wrote.format(
+        batch=batch.batch_id, output=output, count=len(batch.lines), total=batch.total
+    ) + _(" The bank matches rows on grant_id.")
+    if not batch.revealed:
+        said += _(" Names and resident ID numbers are masked.")
+    click.echo(said, err=True)
     if batch.left_out:
         click.echo(
-            f"{batch.left_out} grants of the batch were left out: paid, returned or revoked since.",
+            _("{count} grants of the batch were left out: paid, returned or revoked since.").format(
+                count=batch.left_out
+            ),
             err=True,
         )
     click.echo(
-        as_invoked("Record the bank's result with `jieqin payments reconcile RESULT.csv`."),
+        as_invoked(_("Record the bank's result with `jieqin payments reconcile RESULT.csv`.")),
         err=True,
     )
 
@@ -251,12 +262,24 @@ def reconcile_command(
         echo_json(done.summary())
         return
     if done.unchanged == done.rows:
-        click.echo(f"Nothing changed: the {done.rows} rows of {done.source} were recorded before.")
+        click.echo(
+            _("Nothing changed: the {rows} rows of {source} were recorded before.").format(
+                rows=done.rows, source=done.source
+            )
+        )
         return
     click.echo(
-        f"Recorded {done.source}: {done.paid} paid ({done.paid_amount} yuan), "
-        f"{done.returned} returned ({done.returned_amount} yuan back in their funds), "
-        f"{done.unchanged} recorded before."
+        _(
+            "Recorded {source}: {paid} paid ({paid_amount} yuan), {returned} returned "
+            "({returned_amount} yuan back in their funds), {unchanged} recorded before."
+        ).format(
+            source=done.source,
+            paid=done.paid,
+            paid_amount=done.paid_amount,
+            returned=done.returned,
+            returned_amount=done.returned_amount,
+            unchanged=done.unchanged,
+        )
     )
 
 

@@ -33,6 +33,8 @@ REGISTRATION_KINDS: tuple[tuple[str, str], ...] = (
     ("header_aliases", "header aliases"),
     ("grievance_categories", "grievance categories"),
     ("parameters", "parameters"),
+    ("regional_parameters", "regional parameters"),
+    ("feeds", "observation feeds"),
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from jieqin.cli._common import DAY, actor_option, database_url, day_of, echo_json, url_option
+from jieqin.i18n import N_, _
 
 __all__ = [
     "COMMANDS",
@@ -22,7 +23,7 @@ __all__ = [
 
 
 #: What the listing says on standard error when it leaves sensitive referrals out.
-WITHHELD = (
+WITHHELD = N_(
     "{n} referrals of needs that tell a health or disability fact are not listed; "
     "`jieqin export needs --include-sensitive` writes those needs."
 )
@@ -76,7 +77,7 @@ def list_command(
     from jieqin import connect
 
     if on is not None and not overdue:
-        raise click.UsageError("--on goes with --overdue")
+        raise click.UsageError(_("--on goes with --overdue"))
     with connect(database_url(db, url)) as campaign:
         day = day_of(on) or campaign.clock.today()
         if overdue:
@@ -112,7 +113,7 @@ def shown_referrals(campaign: Any, found: list[Any]) -> list[Any]:
         if r.need_id not in needs or not sensitivity.withholds_need(needs[r.need_id])
     ]
     if len(found) > len(shown):
-        click.echo(WITHHELD.format(n=len(found) - len(shown)), err=True)
+        click.echo(_(WITHHELD).format(n=len(found) - len(shown)), err=True)
     return shown
 
 
@@ -145,24 +146,39 @@ def _row(r: Any, days_overdue: int | None = None) -> dict[str, Any]:
     return masked
 
 
+#: The columns of the listing, said in the language of the run.
+_COLUMNS = {
+    "days_overdue": N_("days_overdue"),
+    "referral_id": N_("referral"),
+    "need_id": N_("need"),
+    "agency": N_("agency"),
+    "status": N_("status"),
+    "referred_on": N_("referred_on"),
+    "due_on": N_("due_on"),
+    "settled": N_("settled"),
+}
+
+
 def _show(rows: list[dict[str, Any]], overdue: bool, day: Any) -> None:
     from rich.table import Table
 
     from jieqin.cli._output import print_tables
 
+    shown = day.isoformat() if overdue else ""
     if not rows:
-        click.echo(
-            f"No referral is past its due day on {day.isoformat()}." if overdue else "No referrals."
-        )
+        empty = _("No referral is past its due day on {day}.") if overdue else _("No referrals.")
+        click.echo(empty.format(day=shown))
         return
-    title = f"{len(rows)} referrals past their due day on {day.isoformat()}" if overdue else None
-    table = Table(title=title or f"{len(rows)} referrals")
+    title = (
+        _("{count} referrals past their due day on {day}") if overdue else _("{count} referrals")
+    )
+    table = Table(title=title.format(count=len(rows), day=shown))
     columns = ["referral_id", "need_id", "agency", "status", "referred_on", "due_on", "settled"]
     if overdue:
         columns.insert(0, "days_overdue")
     for column in columns:
         table.add_column(
-            column.removesuffix("_id"), justify="right" if column == "days_overdue" else "left"
+            _(_COLUMNS[column]), justify="right" if column == "days_overdue" else "left"
         )
     for r in rows:
         r = {**r, "settled": _settled(r)}
@@ -177,7 +193,7 @@ def _settled(row: dict[str, Any]) -> str:
     if row["status"] == "rejected":
         return f"{row['rejected_on']} {row['rejection_reason']}"
     if row["status"] == "accepted":
-        return f"accepted {row['accepted_on']}"
+        return _("accepted {day}").format(day=row["accepted_on"])
     return ""
 
 
@@ -197,8 +213,12 @@ def accept_command(
 
     with connect(database_url(db, url)) as campaign:
         referral = campaign.accept_referral(referral_id, day_of(on), note, actor=actor)
-    due = f"; it is due by {referral.due_on.isoformat()}" if referral.due_on else ""
-    click.echo(f"Referral {referral_id} accepted on {referral.accepted_on}{due}.")
+    if referral.due_on:
+        said = _("Referral {referral} accepted on {day}; it is due by {due}.")
+    else:
+        said = _("Referral {referral} accepted on {day}.")
+    due = referral.due_on.isoformat() if referral.due_on else ""
+    click.echo(said.format(referral=referral_id, day=referral.accepted_on, due=due))
 
 
 @referrals_group.command("reject")
@@ -220,12 +240,15 @@ def reject_command(
 
     with connect(database_url(db, url)) as campaign:
         need = campaign.reject_referral(referral_id, reason, day_of(on), actor=actor)
-    state = (
-        f"its need {need.need_id} is open again for another route (`jieqin needs route`)"
+    said = (
+        _(
+            "Rejected referral {referral}; its need {need} is open again for another route "
+            "(`jieqin needs route`)."
+        )
         if need.status.value == "open"
-        else f"its need {need.need_id} stays {need.status.value}"
+        else _("Rejected referral {referral}; its need {need} stays {status}.")
     )
-    click.echo(f"Rejected referral {referral_id}; {state}.")
+    click.echo(said.format(referral=referral_id, need=need.need_id, status=need.status.value))
 
 
 @referrals_group.command("complete")
@@ -260,12 +283,16 @@ def complete_command(
             referral_id, day_of(on), note, outcome=outcome, actor=actor
         )
     by = f"referral:{referral_id}"
-    settled = (
-        f"its need {need.need_id} is resolved"
+    said = (
+        _("Completed referral {referral} ({outcome}); its need {need} is resolved.")
         if need.resolved_by == by
-        else f"its need {need.need_id} was already {need.status.value}"
+        else _("Completed referral {referral} ({outcome}); its need {need} was already {status}.")
     )
-    click.echo(f"Completed referral {referral_id} ({outcome}); {settled}.")
+    click.echo(
+        said.format(
+            referral=referral_id, outcome=outcome, need=need.need_id, status=need.status.value
+        )
+    )
 
 
 COMMANDS = [referrals_group]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from jieqin.i18n import _
 from jieqin.io.headers import HEADER_LANGUAGES
 from jieqin.io.kinds import KINDS
 from jieqin.io.template import TEMPLATE_FORMATS
@@ -68,7 +69,12 @@ def template_command(kind: str, fmt: str | None, headers: str, output: Path | No
         write_binary(
             target, lambda out: write_template(spec, out, registry=registry, headers=headers)
         )
-    click.echo(f"Wrote the {kind} template ({fmt}) to {target}.", err=True)
+    click.echo(
+        _("Wrote the {kind} template ({format}) to {output}.").format(
+            kind=kind, format=fmt, output=target
+        ),
+        err=True,
+    )
 
 
 COMMANDS = [template_command]

@@ -22,6 +22,7 @@ from attrs import define, field, frozen
 
 import jieqin
 from jieqin.demo.cohort import Cohort, generate_cohort
+from jieqin.demo.monitoring import DemoClock, run_monitoring
 from jieqin.demo.schedule import plan_activities
 from jieqin.i18n import N_, _
 
@@ -233,6 +234,15 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+#: Why households were left unpaired, with their count.
+_UNPAIRED = {
+    "no_helper_within_limit": N_("{n} no helper within limit"),
+    "capacity_exhausted": N_("{n} capacity exhausted"),
+    "all_candidates_forbidden": N_("{n} all candidates forbidden"),
+    "not_in_a_pairable_status": N_("{n} not in a pairable status"),
+}
+
+
 def _pair(
     campaign: jieqin.Campaign, cohort: Cohort, result: DemoResult, progress: Progress
 ) -> None:
@@ -246,8 +256,11 @@ def _pair(
         reasons[str(household.reason)] = reasons.get(str(household.reason), 0) + 1
     off = [h for h in cohort.households if h.status_on(PAIRING_DAY) not in policy.eligible_statuses]
     if off:
-        reasons["not in a pairable status"] = len(off)
-    why = _(", ").join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(reasons.items()))
+        reasons["not_in_a_pairable_status"] = len(off)
+    why = _(", ").join(
+        _(_UNPAIRED[reason]).format(n=n) if reason in _UNPAIRED else f"{n} {reason}"
+        for reason, n in sorted(reasons.items())
+    )
     detail = _(
         "{paired} households paired on {day} (county limit, at most 2 per helper); "
         "{unpaired} left unpaired"
@@ -468,7 +481,8 @@ def run_demo(
             seed=seed,
         ),
     )
-    with jieqin.connect(url) as campaign:
+    clock = DemoClock()
+    with jieqin.connect(url, clock=clock) as campaign:
         _find_programs(campaign, result)
         if not result.programs:
             result.say(
@@ -486,6 +500,9 @@ def run_demo(
         _allocate(campaign, cohort, result, progress)
         _winter_check(campaign, cohort, result, progress)
         _activities(campaign, cohort, result, progress)
+        with progress.task(N_("Monitoring against a return to poverty"), 1) as advance:
+            run_monitoring(campaign, cohort, clock, result.say)
+            advance(1)
         with progress.task(N_("Computing the 2021 report"), 1) as advance:
             result.report = campaign.report(YEAR, by_region=True)
             advance(1)

@@ -41,6 +41,7 @@ from cattrs.errors import (
 from cattrs.preconf.json import make_converter
 
 from jieqin.errors import InvalidInput, InvalidValue, JieqinError, Problem
+from jieqin.i18n import N_, Message
 from jieqin.io.values import code_of, parse_date
 from jieqin.model.periods import Month, Period, Quarter, Year, parse_period
 from jieqin.model.regions import RegionCode
@@ -58,14 +59,14 @@ def _json_type(value: object) -> str:
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, str):
-        return "a string"
+        return N_("a string")
     if isinstance(value, (int, float)):
-        return "a number"
+        return N_("a number")
     if isinstance(value, (list, tuple)):
-        return "a list"
+        return N_("a list")
     if isinstance(value, Mapping):
-        return "an object"
-    return f"a {type(value).__name__}"
+        return N_("an object")
+    return N_("a {type}", type=type(value).__name__)
 
 
 _LONG_DIGITS = re.compile(r"[0-9]{7,}")
@@ -78,16 +79,18 @@ def _given(value: object) -> str:
     quoted, so that :class:`~jieqin.errors.Problem` masks it as it masks quoted text.
     """
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return N_("the string {value}", value=repr(value))
     if _is_number(value):
         text = repr(value)
-        return f"the number {text!r}" if _LONG_DIGITS.search(text) else f"the number {text}"
+        return N_("the number {value}", value=repr(text) if _LONG_DIGITS.search(text) else text)
     return _json_type(value)
 
 
 def _refuse(expected: str, value: object, shown: Callable[[object], str] = _given) -> NoReturn:
     """Raise the refusal of a value of the wrong JSON type: what was expected, what came."""
-    raise InvalidValue(f"expected {expected}, got {shown(value)}")
+    raise InvalidValue(
+        N_("expected {expected}, got {given}", expected=expected, given=shown(value))
+    )
 
 
 def _is_number(value: object) -> bool:
@@ -96,13 +99,13 @@ def _is_number(value: object) -> bool:
 
 def _structure_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        _refuse("true or false", value)
+        _refuse(N_("true or false"), value)
     return value
 
 
 def _structure_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        _refuse("a string", value)
+        _refuse(N_("a string"), value)
     return value
 
 
@@ -110,11 +113,13 @@ def _structure_code(value: object, cls: type[StrEnum]) -> StrEnum:
     """A vocabulary enum from its value or a ledger's Chinese word for it (``男``,
     ``户主``: :mod:`jieqin.io.values`); the message is the model's own (``enum_field``)."""
     if not isinstance(value, str):
-        _refuse(f"a string (one of: {_values(cls)})", value)
+        _refuse(N_("a string (one of: {allowed})", allowed=_values(cls)), value)
     try:
         return cls(code_of(cls, value))
     except ValueError:
-        raise InvalidValue(f"{value!r} is not one of: {_values(cls)}") from None
+        raise InvalidValue(
+            N_("{value} is not one of: {allowed}", value=repr(value), allowed=_values(cls))
+        ) from None
 
 
 def _values(cls: type[StrEnum]) -> str:
@@ -128,35 +133,42 @@ INT_RANGE = range(-(2**31), 2**31)
 def _structure_int(value: object, _: type) -> int:
     """A whole JSON number (``3``, also ``3.0``); never a string, a bool or ``3.5``."""
     if not _is_number(value) or (isinstance(value, float) and not value.is_integer()):
-        _refuse("a whole number", value)
+        _refuse(N_("a whole number"), value)
     number = int(cast(float, value))
     if number not in INT_RANGE:
-        raise InvalidValue(f"{number} is out of range")
+        raise InvalidValue(N_("{number} is out of range", number=number))
     return number
 
 
 def _structure_float(value: object, _: type) -> float:
     if not _is_number(value):
-        _refuse("a number", value)
+        _refuse(N_("a number"), value)
     try:
         return float(value)  # type: ignore[arg-type]
     except OverflowError:
-        raise InvalidValue(f"expected a number, got {_given(value)}, which is too large") from None
+        raise InvalidValue(
+            N_("expected a number, got {given}, which is too large", given=_given(value))
+        ) from None
 
 
 def _structure_decimal(value: object, _: type) -> Decimal:
     if isinstance(value, (bool, float)):
-        raise InvalidValue(f'amount must be written as a string such as "5000.00", not {value!r}')
+        raise InvalidValue(
+            N_(
+                'amount must be written as a string such as "5000.00", not {value}',
+                value=repr(value),
+            )
+        )
     if isinstance(value, int):
         return Decimal(value)
     if not isinstance(value, str):
-        _refuse('an amount written as a string such as "5000.00"', value, _json_type)
+        _refuse(N_('an amount written as a string such as "5000.00"'), value, _json_type)
     try:
         amount = Decimal(value.strip())
     except InvalidOperation:
-        raise InvalidValue(f"invalid amount {value!r}") from None
+        raise InvalidValue(N_("invalid amount {value}", value=repr(value))) from None
     if not amount.is_finite():
-        raise InvalidValue(f"invalid amount {value!r}")
+        raise InvalidValue(N_("invalid amount {value}", value=repr(value)))
     return amount
 
 
@@ -166,7 +178,7 @@ def _structure_date(value: object, _: type) -> date:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
-        _refuse("a date as YYYY-MM-DD", value)
+        _refuse(N_("a date as YYYY-MM-DD"), value)
     text = value.strip()
     try:
         return date.fromisoformat(text)
@@ -175,15 +187,18 @@ def _structure_date(value: object, _: type) -> date:
     try:
         day = parse_date(text)
     except InvalidValue as exc:
-        raise InvalidValue(f"invalid date: {exc.reason}") from None
+        raise InvalidValue(N_("invalid date: {reason}", reason=exc.reason)) from None
     if day is None:
         raise InvalidValue(
-            f"invalid date {value!r}; expected YYYY-MM-DD (or 1980年5月3日, 1980.05.03, 1980/5/3)"
+            N_(
+                "invalid date {value}; expected YYYY-MM-DD (or 1980年5月3日, 1980.05.03, 1980/5/3)",
+                value=repr(value),
+            )
         )
     return day
 
 
-def _code_text(value: object, expected: str) -> str:
+def _code_text(value: object, expected: Message) -> str:
     """A region or period code as text: a string, or a whole number spelling the code.
 
     No region code or period starts with a 0, so a number loses nothing of one.
@@ -196,11 +211,11 @@ def _code_text(value: object, expected: str) -> str:
 
 
 def _structure_region(value: object, _: type) -> RegionCode:
-    return RegionCode(_code_text(value, "a region code (a string of 6, 9 or 12 digits)"))
+    return RegionCode(_code_text(value, N_("a region code (a string of 6, 9 or 12 digits)")))
 
 
 def _structure_period(value: object, _: object) -> Period:
-    return parse_period(_code_text(value, 'a period such as "2021", "2021Q1" or "2021-03"'))
+    return parse_period(_code_text(value, N_('a period such as "2021", "2021Q1" or "2021-03"')))
 
 
 #: Collections the converter builds, each from a JSON array only.
@@ -254,7 +269,7 @@ def _mapping_hook(type_: Any, conv: Converter) -> StructureHook:
 
     def structure(value: object, _: object) -> dict[Any, Any]:
         if not isinstance(value, Mapping):
-            _refuse("an object", value, _json_type)
+            _refuse(N_("an object"), value, _json_type)
         keys = [key_hook(key, key_type) for key in value]
         return dict(zip(keys, _each(value.items(), value_hook, value_type, type_), strict=True))
 
@@ -285,7 +300,7 @@ def _object_hook(cls: type, conv: Converter) -> StructureHook:
 
     def structure(value: object, _: object) -> Any:
         if not isinstance(value, Mapping):
-            _refuse("an object", value, _json_type)
+            _refuse(N_("an object"), value, _json_type)
         return build(value, cls)
 
     return structure
@@ -314,6 +329,35 @@ converter.register_structure_hook(Period, _structure_period)
 converter.register_unstructure_hook(Period, str)
 converter.register_unstructure_hook(frozenset, lambda values: sorted(values))
 converter.register_unstructure_hook(Mapping, dict)
+
+
+def _observation_hook() -> StructureHook:
+    """An observation a feed delivered may leave its id out: it is then the feed record's
+    stable id, so the same row delivered again is the same record."""
+    from jieqin.model.monitoring import Observation, feed_observation_id
+
+    build = _object_hook(Observation, converter)
+
+    def structure(value: object, cls: Any) -> Any:
+        if isinstance(value, Mapping) and not value.get("observation_id"):
+            feed, record = value.get("feed"), value.get("feed_record")
+            if isinstance(feed, str) and isinstance(record, str) and feed and record:
+                value = {**value, "observation_id": feed_observation_id(feed, record)}
+            else:
+                raise InvalidValue(
+                    N_(
+                        "required field is missing (only a department's row, with feed and "
+                        "feed_record, may leave it empty)"
+                    ),
+                    field="observation_id",
+                )
+        return build(value, cls)
+
+    converter.register_structure_hook(Observation, structure)
+    return structure
+
+
+_observation_hook()
 
 
 def unstructure(obj: Any) -> Any:
@@ -346,7 +390,17 @@ def from_json(
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            [Problem(f"not valid JSON: {exc.msg} at column {exc.colno}", source=source, line=line)]
+            [
+                Problem(
+                    N_(
+                        "not valid JSON: {error} at column {column}",
+                        error=exc.msg,
+                        column=exc.colno,
+                    ),
+                    source=source,
+                    line=line,
+                )
+            ]
         ) from None
     return structure(data, cls, source=source, line=line)
 
@@ -383,7 +437,9 @@ def _walk(
         return
     if isinstance(exc, ForbiddenExtraKeysError):
         for key in sorted(exc.extra_fields):
-            out.append(Problem("unknown field", field=_join(path, key), source=source, line=line))
+            out.append(
+                Problem(N_("unknown field"), field=_join(path, key), source=source, line=line)
+            )
         return
     if isinstance(exc, InvalidInput):
         for problem in exc.problems:
@@ -405,8 +461,8 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, InvalidValue):
         return exc.reason
     if isinstance(exc, KeyError):
-        return "required field is missing"
+        return N_("required field is missing")
     if isinstance(exc, TypeError):
-        return f"wrong type ({exc})"
+        return N_("wrong type ({error})", error=str(exc))
     text = str(exc)
     return text or type(exc).__name__

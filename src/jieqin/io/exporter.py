@@ -44,16 +44,17 @@ def batches(repository: Any, size: int = BATCH) -> Iterator[list[Any]]:
         yield records[start : start + size]
 
 
-def _json_forms(
-    objects: Iterable[object],
+def _masked(
+    forms: Iterable[dict[str, Any]],
     kind: Kind,
     sensitivity: Sensitivity | None,
     on_record: Callable[[], None] | None,
 ) -> Iterator[dict[str, Any]]:
-    for obj in objects:
-        data: dict[str, Any] | None = unstructure(obj)
-        if sensitivity is not None and data is not None:
-            data = mask_record(kind.name, data, sensitivity)
+    """JSON-form records masked (unless ``sensitivity`` is ``None``), those left out skipped."""
+    for form in forms:
+        data: dict[str, Any] | None = form
+        if sensitivity is not None:
+            data = mask_record(kind.name, form, sensitivity)
         if data is not None:
             yield data
         if on_record is not None:
@@ -81,6 +82,30 @@ def write_records(
     ``out`` is a text file for CSV and JSON Lines, a binary one for XLSX.
     ``headers="zh"`` writes the Chinese column names (CSV and XLSX).
     """
+    return _write_forms(
+        (unstructure(obj) for obj in objects),
+        kind,
+        out,
+        format=format,
+        include_sensitive=include_sensitive,
+        on_record=on_record,
+        sensitivity=sensitivity,
+        headers=headers,
+    )
+
+
+def _write_forms(
+    forms: Iterable[dict[str, Any]],
+    kind: str | Kind,
+    out: IO[Any],
+    *,
+    format: str,
+    include_sensitive: bool,
+    on_record: Callable[[], None] | None,
+    sensitivity: Sensitivity | None,
+    headers: str,
+) -> int:
+    """:func:`write_records` for records already in their JSON form."""
     spec = kind if isinstance(kind, Kind) else kind_named(kind)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of: {', '.join(FORMATS)}")
@@ -88,7 +113,7 @@ def write_records(
         raise ValueError(f"unknown headers {headers!r}; expected: {', '.join(HEADER_LANGUAGES)}")
     if not include_sensitive and sensitivity is None:
         sensitivity = sensitivity_of(None)
-    records = _json_forms(objects, spec, None if include_sensitive else sensitivity, on_record)
+    records = _masked(forms, spec, None if include_sensitive else sensitivity, on_record)
     if format == "csv":
         return write_csv(spec, records, out, headers=headers)
     if format == "xlsx":
@@ -96,6 +121,21 @@ def write_records(
 
         return write_xlsx(spec, records, out, headers=headers)
     return write_jsonl(records, out)
+
+
+def _stored_forms(repository: Any, kind: Kind) -> Iterator[dict[str, Any]]:
+    """The JSON forms of every stored record of ``kind``: households straight from their
+    rows when the backend offers them (``iter_rows``: no model object is built, see
+    :mod:`jieqin.io.household_export`), else each record unstructured."""
+    rows = getattr(repository, "iter_rows", None)
+    if kind.name == "households" and callable(rows):
+        from jieqin.io.household_export import household_json
+
+        for batch in rows(BATCH):
+            yield from map(household_json, batch)
+        return
+    for batch in batches(repository):
+        yield from map(unstructure, batch)
 
 
 class _UnitsOfWork(Protocol):
@@ -138,8 +178,8 @@ def export(
             sensitivity = sensitivity_of(source)
             if spec.name == "activities":
                 sensitivity = sensitivity.with_needs(n for b in batches(uow.needs) for n in b)
-        return write_records(
-            (record for batch in batches(repository) for record in batch),
+        return _write_forms(
+            _stored_forms(repository, spec),
             spec,
             out,
             format=format,

@@ -157,6 +157,19 @@ CHINESE: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "outcome": ("办理结果", "结果"),
         "reason": ("原因说明", "退回原因", "原因", "备注"),
     },
+    "observations": {
+        "observation_id": ("监测记录编号", "记录编号", "观测编号"),
+        "household_id": _HOUSEHOLD_ID,
+        "member_id": _MEMBER_ID,
+        "kind": ("类型", "指标", "监测指标", "收支类型"),
+        "period": ("期间", "所属期间", "年度"),
+        "amount": ("金额", "金额（元）", "金额(元)", "数额"),
+        "source": ("来源", "数据来源", "信息来源"),
+        "recorded_on": ("记录日期", "登记日期", "录入日期"),
+        "feed": ("数据部门", "来源部门", "部门"),
+        "feed_record": ("部门记录编号", "来源记录编号", "原始记录号"),
+        "note": _NOTE,
+    },
     "payment-batches": _PAYMENT_BATCHES,
     "payment-results": _PAYMENT_RESULTS,
 }
@@ -186,6 +199,7 @@ SHEET_NAMES: Mapping[str, tuple[str, ...]] = {
     "needs": ("needs", "需求"),
     "referral-outcomes": ("referral-outcomes", "转介结果", "转介办理结果"),
     "activities": ("activities", "活动"),
+    "observations": ("observations", "监测记录", "收支监测"),
     "payment-batches": ("payment-batches", "发放批次"),
     "payment-results": ("payment-results", "发放结果"),
 }

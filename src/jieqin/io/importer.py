@@ -32,9 +32,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
+from jieqin.i18n import N_
 from jieqin.io.csv_format import read_csv
 from jieqin.io.headers import STANDARD_HEADERS, HeaderTable
 from jieqin.io.household_rows import read_household_rows
@@ -162,7 +163,34 @@ def _read(
         parsed = read_jsonl_file(
             path, spec, encoding=encoding, source=source, on_bytes=on_bytes, headers=table
         )
+    if spec.name == "observations":
+        parsed = _amounts_hidden(parsed)
     return _once_each(parsed, spec, source), places
+
+
+#: The reason a problem of an observation's amount gives instead of its own: the value
+#: may be a medical expenditure (a health fact), so no message repeats it.
+AMOUNT_HIDDEN = N_(
+    "is not an amount in yuan (a number such as 1200.50, not negative); the value is "
+    "not repeated here, as a medical amount is a health fact"
+)
+
+
+def _repeats_a_number(problem: Problem) -> bool:
+    return problem.field == "amount" and any(c.isdigit() for c in str(problem.reason))
+
+
+def _amounts_hidden(parsed: Iterable[Parsed]) -> Iterator[Parsed]:
+    """Observations whose amount is refused say why without repeating the amount (a
+    reason that holds no digit, such as a formula's, stays as it is)."""
+    for record in parsed:
+        if any(_repeats_a_number(p) for p in record.problems):
+            problems = tuple(
+                evolve(p, reason=AMOUNT_HIDDEN) if _repeats_a_number(p) else p
+                for p in record.problems
+            )
+            record = Parsed(record.line, None, problems)
+        yield record
 
 
 def parse_file(
@@ -212,11 +240,16 @@ def _once_each(parsed: Iterable[Parsed], kind: Kind, source: str) -> Iterator[Pa
     first_line: dict[str, int] = {}
     for record in parsed:
         if record.value is not None:
-            key = kind.key(record.value)
+            value = record.value
+            key = value.household_id if isinstance(value, HouseholdRows) else kind.key(value)
             earlier = first_line.setdefault(key, record.line)
             if earlier != record.line:
                 problem = Problem(
-                    f"{key!r} appears again; it was first given on line {earlier}",
+                    N_(
+                        "{key} appears again; it was first given on line {line}",
+                        key=repr(key),
+                        line=earlier,
+                    ),
                     field=kind.id_attribute,
                     source=source,
                     line=record.line,
@@ -233,18 +266,32 @@ def _resident_ids(value: object) -> list[str]:
     return []
 
 
+def _number_key(number: str) -> int | str:
+    """A resident ID number as a smaller key: a valid number's check character follows
+    from its first 17 digits, so they alone (as an int) tell one number from another;
+    a million households' numbers then take half the memory."""
+    first17 = number[:17]
+    if len(number) == 18 and first17.isascii() and first17.isdigit():
+        return int(first17)
+    return number
+
+
 def _one_person_each(parsed: Iterable[Parsed], source: str) -> Iterator[Parsed]:
     """Refuse a household that gives a resident ID number an earlier line already gave."""
-    first_line: dict[str, int] = {}
+    first_line: dict[int | str, int] = {}
     for record in parsed:
         problems = []
         for number in _resident_ids(record.value):
-            earlier = first_line.setdefault(number, record.line)
+            earlier = first_line.setdefault(_number_key(number), record.line)
             if earlier != record.line:
                 problems.append(
                     Problem(
-                        f"resident ID {mask_resident_id(number)} was already given on line "
-                        f"{earlier}: one number, one person",
+                        N_(
+                            "resident ID {number} was already given on line {line}: "
+                            "one number, one person",
+                            number=mask_resident_id(number),
+                            line=earlier,
+                        ),
                         field="resident_id",
                         source=source,
                         line=record.line,
@@ -307,7 +354,12 @@ def load_records(
             return
         except ConflictError as exc:
             last = lines[-1] if lines else 0
-            reason = f"the records of lines {lines[0]}-{last} conflict with stored records: {exc}"
+            reason = N_(
+                "the records of lines {first}-{last} conflict with stored records: {error}",
+                first=lines[0],
+                last=last,
+                error=str(exc),
+            )
             raise InvalidInput([Problem(reason, source=source, line=lines[0])]) from exc
         written += len(batch)
 
@@ -382,6 +434,12 @@ def load(
 
     if spec.applied:
         write, check = _applying(uow, spec)
+    elif spec.name == "observations":
+        from jieqin.services.observations import record_observations
+
+        def write(batch: list[Any], /) -> object:
+            return record_observations(uow, batch)
+
     try:
         count = load_records(
             parsed,

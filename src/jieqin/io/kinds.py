@@ -15,12 +15,14 @@ from typing import Any
 from attrs import frozen
 
 from jieqin.errors import InvalidValue
+from jieqin.i18n import N_
 from jieqin.model import (
     Activity,
     Grant,
     Helper,
     Household,
     Need,
+    Observation,
     Pairing,
     PaymentResult,
     ReferralOutcome,
@@ -32,6 +34,7 @@ __all__ = [
     "HOUSEHOLDS",
     "KINDS",
     "NEEDS",
+    "OBSERVATIONS",
     "PAIRINGS",
     "PAYMENT_BATCHES",
     "PAYMENT_KINDS",
@@ -64,7 +67,7 @@ def _parse_int(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise InvalidValue(f"{text!r} is not a whole number") from None
+        raise InvalidValue(N_("{text} is not a whole number", text=repr(text))) from None
 
 
 def _parse_bool(text: str) -> bool:
@@ -73,7 +76,7 @@ def _parse_bool(text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise InvalidValue(f"{text!r} is not true or false")
+    raise InvalidValue(N_("{text} is not true or false", text=repr(text)))
 
 
 def _parse_list(text: str) -> list[str]:
@@ -85,7 +88,7 @@ def _parse_history(text: str) -> list[dict[str, str]]:
     for part in _parse_list(text):
         status, sep, since = part.partition("@")
         if not sep:
-            raise InvalidValue(f"{part!r} is not status@YYYY-MM-DD")
+            raise InvalidValue(N_("{text} is not status@YYYY-MM-DD", text=repr(part)))
         history.append({"status": status.strip(), "since": since.strip()})
     return history
 
@@ -157,11 +160,17 @@ class Kind:
     applied: bool = False
     """The records are steps a use case applies to stored records (referral outcomes
     move referrals on), not records stored as they are: imported, never exported."""
+    required_columns: tuple[str, ...] = ()
+    """The columns a file must have (default: the key attributes)."""
 
     def key(self, record: object) -> str:
         """The record's id as text (``helper/household/start`` for a pairing)."""
         names = self.key_attributes or (self.id_attribute,)
         return "/".join(str(getattr(record, name)) for name in names)
+
+    def header_required(self) -> tuple[str, ...]:
+        """The columns a file of this kind must have."""
+        return self.required_columns or self.key_attributes or (self.id_attribute,)
 
     def all_columns(self) -> tuple[Column, ...]:
         return self.group_columns + self.columns
@@ -306,8 +315,33 @@ REFERRAL_OUTCOMES = Kind(
 reason, completed with the outcome code) on a day; see
 :func:`jieqin.services.needs.apply_outcomes`."""
 
+OBSERVATIONS = Kind(
+    name="observations",
+    cls=Observation,
+    id_attribute="observation_id",
+    repository="observations",
+    columns=(
+        _col("observation_id"),
+        _col("household_id"),
+        _col("member_id"),
+        _col("kind"),
+        _col("period"),
+        _col("amount"),
+        _col("source"),
+        _col("recorded_on"),
+        _col("feed"),
+        _col("feed_record"),
+        _col("note"),
+    ),
+    required_columns=("household_id",),
+)
+"""Households' incomes and rigid expenditures over a period (防返贫监测): a feed's row
+may leave ``observation_id`` empty (it is then the feed record's stable id,
+:func:`jieqin.model.feed_observation_id`), and re-importing a file changes nothing."""
+
 KINDS: Mapping[str, Kind] = {
-    k.name: k for k in (HELPERS, HOUSEHOLDS, PAIRINGS, NEEDS, ACTIVITIES, REFERRAL_OUTCOMES)
+    k.name: k
+    for k in (HELPERS, HOUSEHOLDS, PAIRINGS, NEEDS, ACTIVITIES, REFERRAL_OUTCOMES, OBSERVATIONS)
 }
 
 PAYMENT_BATCHES = Kind(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import attrs
 
 from jieqin.errors import InvalidInput, Problem
+from jieqin.i18n import Message
 from jieqin.io.kinds import Kind
 from jieqin.io.records import Parsed
 
@@ -27,6 +28,14 @@ Place = tuple[str | None, int | None, Mapping[str, str]]
 _LINES = re.compile(r"\blines (\d+)-(\d+)")
 _LINE = re.compile(r"\bline (\d+)")
 _MEMBER = re.compile(r"^members\[\d+\]\.")
+
+
+def _as_rows(text: str, lang: str) -> str:
+    """A reason's lines named as a workbook's rows (``line 17`` is ``row 17``); Chinese
+    says both as ``第 17 行``."""
+    if lang != "en":
+        return text
+    return _LINE.sub(r"row \1", _LINES.sub(r"rows \1-\2", text))
 
 
 class Places:
@@ -64,7 +73,8 @@ class Places:
             field = self._field(problem.field, self.written)
             return problem if field == problem.field else attrs.evolve(problem, field=field)
         sheet, row, names = self.place(problem.line, problem.field)
-        reason = _LINE.sub(r"row \1", _LINES.sub(r"rows \1-\2", problem.reason))
+        said = problem.reason
+        reason = said.through(_as_rows) if isinstance(said, Message) else _as_rows(said, "en")
         return attrs.evolve(
             problem, reason=reason, field=self._field(problem.field, names), line=row, sheet=sheet
         )

@@ -8,6 +8,9 @@ A masked export must look the same whether or not a person has the sensitive fac
 
 - a masked field reads :data:`MASKED` in **every** row, given or not (an empty
   ``disability_grade`` beside a masked one would name the disabled);
+- a medical expenditure observation reads :data:`MASKED` for its amount and the
+  member it was for (the kind of every observation is shown, so every medical row
+  reads alike); an observation of a major illness or a disability is left out;
 - a need of a sensitive kind (one a rule derives from a health or disability fact,
   or one registered with ``sensitive=True``), or routed to a programme whose rules
   read such facts, is left out of a masked export, and an activity names no such need;
@@ -22,6 +25,7 @@ need kinds, need rules and programmes a campaign has (:func:`sensitivity_of`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
@@ -29,6 +33,7 @@ from attrs import field, frozen
 from jieqin._free_text import mask_free_text
 from jieqin._masking import mask_phone
 from jieqin.model import Need
+from jieqin.model.monitoring import HEALTH_EVENTS, SENSITIVE_KINDS
 
 __all__ = [
     "MASKED",
@@ -44,6 +49,11 @@ MASKED = "<masked>"
 """What a masked field reads in an export, in every row."""
 
 _PERSON_FIELDS = ("resident_id", "phone", "disability_grade")
+
+#: The observation kinds that tell a health fact (their amount is masked), and those
+#: that tell one by being there (left out).
+_HEALTH_OBSERVATIONS = frozenset(kind.value for kind in SENSITIVE_KINDS)
+_HEALTH_EVENTS = frozenset(kind.value for kind in HEALTH_EVENTS)
 
 
 def _names(values: Iterable[str]) -> frozenset[str]:
@@ -109,13 +119,25 @@ def sensitivity_of(source: object) -> Sensitivity:
     )
 
 
+#: :func:`mask_free_text`, remembering the answers for the latest distinct strings: an
+#: export scans the same codes, dates and names over and over (bounded: memory stays flat).
+_scan = lru_cache(maxsize=1 << 14)(mask_free_text)
+
+
 def masked_strings(data: Any, *, key: str = "") -> Any:
     """``data`` (a JSON form) with every string scanned by :func:`mask_free_text`.
 
     Ids (keys ending in ``_id``) are left as they are: they are references, not text.
     """
+    kind = type(data)
+    if kind is str:
+        return data if key.endswith("_id") else _scan(data)
+    if kind is dict:
+        return _masked_dict(data)
+    if kind is list:
+        return [masked_strings(v, key=key) for v in data]
     if isinstance(data, str):
-        return data if key.endswith("_id") else mask_free_text(data)
+        return data if key.endswith("_id") else _scan(str(data))
     if isinstance(data, dict):
         return {k: masked_strings(v, key=str(k)) for k, v in data.items()}
     if isinstance(data, list):
@@ -123,10 +145,31 @@ def masked_strings(data: Any, *, key: str = "") -> Any:
     return data
 
 
-def _mask_person(data: dict[str, Any]) -> None:
+_SCALARS = (int, float, bool, type(None))
+
+
+def _masked_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`masked_strings` of a dict, its plain values handled in line."""
+    masked: dict[str, Any] = {}
+    for k, v in data.items():
+        kind = type(v)
+        if kind is str:
+            masked[k] = v if str(k).endswith("_id") else _scan(v)
+        elif kind in _SCALARS:
+            masked[k] = v
+        else:
+            masked[k] = masked_strings(v, key=str(k))
+    return masked
+
+
+def _mask_person(data: dict[str, Any]) -> dict[str, Any]:
+    """A member's JSON form with its person fields masked (before the scan: the numbers
+    they held are never scanned, nor remembered by it)."""
+    masked = dict(data)
     for name in _PERSON_FIELDS:
-        data[name] = MASKED
-    data["health"] = {"condition": MASKED, "diagnosis": MASKED}
+        masked[name] = MASKED
+    masked["health"] = {"condition": MASKED, "diagnosis": MASKED}
+    return masked
 
 
 def mask_record(
@@ -140,11 +183,24 @@ def mask_record(
     sensitivity = sensitivity if sensitivity is not None else Sensitivity()
     if kind == "needs" and sensitivity.withholds(data):
         return None
-    masked: dict[str, Any] = masked_strings(data)
+    if kind == "observations" and data.get("kind") in _HEALTH_EVENTS:
+        return None  # a major illness or a disability is a health fact by being there
     if kind == "households":
-        for member in masked.get("members", ()):
-            _mask_person(member)
-    elif kind == "helpers":
+        # former members too: a departed member's health reads like anyone's
+        data = {
+            **data,
+            **{
+                name: [_mask_person(m) for m in data[name]]
+                for name in ("members", "former_members")
+                if name in data
+            },
+        }
+    masked: dict[str, Any] = masked_strings(data)
+    if kind == "observations" and masked.get("kind") in _HEALTH_OBSERVATIONS:
+        # a medical expenditure is a health fact: its amount and the member it was for
+        masked["amount"] = MASKED
+        masked["member_id"] = MASKED
+    if kind == "helpers":
         masked["phone"] = MASKED
     elif kind == "activities" and masked.get("need_id") in sensitivity.need_ids:
         masked["need_id"] = None

@@ -18,6 +18,7 @@ from typing import BinaryIO
 from attrs import frozen
 
 from jieqin.errors import InvalidInput, Problem
+from jieqin.i18n import N_
 
 __all__ = ["AUTO", "MAX_LINE", "LongLine", "bounded_lines", "detect_encoding", "read_lines"]
 
@@ -49,7 +50,11 @@ def _resolve(encoding: str, stream: BinaryIO) -> str:
             name = codecs.lookup(encoding).name
         except LookupError:
             raise InvalidInput(
-                [Problem(f"unknown encoding {encoding!r}", field="encoding")]
+                [
+                    Problem(
+                        N_("unknown encoding {encoding}", encoding=repr(encoding)), field="encoding"
+                    )
+                ]
             ) from None
         return "utf-8-sig" if name == "utf-8" else name
     head = stream.read(_SNIFF_BYTES)
@@ -125,8 +130,10 @@ def read_lines(
     lines = bounded_lines(path, encoding=encoding, source=name, on_bytes=on_bytes)
     for number, line in enumerate(lines, start=1):
         if isinstance(line, LongLine):
-            reason = (
-                f"the line is {line.size} bytes long; at most {MAX_LINE}: is this the right file?"
+            reason = N_(
+                "the line is {size} bytes long; at most {most}: is this the right file?",
+                size=line.size,
+                most=MAX_LINE,
             )
             raise InvalidInput([Problem(reason, source=name, line=number)])
         yield line
@@ -145,8 +152,11 @@ def _skip_line(stream: BinaryIO) -> int:
 def _undecodable(
     raw: bytes, exc: UnicodeDecodeError, codec: str, source: str, line: int
 ) -> InvalidInput:
-    reason = (
-        f"cannot decode byte {raw[exc.start : exc.start + 1]!r} at column {exc.start + 1} as "
-        f"{codec}; give the file's encoding with --encoding (for example gbk or utf-8)"
+    reason = N_(
+        "cannot decode byte {byte} at column {column} as {codec}; give the file's encoding "
+        "with --encoding (for example gbk or utf-8)",
+        byte=repr(raw[exc.start : exc.start + 1]),
+        column=exc.start + 1,
+        codec=codec,
     )
     return InvalidInput([Problem(reason, source=source, line=line)])

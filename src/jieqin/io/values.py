@@ -22,7 +22,9 @@ from enum import StrEnum
 from functools import cache
 
 from jieqin.errors import InvalidValue
+from jieqin.i18n import N_
 from jieqin.model import reference
+from jieqin.model.monitoring import ObservationKind, ObservationSource
 from jieqin.model.people import EmploymentStatus, HealthCondition, Relation, SchoolLevel, Sex
 
 __all__ = ["SPELLINGS", "code_of", "parse_date", "spellings"]
@@ -83,6 +85,21 @@ SPELLINGS: Mapping[type[StrEnum], Mapping[str, tuple[str, ...]]] = {
         EmploymentStatus.UNABLE_TO_WORK: ("丧失劳动能力", "无劳动力"),
         EmploymentStatus.STUDENT: ("学生", "在校学生"),
         EmploymentStatus.CHILD: ("学龄前儿童", "儿童"),
+    },
+    ObservationKind: {
+        ObservationKind.INCOME: ("收入", "人均纯收入", "纯收入", "人均收入"),
+        ObservationKind.MEDICAL: ("医疗", "医疗支出", "自付医疗费用"),
+        ObservationKind.SCHOOLING: ("教育", "教育支出", "就学支出"),
+        ObservationKind.DISASTER_LOSS: ("灾害", "灾害损失", "意外损失"),
+        ObservationKind.MAJOR_ILLNESS: ("确诊大病", "新患大病", "大病确诊"),
+        ObservationKind.DISABILITY: ("新增残疾", "致残"),
+        ObservationKind.SCHOOL_DROPOUT: ("辍学", "失学"),
+    },
+    ObservationSource: {
+        ObservationSource.DECLARATION: ("申报", "农户申报", "自主申报", "农户自主申报"),
+        ObservationSource.SURVEY: ("调查", "入户调查"),
+        ObservationSource.VISIT: ("走访", "帮扶走访"),
+        ObservationSource.FEED: ("部门数据", "部门推送", "部门"),
     },
 }
 
@@ -151,6 +168,5 @@ def parse_date(text: str) -> date | None:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise InvalidValue(
-            f"there is no day {int(year):04d}-{int(month):02d}-{int(day):02d}"
-        ) from None
+        written = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+        raise InvalidValue(N_("there is no day {day}", day=written)) from None

@@ -57,6 +57,7 @@ from typing import IO, Any
 import attrs
 
 from jieqin.errors import InvalidInput, JieqinError, Problem
+from jieqin.i18n import N_
 from jieqin.io.cells import neutralise_cell
 from jieqin.io.csv_format import RefusedCell, read_csv
 from jieqin.io.headers import (
@@ -96,51 +97,51 @@ _CELL = re.compile(r"([A-Z]{1,3})([0-9]+)")
 
 # --- what the reader says (one place for its messages) ---------------------------------
 
-_FORMULA = (
+_FORMULA = N_(
     "is a formula; jieqin reads values, not formulas: copy the column and paste it "
     "back as values (选择性粘贴 → 数值)"
 )
-_AS_NUMBER = (
+_AS_NUMBER = N_(
     "is stored as a number, which loses a resident ID number's last digits and its X: "
     "format the column as text (设置单元格格式 → 文本) and type the numbers again"
 )
-_LONG_NUMBER = (
+_LONG_NUMBER = N_(
     "is a number of 16 digits or more, which Excel does not keep exactly: format the "
     "column as text (设置单元格格式 → 文本) and type the value again"
 )
-_NOT_A_DATE_COLUMN = (
+_NOT_A_DATE_COLUMN = N_(
     "is a date to Excel, in a column that holds no date: format the column as text "
     "(设置单元格格式 → 文本) and type the value again"
 )
-_NOT_A_NUMBER = "is not a number Excel can hold"
-_NOT_A_DATE = "is a number, not a date (YYYY-MM-DD)"
-_EXCEL_ERROR = "holds the Excel error {error}"
-_A_TIME = "is a time, not a value jieqin reads"
-_EMPTY = "the sheet is empty"
-_DAMAGED = "cannot be read: the workbook is damaged ({error})"
-_MERGED = (
+_NOT_A_NUMBER = N_("is not a number Excel can hold")
+_NOT_A_DATE = N_("is a number, not a date (YYYY-MM-DD)")
+_EXCEL_ERROR = N_("holds the Excel error {error}")
+_A_TIME = N_("is a time, not a value jieqin reads")
+_EMPTY = N_("the sheet is empty")
+_DAMAGED = N_("cannot be read: the workbook is damaged ({error})")
+_MERGED = N_(
     "cells {ref} are merged; unmerge them and fill in every cell (each row holds its own values)"
 )
-_MERGED_ACROSS = (
+_MERGED_ACROSS = N_(
     "cells {ref} are merged across columns; unmerge them: each column holds its own value"
 )
-_MERGED_MEMBER = (
+_MERGED_MEMBER = N_(
     "cells {ref} are merged in a member column; unmerge them and fill in every row "
     "(only the columns of the household, such as its id, may be merged over the rows "
     "of its members)"
 )
-_NOT_A_WORKBOOK = (
+_NOT_A_WORKBOOK = N_(
     "is not an Excel workbook jieqin can read (an .xlsx file; save an old .xls "
     "or a password-protected workbook as .xlsx first): {error}"
 )
-_NO_SHEET = "the workbook has no sheet"
-_WRONG_SHEET = "not a column of this sheet; expected: {expected}"
-_TWICE = "column appears twice"
-_NO_ID_COLUMN = "required column is missing"
-_NO_ID = "required field is missing"
-_AGAIN = "{hid!r} appears again; it was first given on row {first}"
-_NO_HOUSEHOLD = "no household {hid!r} in sheet {sheet}"
-_NO_MEMBERS = "household {hid!r} has no members in sheet {sheet}"
+_NO_SHEET = N_("the workbook has no sheet")
+_WRONG_SHEET = N_("not a column of this sheet; expected: {expected}")
+_TWICE = N_("column appears twice")
+_NO_ID_COLUMN = N_("required column is missing")
+_NO_ID = N_("required field is missing")
+_AGAIN = N_("{hid!r} appears again; it was first given on row {first}")
+_NO_HOUSEHOLD = N_("no household {hid!r} in sheet {sheet}")
+_NO_MEMBERS = N_("household {hid!r} has no members in sheet {sheet}")
 
 
 def date_columns(kind: Kind) -> frozenset[str]:
@@ -344,7 +345,7 @@ class _Sheet:
     def position(self, number: int) -> str:
         from openpyxl.utils import get_column_letter
 
-        return f"column {get_column_letter(number)}"
+        return N_("column {number}", number=get_column_letter(number))
 
     def _find_header(self, headers: HeaderTable) -> tuple[int, list[str]] | None:
         """The first row naming a known column among the first non-blank rows (the

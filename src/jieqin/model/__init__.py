@@ -18,6 +18,7 @@ from jieqin.model.aid import (
     ProgramKind,
 )
 from jieqin.model.consent import Consent, ConsentFact
+from jieqin.model.elimination import Elimination, StableMonth
 from jieqin.model.grievances import (
     Grievance,
     GrievanceCategory,
@@ -33,6 +34,15 @@ from jieqin.model.identity import (
     validate_resident_id,
 )
 from jieqin.model.money import yuan
+from jieqin.model.monitoring import (
+    NEXT_WARNING_STATUSES,
+    Observation,
+    ObservationKind,
+    ObservationSource,
+    RiskWarning,
+    WarningStatus,
+    feed_observation_id,
+)
 from jieqin.model.needs import (
     Need,
     NeedSource,
@@ -88,6 +98,7 @@ from jieqin.model.vocab import (
 
 __all__ = [
     "MONITORED_STATUSES",
+    "NEXT_WARNING_STATUSES",
     "Activity",
     "ActivityKind",
     "ConditionOutcome",
@@ -95,6 +106,7 @@ __all__ = [
     "ConsentFact",
     "CostTerm",
     "Decision",
+    "Elimination",
     "EmploymentStatus",
     "Fund",
     "FundChange",
@@ -122,6 +134,9 @@ __all__ = [
     "NeedStatus",
     "Objection",
     "ObjectionStatus",
+    "Observation",
+    "ObservationKind",
+    "ObservationSource",
     "Outcome",
     "Pairing",
     "PairingRole",
@@ -142,17 +157,21 @@ __all__ = [
     "RegionCode",
     "RegionLevel",
     "Relation",
+    "RiskWarning",
     "Route",
     "RouteKind",
     "SchoolLevel",
     "Schooling",
     "Sector",
     "Sex",
+    "StableMonth",
     "StatusChange",
     "TargetKind",
     "Tier",
+    "WarningStatus",
     "Year",
     "birthplace_codes",
+    "feed_observation_id",
     "mask_resident_id",
     "parse_period",
     "period_containing",

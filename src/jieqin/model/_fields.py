@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from attrs import Attribute, Converter
 
 from jieqin.errors import InvalidValue
+from jieqin.i18n import N_
 from jieqin.model.vocab import check_code
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -32,7 +33,11 @@ def check_id(value: object, *, field: str) -> str:
     """Return ``value`` if it is a record id (1-64 letters, digits, ``_ . : -``)."""
     if not isinstance(value, str) or not _ID.match(value):
         raise InvalidValue(
-            f"{value!r} is not an id (1-64 letters, digits, '_', '.', ':' or '-')", field=field
+            N_(
+                "{value} is not an id (1-64 letters, digits, '_', '.', ':' or '-')",
+                value=repr(value),
+            ),
+            field=field,
         )
     return value
 
@@ -52,25 +57,30 @@ def code_field(instance: object, attribute: Attribute[Any], value: object) -> No
 
 def text_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidValue("must be non-empty text", field=attribute.name)
+        raise InvalidValue(N_("must be non-empty text"), field=attribute.name)
     if len(value) > MAX_TEXT:
         raise InvalidValue(
-            f"is {len(value)} characters long; at most {MAX_TEXT}", field=attribute.name
+            N_("is {length} characters long; at most {most}", length=len(value), most=MAX_TEXT),
+            field=attribute.name,
         )
 
 
 def date_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, date):
-        raise InvalidValue(f"expected a date, got {type(value).__name__}", field=attribute.name)
+        raise InvalidValue(
+            N_("expected a date, got {type}", type=type(value).__name__), field=attribute.name
+        )
     if value.year < 1900:
-        raise InvalidValue(f"date {value.isoformat()} is before 1900", field=attribute.name)
+        raise InvalidValue(
+            N_("date {date} is before 1900", date=value.isoformat()), field=attribute.name
+        )
 
 
 def phone_field(instance: object, attribute: Attribute[Any], value: object) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not PHONE_PATTERN.fullmatch(value):
-        raise InvalidValue("is not a phone number", field=attribute.name)
+        raise InvalidValue(N_("is not a phone number"), field=attribute.name)
 
 
 def masked(value: object) -> str:
@@ -90,7 +100,8 @@ def enum_field(enum: type[E]) -> Converter[Any, E]:
         except ValueError:
             allowed = ", ".join(e.value for e in enum)
             raise InvalidValue(
-                f"{value!r} is not one of: {allowed}", field=attribute.name
+                N_("{value} is not one of: {allowed}", value=repr(value), allowed=allowed),
+                field=attribute.name,
             ) from None
 
     return Converter(convert, takes_field=True)
@@ -101,7 +112,8 @@ def region_field(instance: object, attribute: Attribute[Any], value: object) -> 
 
     if not isinstance(value, RegionCode):
         raise InvalidValue(
-            f"expected a RegionCode, got {type(value).__name__}", field=attribute.name
+            N_("expected a RegionCode, got {type}", type=type(value).__name__),
+            field=attribute.name,
         )
 
 
@@ -117,7 +129,9 @@ def optional_money_field(value: object, attribute: Attribute[Any]) -> Decimal | 
 
 def nonnegative(instance: object, attribute: Attribute[Any], value: Decimal | None) -> None:
     if value is not None and value < 0:
-        raise InvalidValue(f"must not be negative, got {value}", field=attribute.name)
+        raise InvalidValue(
+            N_("must not be negative, got {value}", value=value), field=attribute.name
+        )
 
 
 def optional_date(instance: object, attribute: Attribute[Any], value: object) -> None:

@@ -22,6 +22,7 @@ from stdnum.exceptions import (
 
 from jieqin._masking import mask_resident_id
 from jieqin.errors import InvalidResidentId
+from jieqin.i18n import N_, Message
 
 __all__ = [
     "birth_place_known",
@@ -41,7 +42,9 @@ def validate_resident_id(number: str, *, field: str = "resident_id") -> str:
     digit, bad birth date, unknown birth place) and shows the number masked.
     """
     if not isinstance(number, str):
-        raise InvalidResidentId(f"expected text, got {type(number).__name__}", field=field)
+        raise InvalidResidentId(
+            N_("expected text, got {type}", type=type(number).__name__), field=field
+        )
     if _valid_compact(number):
         return number
     compact = ric.compact(number)
@@ -49,17 +52,21 @@ def validate_resident_id(number: str, *, field: str = "resident_id") -> str:
     try:
         return str(ric.validate(compact))
     except InvalidLength:
-        reason = f"wrong length: {len(compact)} characters, expected 18 ({shown})"
+        reason = N_(
+            "wrong length: {count} characters, expected 18 ({number})",
+            count=len(compact),
+            number=shown,
+        )
     except InvalidFormat:
-        reason = f"not digits: the first 17 characters must be digits ({shown})"
+        reason = N_("not digits: the first 17 characters must be digits ({number})", number=shown)
     except InvalidChecksum:
-        reason = f"bad check digit ({shown})"
+        reason = N_("bad check digit ({number})", number=shown)
     except InvalidComponent:
         reason = _component_reason(compact, shown)
     except KeyError:  # stdnum knows the code only as a prefecture or province
-        reason = f"unknown birth-place code for the birth year ({shown})"
+        reason = N_("unknown birth-place code for the birth year ({number})", number=shown)
     except ValidationError as exc:  # pragma: no cover - stdnum may add kinds
-        reason = f"invalid ({type(exc).__name__}) ({shown})"
+        reason = N_("invalid ({error}) ({number})", error=type(exc).__name__, number=shown)
     raise InvalidResidentId(reason, field=field)
 
 
@@ -104,12 +111,12 @@ def birth_place_known(place: str, year: int) -> bool:
     return _birth_place_known(place, year)
 
 
-def _component_reason(compact: str, shown: str) -> str:
+def _component_reason(compact: str, shown: str) -> Message:
     try:
         ric.get_birth_date(compact)
     except InvalidComponent:
-        return f"bad birth date embedded in the number ({shown})"
-    return f"unknown birth-place code for the birth year ({shown})"
+        return N_("bad birth date embedded in the number ({number})", number=shown)
+    return N_("unknown birth-place code for the birth year ({number})", number=shown)
 
 
 def resident_id_birth_date(number: str) -> date:

@@ -15,6 +15,7 @@ from typing import ClassVar, TypeAlias
 from attrs import field, frozen, validators
 
 from jieqin.errors import InvalidPeriod
+from jieqin.i18n import N_
 
 __all__ = ["Month", "Period", "PeriodKind", "Quarter", "Year", "parse_period", "period_containing"]
 
@@ -126,12 +127,14 @@ def parse_period(text: str, *, field: str = "period") -> Period:
     """Parse ``"2021"``, ``"2021Q1"`` or ``"2021-03"``; raise :class:`InvalidPeriod` otherwise."""
     if not isinstance(text, str):
         raise InvalidPeriod(
-            f"expected text such as '2021', '2021Q1' or '2021-03', got {text!r}", field=field
+            N_("expected text such as '2021', '2021Q1' or '2021-03', got {text}", text=repr(text)),
+            field=field,
         )
     match = _PATTERN.match(text.strip().upper())
     if match is None:
         raise InvalidPeriod(
-            f"invalid period {text!r}; expected '2021', '2021Q1' or '2021-03'", field=field
+            N_("invalid period {text}; expected '2021', '2021Q1' or '2021-03'", text=repr(text)),
+            field=field,
         )
     year = int(match.group(1))
     try:
@@ -142,7 +145,12 @@ def parse_period(text: str, *, field: str = "period") -> Period:
         return Year(year)
     except ValueError as exc:
         raise InvalidPeriod(
-            f"invalid period {text!r} ({exc}); expected '2021', '2021Q1' or '2021-03'", field=field
+            N_(
+                "invalid period {text} ({error}); expected '2021', '2021Q1' or '2021-03'",
+                text=repr(text),
+                error=str(exc),
+            ),
+            field=field,
         ) from None
 
 

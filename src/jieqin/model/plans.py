@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import Attribute, field, frozen
 
@@ -45,6 +45,7 @@ __all__ = [
     "Plan",
     "PlanItem",
     "PlanStatus",
+    "check_steps",
 ]
 
 
@@ -128,6 +129,96 @@ def _count(instance: object, attribute: Attribute[Any], value: object) -> None:
         raise InvalidValue(f"must be a whole number from 0, got {value!r}", field=attribute.name)
 
 
+class _Steps(Protocol):
+    """The fields of a record that goes through approval, notice and commit."""
+
+    @property
+    def status(self) -> PlanStatus: ...
+    @property
+    def made_by(self) -> str: ...
+    @property
+    def made_on(self) -> date: ...
+    @property
+    def approved_by(self) -> str | None: ...
+    @property
+    def approved_on(self) -> date | None: ...
+    @property
+    def notice_from(self) -> date | None: ...
+    @property
+    def notice_until(self) -> date | None: ...
+    @property
+    def committed_on(self) -> date | None: ...
+    @property
+    def withdrawn_on(self) -> date | None: ...
+    @property
+    def withdraw_reason(self) -> str: ...
+
+
+def check_steps(record: _Steps, noun: str) -> None:
+    """Check the approval steps of a record that needs approval and public notice (an
+    allocation :class:`Plan`, a risk elimination): a status with the dates it needs,
+    an approver who is not the maker, a notice from the approval day on, a commit
+    after the notice, a withdrawal with its day and reason.
+
+    :raises InvalidValue: naming the field; ``noun`` names the kind of record.
+    """
+    _check_approval(record, noun)
+    committed = record.status is PlanStatus.COMMITTED
+    if committed != (record.committed_on is not None):
+        raise InvalidValue(
+            f"a committed {noun} has its commit day, and only a committed one",
+            field="committed_on",
+        )
+    notice_until, committed_on = record.notice_until, record.committed_on
+    if notice_until is not None and committed_on is not None and committed_on <= notice_until:
+        raise InvalidValue(
+            f"committed {committed_on}, before its notice ended ({notice_until})",
+            field="committed_on",
+        )
+    withdrawn = record.status is PlanStatus.WITHDRAWN
+    if withdrawn != (record.withdrawn_on is not None) or withdrawn != bool(
+        record.withdraw_reason.strip()
+    ):
+        raise InvalidValue(
+            f"a withdrawn {noun} has the day and the reason it was withdrawn, and only a "
+            "withdrawn one",
+            field="withdrawn_on",
+        )
+
+
+def _check_approval(record: _Steps, noun: str) -> None:
+    given = [record.approved_by, record.approved_on, record.notice_from, record.notice_until]
+    approved = record.approved_on is not None
+    if any(v is None for v in given) and any(v is not None for v in given):
+        raise InvalidValue(
+            "an approval names the approver, the day and the notice period",
+            field="approved_on",
+        )
+    if record.status in (PlanStatus.APPROVED, PlanStatus.COMMITTED) and not approved:
+        raise InvalidValue(f"a {noun} {record.status} was approved first", field="approved_on")
+    if record.status is PlanStatus.PENDING and approved:
+        raise InvalidValue(f"an approved {noun} is not pending", field="status")
+    if not approved:
+        return
+    assert record.approved_on is not None
+    assert record.notice_from is not None
+    assert record.notice_until is not None
+    if record.approved_by == record.made_by:
+        raise InvalidValue(
+            f"{record.made_by} made the {noun} and may not approve it too", field="approved_by"
+        )
+    if record.approved_on < record.made_on:
+        raise InvalidValue(
+            f"approved {record.approved_on}, before the {noun} was made ({record.made_on})",
+            field="approved_on",
+        )
+    if not record.approved_on <= record.notice_from <= record.notice_until:
+        raise InvalidValue(
+            "the notice runs from the approval day or later, and ends on or after it starts",
+            field="notice_until",
+        )
+
+
 @frozen
 class Plan:
     """An allocation stored for approval and public notice before it grants.
@@ -159,60 +250,7 @@ class Plan:
     withdraw_reason: str = field(default="", validator=_text)
 
     def __attrs_post_init__(self) -> None:
-        self._check_approval()
-        committed = self.status is PlanStatus.COMMITTED
-        if committed != (self.committed_on is not None):
-            raise InvalidValue(
-                "a committed plan has its commit day, and only a committed one",
-                field="committed_on",
-            )
-        notice_until, committed_on = self.notice_until, self.committed_on
-        if notice_until is not None and committed_on is not None and committed_on <= notice_until:
-            raise InvalidValue(
-                f"committed {committed_on}, before its notice ended ({notice_until})",
-                field="committed_on",
-            )
-        withdrawn = self.status is PlanStatus.WITHDRAWN
-        if withdrawn != (self.withdrawn_on is not None) or withdrawn != bool(
-            self.withdraw_reason.strip()
-        ):
-            raise InvalidValue(
-                "a withdrawn plan has the day and the reason it was withdrawn, and only a "
-                "withdrawn one",
-                field="withdrawn_on",
-            )
-
-    def _check_approval(self) -> None:
-        given = [self.approved_by, self.approved_on, self.notice_from, self.notice_until]
-        approved = self.approved_on is not None
-        if any(v is None for v in given) and any(v is not None for v in given):
-            raise InvalidValue(
-                "an approval names the approver, the day and the notice period",
-                field="approved_on",
-            )
-        if self.status in (PlanStatus.APPROVED, PlanStatus.COMMITTED) and not approved:
-            raise InvalidValue(f"a plan {self.status} was approved first", field="approved_on")
-        if self.status is PlanStatus.PENDING and approved:
-            raise InvalidValue("an approved plan is not pending", field="status")
-        if not approved:
-            return
-        assert self.approved_on is not None
-        assert self.notice_from is not None
-        assert self.notice_until is not None
-        if self.approved_by == self.made_by:
-            raise InvalidValue(
-                f"{self.made_by} made the plan and may not approve it too", field="approved_by"
-            )
-        if self.approved_on < self.made_on:
-            raise InvalidValue(
-                f"approved {self.approved_on}, before the plan was made ({self.made_on})",
-                field="approved_on",
-            )
-        if not self.approved_on <= self.notice_from <= self.notice_until:
-            raise InvalidValue(
-                "the notice runs from the approval day or later, and ends on or after it starts",
-                field="notice_until",
-            )
+        check_steps(self, "plan")
 
     @property
     def open(self) -> bool:

@@ -15,6 +15,7 @@ from enum import IntEnum
 from attrs import field, frozen
 
 from jieqin.errors import InvalidRegionCode
+from jieqin.i18n import N_
 
 __all__ = ["PROVINCE_PREFIXES", "RegionCode", "RegionLevel"]
 
@@ -72,25 +73,38 @@ class RegionLevel(IntEnum):
 def _check_code(instance: object, attribute: object, value: str) -> None:
     if not isinstance(value, str):
         raise InvalidRegionCode(
-            f"expected a string of digits, got {type(value).__name__}", field="region"
+            N_("expected a string of digits, got {type}", type=type(value).__name__),
+            field="region",
         )
     if len(value) not in (6, 9, 12):
         raise InvalidRegionCode(
-            f"{value!r} has {len(value)} characters; expected 6 (county), 9 (township) "
-            "or 12 (village) digits",
+            N_(
+                "{value} has {length} characters; expected 6 (county), 9 (township) "
+                "or 12 (village) digits",
+                value=repr(value),
+                length=len(value),
+            ),
             field="region",
         )
     if not value.isascii() or not value.isdigit():
-        raise InvalidRegionCode(f"{value!r} is not all digits", field="region")
+        raise InvalidRegionCode(N_("{value} is not all digits", value=repr(value)), field="region")
     if value[:2] not in PROVINCE_PREFIXES:
-        raise InvalidRegionCode(f"{value!r} has no province {value[:2]!r}", field="region")
+        raise InvalidRegionCode(
+            N_("{value} has no province {province}", value=repr(value), province=repr(value[:2])),
+            field="region",
+        )
     if len(value) >= 9 and value[6:9] == "000":
-        raise InvalidRegionCode(f"{value!r} has township part 000", field="region")
+        raise InvalidRegionCode(
+            N_("{value} has township part 000", value=repr(value)), field="region"
+        )
     if len(value) == 12 and value[9:12] == "000":
-        raise InvalidRegionCode(f"{value!r} has village part 000", field="region")
+        raise InvalidRegionCode(
+            N_("{value} has village part 000", value=repr(value)), field="region"
+        )
     if len(value) > 6 and value[2:6] == "0000":
         raise InvalidRegionCode(
-            f"{value!r} puts a township directly under a province", field="region"
+            N_("{value} puts a township directly under a province", value=repr(value)),
+            field="region",
         )
 
 

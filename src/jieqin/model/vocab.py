@@ -13,6 +13,7 @@ import re
 from enum import StrEnum
 
 from jieqin.errors import InvalidValue
+from jieqin.i18n import N_
 
 __all__ = [
     "MONITORED_STATUSES",
@@ -31,7 +32,10 @@ def check_code(value: object, *, field: str) -> str:
     """Return ``value`` if it is a vocabulary code (``snake_case``, 1-64 chars)."""
     if not isinstance(value, str) or not _CODE.match(value):
         raise InvalidValue(
-            f"{value!r} is not a code (lower-case letters, digits and _, starting with a letter)",
+            N_(
+                "{value} is not a code (lower-case letters, digits and _, starting with a letter)",
+                value=repr(value),
+            ),
             field=field,
         )
     return str(value)

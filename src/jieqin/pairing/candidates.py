@@ -42,17 +42,22 @@ def _group_ranges(keys: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     return order, ordered[starts] if ordered.size else ordered, starts
 
 
-def _edge_levels(
-    households: HouseholdColumns, helpers: HelperColumns, hh: IntArray, hp: IntArray, col: int
+def _block_levels(
+    households: HouseholdColumns,
+    helpers: HelperColumns,
+    members: IntArray,
+    pool: IntArray,
+    col: int,
 ) -> IntArray:
-    """Level of the smallest region holding both ends; the edges agree down to column ``col``."""
-    level = np.full(hh.size, col + 1, np.int64)
-    agree = np.ones(hh.size, bool)
+    """Level of the smallest region holding both ends of each edge of the block
+    ``members`` x ``pool`` (row by row), whose ends agree down to column ``col``."""
+    level = np.full((members.size, pool.size), col + 1, np.int64)
+    agree = np.ones((members.size, pool.size), bool)
     for deeper in range(col + 1, len(LEVELS)):
-        key = helpers.keys[hp, deeper]
-        agree &= (households.keys[hh, deeper] == key) & (key >= 0)
+        key = helpers.keys[pool, deeper]
+        agree &= (households.keys[members, deeper][:, None] == key) & (key >= 0)
         level += agree
-    return level
+    return level.ravel()
 
 
 def generate_candidates(
@@ -75,11 +80,10 @@ def generate_candidates(
     shapes: list[tuple[int, int]] = []
     for col in np.unique(scope):
         rows = np.flatnonzero(scope == col)
-        hh_blocks, hp_blocks, block_shapes = _pools(households, helpers, available, rows, int(col))
-        if hh_blocks:
-            level_hh = np.concatenate(hh_blocks)
-            level_hp = np.concatenate(hp_blocks)
-            blocks_level.append(_edge_levels(households, helpers, level_hh, level_hp, int(col)))
+        hh_blocks, hp_blocks, level_blocks, block_shapes = _pools(
+            households, helpers, available, rows, int(col)
+        )
+        blocks_level += level_blocks
         blocks_hh += hh_blocks
         blocks_hp += hp_blocks
         shapes += block_shapes
@@ -94,7 +98,7 @@ def generate_candidates(
     cost = np.zeros(hh.size, np.int64)
     for column in range(matrix.shape[1]):
         cost += matrix[:, column]
-    allowed = np.ones(hh.size, bool)
+    allowed = None
     if forbidden is not None and forbidden.size:
         allowed = ~np.isin(hh * len(helpers) + hp, forbidden)
     keep = _select(cost, allowed, shapes, policy.max_candidates)
@@ -168,9 +172,10 @@ def _pools(
     available: IntArray,
     rows: IntArray,
     col: int,
-) -> tuple[list[IntArray], list[IntArray], list[tuple[int, int]]]:
+) -> tuple[list[IntArray], list[IntArray], list[IntArray], list[tuple[int, int]]]:
     """The households at ``rows`` by their region of column ``col``, each region's with
-    its ``available`` helpers: a block of edges (household rows, helper rows, shape) each."""
+    its ``available`` helpers: a block of edges (household rows, helper rows, levels,
+    shape) each."""
     hh_order, hh_values, hh_starts = _group_ranges(households.keys[rows, col])
     hp_keys = helpers.keys[available, col]
     hp_order, hp_values, hp_starts = _group_ranges(hp_keys)
@@ -179,6 +184,7 @@ def _pools(
     where = np.searchsorted(hp_values, hh_values)
     blocks_hh: list[IntArray] = []
     blocks_hp: list[IntArray] = []
+    blocks_level: list[IntArray] = []
     shapes: list[tuple[int, int]] = []
     for g, value in enumerate(hh_values):
         at = int(where[g])
@@ -188,29 +194,32 @@ def _pools(
         pool = np.sort(available[hp_order[hp_starts[at] : hp_ends[at]]])
         blocks_hh.append(np.repeat(members, pool.size))
         blocks_hp.append(np.tile(pool, members.size))
+        blocks_level.append(_block_levels(households, helpers, members, pool, col))
         shapes.append((members.size, pool.size))
-    return blocks_hh, blocks_hp, shapes
+    return blocks_hh, blocks_hp, blocks_level, shapes
 
 
 def _select(
-    cost: IntArray, allowed: np.ndarray, shapes: list[tuple[int, int]], k: int | None
+    cost: IntArray, allowed: np.ndarray | None, shapes: list[tuple[int, int]], k: int | None
 ) -> IntArray:
-    """Edges to keep: per household the ``k`` cheapest allowed ones (ties: lower helper row)."""
+    """Edges to keep: per household the ``k`` cheapest allowed ones (ties: lower helper
+    row); ``allowed`` ``None``: every edge is."""
     out: list[IntArray] = []
     offset = 0
     for rows, cols in shapes:
         size = rows * cols
         block_cost = cost[offset : offset + size].reshape(rows, cols)
-        block_allowed = allowed[offset : offset + size].reshape(rows, cols)
+        block_allowed = None if allowed is None else allowed[offset : offset + size]
         if k is None or cols <= k:
-            picked = np.flatnonzero(block_allowed.ravel())
+            picked = np.arange(size) if block_allowed is None else np.flatnonzero(block_allowed)
         else:
             # Unique keys: cost first, then position (helper rows ascend within a block).
             key = block_cost * cols + np.arange(cols)
-            key = np.where(block_allowed, key, np.iinfo(np.int64).max)
+            if block_allowed is not None:
+                key = np.where(block_allowed.reshape(rows, cols), key, np.iinfo(np.int64).max)
             part = np.argpartition(key, k - 1, axis=1)[:, :k]
             flat = (np.arange(rows)[:, None] * cols + part).ravel()
-            picked = flat[block_allowed.ravel()[flat]]
+            picked = flat if block_allowed is None else flat[block_allowed[flat]]
         out.append(picked + offset)
         offset += size
     return np.concatenate(out)

@@ -149,7 +149,7 @@ def evaluate_terms(terms: Sequence[PairingCostTerm], edges: CandidateEdges) -> I
         integral = values.dtype.kind in "iub" or bool(np.all(np.equal(np.mod(values, 1), 0)))
         if values.size and not integral:
             raise PairingError(f"cost term {term.name!r} returned non-integer costs")
-        values = values.astype(np.int64)
+        values = values.astype(np.int64, copy=False)
         if values.size and values.min() < 0:
             raise PairingError(f"cost term {term.name!r} returned a negative cost")
         out[:, col] = values

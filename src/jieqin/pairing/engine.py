@@ -10,9 +10,16 @@ import numpy as np
 from attrs import frozen
 
 from jieqin.errors import PairingError
-from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray
+from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray, level_column
 from jieqin.pairing.costs import PairingCostTerm, builtin_terms
-from jieqin.pairing.partitions import PartitionResult, PartitionTask, solve_partitions, split
+from jieqin.pairing.partitions import (
+    PartitionResult,
+    PartitionTask,
+    settled,
+    settled_result,
+    solve_partitions,
+    split,
+)
 from jieqin.pairing.policy import PairingPolicy
 
 __all__ = ["ColumnPlan", "all_terms", "solve_columns"]
@@ -33,6 +40,12 @@ class ColumnPlan:
     """Index into :data:`~jieqin.pairing.partitions.REASONS`, ``-1`` where paired."""
     term_names: tuple[str, ...]
     candidates: int
+    partitions: int = 0
+    """How many partitions the instance has."""
+    solved: tuple[int, ...] = ()
+    """Region keys (at the partition level) of the partitions solved, in order; the
+    others were settled (:func:`~jieqin.pairing.partitions.settled`): their result is
+    known without a solve."""
 
     @property
     def total_cost(self) -> int:
@@ -76,24 +89,36 @@ def solve_columns(
     terms: Sequence[PairingCostTerm] = (),
     forbidden: IntArray | None = None,
     executor: Executor | None = None,
+    skip_settled: bool = True,
 ) -> ColumnPlan:
     """The exact plan of an instance given in columns.
 
     ``terms`` are added to the built-in ones. Partitions go to ``executor`` when
     given; otherwise small instances (one partition, or fewer than
-    :data:`INLINE_HOUSEHOLDS` households) are solved here and larger ones in a
-    process pool with one worker per CPU.
+    :data:`INLINE_HOUSEHOLDS` households to solve) are solved here and larger ones in
+    a process pool with one worker per CPU. Settled partitions (no household can be
+    paired there: :func:`~jieqin.pairing.partitions.settled`) get their result here
+    without a solve, unless ``skip_settled`` is false; the plan is the same either way.
     """
     every = all_terms(policy, terms)
-    tasks = split(households, helpers, policy, forbidden)
+    everything = split(households, helpers, policy, forbidden)
     results: list[PartitionResult] = []
+    tasks: list[PartitionTask] = []
+    for task in everything:
+        if skip_settled and settled(task, policy):
+            results.append(settled_result(task, policy, len(every)))
+        else:
+            tasks.append(task)
+    col = level_column(policy.partition)
+    solved = tuple(int(task.households.keys[0, col]) for task in tasks)
     own_pool = None
-    if executor is None and len(tasks) > 1 and len(households) >= INLINE_HOUSEHOLDS:
+    to_solve = sum(len(task.households) for task in tasks)
+    if executor is None and len(tasks) > 1 and to_solve >= INLINE_HOUSEHOLDS:
         own_pool = executor = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
     try:
         if executor is None:
-            results = solve_partitions(tasks, policy, every)
-        else:
+            results.extend(solve_partitions(tasks, policy, every))
+        elif tasks:
             workers = getattr(executor, "_max_workers", None) or os.cpu_count() or 1
             chunks = _chunks(tasks, min(len(tasks), 4 * int(workers)))
             futures = [executor.submit(solve_partitions, chunk, policy, every) for chunk in chunks]
@@ -114,4 +139,13 @@ def solve_columns(
         workload[result.household] = result.workload
         reason[result.unpaired] = result.reasons
         count += result.candidates
-    return ColumnPlan(helper, matrix, workload, reason, tuple(t.name for t in every), count)
+    return ColumnPlan(
+        helper,
+        matrix,
+        workload,
+        reason,
+        tuple(t.name for t in every),
+        count,
+        len(everything),
+        solved,
+    )

@@ -26,6 +26,8 @@ __all__ = [
     "PartitionResult",
     "PartitionTask",
     "UnpairedReason",
+    "settled",
+    "settled_result",
     "solve_partition",
     "solve_partitions",
     "split",
@@ -195,6 +197,34 @@ def most_pairs(task: PartitionTask, policy: PairingPolicy) -> int:
         - cumulative[np.searchsorted(sorted_keys, regions, "left")]
     )
     return int(np.minimum(households, places).sum())
+
+
+def settled(task: PartitionTask, policy: PairingPolicy) -> bool:
+    """Whether the solve of the partition can pair no household, known without solving it.
+
+    It is so when no household has a pair in force it may keep and no region at the
+    locality limit holds both a household and a free place: no household then has a
+    candidate. This is the state a pairing leaves where nothing changed since (every
+    household it could pair paired, under ``keep_existing``); :func:`settled_result`
+    is then the partition's result, the very one :func:`solve_partition` gives.
+    """
+    return not bool((task.households.current >= 0).any()) and most_pairs(task, policy) == 0
+
+
+def settled_result(task: PartitionTask, policy: PairingPolicy, n_terms: int) -> PartitionResult:
+    """The result of a :func:`settled` partition: every household unpaired, with why."""
+    empty = np.zeros(0, np.int64)
+    none = Candidates(empty, empty, np.zeros((0, n_terms), np.int64), empty)
+    everyone = np.arange(len(task.households), dtype=np.int64)
+    return PartitionResult(
+        empty,
+        empty,
+        none.terms,
+        empty,
+        task.household_rows,
+        _reasons(task, none, everyone, policy),
+        0,
+    )
 
 
 def _solve(

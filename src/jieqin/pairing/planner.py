@@ -15,9 +15,10 @@ from datetime import date
 import numpy as np
 
 from jieqin.model import Helper, Household, Need, Pairing
-from jieqin.pairing.columns import IntArray
+from jieqin.pairing.columns import IntArray, level_column
 from jieqin.pairing.costs import PairingCostTerm
 from jieqin.pairing.engine import ColumnPlan, solve_columns
+from jieqin.pairing.incremental import changed_partitions
 from jieqin.pairing.partitions import REASONS, UnpairedReason
 from jieqin.pairing.plan import PairingPlan, PairStatus, PlannedPair, UnpairedHousehold
 from jieqin.pairing.policy import PairingPolicy
@@ -38,16 +39,25 @@ def plan_pairings(
     on: date | None = None,
     terms: Sequence[PairingCostTerm] = (),
     executor: Executor | None = None,
+    changed_only: bool = False,
 ) -> PairingPlan:
     """The optimal plan on ``on`` (default today): keep what may stay, pair the rest exactly.
 
     Households eligible under the policy are paired; as many as the helpers' places
     and the locality limit allow, at the least total cost. ``terms`` are added to the
     built-in cost terms. The plan is the same for the same input.
+
+    With ``changed_only``, only the partitions whose stored pairing no longer stands
+    (:func:`~jieqin.pairing.incremental.changed_partitions`) are re-paired under the
+    policy; everywhere else every pair in force is kept as it is, even when the policy
+    re-pairs everyone (``keep_existing=False``). With ``keep_existing`` the plan is
+    the same either way: partitions where the pairing stands are never solved.
     """
     problem = PairingProblem.build(
         helpers, households, needs, existing, policy or PairingPolicy(), on or date.today(), terms
     )
+    if changed_only and not problem.policy.keep_existing:
+        problem = _keep_unchanged(problem)
     rows = _open_rows(problem)
     solved = _solve_open(problem, rows, executor)
     pairs = [*_fixed_pairs(problem), *_solved_pairs(problem, rows, solved)]
@@ -59,6 +69,13 @@ def plan_pairings(
         problem.day, pairs, unpaired, problem.continuity, solved.candidates, policy.handover_cost
     )
     return plan if secondary is None else with_secondary(plan, *secondary)
+
+
+def _keep_unchanged(problem: PairingProblem) -> PairingProblem:
+    """``problem`` with the pairs in force kept in the partitions where they stand."""
+    col = level_column(problem.policy.partition)
+    every = frozenset(int(k) for k in np.unique(problem.household_columns.keys[:, col]))
+    return problem.keeping(every - changed_partitions(problem))
 
 
 def _open_rows(problem: PairingProblem) -> IntArray:

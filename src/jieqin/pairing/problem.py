@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import TypeVar
 
+import attrs
 import numpy as np
 from attrs import frozen
 
@@ -27,7 +28,13 @@ from jieqin.model import (
     PairingRole,
     RegionLevel,
 )
-from jieqin.pairing.columns import HelperColumns, HouseholdColumns, IntArray, take
+from jieqin.pairing.columns import (
+    HelperColumns,
+    HouseholdColumns,
+    IntArray,
+    level_column,
+    take,
+)
 from jieqin.pairing.continuity import Continuity, sort_out_existing
 from jieqin.pairing.costs import CandidateEdges, PairingCostTerm, evaluate_terms, helper_covers
 from jieqin.pairing.engine import all_terms
@@ -132,6 +139,34 @@ class PairingProblem:
             helper_columns,
             household_columns,
             helper_covers(helper_columns, policy),
+        )
+
+    def keeping(self, partitions: frozenset[int]) -> PairingProblem:
+        """The problem with every pair in force that may continue kept as it is in the
+        ``partitions`` (region keys at the partition level), whatever the policy."""
+        col = level_column(self.policy.partition)
+        keys = self.household_columns.keys[:, col]
+        continuity = self.continuity
+        more = {
+            h: p
+            for h, p in continuity.current.items()
+            if h not in continuity.released
+            and h in self.household_row
+            and int(keys[self.household_row[h]]) in partitions
+        }
+        if not more:
+            return self
+        rows = self.helper_rows(p.helper_id for p in more.values())
+        load = self.helper_columns.load + np.bincount(rows, minlength=len(self.helper_ids))
+        return attrs.evolve(
+            self,
+            continuity=attrs.evolve(
+                continuity,
+                kept={**continuity.kept, **more},
+                current={h: p for h, p in continuity.current.items() if h not in more},
+            ),
+            fixed={**self.fixed, **{h: p.helper_id for h, p in more.items()}},
+            helper_columns=attrs.evolve(self.helper_columns, load=load),
         )
 
     def household_rows(self, household_ids: Iterable[str]) -> IntArray:

@@ -42,27 +42,34 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from jieqin.activities import Cadence, CampaignWindow, HouseholdCategory
     from jieqin.campaign import Campaign
     from jieqin.model import Decision, Grant, Handover, Need, Pairing
+    from jieqin.model.monitoring import Observation
     from jieqin.needs import NeedRule
     from jieqin.pairing import PairingCostTerm
     from jieqin.rules import AidProgram, Condition, Parameter, Parameters
     from jieqin.security import Role
+    from jieqin.services.feeds import FeedContext
     from jieqin.storage.base import Storage
     from jieqin.storage.sql.encryption import KeyProvider
 
 __all__ = [
     "PROJECT_NAME",
+    "FeedReader",
     "RegisterAgency",
     "RegisterBackend",
     "RegisterCode",
+    "RegisterFeed",
     "RegisterHeaderAlias",
     "RegisterHouseholdStatus",
     "RegisterNeedKind",
     "RegisterObject",
     "RegisterPrincipal",
     "RegisterRegionName",
+    "RegisterRegionalParameter",
     "StorageFactory",
     "hookimpl",
     "hookspec",
@@ -76,6 +83,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 #: Builds a storage backend for a URL; see :func:`jieqin_register_storage_backends`.
 StorageFactory = Callable[[str], "Storage"]
+
+#: Reads one file of a department's feed into observations; see
+#: :func:`jieqin_register_observation_feeds`.
+FeedReader = Callable[["Path", "FeedContext"], Iterable["Observation"]]
 
 _T_contra = TypeVar("_T_contra", contravariant=True)
 
@@ -181,6 +192,31 @@ class RegisterPrincipal(Protocol):
         """Let ``actor`` work as ``role`` (a role's name or a :class:`jieqin.security.Role`)
         within region-code ``regions`` (prefixes; ``"*"`` for all), or as helper
         ``helper_id`` for a role scoped to a helper."""
+
+
+class RegisterRegionalParameter(Protocol):
+    """``register(region, parameter)`` of :func:`jieqin_register_regional_parameters`."""
+
+    def __call__(self, region: str, parameter: Parameter, /) -> None:
+        """Let ``parameter`` hold for households whose region code starts with ``region``
+        (a prefix: ``"61"`` Shaanxi, ``"6102"`` Tongchuan)."""
+
+
+class RegisterFeed(Protocol):
+    """``register(name, label, reader, kinds=(...), english=None)`` of
+    :func:`jieqin_register_observation_feeds`."""
+
+    def __call__(
+        self,
+        name: str,
+        label: str,
+        reader: FeedReader,
+        *,
+        kinds: Iterable[str] = (),
+        english: str | None = None,
+    ) -> None:
+        """Register the feed ``name`` (a lower-case code), what people call it (``label``,
+        Chinese; ``english`` its English name) and the ``reader`` of its files."""
 
 
 class RegisterObject(Protocol[_T_contra]):
@@ -461,6 +497,47 @@ def jieqin_register_parameters(register: RegisterObject[Parameter]) -> None:
     """
 
 
+@hookspec
+def jieqin_register_regional_parameters(register: RegisterRegionalParameter) -> None:
+    """Register dated parameters that hold in one region only, such as a province's
+    ``monitoring_line`` (the per capita net income below which a household is warned
+    about, yuan per person per year).
+
+    :param register: a :class:`RegisterRegionalParameter`: call
+        ``register("61", parameter)`` with a region prefix (2, 4, 6, 9 or 12 digits, see
+        :func:`jieqin.rules.region_prefix`) and a :class:`jieqin.rules.Parameter`. For a
+        household the parameter of the longest prefix its region code starts with wins
+        over a shorter one and over the campaign's (``jieqin_register_parameters``).
+        See :func:`jieqin.rules.monitoring.monitoring_value`.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.3
+    """
+
+
+@hookspec
+def jieqin_register_observation_feeds(register: RegisterFeed) -> None:
+    """Register departmental feeds: another department's system (medical insurance,
+    civil affairs, education...) whose files become observations of households.
+
+    :param register: a :class:`RegisterFeed`: call
+        ``register(name, label, reader, kinds=("medical",))``. ``name`` is the feed's
+        code (``tc_medical_settlement``), ``label`` what people call it (``"医保结算"``),
+        ``kinds`` the observation kinds it delivers. ``reader(path, context)`` reads one
+        file and returns (or yields) :class:`jieqin.Observation` records with source
+        ``feed``, ``feed`` the feed's name and ``feed_record`` the department's own
+        record id; ``context`` (:class:`jieqin.FeedContext`) gives the day, the
+        observation id of a record and the household and member of a resident ID
+        number. :func:`jieqin.services.feeds.deliver` stores what the reader returns
+        through the one write path, once per record id (``jieqin observations feed``).
+        A reader raises :class:`~jieqin.errors.InvalidInput` naming the file, line and
+        column of a row it cannot read.
+    :return: nothing; use ``register``.
+
+    .. versionadded:: 0.3
+    """
+
+
 # --- notification hooks ----------------------------------------------------------------
 
 
@@ -529,6 +606,8 @@ GATHERING_HOOKS: tuple[str, ...] = (
     "jieqin_register_header_aliases",
     "jieqin_register_grievance_categories",
     "jieqin_register_parameters",
+    "jieqin_register_regional_parameters",
+    "jieqin_register_observation_feeds",
 )
 
 #: Hooks called after a unit of work's writes, before they are made permanent.

@@ -23,14 +23,17 @@ from jieqin.io.kinds import KINDS
 from jieqin.model.vocab import check_code
 from jieqin.needs.kinds import Agency
 from jieqin.plugins.hookspecs import (
+    FeedReader,
     RegisterAgency,
     RegisterBackend,
     RegisterCode,
+    RegisterFeed,
     RegisterHeaderAlias,
     RegisterHouseholdStatus,
     RegisterNeedKind,
     RegisterObject,
     RegisterPrincipal,
+    RegisterRegionalParameter,
     RegisterRegionName,
     StorageFactory,
 )
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Agency",
     "BackendEntry",
+    "FeedEntry",
     "Override",
     "PluginRegistrations",
     "Registered",
@@ -111,6 +115,19 @@ class BackendEntry:
 
 
 @frozen
+class FeedEntry:
+    """A departmental feed: its name (a code), label, reader and the plugin that
+    registered it (see :func:`~jieqin.plugins.hookspecs.jieqin_register_observation_feeds`)."""
+
+    name: str
+    label: str
+    reader: FeedReader
+    plugin: str
+    kinds: tuple[str, ...] = ()
+    english: str | None = None
+
+
+@frozen
 class Registered:
     """An object a plugin registered (a programme, a need rule, a cost term...)."""
 
@@ -156,6 +173,10 @@ class PluginRegistrations:
     grievance_categories: tuple[str, ...] = ()
     referral_outcomes: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
+    regional_parameters: tuple[str, ...] = ()
+    """``region:name`` of each regional parameter the plugin registered."""
+    feeds: tuple[str, ...] = ()
+    """The departmental feeds the plugin registered."""
 
 
 def url_scheme(url: str) -> str:
@@ -207,6 +228,11 @@ class Registry:
     parameters: dict[str, Registered] = field(factory=dict)
     """Name -> the campaign's own dated :class:`~jieqin.rules.Parameter`
     (``jieqin_register_parameters``)."""
+    regional_parameters: dict[str, Registered] = field(factory=dict)
+    """``region:name`` -> ``(region prefix, Parameter)`` of a parameter that holds in one
+    region (``jieqin_register_regional_parameters``)."""
+    feeds: dict[str, FeedEntry] = field(factory=dict)
+    """Name -> a departmental feed (``jieqin_register_observation_feeds``)."""
     overridden: list[Override] = field(factory=list)
     """``(what, key, kept_plugin, ignored_plugin)`` for every duplicate registration."""
     region_name_counts: dict[str, int] = field(factory=dict)
@@ -288,6 +314,8 @@ class Registry:
             grievance_categories=keys(self.grievance_categories.entries),
             referral_outcomes=keys(self.referral_outcomes.entries),
             parameters=keys(self.parameters),
+            regional_parameters=keys(self.regional_parameters),
+            feeds=keys(self.feeds),
         )
 
     # -- building -----------------------------------------------------------------
@@ -328,6 +356,8 @@ class Registry:
             "jieqin_register_grievance_categories": self._codes(self.grievance_categories),
             "jieqin_register_referral_outcomes": self._codes(self.referral_outcomes),
             "jieqin_register_parameters": self._objects(self.parameters, "parameter"),
+            "jieqin_register_regional_parameters": self._regional_parameters,
+            "jieqin_register_observation_feeds": self._feeds,
         }
         for hook_name, make_register in gatherers.items():
             call = _HookCall(pm, hook_name)
@@ -489,6 +519,57 @@ class Registry:
                 self.header_aliases.append(entry)
 
         return register
+
+    def _regional_parameters(self, call: _HookCall) -> RegisterRegionalParameter:
+        """The ``register`` of regional parameters, keyed ``region:name``."""
+        from jieqin.rules.facts import region_prefix
+        from jieqin.rules.parameters import Parameter
+
+        def register(region: str, parameter: Parameter, /) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            prefix = region_prefix(region, field="region")
+            if not isinstance(parameter, Parameter):
+                raise InvalidValue(
+                    f"region {prefix}: expected a jieqin Parameter, got "
+                    f"{type(parameter).__name__}",
+                    field="parameter",
+                )
+            key = f"{prefix}:{parameter.name}"
+            entry = Registered(key, (prefix, parameter), plugin)
+            self._keep("regional parameter", self.regional_parameters, key, entry, plugin)
+
+        return register
+
+    def _feeds(self, call: _HookCall) -> RegisterFeed:
+        """The ``register`` of departmental feeds, by name; the reader must be callable."""
+
+        def register(
+            name: str,
+            label: str,
+            reader: FeedReader,
+            *,
+            kinds: Iterable[str] = (),
+            english: str | None = None,
+        ) -> None:
+            plugin = call.plugin(sys._getframe(1))
+            code = check_code(name, field="feed")
+            if not callable(reader):
+                raise InvalidValue(f"feed {code}: the reader is not callable", field="reader")
+            if not isinstance(label, str) or not label.strip():
+                raise InvalidValue(f"feed {code}: needs a label", field="label")
+            listed = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+            entry = FeedEntry(code, label, reader, plugin, tuple(str(k) for k in listed), english)
+            self._keep("feed", self.feeds, code, entry, plugin)
+
+        return register
+
+    def feed(self, name: str) -> FeedEntry:
+        """The feed registered as ``name``; :class:`InvalidValue` lists the feeds."""
+        entry = self.feeds.get(name)
+        if entry is None:
+            known = ", ".join(sorted(self.feeds)) or "none"
+            raise InvalidValue(f"unknown feed {name!r}; registered feeds: {known}", field="feed")
+        return entry
 
     def _objects(
         self, table: dict[str, Registered], what: str

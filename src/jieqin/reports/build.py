@@ -16,10 +16,12 @@ from jieqin.model.money import ZERO
 from jieqin.model.periods import Month, Period
 from jieqin.model.regions import RegionCode
 from jieqin.reports.model import (
+    CategoryLine,
     Count,
     Figures,
     GrantLine,
     GrievanceLine,
+    Monitoring,
     NeedLine,
     PaymentLine,
     Report,
@@ -27,11 +29,14 @@ from jieqin.reports.model import (
 )
 from jieqin.reports.source import (
     ActivityKey,
+    EliminationKey,
     GrantKey,
     GrievanceKey,
+    MonitoredKey,
     NeedKey,
     PaymentKey,
     ReportSource,
+    WarningKey,
 )
 
 __all__ = ["build_report", "suppress"]
@@ -57,8 +62,13 @@ def build_report(
     calendar: CampaignCalendar | None = None,
     k: int | None = None,
     region_names: Mapping[str, str] | None = None,
+    monitored: frozenset[str] | None = None,
 ) -> Report:
-    """The report for ``period``, counted by ``source``; ``k`` turns on small-cell suppression."""
+    """The report for ``period``, counted by ``source``; ``k`` turns on small-cell suppression.
+
+    ``monitored`` are the household statuses that are monitoring categories (default:
+    the standard three); the report has a monitoring section where any household was
+    monitored, any warning raised or any risk eliminated."""
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 2):
         raise InvalidValue(
             f"suppression threshold k must be a whole number >= 2, got {k!r}", field="k"
@@ -73,6 +83,13 @@ def build_report(
     grants = source.grants(first, last)
     payments = source.payments(first, last)
     grievances = source.grievances(first, last)
+    if monitored is None:
+        from jieqin.model import MONITORED_STATUSES
+
+        monitored = MONITORED_STATUSES
+    watched = source.monitored_households(first, last, monitored)
+    warned = source.warnings(first, last)
+    eliminated = source.eliminations(first, last)
 
     seen_kinds = list(kinds.codes())
     seen_kinds += sorted({key[2] for key in activities} - set(seen_kinds))
@@ -83,6 +100,7 @@ def build_report(
                 _figures(helpers, households, activities, needs, referrals, grants, seen_kinds, k),
                 payments=_payment_lines(payments, k),
                 grievances=_grievance_lines(grievances, k),
+                monitoring=_monitoring(watched, warned, eliminated, k),
             )
         area = _figures(
             split_helpers.get(region, {}),
@@ -98,6 +116,12 @@ def build_report(
             area,
             payments=_payment_lines(split_payments.get(region, {}), k),
             grievances=_grievance_lines(split_grievances.get(region, {}), k),
+            monitoring=_monitoring(
+                split_watched.get(region, {}),
+                split_warned.get(region, {}),
+                split_eliminated.get(region, {}),
+                k,
+            ),
         )
 
     split_helpers = _split(helpers, 0)
@@ -107,6 +131,9 @@ def build_report(
     split_grants = _split(grants, 0)
     split_payments = _split(payments, 0)
     split_grievances = _split(grievances, 0)
+    split_watched = _split(watched, 0)
+    split_warned = _split(warned, 0)
+    split_eliminated = _split(eliminated, 0)
 
     monthly: dict[str, dict[str, Count]] = {}
     per_month: defaultdict[tuple[str, str], int] = defaultdict(int)
@@ -144,6 +171,9 @@ def build_report(
             | {c for c, _ in referrals}
             | {key[0] for key in grants}
             | {key[0] for key in grievances}
+            | {key[0] for key in watched}
+            | {key[0] for key in warned}
+            | {key[0] for key in eliminated}
         )
         regions = {code: figures(code) for code in codes}
 
@@ -206,6 +236,54 @@ def _grievance_lines(
         GrievanceLine(category, answer, suppress(counts.get((category, answer), 0), k))
         for category in categories
         for answer in answers
+    )
+
+
+def _monitoring(
+    watched: Mapping[MonitoredKey, int],
+    warned: Mapping[WarningKey, int],
+    eliminated: Mapping[EliminationKey, int],
+    k: int | None,
+) -> Monitoring | None:
+    """The monitoring figures of one area, small cells withheld; ``None`` where nothing
+    was monitored, warned or eliminated (a campaign that does not monitor)."""
+    if not (any(watched.values()) or any(warned.values()) or any(eliminated.values())):
+        return None
+    monitored: defaultdict[str, int] = defaultdict(int)
+    at_end: defaultdict[str, int] = defaultdict(int)
+    for (_county, category, end), n in watched.items():
+        monitored[category] += n
+        if end == "at_end":
+            at_end[category] += n
+    left: defaultdict[str, int] = defaultdict(int)
+    for (_county, category), n in eliminated.items():
+        left[category] += n
+    checks: defaultdict[str, int] = defaultdict(int)
+    outcomes: defaultdict[str, int] = defaultdict(int)
+    for (_county, check, outcome), n in warned.items():
+        checks[check] += n
+        outcomes[outcome] += n
+    categories = sorted(set(monitored) | set(left))
+    return Monitoring(
+        households=suppress(sum(monitored.values()), k),
+        at_end=suppress(sum(at_end.values()), k),
+        categories=tuple(
+            CategoryLine(
+                c,
+                suppress(monitored.get(c, 0), k),
+                suppress(at_end.get(c, 0), k),
+                suppress(left.get(c, 0), k),
+            )
+            for c in categories
+        ),
+        warnings=suppress(sum(warned.values()), k),
+        checked_on_time=suppress(checks.get("on_time", 0), k),
+        checked_late=suppress(checks.get("late", 0), k),
+        unchecked=suppress(checks.get("unchecked", 0), k),
+        confirmed=suppress(outcomes.get("confirmed", 0), k),
+        dismissed=suppress(outcomes.get("dismissed", 0), k),
+        open=suppress(outcomes.get("open", 0), k),
+        eliminated=suppress(sum(left.values()), k),
     )
 
 

@@ -29,6 +29,7 @@ LABELLED_KINDS = (
     "agencies",
     "programs",
     "grievance_categories",
+    "household_statuses",
 )
 
 _STANDARD = {
@@ -36,6 +37,7 @@ _STANDARD = {
     "activity_kinds": reference.ACTIVITY_KINDS,
     "need_kinds": reference.NEED_KINDS,
     "grievance_categories": reference.GRIEVANCE_CATEGORIES,
+    "household_statuses": reference.HOUSEHOLD_STATUSES,
 }
 
 

@@ -19,9 +19,11 @@ from jieqin.model.periods import Period
 from jieqin.reports.labels import ReportLabels
 
 __all__ = [
+    "CategoryLine",
     "Figures",
     "GrantLine",
     "GrievanceLine",
+    "Monitoring",
     "NeedLine",
     "PaymentLine",
     "Report",
@@ -69,6 +71,68 @@ class GrievanceLine:
 
 
 @frozen
+class CategoryLine:
+    """The households of one monitoring category (a monitored household status):
+    ``monitored`` had it on a day of the period (as their last monitored status),
+    ``at_end`` still had a monitored status on its last day, ``eliminated`` left it
+    through a committed risk elimination in the period."""
+
+    category: str
+    monitored: Count
+    at_end: Count
+    eliminated: Count
+
+
+@frozen
+class Monitoring:
+    """The monitoring against a return to poverty (防返贫监测) in one area and period.
+
+    Households monitored, by category; the risk warnings raised in the period, how
+    many were checked at home by their due day (``checked_on_time``), after it
+    (``checked_late``) or not yet (``unchecked``), and what came of them (``confirmed``
+    as a monitoring category, ``dismissed``, ``open``); and the households whose risk
+    was eliminated. Warnings are never counted by rule: a rule (medical burden, a
+    new major illness) tells a health fact, so a count of them by county could point
+    at a household with a sick member.
+    """
+
+    households: Count
+    at_end: Count
+    categories: tuple[CategoryLine, ...]
+    warnings: Count
+    checked_on_time: Count
+    checked_late: Count
+    unchecked: Count
+    confirmed: Count
+    dismissed: Count
+    open: Count
+    eliminated: Count
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "households": self.households,
+            "at_end": self.at_end,
+            "categories": [
+                {
+                    "category": c.category,
+                    "monitored": c.monitored,
+                    "at_end": c.at_end,
+                    "eliminated": c.eliminated,
+                }
+                for c in self.categories
+            ],
+            "warnings": self.warnings,
+            "checked_on_time": self.checked_on_time,
+            "checked_late": self.checked_late,
+            "unchecked": self.unchecked,
+            "confirmed": self.confirmed,
+            "dismissed": self.dismissed,
+            "open": self.open,
+            "eliminated": self.eliminated,
+        }
+
+
+@frozen
 class Figures:
     """The figures of one area (the whole campaign or one county) for the period."""
 
@@ -85,6 +149,8 @@ class Figures:
     """The grants' amounts paid, unpaid and returned, by programme."""
     grievances: tuple[GrievanceLine, ...] = ()
     """Grievances received, by category and whether they were answered on time."""
+    monitoring: Monitoring | None = None
+    """The monitoring against a return to poverty (``None``: not counted)."""
 
     @property
     def activities_total(self) -> Count:
@@ -124,6 +190,7 @@ class Figures:
                 {"category": g.category, "answer": g.answer, "count": g.count}
                 for g in self.grievances
             ],
+            **({} if self.monitoring is None else {"monitoring": self.monitoring.as_dict()}),
         }
 
 

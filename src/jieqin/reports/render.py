@@ -20,11 +20,11 @@ from rich.console import Console
 from rich.table import Table
 
 from jieqin.reports.labels import with_code
-from jieqin.reports.model import Count, Figures, GrantLine, Report
+from jieqin.reports.model import Count, Figures, GrantLine, Monitoring, Report
 from jieqin.reports.strings import HTML_LANG, Strings, strings
 from jieqin.reports.svg import FONT_STACK, PALETTE, horizontal_bars, stacked_columns
 
-__all__ = ["FORMATS", "render", "to_csv", "to_html", "to_json", "to_table"]
+__all__ = ["FORMATS", "monitoring_rows", "render", "to_csv", "to_html", "to_json", "to_table"]
 
 FORMATS = ("table", "json", "csv", "html", "xlsx")
 """``xlsx`` is a workbook, written to a file by :func:`jieqin.reports.xlsx.write_workbook`."""
@@ -70,6 +70,8 @@ def _csv_rows(report: Report) -> Iterator[list[str]]:
             yield [region, "grant_payments", p.program, p.state, n(p.count), amount]
         for gl in f.grievances:
             yield [region, "grievances", gl.category, gl.answer, n(gl.count), ""]
+        for figure, key, count in monitoring_rows(f):
+            yield [region, figure, key, "", n(count), ""]
 
     yield ["region", "figure", "key", "detail", "count", "amount"]
     yield from rows("all", report.totals)
@@ -194,6 +196,79 @@ def _rows(f: Figures, names: _Names) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+#: The warning figures of a monitoring section, in the order they are shown.
+WARNING_FIGURES = (
+    "raised",
+    "checked_on_time",
+    "checked_late",
+    "unchecked",
+    "confirmed",
+    "dismissed",
+    "open",
+)
+
+
+def _warning_counts(m: Monitoring) -> dict[str, Count]:
+    return {
+        "raised": m.warnings,
+        "checked_on_time": m.checked_on_time,
+        "checked_late": m.checked_late,
+        "unchecked": m.unchecked,
+        "confirmed": m.confirmed,
+        "dismissed": m.dismissed,
+        "open": m.open,
+    }
+
+
+def monitoring_rows(f: Figures) -> Iterator[tuple[str, str, Count]]:
+    """``(figure, key, count)`` of an area's monitoring section (the CSV and the
+    workbook's codes): households by category (``""``: all), still monitored at the
+    end, the warnings, and the households whose risk was eliminated."""
+    m = f.monitoring
+    if m is None:
+        return
+    yield "monitored_households", "", m.households
+    for c in m.categories:
+        yield "monitored_households", c.category, c.monitored
+    yield "monitored_at_end", "", m.at_end
+    for c in m.categories:
+        yield "monitored_at_end", c.category, c.at_end
+    for key, count in _warning_counts(m).items():
+        yield "warnings", key, count
+    yield "risk_eliminated", "", m.eliminated
+    for c in m.categories:
+        yield "risk_eliminated", c.category, c.eliminated
+
+
+def _monitoring_rows(f: Figures, names: _Names) -> list[tuple[str, str, str, str]]:
+    """The rows of an area's monitoring section, for people."""
+    m = f.monitoring
+    if m is None:
+        return []
+    report, w = names.report, names.words
+    rows: list[tuple[str, str, str, str]] = []
+    for title, total, per in (
+        ("monitored_households", m.households, "monitored"),
+        ("monitored_at_end", m.at_end, "at_end"),
+    ):
+        rows.append((w(title), w("all_categories"), _show(total, report), ""))
+        rows += [
+            ("", names.code("household_statuses", c.category), _show(getattr(c, per), report), "")
+            for c in m.categories
+        ]
+    counts = _warning_counts(m)
+    rows += [
+        (w("risk_warnings") if i == 0 else "", w(f"warnings_{key}"), _show(counts[key], report), "")
+        for i, key in enumerate(WARNING_FIGURES)
+    ]
+    rows.append((w("risk_eliminated"), w("all_categories"), _show(m.eliminated, report), ""))
+    rows += [
+        ("", names.code("household_statuses", c.category), _show(c.eliminated, report), "")
+        for c in m.categories
+    ]
+    return rows
+
+
 def _figures_table(title: str, f: Figures, names: _Names) -> Table:
     w = names.words
     table = Table(title=title, show_header=True, header_style="bold")
@@ -204,6 +279,18 @@ def _figures_table(title: str, f: Figures, names: _Names) -> Table:
     table.add_column(w("col_amount"), justify="right", overflow="fold")
     for row in _rows(f, names):
         table.add_row(*row)
+    return table
+
+
+def _monitoring_table(title: str, f: Figures, names: _Names) -> Table:
+    """The monitoring section of one area as its own table (figure, detail, count)."""
+    w = names.words
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column(w("col_figure"), overflow="fold")
+    table.add_column(w("col_detail"), overflow="fold")
+    table.add_column(w("col_count"), justify="right", overflow="fold")
+    for figure, detail, count, _amount in _monitoring_rows(f, names):
+        table.add_row(figure, detail, count)
     return table
 
 
@@ -231,6 +318,8 @@ def to_table(
     note = w("withheld_cells", k=k) if k else ""
     heading = w("totals_title", period=report.period)
     console.print(_figures_table(f"{heading}{note}", report.totals, names))
+    if report.totals.monitoring is not None:
+        console.print(_monitoring_table(w("monitoring"), report.totals, names))
     for win in report.windows:
         counts = ", ".join(
             f"{names.kind(kind)} {_show(c, report)}" for kind, c in win.activities.items()
@@ -238,6 +327,9 @@ def to_table(
         console.print(f"{win.name} ({names.dates(win.start, win.end)}): {counts}")
     for code, f in report.regions.items():
         console.print(_figures_table(names.region(code), f, names))
+        if f.monitoring is not None:
+            title = w("region_monitoring", region=names.region(code))
+            console.print(_monitoring_table(title, f, names))
     return console.export_text()
 
 
@@ -262,6 +354,21 @@ def _html_figures(f: Figures, names: _Names) -> str:
     head = "".join(
         f"<th>{escape(w(key))}</th>"
         for key in ("col_figure", "col_detail", "col_count", "col_amount")
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _html_monitoring(f: Figures, names: _Names) -> str:
+    """An area's monitoring section as an HTML table ("" when it has none)."""
+    if f.monitoring is None:
+        return ""
+    w = names.words
+    body = "".join(
+        f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td class=n>{escape(c)}</td></tr>"
+        for a, b, c, _d in _monitoring_rows(f, names)
+    )
+    head = "".join(
+        f"<th>{escape(w(key))}</th>" for key in ("col_figure", "col_detail", "col_count")
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -331,7 +438,13 @@ def to_html(report: Report, *, lang: str | None = None, show_codes: bool = False
     note = f"<p>{escape(w('withheld_note', k=k))}</p>" if k else ""
     regions = "".join(
         f"<h3>{escape(names.region(code))}</h3>{_html_figures(f, names)}"
+        f"{_html_monitoring(f, names)}"
         for code, f in report.regions.items()
+    )
+    monitoring = (
+        f"<h2>{escape(w('monitoring'))}</h2>{_html_monitoring(report.totals, names)}"
+        if report.totals.monitoring is not None
+        else ""
     )
     by_district = f"<h2>{escape(w('by_district'))}</h2>{regions}" if regions else ""
     return (
@@ -339,7 +452,7 @@ def to_html(report: Report, *, lang: str | None = None, show_codes: bool = False
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f"<p>{escape(names.dates(report.period.start, report.period.end))}</p>{note}"
-        f"<h2>{escape(w('totals'))}</h2>{_html_figures(report.totals, names)}"
+        f"<h2>{escape(w('totals'))}</h2>{_html_figures(report.totals, names)}{monitoring}"
         f"<h2>{escape(w('charts'))}</h2>{_charts(names)}"
         f"{_windows(names)}{by_district}"
         "</body></html>\n"

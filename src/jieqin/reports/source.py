@@ -15,9 +15,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
+from jieqin.storage.base import (
+    ActivityKey,
+    EliminationKey,
+    GrantKey,
+    GrievanceKey,
+    MonitoredKey,
+    NeedKey,
+    PaymentKey,
+    WarningKey,
+)
 
-__all__ = ["ActivityKey", "GrantKey", "GrievanceKey", "NeedKey", "PaymentKey", "ReportSource"]
+__all__ = [
+    "ActivityKey",
+    "EliminationKey",
+    "GrantKey",
+    "GrievanceKey",
+    "MonitoredKey",
+    "NeedKey",
+    "PaymentKey",
+    "ReportSource",
+    "WarningKey",
+]
 
 
 class ReportSource(Protocol):
@@ -55,4 +74,20 @@ class ReportSource(Protocol):
     def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
         """Grievances received in the range, by county, category and answer
         (``on_time``, ``late``, ``unanswered``)."""
+        ...
+
+    def monitored_households(
+        self, first: date, last: date, monitored: frozenset[str]
+    ) -> dict[MonitoredKey, int]:
+        """Households monitored on a day of the range, by county, their last monitored
+        status in the range and ``at_end`` (still monitored on its last day) or ``left``."""
+        ...
+
+    def warnings(self, first: date, last: date) -> dict[WarningKey, int]:
+        """Risk warnings raised in the range, by county, home check (``on_time``,
+        ``late``, ``unchecked``) and outcome (``open``, ``confirmed``, ``dismissed``)."""
+        ...
+
+    def eliminations(self, first: date, last: date) -> dict[EliminationKey, int]:
+        """Risk eliminations committed in the range, by county and category left."""
         ...

@@ -63,6 +63,20 @@ _ZH: dict[str, str] = {
     "col_window": "时段",
     "col_dates": "日期",
     "nothing": "无数据",
+    "monitoring": "防返贫监测",
+    "monitored_households": "监测户",
+    "all_categories": "全部类别",
+    "monitored_at_end": "期末仍在监测",
+    "risk_warnings": "风险预警",
+    "warnings_raised": "发出预警",
+    "warnings_checked_on_time": "按期核实",
+    "warnings_checked_late": "逾期核实",
+    "warnings_unchecked": "未核实",
+    "warnings_confirmed": "确认纳入监测",
+    "warnings_dismissed": "排除",
+    "warnings_open": "待处理",
+    "risk_eliminated": "风险消除户",
+    "region_monitoring": "{region}：防返贫监测",
 }
 
 _EN: dict[str, str] = {
@@ -107,6 +121,20 @@ _EN: dict[str, str] = {
     "col_window": "window",
     "col_dates": "dates",
     "nothing": "nothing to show",
+    "monitoring": "Monitoring against a return to poverty",
+    "monitored_households": "monitored households",
+    "all_categories": "all categories",
+    "monitored_at_end": "still monitored at the end",
+    "risk_warnings": "risk warnings",
+    "warnings_raised": "raised",
+    "warnings_checked_on_time": "checked by the due day",
+    "warnings_checked_late": "checked late",
+    "warnings_unchecked": "not checked yet",
+    "warnings_confirmed": "confirmed as monitored",
+    "warnings_dismissed": "dismissed",
+    "warnings_open": "not decided yet",
+    "risk_eliminated": "households whose risk was eliminated",
+    "region_monitoring": "{region}: monitoring",
 }
 
 #: Every language a report is written in, with its messages.

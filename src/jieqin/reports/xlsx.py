@@ -21,6 +21,7 @@ from typing import IO, Any
 from jieqin.io.cells import neutralise_cell
 from jieqin.io.xlsx_format import escape_text
 from jieqin.reports.model import Count, Figures, Report
+from jieqin.reports.render import monitoring_rows
 
 __all__ = ["HEADER", "TOTALS_SHEET", "figure_rows", "write_workbook"]
 
@@ -53,6 +54,8 @@ def figure_rows(f: Figures) -> Iterator[Row]:
         yield "grievances", grievance.category, grievance.answer, grievance.count, None
     for payment in f.payments:
         yield "grant_payments", payment.program, payment.state, payment.count, payment.amount
+    for figure, key, count in monitoring_rows(f):
+        yield figure, key, "", count, None
 
 
 def _total_rows(report: Report) -> Iterator[Row]:

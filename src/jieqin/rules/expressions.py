@@ -301,7 +301,12 @@ class Compare(Expr):
             )
 
     def one(self, facts: SubjectFacts, params: Params) -> Any:
-        return bool(_OPS[self.op](self.left.one(facts, params), self.right.one(facts, params)))
+        left, right = self.left.one(facts, params), self.right.one(facts, params)
+        if isinstance(left, float) or isinstance(right, float):
+            # a float fact (nan where nothing was observed) compares as the columns do:
+            # against the parameter as numpy reads it, never a Decimal
+            left, right = _numeric(left), _numeric(right)
+        return bool(_OPS[self.op](left, right))
 
     def many(self, columns: Columns, params: Params) -> Any:
         category = _category(self.left) or _category(self.right)

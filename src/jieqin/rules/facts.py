@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,9 @@ from jieqin.model import (
     Sex,
 )
 from jieqin.model.regions import PROVINCE_PREFIXES
+
+if TYPE_CHECKING:
+    from jieqin.rules.observations import ObservationTable
 
 __all__ = [
     "FACTS",
@@ -85,6 +88,12 @@ class Context:
     household_grants: frozenset[tuple[str, str]] = field(factory=frozenset, converter=_pairs)
     """``(program_id, household_id)`` of household grants already made (any period): every
     member of the household holds them."""
+    observations: ObservationTable | None = field(default=None, eq=False)
+    """What was observed about the households (income, expenditure, events), read by the
+    monitoring facts (:mod:`jieqin.rules.observations`); ``None``: nothing observed."""
+    since: date | None = None
+    """The previous evaluation's day: an event observed from it on is new (default: the
+    period's first day)."""
 
     @property
     def day(self) -> date:
@@ -99,14 +108,19 @@ class Context:
         pairings: Iterable[Pairing] = (),
         grants: Iterable[Grant] = (),
         monitored: Iterable[str] = MONITORED_STATUSES,
+        observations: ObservationTable | None = None,
+        since: date | None = None,
     ) -> Context:
-        """A context from the pairings and grants on record (pairings active on the day count)."""
+        """A context from the pairings and grants on record (pairings active on the day
+        count), and the observations the monitoring facts read."""
         day = on if on is not None else period.start
         paired = frozenset(p.household_id for p in pairings if p.active_on(day))
         made = list(grants)
         earlier = frozenset((g.program_id, g.member_id) for g in made if g.member_id is not None)
         households = frozenset((g.program_id, g.household_id) for g in made if g.member_id is None)
-        return cls(period, on, paired, earlier, frozenset(monitored), households)
+        return cls(
+            period, on, paired, earlier, frozenset(monitored), households, observations, since
+        )
 
 
 @frozen
@@ -181,9 +195,19 @@ class Population:
         return len(self.member_ids)
 
     @classmethod
-    def from_households(cls, households: Sequence[Household]) -> Population:
-        """Build the columns from households (one pass over the members)."""
-        members = [(i, h, m) for i, h in enumerate(households) for m in h.members]
+    def from_households(
+        cls, households: Sequence[Household], *, heads_only: bool = False
+    ) -> Population:
+        """Build the columns from households (one pass over the members).
+
+        ``heads_only``: one row per household, its head's (``household_size`` still
+        counts every member): enough for rules that read household facts only, such
+        as the warning rules (:mod:`jieqin.rules.warnings`)."""
+        members = [
+            (i, h, m)
+            for i, h in enumerate(households)
+            for m in ((h.head,) if heads_only else h.members)
+        ]
         statuses = sorted({c.status for h in households for c in h.status_history})
         regions = tuple(sorted({h.region.code for h in households}))
         status_code = {s: k for k, s in enumerate(statuses)}
@@ -514,8 +538,14 @@ def _fact_list() -> list[Fact]:
     ]
 
 
+def _monitoring_facts() -> list[Fact]:
+    from jieqin.rules.observations import monitoring_facts
+
+    return monitoring_facts()
+
+
 #: The standard facts by name. ``granted:<program_id>`` is also a fact (see :func:`fact_definition`).
-FACTS: Mapping[str, Fact] = {f.name: f for f in _fact_list()}
+FACTS: Mapping[str, Fact] = {f.name: f for f in (*_fact_list(), *_monitoring_facts())}
 
 
 def fact_definition(name: str) -> Fact:

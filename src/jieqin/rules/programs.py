@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -342,8 +343,10 @@ class AidProgram:
         """Whom the programme grants: each member, or each household once."""
         return self.program.grant_unit
 
-    @property
+    @cached_property
     def rule_version(self) -> str:
+        """The author's version and a fingerprint of the logic (worked out once: an
+        allocation names it in every decision)."""
         extra = [t.describe() for t in self.amount_tiers] + [c.describe() for c in self.caps]
         if self.grant_unit is not GrantUnit.MEMBER:
             extra.append(f"unit:{self.grant_unit}")
@@ -443,6 +446,33 @@ class AidProgram:
         """One boolean per member of ``population``: the vectorised decision."""
         values = self.values_on(context.day)
         return self.eligibility.evaluate(Columns(population, context), values)
+
+    def facts_read(self) -> frozenset[str]:
+        """Every fact the programme reads: its rules, its entitlement tiers, its priority."""
+        names = set(self.eligibility.facts())
+        names.update(p.fact for p in self.priority)
+        for tier in self.amount_tiers:
+            names.update(tier.condition.facts())
+        return frozenset(names)
+
+    def alike(self, population: Population, context: Context) -> Array:
+        """A group number per member of ``population``: members in one group have the
+        same value of every fact the programme reads (:meth:`facts_read`), so
+        :meth:`explain` says the same of each of them but for their ids (an allocation
+        explains one member of each group; :func:`jieqin.services.aid.allocate`)."""
+        n = len(population)
+        columns = Columns(population, context)
+        codes = []
+        for name in sorted(self.facts_read()):
+            try:
+                column = np.broadcast_to(np.asarray(columns.column(fact_definition(name))), (n,))
+            except ValueError:  # not one value per member: every member on their own
+                return np.arange(n, dtype=np.int64)
+            codes.append(np.unique(column, return_inverse=True)[1].reshape(n))
+        if not codes:
+            return np.zeros(n, dtype=np.int64)
+        groups = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)[1]
+        return np.asarray(groups, dtype=np.int64).reshape(n)
 
     def amounts_fen(self, population: Population, context: Context) -> Array:
         """Each member's entitlement in fen (int64; 0 where the programme pays nothing),

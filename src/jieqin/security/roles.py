@@ -51,6 +51,9 @@ REPOSITORIES: frozenset[str] = frozenset(
         "plan_items",
         "objections",
         "grievances",
+        "eliminations",
+        "observations",
+        "warnings",
     }
 )
 
@@ -176,6 +179,8 @@ STANDARD_ROLES: Mapping[str, Role] = {
                 "plan_items",
                 "objections",
                 "grievances",
+                "eliminations",
+                "warnings",
             },
             ScopeKind.REGIONS,
             figures=True,

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         AuditLog,
         ConsentRepository,
         DecisionRepository,
+        EliminationRepository,
         FundRepository,
         GrantRepository,
         GrievanceRepository,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
         HouseholdRepository,
         NeedRepository,
         ObjectionRepository,
+        ObservationRepository,
         PairingRepository,
         PlanItemRepository,
         PlanRepository,
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
         ReadModel,
         ReferralRepository,
         UnitOfWork,
+        WarningRepository,
         WriteChecks,
     )
 
@@ -120,6 +123,9 @@ METHODS: Mapping[str, Mapping[str, str]] = {
     "plan_items": _KEYED,
     "objections": _KEYED,
     "grievances": _KEYED,
+    "eliminations": _KEYED,
+    "observations": {**_KEYED, "feed_records": "mapping", "of_households": "of_households"},
+    "warnings": {**_KEYED, "of_households": "of_households"},
     "audit": {"entries": "audit", "count": "audit"},
 }
 
@@ -134,6 +140,9 @@ READ_MODEL_METHODS: Mapping[str, int | str | None] = {
     "grants": 0,
     "payments": 0,
     "grievances": 0,
+    "monitored_households": 0,
+    "warnings": 0,
+    "eliminations": 0,
     "latest_activity_day": "latest",
     "follow_up": "follow_up",
 }
@@ -152,6 +161,9 @@ _OF_HOUSEHOLD = frozenset(
         "plan_items",
         "objections",
         "grievances",
+        "eliminations",
+        "observations",
+        "warnings",
     }
 )
 _REFERENCE = frozenset({"programs", "funds", "plans"})
@@ -445,6 +457,14 @@ def _of_households(
     return {h: scope.keep(repo._name, pairings) for h, pairings in found.items()}
 
 
+def _mapping(repo: _ScopedRepository, method: str, *args: Any) -> dict[Any, Any]:
+    """A read that returns records by some key (observations by feed record)."""
+    scope = repo._readable()
+    found: dict[Any, Any] = repo._call(method, *args)
+    kept = {id(v) for v in scope.keep(repo._name, list(found.values()))}
+    return {k: v for k, v in found.items() if id(v) in kept}
+
+
 def _end(repo: _ScopedRepository, method: str, key: Any, *args: Any, **kwargs: Any) -> Any:
     stored = _find(repo, "find", key)
     if stored is None:
@@ -505,6 +525,7 @@ _HANDLERS: Mapping[str, Callable[..., Any]] = {
     "holders": _holders,
     "move_member": _move_member,
     "of_households": _of_households,
+    "mapping": _mapping,
     "end": _end,
     "spent": _spent,
     "reference": _reference,
@@ -680,6 +701,18 @@ class ScopedUnitOfWork:
     @property
     def grievances(self) -> GrievanceRepository:
         return cast("GrievanceRepository", self._repository("grievances"))
+
+    @property
+    def eliminations(self) -> EliminationRepository:
+        return cast("EliminationRepository", self._repository("eliminations"))
+
+    @property
+    def observations(self) -> ObservationRepository:
+        return cast("ObservationRepository", self._repository("observations"))
+
+    @property
+    def warnings(self) -> WarningRepository:
+        return cast("WarningRepository", self._repository("warnings"))
 
     @property
     def audit(self) -> AuditLog:

@@ -23,6 +23,7 @@ from datetime import date
 import attrs
 
 from jieqin.errors import ActivityVoided, InvalidInput, InvalidValue, NotFound, Problem
+from jieqin.i18n import N_
 from jieqin.model.activities import Activity
 from jieqin.model.needs import Need, NeedStatus
 from jieqin.model.vocab import ActivityKind
@@ -86,7 +87,7 @@ def void_activity(
     """
     activity = uow.activities.find(activity_id)
     if activity is None:
-        raise NotFound(f"no activity {activity_id}")
+        raise NotFound(N_("no activity {activity}", activity=activity_id))
     if activity.voided:
         raise ActivityVoided(
             f"activity {activity_id} was already voided on {activity.voided_on} "

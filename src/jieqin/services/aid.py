@@ -60,7 +60,7 @@ from jieqin.model import (
     RouteKind,
 )
 from jieqin.model.money import ZERO
-from jieqin.rules import AidProgram, Context, Eligibility, Population, Subject
+from jieqin.rules import AidProgram, Context, Eligibility, Subject
 from jieqin.rules.expressions import MASK
 from jieqin.rules.facts import fact_definition
 from jieqin.rules.ids import stable_id
@@ -68,7 +68,9 @@ from jieqin.services.caps import CapLedger, counted_grants, programs_capped
 from jieqin.storage._common import closed_message
 
 if TYPE_CHECKING:
+    from jieqin.services.allocation_scope import Scope
     from jieqin.storage.base import UnitOfWork
+    from jieqin.storage.rows import HouseholdRows
 
 __all__ = [
     "AllocationPlan",
@@ -235,7 +237,7 @@ def _check_fund(program: AidProgram, fund: Fund, period: Period) -> None:
 def plan_allocation(
     program: AidProgram,
     fund: Fund,
-    households: Sequence[Household],
+    households: Sequence[Household] | Sequence[HouseholdRows],
     context: Context,
     *,
     spent: Decimal = ZERO,
@@ -250,12 +252,16 @@ def plan_allocation(
     new decisions). ``spent`` is what the fund has paid (its grants in force).
     ``counted`` are the grants in force that the programme's caps count, its own
     among them (:func:`~jieqin.services.caps.counted_grants`). Households outside the
-    programme's regions are not decided.
+    programme's regions are not decided. ``households`` may be the rows storage reads
+    (:class:`~jieqin.storage.rows.HouseholdRows`): a household is then built only when
+    one of its members is explained (:mod:`jieqin.services.allocation_scope`).
     """
+    from jieqin.services.allocation_scope import served as serving
+
     period = context.period
     _check_fund(program, fund, period)
     existing = list(existing)
-    served = [h for h in households if program.covers(h)]
+    served, left_out = serving(program, households)
     held, covered, after = _held(program, [g for g in existing if g.period == period])
     eligible, decisions = _decide(
         program, served, context, (held, covered), after, record_ineligible
@@ -281,8 +287,8 @@ def plan_allocation(
         entitlements=entitlements,
         grant_unit=program.grant_unit,
         scope=program.scope_text(),
-        out_of_scope=len(households) - len(served),
-        members_granted=_members_granted(grants, served),
+        out_of_scope=left_out,
+        members_granted=_members_granted(grants, served.sizes),
     )
 
 
@@ -305,10 +311,9 @@ def _held(
     return held, covered, Counter(g.member_id for g in revoked if g.member_id is not None)
 
 
-def _members_granted(grants: Sequence[Grant], households: Sequence[Household]) -> int:
+def _members_granted(grants: Sequence[Grant], sizes: Mapping[str, int]) -> int:
     """Members a run granted: those with a member grant, and the current members of
-    the households with a household grant."""
-    sizes = {h.household_id: len(h.members) for h in households}
+    the households with a household grant (``sizes``: current members by household)."""
     members = {g.member_id for g in grants if g.member_id is not None}
     return len(members) + sum(sizes.get(g.household_id, 0) for g in grants if g.member_id is None)
 
@@ -370,7 +375,7 @@ def _who(program: AidProgram, explained: Eligibility) -> str:
 
 def _decide(
     program: AidProgram,
-    households: Sequence[Household],
+    households: Scope,
     context: Context,
     held: tuple[set[str], set[str]],
     after: Counter[str | None],
@@ -384,9 +389,9 @@ def _decide(
     holders, covered = held
     if program.grant_unit is GrantUnit.HOUSEHOLD:
         return _decide_households(program, households, context, holders, after, record_ineligible)
-    population = Population.from_households(households)
+    population = households.population
     eligible_mask = program.eligible(population, context)
-    by_household = {h.household_id: h for h in households}
+    explain = _Explainer(program, households, context)
     eligible: list[Eligibility] = []
     decisions: list[Decision] = []
     for row, member_id in enumerate(population.member_ids):
@@ -396,8 +401,7 @@ def _decide(
         is_eligible = bool(eligible_mask[row])
         if not is_eligible and not record_ineligible:
             continue
-        household = by_household[household_id]
-        explained = _explained(program, household, member_id, context, is_eligible)
+        explained = explain(row, household_id, is_eligible)
         if is_eligible:
             eligible.append(explained)
         else:
@@ -405,6 +409,64 @@ def _decide(
                 _decision(program, explained, context, Outcome.INELIGIBLE, after=after[member_id])
             )
     return eligible, decisions
+
+
+class _Explainer:
+    """Members explained as :meth:`AidProgram.explain` explains them, each group of alike
+    members (:meth:`AidProgram.alike`: the same value of every fact the programme reads)
+    explained once: the others get its explanation with their own ids. The second member
+    of each group is explained in full too and must match what it would have got, and
+    every member is held to the vectorised decision; a programme whose explanation
+    names anything of a member's own but the ids is explained member by member."""
+
+    def __init__(self, program: AidProgram, households: Scope, context: Context) -> None:
+        self.program = program
+        self.context = context
+        self.households = households
+        self.member_ids = households.population.member_ids
+        self.groups = program.alike(households.population, context).tolist()
+        self.first: dict[int, Eligibility] = {}
+        self.checked: set[int] = set()
+
+    def __call__(self, row: int, household_id: str, expected: bool) -> Eligibility:
+        member_id = self.member_ids[row]
+        group = self.groups[row]
+        first = self.first.get(group)
+        if first is None:
+            household = self.households.household(household_id)
+            explained = _explained(self.program, household, member_id, self.context, expected)
+            if explained.inputs.get("resident_id") == MASK:
+                self.first[group] = explained
+            return explained
+        alike = _alike(first, member_id, household_id)
+        if group not in self.checked:
+            self.checked.add(group)
+            household = self.households.household(household_id)
+            explained = _explained(self.program, household, member_id, self.context, expected)
+            if explained != alike:
+                raise AllocationError(
+                    f"rule {self.program.rule_version} explains member {member_id} unlike "
+                    f"member {first.member_id}, though they read the same facts"
+                )
+        if alike.eligible != expected:
+            raise AllocationError(
+                f"rule {self.program.rule_version} disagrees with itself on member {member_id}"
+            )
+        return alike
+
+
+def _alike(explained: Eligibility, member_id: str, household_id: str) -> Eligibility:
+    """``explained`` (of a member alike in every fact read) said of another member."""
+    inputs = dict(explained.inputs)
+    inputs["member"] = member_id
+    inputs["household"] = household_id
+    return attrs.evolve(
+        explained,
+        member_id=member_id,
+        household_id=household_id,
+        inputs=inputs,
+        sort_key=(*explained.sort_key[:-1], member_id),
+    )
 
 
 def _explained(
@@ -421,7 +483,7 @@ def _explained(
 
 def _decide_households(
     program: AidProgram,
-    households: Sequence[Household],
+    households: Scope,
     context: Context,
     held: set[str],
     after: Counter[str | None],
@@ -431,28 +493,26 @@ def _decide_households(
     holds for one of its members at least. An eligible household is represented by its
     applicant, the first by priority of the members the rule held for; an ineligible
     one's decision explains its first member by priority."""
-    population = Population.from_households(households)
+    population = households.population
     eligible_mask = program.eligible(population, context)
-    rows: list[list[int]] = [[] for _ in households]
-    for row, household_row in enumerate(population.member_household):
-        rows[int(household_row)].append(row)
+    explain = _Explainer(program, households, context)
+    rows: list[list[int]] = [[] for _ in population.household_ids]
+    for row, household_row in enumerate(population.member_household.tolist()):
+        rows[household_row].append(row)
     eligible: list[Eligibility] = []
     decisions: list[Decision] = []
-    for household, members in zip(households, rows, strict=True):
-        if household.household_id in held:
+    for household_id, members in zip(population.household_ids, rows, strict=True):
+        if household_id in held:
             continue
         hits = [row for row in members if eligible_mask[row]]
         if not hits and not record_ineligible:
             continue
-        explained = [
-            _explained(program, household, population.member_ids[row], context, bool(hits))
-            for row in (hits or members)
-        ]
+        explained = [explain(row, household_id, bool(hits)) for row in (hits or members)]
         first = min(explained, key=lambda e: e.sort_key)
         if hits:
             eligible.append(first)
         else:
-            rounds = after[household.household_id]
+            rounds = after[household_id]
             decisions.append(_decision(program, first, context, Outcome.INELIGIBLE, after=rounds))
     return eligible, decisions
 
@@ -675,7 +735,7 @@ def allocate(
         raise FundClosed(closed_message(fund))
     spent = uow.funds.spent(fund.fund_id) + uow.funds.reserved(fund.fund_id)
     context = context_for(uow, program, period, on, monitored)
-    scope = list(households) if households is not None else uow.households.list()
+    scope = list(households) if households is not None else _stored_households(uow)
     existing = [
         *uow.grants.list(program_id=program.program_id),
         *planned_grants(uow, {program.program_id}, refused=True),
@@ -690,6 +750,16 @@ def allocate(
     plan = (record or record_allocation)(uow, program, plan)
     uow.commit()
     return plan
+
+
+def _stored_households(uow: UnitOfWork) -> Sequence[Household] | Sequence[HouseholdRows]:
+    """Every stored household: as rows when the backend reads them (``iter_rows``, the
+    SQL backend: no model object is built for a member who is not explained), else as
+    households."""
+    iterate = getattr(uow.households, "iter_rows", None)
+    if callable(iterate):
+        return [rows for batch in iterate() for rows in batch]
+    return uow.households.list()
 
 
 #: Writes a planned allocation in a unit of work (:func:`record_allocation`, or a plan

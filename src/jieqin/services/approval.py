@@ -81,6 +81,8 @@ __all__ = [
     "approve_plan",
     "commit_plan",
     "decide_objection",
+    "maker_checker",
+    "notice_period",
     "plan_notice",
     "plan_pending",
     "planned_grants",
@@ -305,14 +307,25 @@ def _whole(uow: UnitOfWork, plan: Plan) -> list[PlanItem]:
 
 def _checker(uow: UnitOfWork, plan: Plan, role: Role, what: str) -> None:
     """Maker-checker: a role that decides, and someone other than the plan's maker."""
+    maker_checker(uow, plan.made_by, f"plan {plan.plan_id}", role, what)
+
+
+def maker_checker(uow: UnitOfWork, made_by: str, made: str, role: Role, what: str) -> None:
+    """Refuse unless the unit of work's actor, in ``role``, may ``what`` to ``made``
+    (``plan p1``, ``elimination e1``), which ``made_by`` made: the role decides, and the
+    actor is someone other than the maker (maker-checker). Every record that needs
+    approval and public notice is approved and has its objections decided this way.
+
+    :raises NotPermitted: naming the reason.
+    """
     if not role.decides:
         raise NotPermitted(
             f"{uow.actor} ({role.name}) may not {what}: it needs a role that decides "
             "(such as approver or admin)"
         )
-    if uow.actor == plan.made_by:
+    if uow.actor == made_by:
         raise NotPermitted(
-            f"{uow.actor} made plan {plan.plan_id} and may not {what} too: someone else, "
+            f"{uow.actor} made {made} and may not {what} too: someone else, "
             "in a role that decides, does (maker-checker)"
         )
 
@@ -371,6 +384,14 @@ def approve_plan(
     uow.plans.update(approved)
     uow.commit()
     return approved
+
+
+def notice_period(start: date, days: int) -> tuple[date, date]:
+    """The first and last day of a public notice of ``days`` days from ``start``.
+
+    :raises InvalidValue: ``days`` is not 1 to 365.
+    """
+    return start, start + timedelta(days=_notice_days(days) - 1)
 
 
 def _notice_days(days: int) -> int:

@@ -41,12 +41,25 @@ the reason. The checks:
   and period; a plan item's decision of its plan's programme, period and fund, its
   member of its household; an objection's plan stored and its member of its
   household; none dated after today (a notice may end later);
+- **risk eliminations**: an elimination's household stored, its statuses registered,
+  none of its days after today; once stored it only moves forward: its terms, its
+  evidence and home check, each step taken and each objection received stay as they
+  are (an open objection may be decided);
 - **grievances**: a grievance's category registered, its member of its household, what
   it is about stored (a decision or need of its household, a helper paired with it
   some time), an appeal's re-decision of its household, none of its days after
   today; once stored, it only moves forward through its stages (received ->
   in_progress -> answered -> closed; in progress may be skipped), and what it was
   received with and what each stage recorded stay as they are;
+- **observations**: an observation's household stored, its member of that household,
+  recorded not after today, its period started; a feed's record (``feed``,
+  ``feed_record``) held by one observation only (given again under another id, or twice
+  in a batch with other facts, it is refused);
+- **risk warnings**: a warning's household stored, a confirmed one's category a
+  registered monitored status, its assignee a stored helper or ``township:`` and a
+  9-digit township code, its days not after today and its period started; once
+  stored it only moves forward (raised -> assigned -> checked -> confirmed |
+  dismissed), keeping what it was raised with and what each step taken recorded;
 - **one person, one record**: a resident ID number on at most one member, in the
   batch and against the stored members; a member of another household is moved
   explicitly (:meth:`~jieqin.storage.base.HouseholdRepository.move_member`), never by
@@ -58,9 +71,11 @@ households, helpers, pairings and needs a batch names), never one query per reco
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, field, frozen
@@ -69,10 +84,13 @@ from jieqin.activities.kinds import ActivityKindRegistry
 from jieqin.activities.validation import pairing_problem
 from jieqin.activities.windows import CampaignCalendar
 from jieqin.errors import PaymentRefused, Problem
+from jieqin.i18n import N_
 from jieqin.model import (
+    NEXT_WARNING_STATUSES,
     Activity,
     Consent,
     Decision,
+    Elimination,
     Fund,
     FundChange,
     Grant,
@@ -85,11 +103,14 @@ from jieqin.model import (
     MemberMove,
     Need,
     Objection,
+    ObjectionStatus,
+    Observation,
     Pairing,
     Plan,
     PlanItem,
     Program,
     Referral,
+    RiskWarning,
     RouteKind,
     TargetKind,
     mask_resident_id,
@@ -97,7 +118,7 @@ from jieqin.model import (
 from jieqin.model.grievances import NEXT_STAGES, STAGE_ORDER, stage_refusal
 from jieqin.model.payments import PAYMENT_FIELDS, payment_step
 from jieqin.model.periods import PeriodKind
-from jieqin.model.reference import GRIEVANCE_CATEGORIES, REFERRAL_OUTCOMES
+from jieqin.model.reference import GRIEVANCE_CATEGORIES, REFERRAL_OUTCOMES, monitored_statuses
 from jieqin.needs.referrals import change_problem
 from jieqin.storage._common import GRANT_PAYMENTS
 from jieqin.storage.rows import BIRTH_DATE, MEMBER_ID, RESIDENT_ID, HouseholdRows
@@ -108,12 +129,47 @@ if TYPE_CHECKING:
 __all__ = ["RecordChecks", "Vocabularies", "unknown_code"]
 
 
+#: The names of what a record refers to, as the messages name them (said in the
+#: language of whoever reads the message).
+_WHAT = {
+    "activity kind": N_("activity kind"),
+    "agency": N_("agency"),
+    "grievance category": N_("grievance category"),
+    "helper": N_("helper"),
+    "household": N_("household"),
+    "household status": N_("household status"),
+    "member": N_("member"),
+    "need kind": N_("need kind"),
+    "plan": N_("plan"),
+    "programme": N_("programme"),
+    "referral outcome": N_("referral outcome"),
+    "sector": N_("sector"),
+    "tier": N_("tier"),
+}
+
+
+def _named(what: str) -> str:
+    """``what`` (``helper``, ``need kind``) as a message names it: a catalog message
+    where there is one."""
+    return _WHAT.get(what, what)
+
+
 def unknown_code(what: str, value: object, known: Iterable[str]) -> str:
     """``unknown tier 'senator'; known: ...`` and, when one is close, a suggestion."""
     codes = sorted(known)
-    text = f"unknown {what} {value!r}; known: {', '.join(codes) or 'none registered'}"
+    listed = ", ".join(codes) or N_("none registered")
     close = _closest(str(value), codes)
-    return f"{text}; did you mean {close!r}?" if close else text
+    if close:
+        return N_(
+            "unknown {what} {value}; known: {known}; did you mean {close}?",
+            what=_named(what),
+            value=repr(value),
+            known=listed,
+            close=repr(close),
+        )
+    return N_(
+        "unknown {what} {value}; known: {known}", what=_named(what), value=repr(value), known=listed
+    )
 
 
 def _closest(value: str, codes: Sequence[str]) -> str | None:
@@ -141,6 +197,8 @@ class Vocabularies:
     grievance_categories: frozenset[str] = field(
         factory=lambda: frozenset(c.code for c in GRIEVANCE_CATEGORIES)
     )
+    monitored_statuses: frozenset[str] = field(factory=monitored_statuses)
+    """The household statuses registered as monitored (a confirmed warning's category)."""
 
     @classmethod
     def from_registry(cls, registry: Any) -> Vocabularies:
@@ -155,6 +213,7 @@ class Vocabularies:
             programs=programs,
             referral_outcomes=registry.referral_outcomes.codes(),
             grievance_categories=registry.grievance_categories.codes(),
+            monitored_statuses=registry.monitored_statuses(),
         )
 
 
@@ -219,7 +278,11 @@ class RecordChecks:
             batch.add(
                 index,
                 field,
-                f"{day.isoformat()} is in the future (today is {self.today().isoformat()})",
+                N_(
+                    "{day} is in the future (today is {today})",
+                    day=day.isoformat(),
+                    today=self.today().isoformat(),
+                ),
             )
 
 
@@ -230,7 +293,9 @@ def _member_of(
         return
     owner = owners.get(member_id)
     if owner is None:
-        batch.add(index, "member_id", f"no member {member_id}")
+        batch.add(
+            index, "member_id", N_("no {what} {value}", what=_named("member"), value=member_id)
+        )
     elif owner != household_id:
         batch.add(
             index,
@@ -270,7 +335,7 @@ def _exists(
     if value is None:
         return True
     if value not in stored:
-        batch.add(index, field, f"no {what} {value}")
+        batch.add(index, field, N_("no {what} {value}", what=_named(what), value=value))
         return False
     return True
 
@@ -286,38 +351,41 @@ def _helpers(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Helper], bat
             checks.code(batch, i, "sectors", "sector", sector, v.sectors)
 
 
+_MEMBER_FACTS = itemgetter(MEMBER_ID, BIRTH_DATE, RESIDENT_ID, -1)
+_STATUS_FACTS = itemgetter(2, 3)
+
+
 def _household_facts(
     item: Household | HouseholdRows,
 ) -> tuple[str, list[tuple[str, date, str | None, date | None]], list[tuple[str, date]]]:
     """(household id, its people as (member id, birth date, resident id, departed on),
     its statuses as (status, since)): what the checks read, from either form."""
     if isinstance(item, HouseholdRows):
-        people = [(m[MEMBER_ID], m[BIRTH_DATE], m[RESIDENT_ID], m[-1]) for m in item.members]
-        return item.household_id, people, [(s[2], s[3]) for s in item.statuses]
+        people = list(map(_MEMBER_FACTS, item.members))
+        return item.household_id, people, list(map(_STATUS_FACTS, item.statuses))
     people = [(m.member_id, m.birth_date, m.resident_id, m.departed_on) for m in item.people]
     return item.household_id, people, [(c.status, c.since) for c in item.status_history]
 
 
 def _households(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Any], batch: _Batch) -> None:
     facts = [_household_facts(item) for item in items]
-    owners = uow.households.owners(m for _, people, _ in facts for m, _, _, _ in people)
-    holders = uow.households.holders(r for _, people, _ in facts for _, _, r, _ in people if r)
+    owners = uow.households.owners([m for _, people, _ in facts for m, _, _, _ in people])
+    holders = uow.households.holders([r for _, people, _ in facts for _, _, r, _ in people if r])
+    today = checks.today()
+    known = checks.vocabularies.household_statuses
     seen: dict[str, tuple[int, str]] = {}
     for i, (household_id, people, statuses) in enumerate(facts):
         for status, since in statuses:
-            checks.code(
-                batch,
-                i,
-                "status_history",
-                "household status",
-                status,
-                checks.vocabularies.household_statuses,
-            )
-            checks.not_after_today(batch, i, "status_history.since", since)
+            if status not in known:
+                checks.code(batch, i, "status_history", "household status", status, known)
+            if since > today:
+                checks.not_after_today(batch, i, "status_history.since", since)
         for member_id, born, number, departed in people:
-            checks.not_after_today(batch, i, "birth_date", born)
-            checks.not_after_today(batch, i, "departed_on", departed)
-            owner = owners.get(member_id)
+            if born > today:
+                checks.not_after_today(batch, i, "birth_date", born)
+            if departed is not None and departed > today:
+                checks.not_after_today(batch, i, "departed_on", departed)
+            owner = owners.get(member_id) if owners else None
             if owner is not None and owner != household_id:
                 batch.add(
                     i,
@@ -327,23 +395,22 @@ def _households(checks: RecordChecks, uow: UnitOfWork, items: Sequence[Any], bat
                 )
             if number is None:
                 continue
-            shown = mask_resident_id(number)
             earlier = seen.setdefault(number, (i, member_id))
             if earlier != (i, member_id):
                 batch.add(
                     i,
                     "resident_id",
-                    f"resident ID {shown} of member {member_id} is also given for member "
-                    f"{earlier[1]} (record {earlier[0] + 1}): one number, one person",
+                    f"resident ID {mask_resident_id(number)} of member {member_id} is also given "
+                    f"for member {earlier[1]} (record {earlier[0] + 1}): one number, one person",
                 )
-            holder = holders.get(number)
+            holder = holders.get(number) if holders else None
             if holder is not None and holder[0] != member_id:
                 batch.add(
                     i,
                     "resident_id",
-                    f"resident ID {shown} of member {member_id} is already the number of stored "
-                    f"member {holder[0]} of household {holder[1]}: one number, one person "
-                    "(to move them, use `jieqin members move`)",
+                    f"resident ID {mask_resident_id(number)} of member {member_id} is already the "
+                    f"number of stored member {holder[0]} of household {holder[1]}: one number, "
+                    "one person (to move them, use `jieqin members move`)",
                 )
 
 
@@ -876,6 +943,75 @@ def _objections(
         checks.not_after_today(batch, i, "decided_on", objection.decided_on)
 
 
+#: What a stored elimination keeps once made, and what each step keeps once taken.
+_ELIMINATION_TERMS = (
+    "household_id",
+    "from_status",
+    "to_status",
+    "stable_months",
+    "checked_by",
+    "checked_on",
+    "check_note",
+    "made_by",
+    "made_on",
+)
+_ELIMINATION_STEPS = (
+    ("approved_on", ("approved_by", "approved_on", "notice_from", "notice_until")),
+    ("committed_on", ("committed_on",)),
+    ("withdrawn_on", ("withdrawn_on", "withdraw_reason")),
+)
+
+
+def _eliminations(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Elimination], batch: _Batch
+) -> None:
+    households = uow.households.stored({e.household_id for e in items})
+    stored = uow.eliminations.find_many({e.elimination_id for e in items})
+    known = checks.vocabularies.household_statuses
+    for i, e in enumerate(items):
+        _exists(batch, i, "household_id", "household", e.household_id, households)
+        checks.code(batch, i, "from_status", "household status", e.from_status, known)
+        checks.code(batch, i, "to_status", "household status", e.to_status, known)
+        for name in ("checked_on", "made_on", "approved_on", "committed_on", "withdrawn_on"):
+            checks.not_after_today(batch, i, name, getattr(e, name))
+        old = stored.get(e.elimination_id)
+        if old is not None:
+            _elimination_moved(batch, i, old, e)
+
+
+def _elimination_moved(batch: _Batch, index: int, old: Elimination, new: Elimination) -> None:
+    """A stored elimination only moves forward: its terms, each step taken and each
+    objection received stay as they were (an objection only goes on to its decision)."""
+    changed = [n for n in _ELIMINATION_TERMS if getattr(old, n) != getattr(new, n)]
+    for marker, facts in _ELIMINATION_STEPS:
+        if getattr(old, marker) is not None:
+            changed.extend(n for n in facts if getattr(old, n) != getattr(new, n))
+    if not old.open and old.status != new.status:
+        changed.append("status")
+    before = {o.objection_id: o for o in old.objections}
+    after = {o.objection_id: o for o in new.objections}
+    for objection_id, o in before.items():
+        if not _objection_kept(o, after.get(objection_id)):
+            changed.append(f"objections[{objection_id}]")
+    if changed:
+        batch.add(
+            index,
+            changed[0],
+            f"elimination {old.elimination_id} was recorded with other facts "
+            f"({', '.join(changed)}): a step taken stands and never moves back",
+        )
+
+
+def _objection_kept(old: Objection, new: Objection | None) -> bool:
+    """Whether ``new`` is ``old`` as received, decided only if ``old`` was open."""
+    if new is None or not old.is_open:
+        return new == old
+    received = evolve(
+        new, status=ObjectionStatus.OPEN, decided_on=None, decided_by=None, decision_reason=""
+    )
+    return received == old
+
+
 #: What a stored grievance keeps once received.
 _GRIEVANCE_TERMS = (
     "household_id",
@@ -989,6 +1125,144 @@ def _of_household(
         )
 
 
+def _started(checks: RecordChecks, batch: _Batch, index: int, period: Any) -> None:
+    if period.start > checks.today():
+        batch.add(
+            index,
+            "period",
+            f"period {period} has not started (it starts {period.start.isoformat()}, "
+            f"today is {checks.today().isoformat()})",
+        )
+
+
+#: What a feed's observation was delivered with (every field but its id).
+_OBSERVATION_FACTS = (
+    "household_id",
+    "member_id",
+    "kind",
+    "period",
+    "amount",
+    "source",
+    "recorded_on",
+    "note",
+)
+
+
+def _observation_changes(old: Observation, new: Observation) -> list[str]:
+    return [n for n in _OBSERVATION_FACTS if getattr(old, n) != getattr(new, n)]
+
+
+def _observations(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[Observation], batch: _Batch
+) -> None:
+    households = uow.households.stored({o.household_id for o in items})
+    owners = uow.households.owners(o.member_id for o in items if o.member_id)
+    fed = uow.observations.feed_records(
+        (o.feed, o.feed_record) for o in items if o.feed is not None and o.feed_record is not None
+    )
+    delivered: dict[tuple[str, str], int] = {}
+    for i, o in enumerate(items):
+        if _exists(batch, i, "household_id", "household", o.household_id, households):
+            _member_of(batch, i, o.household_id, o.member_id, owners)
+        checks.not_after_today(batch, i, "recorded_on", o.recorded_on)
+        _started(checks, batch, i, o.period)
+        if o.feed is None or o.feed_record is None:
+            continue
+        pair = (o.feed, o.feed_record)
+        holder = fed.get(pair)
+        if holder is not None and holder.observation_id != o.observation_id:
+            changed = _observation_changes(holder, o)
+            what = f"with other facts ({', '.join(changed)})" if changed else "under another id"
+            batch.add(
+                i,
+                "feed_record",
+                f"record {o.feed_record} of feed {o.feed} is stored as observation "
+                f"{holder.observation_id}, and this row gives it {what}: a feed's record is "
+                "stored once (a department's correction is delivered with "
+                "`jieqin observations feed --corrections`)",
+            )
+        earlier = delivered.setdefault(pair, i)
+        if earlier != i and items[earlier] != o:
+            batch.add(
+                i,
+                "feed_record",
+                f"record {o.feed_record} of feed {o.feed} is also given by record {earlier + 1} "
+                "with other facts: a feed's record is stored once",
+            )
+
+
+#: What a stored warning keeps once raised, and what each step keeps once taken.
+_WARNING_TERMS = ("household_id", "rules", "period", "raised_on", "check_due")
+_WARNING_STEPS = (
+    (1, ("assigned_to", "assigned_on")),
+    (2, ("checked_by", "checked_on", "check_note")),
+    (3, ("decided_by", "decided_on", "category", "reason")),
+)
+def _warnings(
+    checks: RecordChecks, uow: UnitOfWork, items: Sequence[RiskWarning], batch: _Batch
+) -> None:
+    households = uow.households.stored({w.household_id for w in items})
+    helpers = uow.helpers.stored(
+        {w.assigned_to for w in items if w.assigned_to and not _is_township(w.assigned_to)}
+    )
+    stored = uow.warnings.find_many({w.warning_id for w in items})
+    monitored = checks.vocabularies.monitored_statuses
+    for i, w in enumerate(items):
+        _exists(batch, i, "household_id", "household", w.household_id, households)
+        if w.category is not None:
+            checks.code(batch, i, "category", "monitored household status", w.category, monitored)
+        if w.assigned_to is not None:
+            if _is_township(w.assigned_to):
+                if not _TOWNSHIP.fullmatch(w.assigned_to):
+                    batch.add(
+                        i,
+                        "assigned_to",
+                        f"{w.assigned_to!r} is not a township's clerk (township: and the "
+                        "township's 9-digit region code)",
+                    )
+            else:
+                _exists(batch, i, "assigned_to", "helper", w.assigned_to, helpers)
+        for name in ("raised_on", "assigned_on", "checked_on", "decided_on"):
+            checks.not_after_today(batch, i, name, getattr(w, name))
+        _started(checks, batch, i, w.period)
+        old = stored.get(w.warning_id)
+        if old is not None:
+            _warning_moved(batch, i, old, w)
+
+
+_TOWNSHIP = re.compile(r"township:[0-9]{9}")
+
+
+def _is_township(assignee: str) -> bool:
+    return assignee.startswith("township:")
+
+
+def _warning_moved(batch: _Batch, index: int, old: RiskWarning, new: RiskWarning) -> None:
+    """A stored warning only moves forward, keeping what it was raised with and what each
+    step taken recorded."""
+    if new.status != old.status and new.status not in NEXT_WARNING_STATUSES[old.status]:
+        allowed = ", ".join(sorted(s.value for s in NEXT_WARNING_STATUSES[old.status]))
+        batch.add(
+            index,
+            "status",
+            f"warning {old.warning_id} is {old.status.value}; it moves on only to "
+            f"{allowed or 'nothing (it is decided)'}, not back or aside to {new.status.value}",
+        )
+        return
+    changed = [n for n in _WARNING_TERMS if getattr(old, n) != getattr(new, n)]
+    reached = list(type(old.status)).index(old.status)
+    for step, names in _WARNING_STEPS:
+        if reached >= step:
+            changed.extend(n for n in names if getattr(old, n) != getattr(new, n))
+    if changed:
+        batch.add(
+            index,
+            changed[0],
+            f"warning {old.warning_id} was recorded with other facts ({', '.join(changed)}): "
+            "a warning is not rewritten, and a step taken stands",
+        )
+
+
 _CHECKERS: dict[str, Checker] = {
     "helpers": _helpers,
     "households": _households,
@@ -1007,6 +1281,9 @@ _CHECKERS: dict[str, Checker] = {
     "plan_items": _plan_items,
     "objections": _objections,
     "grievances": _grievances,
+    "eliminations": _eliminations,
+    "observations": _observations,
+    "warnings": _warnings,
     "handovers": _handovers,
     "member_moves": _moves,
 }

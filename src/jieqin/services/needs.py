@@ -21,6 +21,7 @@ from jieqin.errors import (
     Problem,
     ReferralSettled,
 )
+from jieqin.i18n import N_
 from jieqin.model import (
     Consent,
     Need,
@@ -359,7 +360,9 @@ def reject_referral(uow: UnitOfWork, referral_id: str, reason: str, on: date | N
 def _referral(uow: UnitOfWork, referral_id: str) -> Referral:
     referral: Referral | None = uow.referrals.find(referral_id)
     if referral is None:
-        raise NotFound(f"no referral {referral_id}; `jieqin referrals list` lists them")
+        raise NotFound(
+            N_("no referral {referral}; `jieqin referrals list` lists them", referral=referral_id)
+        )
     return referral
 
 
@@ -485,7 +488,7 @@ def _open_need(uow: UnitOfWork, need_id: str, day: date) -> Need:
     """The stored need, not yet settled, raised on or before ``day``."""
     need = uow.needs.find(need_id)
     if need is None:
-        raise NotFound(f"no need {need_id}")
+        raise NotFound(N_("no need {need}", need=need_id))
     if need.status in _SETTLED:
         raise _settled(need)
     if day < need.raised_on:

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from jieqin.errors import InvalidValue, NotFound, PairingError
+from jieqin.i18n import N_
 from jieqin.model import Handover, Pairing, PairingRole
 from jieqin.pairing import PairingCostTerm, PairingPlan, PairingPolicy, plan_pairings
 from jieqin.pairing.records import superseding_later
@@ -49,8 +50,13 @@ def pair(
     dry_run: bool = False,
     terms: Sequence[PairingCostTerm] = (),
     executor: Executor | None = None,
+    changed_only: bool = False,
 ) -> PairingPlan:
-    """Plan the pairing on ``on`` (today) and, unless ``dry_run``, write it and commit ``uow``."""
+    """Plan the pairing on ``on`` (today) and, unless ``dry_run``, write it and commit ``uow``.
+
+    ``changed_only``: re-pair only the partitions whose stored pairing no longer
+    stands, keeping every pair in force elsewhere (see :func:`~jieqin.pairing.plan_pairings`).
+    """
     day = on or uow.today
     plan = plan_pairings(
         uow.helpers.list(),
@@ -61,6 +67,7 @@ def pair(
         on=day,
         terms=terms,
         executor=executor,
+        changed_only=changed_only,
     )
     withdrawn: set[tuple[str, str, date]] = set()
     if plan.pairings:
@@ -106,9 +113,9 @@ def end_pairing(
     if not why:
         raise InvalidValue("say why the pairing ends", field="reason")
     if uow.helpers.find(helper_id) is None:
-        raise NotFound(f"no helper {helper_id}")
+        raise NotFound(N_("no helper {helper}", helper=helper_id))
     if uow.households.find(household_id) is None:
-        raise NotFound(f"no household {household_id}")
+        raise NotFound(N_("no household {household}", household=household_id))
     pairing = _open_pairing(uow, helper_id, household_id, on)
     if on < pairing.start:
         raise InvalidValue(
@@ -142,6 +149,12 @@ def _open_pairing(uow: Any, helper_id: str, household_id: str, on: date) -> Pair
         key=lambda p: p.start,
     )
     if not found:
-        raise NotFound(f"helper {helper_id} has no open pairing with household {household_id}")
+        raise NotFound(
+            N_(
+                "helper {helper} has no open pairing with household {household}",
+                helper=helper_id,
+                household=household_id,
+            )
+        )
     started = [p for p in found if p.start <= on]
     return started[-1] if started else found[0]

@@ -26,8 +26,10 @@ def report(
     by_region: bool = False,
     k: int | None = None,
     region_names: Mapping[str, str] | None = None,
+    monitored: frozenset[str] | None = None,
 ) -> Report:
-    """The report for ``period`` from the records ``uow`` sees."""
+    """The report for ``period`` from the records ``uow`` sees; ``monitored``: the
+    household statuses that are monitoring categories (default: the standard three)."""
     setup = setup or ActivitySetup.defaults()
     return build_report(
         uow.read_model,
@@ -37,6 +39,7 @@ def report(
         calendar=setup.calendar,
         k=k,
         region_names=region_names,
+        monitored=monitored,
     )
 
 

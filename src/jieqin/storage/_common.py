@@ -17,6 +17,7 @@ from jieqin.model import (
     Activity,
     Consent,
     Decision,
+    Elimination,
     Fund,
     FundChange,
     Grant,
@@ -26,12 +27,14 @@ from jieqin.model import (
     Household,
     Need,
     Objection,
+    Observation,
     Pairing,
     Plan,
     PlanItem,
     Program,
     Referral,
     RegionCode,
+    RiskWarning,
 )
 from jieqin.model.periods import Month, Quarter, Year
 
@@ -122,6 +125,9 @@ ENTITIES: Mapping[str, EntitySpec] = {
         EntitySpec("plans", Plan, ("plan_id",)),
         EntitySpec("plan_items", PlanItem, ("item_id",)),
         EntitySpec("objections", Objection, ("objection_id",)),
+        EntitySpec("eliminations", Elimination, ("elimination_id",)),
+        EntitySpec("observations", Observation, ("observation_id",)),
+        EntitySpec("warnings", RiskWarning, ("warning_id",)),
     )
 }
 """The keyed kinds of record, by repository name (handovers are an append-only list)."""
@@ -185,25 +191,39 @@ def plain(value: object) -> Any:
     return str(value)
 
 
-def _masked(name: str, value: object) -> Any:
-    if name in SENSITIVE_FIELDS:
+def _masked(name: str, value: object, hidden: frozenset[str] = frozenset()) -> Any:
+    if name in SENSITIVE_FIELDS or name in hidden:
         return None if value is None else "<set>"
     return plain(value)
 
 
+def masked_fields(item: object) -> frozenset[str]:
+    """The fields of ``item`` that tell a sensitive fact by what the record is (the
+    amount of a medical expenditure), beside :data:`SENSITIVE_FIELDS`."""
+    hidden = getattr(item, "masked_fields", None)
+    return hidden if isinstance(hidden, frozenset) else frozenset()
+
+
 def describe(item: object) -> dict[str, Any]:
     """The fields of a record as plain data, sensitive ones masked."""
-    return {a.name: _masked(a.name, getattr(item, a.name)) for a in attrs.fields(type(item))}  # type: ignore[arg-type]
+    hidden = masked_fields(item)
+    return {
+        a.name: _masked(a.name, getattr(item, a.name), hidden)
+        for a in attrs.fields(type(item))  # type: ignore[arg-type]
+    }
 
 
 def difference(old: object, new: object) -> dict[str, Any]:
     """``{"field": {"from": old, "to": new}}`` for each field that changed."""
     before, after = describe(old), describe(new)
+    hidden = SENSITIVE_FIELDS | masked_fields(old) | masked_fields(new)
     changes: dict[str, Any] = {}
     for name in after:
-        if before[name] != after[name]:
+        if name in hidden and (name in masked_fields(old)) != (name in masked_fields(new)):
+            changes[name] = {"from": "<set>", "to": "<changed>"}
+        elif before[name] != after[name]:
             changes[name] = {"from": before[name], "to": after[name]}
-        elif name in SENSITIVE_FIELDS and getattr(old, name) != getattr(new, name):
+        elif name in hidden and getattr(old, name) != getattr(new, name):
             changes[name] = {"from": "<set>", "to": "<changed>"}
     return changes
 

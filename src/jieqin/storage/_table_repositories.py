@@ -107,6 +107,9 @@ REFERENCES: Mapping[str, Mapping[str, str]] = {
         "fund_id": "funds",
     },
     "objections": {"plan_id": "plans", "household_id": "households", "member_id": "members"},
+    "eliminations": {"household_id": "households"},
+    "observations": {"household_id": "households", "member_id": "members"},
+    "warnings": {"household_id": "households"},
     "handovers": {
         "household_id": "households",
         "from_helper_id": "helpers",
@@ -269,6 +272,7 @@ _NAMING_MEMBERS = (
     "plan_items",
     "objections",
     "grievances",
+    "observations",
 )
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import attrs
 
 from jieqin.errors import StorageError
+from jieqin.i18n import N_
 from jieqin.storage.base import AuditEntry
 
 __all__ = [
@@ -205,15 +206,27 @@ class AuditVerification:
     def line(self) -> str:
         """One line saying what was found."""
         if self.problem is not None:
-            return (
-                f"the audit log is broken at entry {self.problem.entry_id}: {self.problem.message}"
+            return N_(
+                "the audit log is broken at entry {entry}: {problem}",
+                entry=self.problem.entry_id,
+                problem=self.problem.message,
             )
         if not self.entries:
-            return "the audit log is empty: nothing to verify"
-        keyed = f", {self.keyed} keyed (HMAC)" if self.keyed else ""
-        return (
-            f"the audit log is intact: {self.entries} entries{keyed}, the newest "
-            f"{self.last_entry_id} with hash {self.head}"
+            return N_("the audit log is empty: nothing to verify")
+        if self.keyed:
+            return N_(
+                "the audit log is intact: {count} entries, {keyed} keyed (HMAC), the newest "
+                "{entry} with hash {hash}",
+                count=self.entries,
+                keyed=self.keyed,
+                entry=self.last_entry_id,
+                hash=self.head,
+            )
+        return N_(
+            "the audit log is intact: {count} entries, the newest {entry} with hash {hash}",
+            count=self.entries,
+            entry=self.last_entry_id,
+            hash=self.head,
         )
 
     def as_dict(self) -> dict[str, Any]:

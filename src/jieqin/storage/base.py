@@ -36,6 +36,7 @@ from jieqin.model import (
     Activity,
     Consent,
     Decision,
+    Elimination,
     Fund,
     FundChange,
     Grant,
@@ -47,12 +48,14 @@ from jieqin.model import (
     MemberMove,
     Need,
     Objection,
+    Observation,
     Pairing,
     Plan,
     PlanItem,
     Program,
     Referral,
     Relation,
+    RiskWarning,
 )
 from jieqin.storage.rows import HouseholdRows
 
@@ -67,6 +70,9 @@ __all__ = [
     "AuditLog",
     "ConsentRepository",
     "DecisionRepository",
+    "EliminationKey",
+    "EliminationRepository",
+    "FeedRecord",
     "FundRepository",
     "GrantRepository",
     "GrievanceKey",
@@ -74,8 +80,10 @@ __all__ = [
     "HandoverRepository",
     "HelperRepository",
     "HouseholdRepository",
+    "MonitoredKey",
     "NeedRepository",
     "ObjectionRepository",
+    "ObservationRepository",
     "PairingKey",
     "PairingRepository",
     "PaymentKey",
@@ -87,6 +95,8 @@ __all__ = [
     "Repository",
     "Storage",
     "UnitOfWork",
+    "WarningKey",
+    "WarningRepository",
     "WriteChecks",
 ]
 
@@ -362,6 +372,39 @@ class ObjectionRepository(Repository[Objection, str], Protocol):
     """Objections to the people on a plan's public notice, by ``objection_id``."""
 
 
+class EliminationRepository(Repository[Elimination, str], Protocol):
+    """Risk eliminations by ``elimination_id`` (see :mod:`jieqin.model.elimination`);
+    ``list(household_id=...)`` gives a household's."""
+
+
+#: A feed's record: (feed, the feed's own record id).
+FeedRecord = tuple[str, str]
+
+
+class ObservationRepository(Repository[Observation, str], Protocol):
+    """Observations by ``observation_id`` (see :mod:`jieqin.model.monitoring`); a feed's
+    record is stored once (``feed``, ``feed_record`` unique: a second observation of the
+    same record is refused). ``list`` filters include ``household_id``, ``kind``,
+    ``period``, ``source``, ``member_id``, ``feed``."""
+
+    def feed_records(self, records: Iterable[FeedRecord]) -> dict[FeedRecord, Observation]:
+        """The stored observation of each of these feed records (one set-based read)."""
+
+    def of_households(self, household_ids: Iterable[str]) -> dict[str, list[Observation]]:
+        """Every observation of each of these households, in id order (one set-based read;
+        a household without any is left out)."""
+
+
+class WarningRepository(Repository[RiskWarning, str], Protocol):
+    """Risk warnings by ``warning_id``; a warning is never deleted, it moves forward
+    through its statuses (``update``; the write checks refuse a move back). ``list``
+    filters include ``household_id``, ``status``, ``period``, ``assigned_to``."""
+
+    def of_households(self, household_ids: Iterable[str]) -> dict[str, list[RiskWarning]]:
+        """Every warning of each of these households, in id order (one set-based read;
+        a household without any is left out)."""
+
+
 class GrievanceRepository(Repository[Grievance, str], Protocol):
     """Grievances and appeals by ``grievance_id``; a grievance is never deleted, it moves
     forward through its stages (``update``; the write checks refuse a move back)."""
@@ -388,6 +431,14 @@ GrantKey = tuple[str, str, str, str]
 GrievanceKey = tuple[str, str, str]
 #: (county, program id, payment state: ``unpaid``, ``paid`` or ``returned``)
 PaymentKey = tuple[str, str, str]
+#: (county, monitoring category, ``at_end`` (still monitored on the range's last day)
+#: or ``left`` (not any more))
+MonitoredKey = tuple[str, str, str]
+#: (county, home check: ``on_time``, ``late`` or ``unchecked``; outcome: ``open``,
+#: ``confirmed`` or ``dismissed``)
+WarningKey = tuple[str, str, str]
+#: (county, the monitoring category the household left)
+EliminationKey = tuple[str, str]
 
 
 class ReadModel(Protocol):
@@ -433,6 +484,26 @@ class ReadModel(Protocol):
         """Grievances received in the range, by county, category and whether they were
         answered by their due day (``on_time``), after it (``late``) or not yet
         (``unanswered``)."""
+        ...
+
+    def monitored_households(
+        self, first: date, last: date, monitored: frozenset[str]
+    ) -> dict[MonitoredKey, int]:
+        """Households whose status was one of ``monitored`` on a day of the range, by
+        county, the last such status they had in the range, and whether they still had
+        one on its last day (``at_end``) or not (``left``)."""
+        ...
+
+    def warnings(self, first: date, last: date) -> dict[WarningKey, int]:
+        """Risk warnings raised in the range, by county, whether the home check was
+        made by its due day (``on_time``), after it (``late``) or not yet
+        (``unchecked``), and what came of it (``open``, ``confirmed``, ``dismissed``).
+        Never by rule: a rule can tell a health fact."""
+        ...
+
+    def eliminations(self, first: date, last: date) -> dict[EliminationKey, int]:
+        """Risk eliminations committed in the range (the household left monitoring
+        after approval and notice), by county and the category it left."""
         ...
 
     def latest_activity_day(self) -> date | None:
@@ -510,6 +581,15 @@ class UnitOfWork(Protocol):
 
     @property
     def objections(self) -> ObjectionRepository: ...
+
+    @property
+    def eliminations(self) -> EliminationRepository: ...
+
+    @property
+    def observations(self) -> ObservationRepository: ...
+
+    @property
+    def warnings(self) -> WarningRepository: ...
 
     @property
     def audit(self) -> AuditLog: ...

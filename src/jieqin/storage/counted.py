@@ -31,9 +31,18 @@ from jieqin.model.regions import RegionCode, RegionLevel
 
 if TYPE_CHECKING:
     from jieqin.activities.overdue import FollowUpArrays
-    from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
+    from jieqin.storage.base import (
+        ActivityKey,
+        EliminationKey,
+        GrantKey,
+        GrievanceKey,
+        MonitoredKey,
+        NeedKey,
+        PaymentKey,
+        WarningKey,
+    )
 
-__all__ = ["UNKNOWN", "TablesReadModel", "county_of"]
+__all__ = ["UNKNOWN", "TablesReadModel", "county_of", "last_monitored"]
 
 #: The county (or tier) of a record whose household (or helper) is not stored.
 UNKNOWN = "unknown"
@@ -45,6 +54,25 @@ def county_of(region: RegionCode | None) -> str:
         return UNKNOWN
     county = region.at_level(RegionLevel.COUNTY)
     return (county or region).code
+
+
+#: The outcomes of a warning that are decided (any other is ``open``).
+_DECIDED = frozenset({"confirmed", "dismissed"})
+
+
+def last_monitored(
+    history: Iterable[tuple[str, date]], first: date, last: date, monitored: frozenset[str]
+) -> str | None:
+    """The last of ``monitored`` a status history (``(status, since)`` in date order)
+    held on a day of ``[first, last]``, or ``None``."""
+    found: str | None = None
+    changes = list(history)
+    for i, (status, since) in enumerate(changes):
+        until = changes[i + 1][1] if i + 1 < len(changes) else None
+        # in force from ``since`` to the day before the next change
+        if since <= last and (until is None or until > first) and status in monitored:
+            found = status
+    return found
 
 
 def _overlaps(p: Pairing, first: date, last: date) -> bool:
@@ -171,6 +199,48 @@ class TablesReadModel:
                 on_time = g.answered_on_time()
                 answer = "unanswered" if on_time is None else "on_time" if on_time else "late"
                 out[(county.get(g.household_id, UNKNOWN), g.category, answer)] += 1
+        return dict(out)
+
+    def monitored_households(
+        self, first: date, last: date, monitored: frozenset[str]
+    ) -> dict[MonitoredKey, int]:
+        out: Counter[MonitoredKey] = Counter()
+        households: Iterable[Household] = self._records("households")
+        for h in households:
+            category = last_monitored(
+                ((c.status, c.since) for c in h.status_history), first, last, monitored
+            )
+            if category is not None:
+                at_end = "at_end" if h.status_on(last) in monitored else "left"
+                out[(county_of(h.region), category, at_end)] += 1
+        return dict(out)
+
+    def warnings(self, first: date, last: date) -> dict[WarningKey, int]:
+        county = self._county()
+        out: Counter[WarningKey] = Counter()
+        for w in self._records("warnings"):
+            if first <= w.raised_on <= last:
+                check = (
+                    "unchecked"
+                    if w.checked_on is None
+                    else "on_time"
+                    if w.checked_on <= w.check_due
+                    else "late"
+                )
+                outcome = w.status.value if w.status.value in _DECIDED else "open"
+                out[(county.get(w.household_id, UNKNOWN), check, outcome)] += 1
+        return dict(out)
+
+    def eliminations(self, first: date, last: date) -> dict[EliminationKey, int]:
+        county = self._county()
+        out: Counter[EliminationKey] = Counter()
+        for e in self._records("eliminations"):
+            if (
+                e.status.value == "committed"
+                and e.committed_on is not None
+                and first <= e.committed_on <= last
+            ):
+                out[(county.get(e.household_id, UNKNOWN), e.from_status)] += 1
         return dict(out)
 
     def latest_activity_day(self) -> date | None:

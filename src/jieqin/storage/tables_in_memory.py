@@ -52,6 +52,7 @@ from typing import Any
 import attrs
 
 from jieqin.model import Handover, MemberMove
+from jieqin.storage import _monitoring
 from jieqin.storage import _table_repositories as repos
 from jieqin.storage._common import (
     ENTITIES,
@@ -191,6 +192,9 @@ class TablesUnitOfWork(BaseUnitOfWork):
         self.plans = repos.TableRepository[Any](self, KINDS["plans"])
         self.plan_items = repos.TableRepository[Any](self, KINDS["plan_items"])
         self.objections = repos.TableRepository[Any](self, KINDS["objections"])
+        self.eliminations = repos.TableRepository[Any](self, KINDS["eliminations"])
+        self.observations = _monitoring.Observations(self, KINDS["observations"])
+        self.warnings = _monitoring.Warnings(self, KINDS["warnings"])
         self.audit = repos.TablesAuditLog(self)
         self.read_model = TablesReadModel(self.table)
         self.begin()

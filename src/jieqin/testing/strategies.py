@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 from hypothesis import strategies as st
@@ -44,6 +45,7 @@ from jieqin.model import (
     NeedKind,
     NeedSource,
     NeedStatus,
+    Observation,
     Outcome,
     Pairing,
     PairingRole,
@@ -88,12 +90,14 @@ __all__ = [
     "handovers",
     "healths",
     "helpers",
+    "household_observations",
     "households",
     "ids",
     "member_moves",
     "members",
     "money",
     "needs",
+    "observations",
     "one_number_each",
     "pairings",
     "payment_results",
@@ -790,6 +794,37 @@ def member_moves() -> st.SearchStrategy[MemberMove]:
     )
 
 
+def observations() -> st.SearchStrategy[Observation]:
+    """Observations of any kind and source; a feed's with its feed and record id."""
+    from jieqin.model import ObservationKind, ObservationSource
+    from jieqin.model.monitoring import MEMBER_EVENTS
+
+    def build(feed: tuple[str, str] | None, source: ObservationSource, **fields: Any) -> Any:
+        if fields["kind"] in MEMBER_EVENTS and fields["member_id"] is None:
+            fields["member_id"] = "m1"
+        if feed is not None:
+            return Observation(
+                source=ObservationSource.FEED, feed=feed[0], feed_record=feed[1], **fields
+            )
+        return Observation(source=source, **fields)
+
+    own = [s for s in ObservationSource if s is not ObservationSource.FEED]
+    return st.builds(
+        build,
+        st.none()
+        | st.tuples(st.sampled_from(["medical_insurance", "civil_affairs"]), ids(prefix="r")),
+        st.sampled_from(own),
+        observation_id=ids(prefix="o"),
+        household_id=ids(prefix="h"),
+        kind=st.sampled_from(list(ObservationKind)),
+        period=periods(max_year=2025),
+        amount=money(max_value=200_000),
+        recorded_on=_dates(),
+        member_id=st.none() | ids(prefix="m"),
+        note=st.sampled_from(["", "住院自付", "务工收入"]),
+    )
+
+
 def register_type_strategies() -> None:
     """Make ``st.from_type`` produce valid jieqin values for every model type."""
     table: dict[type, st.SearchStrategy[object]] = {
@@ -819,6 +854,7 @@ def register_type_strategies() -> None:
         ConditionOutcome: condition_outcomes(),
         Decision: decisions(),
         MemberMove: member_moves(),
+        Observation: observations(),
     }
     for cls, strategy in table.items():
         st.register_type_strategy(cls, strategy)
@@ -911,6 +947,64 @@ def contexts(
         paired = draw(st.sets(st.sampled_from(household_ids))) if household_ids else set()
         granted = draw(st.sets(st.sampled_from(member_ids))) if member_ids else set()
         return Context(chosen, on, paired, {("aid", m) for m in granted})
+
+    return build()
+
+
+def household_observations(
+    households_: list[Household], around: Period
+) -> st.SearchStrategy[list[object]]:
+    """Observations of ``households_`` around period ``around``: income (often monthly,
+    sometimes a quarter or a year), medical expenditure, and member events (a major
+    illness, a disability, dropping out of school), some in the twelve months before,
+    some in ``around`` itself, some outside; ids unique."""
+    from jieqin.model import Observation, ObservationKind
+
+    start = around.start
+    first_month = start.year * 12 + start.month - 1
+
+    def month_at(offset: int) -> Month:
+        index = first_month + offset
+        return Month(index // 12, index % 12 + 1)
+
+    known = {str(k) for k in ObservationKind}
+    kinds = [
+        k for k in ("medical", "major_illness", "disability", "school_dropout") if k in known
+    ]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[object]:
+        out: list[object] = []
+        if not households_:
+            return out
+        count = draw(st.integers(0, 4 * len(households_) + 6))
+        for n in range(count):
+            home = draw(st.sampled_from(households_))
+            kind = draw(st.sampled_from(["income"] * 4 + kinds))
+            shape = draw(st.sampled_from(["month"] * 4 + ["quarter", "year"]))
+            if shape == "month":
+                period: Period = month_at(draw(st.integers(-26, 3)))
+            elif shape == "quarter":
+                month = month_at(draw(st.integers(-26, 3)))
+                period = Quarter(month.year, (month.month - 1) // 3 + 1)
+            else:
+                period = Year(start.year + draw(st.integers(-2, 0)))
+            event = kind in ("major_illness", "disability", "school_dropout")
+            amount = Decimal(0) if event else draw(money(max_value=20_000))
+            member = draw(st.sampled_from(home.members)).member_id if event else None
+            out.append(
+                Observation(
+                    f"ob{n}",
+                    home.household_id,
+                    kind,
+                    period,
+                    amount,
+                    "survey",
+                    period.end,
+                    member_id=member,
+                )
+            )
+        return out
 
     return build()
 

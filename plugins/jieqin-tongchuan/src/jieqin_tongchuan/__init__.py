@@ -1,4 +1,5 @@
-"""Tongchuan (铜川) for jieqin: programmes, agency, winter check and region names.
+"""Tongchuan (铜川) for jieqin: programmes, agency, winter check, region names and the
+medical-insurance settlement feed (医保结算).
 
 Uses only the public ``jieqin`` API, as every regional plugin should.
 """
@@ -26,10 +27,12 @@ __all__ = [
     "EMPLOYMENT_CENTER",
     "FRESHMAN_SCHOLARSHIP",
     "MAJOR_ILLNESS_GRANT",
+    "PROVINCE",
     "REGION",
     "REGION_NAMES",
     "WINTER_CHECK",
     "default_parameters",
+    "monitoring_parameters",
     "programs",
 ]
 
@@ -63,6 +66,17 @@ WINTER_CHECK = Checklist(
 def default_parameters() -> Parameters:
     """The dated amounts shipped with the plugin (``parameters.toml``)."""
     with resources.as_file(resources.files(__name__) / "parameters.toml") as path:
+        return Parameters.load(path)
+
+
+#: The region prefix of Shaanxi (陕西省, 610000): its monitoring line holds for the
+#: province's households.
+PROVINCE = "61"
+
+
+def monitoring_parameters() -> Parameters:
+    """Shaanxi's dated monitoring line shipped with the plugin (``monitoring.toml``)."""
+    with resources.as_file(resources.files(__name__) / "monitoring.toml") as path:
         return Parameters.load(path)
 
 
@@ -110,6 +124,13 @@ def jieqin_register_programs(register: Callable[[object], None]) -> None:
 
 
 @hookimpl
+def jieqin_register_regional_parameters(register: Callable[[str, object], None]) -> None:
+    parameters = monitoring_parameters()
+    for name in parameters:
+        register(PROVINCE, parameters.get(name))
+
+
+@hookimpl
 def jieqin_register_agencies(register: Callable[..., None]) -> None:
     register(
         EMPLOYMENT_CENTER,
@@ -125,6 +146,19 @@ def jieqin_register_need_kinds(register: Callable[..., None]) -> None:
     sectors = {"food": ("social_work", "agriculture"), "heating": ("social_work", "construction")}
     for item, kind in WINTER_CHECK.items.items():
         register(str(kind), labels[item], sectors=sectors.get(item, ("social_work",)))
+
+
+@hookimpl
+def jieqin_register_observation_feeds(register: Callable[..., None]) -> None:
+    from jieqin_tongchuan.feeds import MEDICAL_SETTLEMENT, read_medical_settlements
+
+    register(
+        MEDICAL_SETTLEMENT,
+        "医保结算",
+        read_medical_settlements,
+        kinds=("medical",),
+        english="medical-insurance settlements",
+    )
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 
 Tiers, sectors, household statuses, need kinds (with the helper sectors that can
 meet them), the five standing activity kinds and the categories of grievance, with
-Chinese labels; and the campaign's standard parameters (``grievance_answer_days``).
+Chinese labels; and the campaign's standard parameters (``grievance_answer_days``,
+the monitoring line and the warning lifecycle's days and months).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def jieqin_register_referral_outcomes(register: RegisterCode) -> None:
 @hookimpl(trylast=True)
 def jieqin_register_parameters(register: RegisterObject[object]) -> None:
     from jieqin.needs.referrals import CORE_PARAMETERS
+    from jieqin.rules.monitoring import STANDARD_PARAMETERS as MONITORING
     from jieqin.services.grievances import STANDARD_PARAMETERS
 
-    for parameter in (*STANDARD_PARAMETERS, *CORE_PARAMETERS.by_name.values()):
+    for parameter in (*STANDARD_PARAMETERS, *CORE_PARAMETERS.by_name.values(), *MONITORING):
         register(parameter)

@@ -404,6 +404,11 @@ class SqlStorage:
         self.engine.dispose()
 
 
+#: The memory an index build of a bulk load may sort in (SQLite's page cache while it
+#: builds, PostgreSQL's ``maintenance_work_mem``).
+INDEX_BUILD_MEMORY_KB = 128 * 1024
+
+
 class SqlUnitOfWork(BaseUnitOfWork):
     """A database transaction with a repository per aggregate.
 
@@ -422,6 +427,8 @@ class SqlUnitOfWork(BaseUnitOfWork):
         super().__init__(actor, read_only=read_only)
         self.sealer = sealer
         self._pending_audit: list[sql_audit.Pending] = []
+        #: Indexes a bulk load dropped in this transaction, built again before it commits.
+        self.deferred_indexes: list[sa.Index] = []
         self._engine = engine
         self._conn: sa.Connection | None = None
         repos: Mapping[str, Any] = repositories_for(self)
@@ -441,6 +448,9 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self.plans = repos["plans"]
         self.plan_items = repos["plan_items"]
         self.objections = repos["objections"]
+        self.eliminations = repos["eliminations"]
+        self.observations = repos["observations"]
+        self.warnings = repos["warnings"]
         self.audit = repos["audit"]
         self.read_model = SqlReadModel(lambda: self.connection)
 
@@ -472,12 +482,35 @@ class SqlUnitOfWork(BaseUnitOfWork):
             pending, self._pending_audit = self._pending_audit, []
             sql_audit.append(self.connection, self.actor, pending, key=audit_key())
 
+    def build_deferred_indexes(self) -> None:
+        """Build the indexes a bulk load of this transaction dropped (one sort each
+        instead of an insert per row); a commit does it first, so none is ever missing."""
+        indexes, self.deferred_indexes = self.deferred_indexes, []
+        if not indexes:
+            return
+        conn = self.connection
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # room to sort in memory rather than in temporary files
+            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{INDEX_BUILD_MEMORY_KB}")
+        else:
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY_KB}kB'")
+        try:
+            for index in indexes:
+                conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+
     def _commit(self) -> None:
+        self.build_deferred_indexes()
         self.flush_audit()
         if self._conn is not None and self._conn.in_transaction():
             self._conn.commit()
 
     def _rollback(self) -> None:
+        self.deferred_indexes = []
         self._pending_audit = []
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()

@@ -43,8 +43,13 @@ def register_sqlite_adapters() -> None:
     sqlite3.register_adapter(date, date.isoformat)
 
 
+#: ``json.dumps(value, ensure_ascii=False)``, with one encoder for every value (``dumps``
+#: with an argument builds an encoder per call: a million decisions are three million).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_text(value: Any) -> Any:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _ENCODE(value)
 
 
 def _bool_int(value: Any) -> Any:

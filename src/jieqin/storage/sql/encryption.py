@@ -1,9 +1,11 @@
-"""Encryption at rest for the SQL backend: resident ID, phone and diagnosis sealed.
+"""Encryption at rest for the SQL backend: resident ID, phone, diagnosis and medical
+expenditure sealed.
 
 Optional and pluggable: a plugin's ``jieqin_key_provider`` hook returns a
 :class:`KeyProvider`; without one nothing is sealed and the schema is used as
 before. With one, the storage seals a member's resident ID number, phone and
-diagnosis together (and a helper's phone) into the row's ``sealed`` column with
+diagnosis together (and a helper's phone, and the amount of a medical expenditure
+observation: :mod:`jieqin.storage.sql.monitoring`) into the row's ``sealed`` column with
 AES-256-GCM, leaves the clear columns ``NULL``, and keeps a **blind index** of the
 resident ID number in ``resident_id_index``: HMAC-SHA256 of the normalised number
 under the provider's index key. The index is unique in the database, so a number
@@ -255,7 +257,8 @@ def open_helper(sealer: Sealer | None, row: Mapping[Any, Any]) -> Mapping[Any, A
 
 
 def rekey(conn: sa.Connection, sealer: Sealer, *, decrypt: bool = False) -> dict[str, int]:
-    """Seal every member and helper row again with the current key and index key (or,
+    """Seal every member and helper row (and medical observation) again with the current
+    key and index key (or,
     ``decrypt``, write them back in clear); returns how many rows of each table were
     written. Rows in clear are sealed too, so this also encrypts a database made
     before the key provider was installed. Runs in the caller's transaction."""
@@ -313,6 +316,9 @@ def rekey(conn: sa.Connection, sealer: Sealer, *, decrypt: bool = False) -> dict
             helpers,
         )
     counts["helpers"] = len(helpers)
+    from jieqin.storage.sql.monitoring import rekey_observations
+
+    counts["observations"] = rekey_observations(conn, sealer, decrypt=decrypt)
     return counts
 
 

@@ -20,6 +20,7 @@ from jieqin.model import (
     Consent,
     CostTerm,
     Decision,
+    Elimination,
     Fund,
     FundChange,
     Grant,
@@ -29,15 +30,19 @@ from jieqin.model import (
     Helper,
     Household,
     MemberMove,
+    Month,
     Need,
     Objection,
+    Observation,
     Pairing,
     Plan,
     PlanItem,
     Program,
     Referral,
     RegionCode,
+    RiskWarning,
     Route,
+    StableMonth,
     parse_period,
 )
 from jieqin.storage.rows import (
@@ -50,7 +55,7 @@ from jieqin.storage.rows import (
     member_values,
     status_values,
 )
-from jieqin.storage.sql.tables import DECISIONS, GRANTS
+from jieqin.storage.sql.tables import DECISIONS, GRANTS, OBJECTIONS
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
@@ -640,6 +645,69 @@ def objection_from(r: Row) -> Objection:
     )
 
 
+# --- risk eliminations --------------------------------------------------------------------
+
+
+def elimination_row(e: Elimination) -> dict[str, Any]:
+    """An elimination, its months of evidence and its objections as JSON (the objections
+    in the objection rows' own form)."""
+    return {
+        "elimination_id": e.elimination_id,
+        "household_id": e.household_id,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "stable_months": [
+            {"month": str(m.month), "income": str(m.income), "line": str(m.line)}
+            for m in e.stable_months
+        ],
+        "checked_by": e.checked_by,
+        "checked_on": e.checked_on,
+        "check_note": e.check_note,
+        "made_by": e.made_by,
+        "made_on": e.made_on,
+        "status": e.status.value,
+        "approved_by": e.approved_by,
+        "approved_on": e.approved_on,
+        "notice_from": e.notice_from,
+        "notice_until": e.notice_until,
+        "committed_on": e.committed_on,
+        "withdrawn_on": e.withdrawn_on,
+        "withdraw_reason": e.withdraw_reason,
+        "objections": [_json_of(OBJECTIONS, objection_row(o)) for o in e.objections],
+    }
+
+
+def elimination_from(r: Row) -> Elimination:
+    return Elimination(
+        elimination_id=r["elimination_id"],
+        household_id=r["household_id"],
+        from_status=r["from_status"],
+        to_status=r["to_status"],
+        stable_months=[
+            StableMonth(
+                Month(int(m["month"][:4]), int(m["month"][5:7])),
+                Decimal(m["income"]),
+                Decimal(m["line"]),
+            )
+            for m in r["stable_months"]
+        ],
+        checked_by=r["checked_by"],
+        checked_on=r["checked_on"],
+        check_note=r["check_note"],
+        made_by=r["made_by"],
+        made_on=r["made_on"],
+        status=r["status"],
+        approved_by=r["approved_by"],
+        approved_on=r["approved_on"],
+        notice_from=r["notice_from"],
+        notice_until=r["notice_until"],
+        committed_on=r["committed_on"],
+        withdrawn_on=r["withdrawn_on"],
+        withdraw_reason=r["withdraw_reason"],
+        objections=[objection_from(_row_of(OBJECTIONS, o)) for o in r["objections"]],
+    )
+
+
 # --- grievances -------------------------------------------------------------------------
 
 
@@ -697,6 +765,83 @@ def grievance_from(r: Row) -> Grievance:
     )
 
 
+# --- monitoring ---------------------------------------------------------------------------
+
+
+def observation_row(o: Observation) -> dict[str, Any]:
+    return {
+        "observation_id": o.observation_id,
+        "household_id": o.household_id,
+        "member_id": o.member_id,
+        "kind": o.kind.value,
+        "period": str(o.period),
+        "amount_fen": to_fen(o.amount),
+        "source": o.source.value,
+        "recorded_on": o.recorded_on,
+        "feed": o.feed,
+        "feed_record": o.feed_record,
+        "note": o.note,
+    }
+
+
+def observation_from(r: Row) -> Observation:
+    return Observation(
+        observation_id=r["observation_id"],
+        household_id=r["household_id"],
+        member_id=r["member_id"],
+        kind=r["kind"],
+        period=parse_period(r["period"]),
+        amount=from_fen(r["amount_fen"]),
+        source=r["source"],
+        recorded_on=r["recorded_on"],
+        feed=r["feed"],
+        feed_record=r["feed_record"],
+        note=r["note"],
+    )
+
+
+def warning_row(w: RiskWarning) -> dict[str, Any]:
+    return {
+        "warning_id": w.warning_id,
+        "household_id": w.household_id,
+        "rules": list(w.rules),
+        "period": str(w.period),
+        "raised_on": w.raised_on,
+        "check_due": w.check_due,
+        "status": w.status.value,
+        "assigned_to": w.assigned_to,
+        "assigned_on": w.assigned_on,
+        "checked_by": w.checked_by,
+        "checked_on": w.checked_on,
+        "check_note": w.check_note,
+        "decided_by": w.decided_by,
+        "decided_on": w.decided_on,
+        "category": w.category,
+        "reason": w.reason,
+    }
+
+
+def warning_from(r: Row) -> RiskWarning:
+    return RiskWarning(
+        warning_id=r["warning_id"],
+        household_id=r["household_id"],
+        rules=tuple(r["rules"]),
+        period=parse_period(r["period"]),
+        raised_on=r["raised_on"],
+        check_due=r["check_due"],
+        status=r["status"],
+        assigned_to=r["assigned_to"],
+        assigned_on=r["assigned_on"],
+        checked_by=r["checked_by"],
+        checked_on=r["checked_on"],
+        check_note=r["check_note"],
+        decided_by=r["decided_by"],
+        decided_on=r["decided_on"],
+        category=r["category"],
+        reason=r["reason"],
+    )
+
+
 #: Repository name -> (record to row, row to record) for the single-table records.
 SIMPLE: dict[str, tuple[Any, Any]] = {
     "helpers": (helper_row, helper_from),
@@ -713,4 +858,7 @@ SIMPLE: dict[str, tuple[Any, Any]] = {
     "plans": (plan_row, plan_from),
     "plan_items": (plan_item_row, plan_item_from),
     "objections": (objection_row, objection_from),
+    "eliminations": (elimination_row, elimination_from),
+    "observations": (observation_row, observation_from),
+    "warnings": (warning_row, warning_from),
 }

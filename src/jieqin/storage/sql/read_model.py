@@ -31,11 +31,20 @@ import sqlalchemy as sa
 
 from jieqin.model import Activity, Pairing
 from jieqin.storage.sql import follow_up, spans, tallies
-from jieqin.storage.sql.tables import GRIEVANCES, HOUSEHOLDS, METADATA
+from jieqin.storage.sql.tables import GRIEVANCES, HOUSEHOLDS, METADATA, STATUS_HISTORY
 
 if TYPE_CHECKING:
     from jieqin.activities.overdue import FollowUpArrays
-    from jieqin.storage.base import ActivityKey, GrantKey, GrievanceKey, NeedKey, PaymentKey
+    from jieqin.storage.base import (
+        ActivityKey,
+        EliminationKey,
+        GrantKey,
+        GrievanceKey,
+        MonitoredKey,
+        NeedKey,
+        PaymentKey,
+        WarningKey,
+    )
 
 __all__ = [
     "READ_MODEL_STATE",
@@ -105,6 +114,17 @@ class SqlReadModel:
     def grievances(self, first: date, last: date) -> dict[GrievanceKey, int]:
         return grievance_counts(self._conn, first, last)
 
+    def monitored_households(
+        self, first: date, last: date, monitored: frozenset[str]
+    ) -> dict[MonitoredKey, int]:
+        return monitored_counts(self._conn, first, last, monitored)
+
+    def warnings(self, first: date, last: date) -> dict[WarningKey, int]:
+        return warning_counts(self._conn, first, last)
+
+    def eliminations(self, first: date, last: date) -> dict[EliminationKey, int]:
+        return elimination_counts(self._conn, first, last)
+
     def latest_activity_day(self) -> date | None:
         return follow_up.latest_activity_day(self._conn)
 
@@ -133,6 +153,95 @@ def grievance_counts(conn: sa.Connection, first: date, last: date) -> dict[Griev
         .group_by(county, g.c.category, answer)
     )
     return {(str(c), str(k), str(a)): int(n) for c, k, a, n in conn.execute(query)}
+
+
+def _county(h: sa.Table) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.substr(h.c.region, 1, 6), tallies.UNKNOWN)
+
+
+def monitored_counts(
+    conn: sa.Connection, first: date, last: date, monitored: frozenset[str]
+) -> dict[MonitoredKey, int]:
+    """Households monitored on a day of the range, by county, their last monitored
+    status in the range and whether they still had one on its last day. Read from
+    the status histories of the households that ever had a monitored status (a few
+    in a hundred), each history in order, and counted as the memory backends count."""
+    from jieqin.storage.counted import last_monitored
+
+    if not monitored:
+        return {}
+    s, h = STATUS_HISTORY, HOUSEHOLDS
+    ever = sa.select(s.c.household_id).where(s.c.status.in_(sorted(monitored)))
+    query = (
+        sa.select(s.c.household_id, _county(h), s.c.status, s.c.since)
+        .select_from(s.join(h, h.c.household_id == s.c.household_id))
+        .where(s.c.household_id.in_(ever.scalar_subquery()))
+        .order_by(s.c.household_id, s.c.position)
+    )
+    histories: dict[str, tuple[str, list[tuple[str, date]]]] = {}
+    for household_id, county, status, since in conn.execute(query):
+        histories.setdefault(str(household_id), (str(county), []))[1].append(
+            (str(status), since)
+        )
+    out: dict[MonitoredKey, int] = {}
+    for county, history in histories.values():
+        category = last_monitored(history, first, last, monitored)
+        if category is None:
+            continue
+        on_last = [status for status, since in history if since <= last]
+        at_end = "at_end" if on_last and on_last[-1] in monitored else "left"
+        key = (county, category, at_end)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def _table(name: str) -> sa.Table | None:
+    return METADATA.tables.get(name)
+
+
+def warning_counts(conn: sa.Connection, first: date, last: date) -> dict[WarningKey, int]:
+    """Warnings raised in the range by county, home check and outcome, counted in the
+    database from their rows (one grouped query over ``raised_on``): a warning moves
+    on after it is raised, and a year holds few, so no tally is kept for them."""
+    w = _table("risk_warnings")
+    if w is None:
+        return {}
+    h = HOUSEHOLDS
+    check = sa.case(
+        (w.c.checked_on.is_(None), "unchecked"),
+        (w.c.checked_on <= w.c.check_due, "on_time"),
+        else_="late",
+    )
+    outcome = sa.case(
+        (w.c.status.in_(("confirmed", "dismissed")), w.c.status),
+        else_="open",
+    )
+    county = _county(h)
+    query = (
+        sa.select(county, check, outcome, sa.func.count())
+        .select_from(w.outerjoin(h, h.c.household_id == w.c.household_id))
+        .where(w.c.raised_on.between(first, last))
+        .group_by(county, check, outcome)
+    )
+    return {(str(c), str(k), str(o)): int(n) for c, k, o, n in conn.execute(query)}
+
+
+def elimination_counts(
+    conn: sa.Connection, first: date, last: date
+) -> dict[EliminationKey, int]:
+    """Eliminations committed in the range, by county and the category left."""
+    e = _table("eliminations")
+    if e is None:
+        return {}
+    h = HOUSEHOLDS
+    county = _county(h)
+    query = (
+        sa.select(county, e.c.from_status, sa.func.count())
+        .select_from(e.outerjoin(h, h.c.household_id == e.c.household_id))
+        .where(e.c.status == "committed", e.c.committed_on.between(first, last))
+        .group_by(county, e.c.from_status)
+    )
+    return {(str(c), str(f)): int(n) for c, f, n in conn.execute(query)}
 
 
 # -- maintenance, called by the repositories -------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import enum
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -87,6 +88,7 @@ from jieqin.storage.sql.tables import (
     MEMBERS,
     NEEDS,
     OBJECTIONS,
+    OBSERVATIONS,
     PLAN_ITEMS,
     REFERRALS,
     STATUS_HISTORY,
@@ -120,6 +122,42 @@ def db_value(column: sa.Column[Any], value: object) -> object:
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+#: A batch of at least this many new households into an empty table is a bulk load.
+BULK_LOAD_HOUSEHOLDS = 1000
+
+#: The household tables' indexes that enforce nothing: a bulk load builds them at the end.
+DEFERRABLE_INDEXES: tuple[sa.Index, ...] = tuple(
+    index
+    for table in (HOUSEHOLDS, MEMBERS, STATUS_HISTORY)
+    for index in table.indexes
+    if not index.unique
+)
+
+
+def _rows_among(
+    conn: sa.Connection, table: sa.Table, selected: Sequence[str], values: Sequence[str]
+) -> Iterator[Sequence[Any]]:
+    """The ``selected`` columns of the rows whose first selected column is one of
+    ``values`` (text). On SQLite the values go as one JSON array (``json_each``), so
+    a batch's thousands of ids cost one bound parameter and no statement compiling."""
+    if not values:
+        return
+    if conn.dialect.name == "sqlite":
+        columns = ", ".join(f'"{c}"' for c in selected)
+        sql = (
+            f'SELECT {columns} FROM "{table.name}" '
+            f'WHERE "{selected[0]}" IN (SELECT value FROM json_each(?))'
+        )
+        for chunk in _chunks(values, 10 * CHUNK):
+            yield from conn.exec_driver_sql(sql, (json.dumps(list(chunk), ensure_ascii=False),))
+        return
+    for chunk in _chunks(values):
+        query = sa.select(*(table.c[c] for c in selected)).where(
+            among(conn, table.c[selected[0]], chunk)
+        )
+        yield from conn.execute(query)
 
 
 def _detail(exc: sa.exc.IntegrityError) -> str:
@@ -677,6 +715,7 @@ _NAMING_MEMBERS = (
     PLAN_ITEMS,
     OBJECTIONS,
     GRIEVANCES,
+    OBSERVATIONS,
 )
 
 
@@ -751,8 +790,10 @@ class HouseholdRepository(SqlRepository[Household]):
         conn = self._conn
         ids = [r.household_id for r in rows]
         regions = self._regions(conn, ids)
-        if not regions and self._inserted_new(conn, rows):
-            return
+        if not regions:
+            self._defer_indexes(conn, rows)
+            if self._inserted_new(conn, rows):
+                return
         self._refuse_members_of_others(conn, rows)
         moved = sorted(
             r.household_id
@@ -771,8 +812,29 @@ class HouseholdRepository(SqlRepository[Household]):
         if moved:
             read_model.relabelled(conn, households=moved)
 
+    def _defer_indexes(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
+        """On a first load (no household stored yet, a batch of a bulk import), drop the
+        household tables' indexes that are no constraint; the unit of work builds them
+        again before it commits (:meth:`SqlUnitOfWork.build_deferred_indexes`), which is
+        far cheaper than keeping them row by row. Every key and unique constraint stays
+        in force throughout."""
+        uow = self._uow
+        if uow.deferred_indexes or len(rows) < BULK_LOAD_HOUSEHOLDS:
+            return
+        if conn.execute(sa.select(HOUSEHOLDS.c.household_id).limit(1)).first() is not None:
+            return
+        preparer = conn.dialect.identifier_preparer
+        for index in DEFERRABLE_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {preparer.quote(str(index.name))}")
+        uow.deferred_indexes.extend(DEFERRABLE_INDEXES)
+
     def _insert_children(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
-        insert_values(conn, MEMBERS, *self._member_rows(rows))
+        if self._uow.sealer is None:
+            # new rows in clear: ``sealed`` and the blind index are NULL by default
+            members = [m for r in rows for m in r.members]
+            insert_values(conn, MEMBERS, mappers.MEMBER_COLUMNS, members)
+        else:
+            insert_values(conn, MEMBERS, *self._member_rows(rows))
         insert_values(
             conn, STATUS_HISTORY, mappers.STATUS_COLUMNS, [s for r in rows for s in r.statuses]
         )
@@ -803,17 +865,11 @@ class HouseholdRepository(SqlRepository[Household]):
 
     @staticmethod
     def _regions(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
-        h = HOUSEHOLDS
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(ids)):
-            found.update(
-                conn.execute(
-                    sa.select(h.c.household_id, h.c.region).where(
-                        among(conn, h.c.household_id, chunk)
-                    )
-                ).all()
-            )
-        return found
+        selected = ("household_id", "region")
+        return {
+            household_id: region
+            for household_id, region in _rows_among(conn, HOUSEHOLDS, selected, list(ids))
+        }
 
     def _refuse_members_of_others(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
         """A member id stored in another household is refused: moving is explicit."""
@@ -948,6 +1004,52 @@ class HouseholdRepository(SqlRepository[Household]):
             for row in rows
         ]
 
+    def iter_rows(self, size: int = 1000) -> Iterator[builtins.list[HouseholdRows]]:
+        """Every household as rows (:class:`~jieqin.storage.rows.HouseholdRows`, sealed
+        values opened) in id order, ``size`` at a time: keyset pagination over the ids,
+        each page's members and statuses read by id range. No model object is built, so
+        an export of a million households streams at the speed of the rows."""
+        conn, sealer = self._conn, self._uow.sealer
+        head = [HOUSEHOLDS.c[name] for name in mappers.HOUSEHOLD_COLUMNS]
+        member = [MEMBERS.c[name] for name in (*mappers.MEMBER_COLUMNS, "sealed")]
+        status = [STATUS_HISTORY.c[name] for name in mappers.STATUS_COLUMNS]
+        after: str | None = None
+        while True:
+            query = sa.select(*head).order_by(HOUSEHOLDS.c.household_id).limit(size)
+            if after is not None:
+                query = query.where(HOUSEHOLDS.c.household_id > after)
+            page = [tuple(row) for row in conn.execute(query).all()]
+            if not page:
+                return
+            first, after = page[0][0], page[-1][0]
+            members: dict[str, builtins.list[tuple[Any, ...]]] = defaultdict(builtins.list)
+            query = (
+                sa.select(*member)
+                .where(MEMBERS.c.household_id.between(first, after))
+                .order_by(MEMBERS.c.household_id, MEMBERS.c.position)
+            )
+            width = len(mappers.MEMBER_COLUMNS)
+            for row in conn.execute(query).all():
+                if row[width] is None:
+                    values = tuple(row)[:width]
+                else:
+                    opened = encryption.open_member(sealer, row._mapping)
+                    values = tuple(opened[name] for name in mappers.MEMBER_COLUMNS)
+                members[values[1]].append(values)
+            statuses: dict[str, builtins.list[tuple[Any, ...]]] = defaultdict(builtins.list)
+            query = (
+                sa.select(*status)
+                .where(STATUS_HISTORY.c.household_id.between(first, after))
+                .order_by(STATUS_HISTORY.c.household_id, STATUS_HISTORY.c.position)
+            )
+            for row in conn.execute(query).all():
+                statuses[row[0]].append(tuple(row))
+            yield [
+                HouseholdRows(hid, row, tuple(members.get(hid, ())), tuple(statuses.get(hid, ())))
+                for row in page
+                for hid in (row[0],)
+            ]
+
     def find(self, key: Any) -> Household | None:
         row = (
             self._conn.execute(sa.select(HOUSEHOLDS).where(self._key_clause(key)))
@@ -982,17 +1084,12 @@ class HouseholdRepository(SqlRepository[Household]):
         return str(owner)
 
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
-        m = MEMBERS
         wanted = sorted(set(member_ids))
-        found: dict[str, str] = {}
-        for chunk in _chunks(wanted):
-            query = sa.select(m.c.member_id, m.c.household_id).where(
-                among(self._conn, m.c.member_id, chunk)
-            )
-            found.update(
-                (member_id, household_id) for member_id, household_id in self._conn.execute(query)
-            )
-        return found
+        selected = ("member_id", "household_id")
+        return {
+            member_id: household_id
+            for member_id, household_id in _rows_among(self._conn, MEMBERS, selected, wanted)
+        }
 
     def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         m = MEMBERS
@@ -1000,14 +1097,11 @@ class HouseholdRepository(SqlRepository[Household]):
         sealer = self._uow.sealer
         if sealer is not None:
             return self._sealed_holders(sealer, wanted)
-        found: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks(wanted):
-            query = sa.select(m.c.resident_id, m.c.member_id, m.c.household_id).where(
-                among(self._conn, m.c.resident_id, chunk)
-            )
-            for resident_id, member_id, household_id in self._conn.execute(query):
-                found[resident_id] = (member_id, household_id)
-        return found
+        selected = ("resident_id", "member_id", "household_id")
+        return {
+            resident_id: (member_id, household_id)
+            for resident_id, member_id, household_id in _rows_among(self._conn, m, selected, wanted)
+        }
 
     def _sealed_holders(
         self, sealer: encryption.Sealer, wanted: Sequence[str]
@@ -1148,11 +1242,20 @@ def _sealed_helpers(
 
 def repositories_for(uow: SqlUnitOfWork) -> dict[str, Any]:
     """Every repository of a SQL unit of work, by attribute name."""
+    from jieqin.storage.sql import monitoring
+
+    classes: dict[str, type[SqlRepository[Any]]] = {
+        **_CLASSES,
+        "observations": monitoring.ObservationRepository,
+        "warnings": monitoring.WarningRepository,
+    }
     repos: dict[str, Any] = {}
     for name, (to_row, from_row) in mappers.SIMPLE.items():
-        cls = _CLASSES.get(name, SqlRepository)
+        cls = classes.get(name, SqlRepository)
         if name == "helpers":
             to_row, from_row = _sealed_helpers(uow.sealer)
+        if name == "observations":
+            to_row, from_row = monitoring.sealed_observations(uow.sealer)
         repos[name] = cls(uow, ENTITIES[name], TABLES[name], to_row, from_row)
     repos["households"] = HouseholdRepository(
         uow, ENTITIES["households"], HOUSEHOLDS, mappers.household_row, lambda row: row

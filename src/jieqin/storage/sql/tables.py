@@ -38,11 +38,13 @@ __all__ = [
     "METADATA",
     "NEEDS",
     "OBJECTIONS",
+    "OBSERVATIONS",
     "PAIRINGS",
     "PLANS",
     "PLAN_ITEMS",
     "PROGRAMS",
     "REFERRALS",
+    "RISK_WARNINGS",
     "STATUS_HISTORY",
     "TABLES",
     "VERSION_TABLE",
@@ -127,11 +129,26 @@ MEMBERS = sa.Table(
     sa.Column("sealed", sa.Text),
     sa.Column("resident_id_index", sa.String(64)),
     sa.Index("ix_household_members_resident_id_index", "resident_id_index", unique=True),
-    sa.Index("ix_household_members_schooling", "school_level", "school_year_of_entry"),
+    # Partial: only the members who have the fact are indexed (revision 0019), so a
+    # province's bulk load builds small indexes and a query on the fact reads them.
+    sa.Index(
+        "ix_household_members_schooling",
+        "school_level",
+        "school_year_of_entry",
+        sqlite_where=sa.text("school_level IS NOT NULL"),
+        postgresql_where=sa.text("school_level IS NOT NULL"),
+    ),
     # Covering: which households have a current member with a major illness or a
     # disability is read from the index alone (the overdue scan's household facts).
     sa.Index("ix_household_members_condition", "health_condition", "departed_on", "household_id"),
-    sa.Index("ix_household_members_disability", "disability_grade", "departed_on", "household_id"),
+    sa.Index(
+        "ix_household_members_disability",
+        "disability_grade",
+        "departed_on",
+        "household_id",
+        sqlite_where=sa.text("disability_grade IS NOT NULL"),
+        postgresql_where=sa.text("disability_grade IS NOT NULL"),
+    ),
 )
 
 STATUS_HISTORY = sa.Table(
@@ -469,6 +486,83 @@ OBJECTIONS = sa.Table(
 )
 """Objections to the people on a plan's public notice; decided, never deleted."""
 
+ELIMINATIONS = sa.Table(
+    "eliminations",
+    METADATA,
+    sa.Column("elimination_id", ID, primary_key=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("from_status", CODE, nullable=False),
+    sa.Column("to_status", CODE, nullable=False),
+    sa.Column("stable_months", sa.JSON, nullable=False),
+    sa.Column("checked_by", sa.Text, nullable=False),
+    sa.Column("checked_on", sa.Date, nullable=False),
+    sa.Column("check_note", sa.Text, nullable=False),
+    sa.Column("made_by", sa.Text, nullable=False),
+    sa.Column("made_on", sa.Date, nullable=False),
+    sa.Column("status", CODE, nullable=False, index=True),
+    sa.Column("approved_by", sa.Text),
+    sa.Column("approved_on", sa.Date),
+    sa.Column("notice_from", sa.Date),
+    sa.Column("notice_until", sa.Date),
+    sa.Column("committed_on", sa.Date),
+    sa.Column("withdrawn_on", sa.Date),
+    sa.Column("withdraw_reason", sa.Text, nullable=False),
+    sa.Column("objections", sa.JSON, nullable=False),
+)
+"""Risk eliminations: a monitored household's way out of monitoring, with its evidence
+(``stable_months``: month, income and line of each month), its home check, the steps of
+a plan's approval and notice, and the objections received during the notice (rows of
+``objections`` as JSON, whose ``plan_id`` is the elimination)."""
+
+OBSERVATIONS = sa.Table(
+    "observations",
+    METADATA,
+    sa.Column("observation_id", ID, primary_key=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("member_id", ID, sa.ForeignKey(_MEMBER), index=True),
+    sa.Column("kind", CODE, nullable=False, index=True),
+    sa.Column("period", PERIOD, nullable=False, index=True),
+    sa.Column("amount_fen", FEN),
+    sa.Column("source", CODE, nullable=False),
+    sa.Column("recorded_on", sa.Date, nullable=False),
+    sa.Column("feed", sa.Text),
+    sa.Column("feed_record", sa.Text),
+    sa.Column("note", sa.Text, nullable=False),
+    # Encryption at rest (jieqin.storage.sql.encryption): a medical expenditure's
+    # amount sealed, ``amount_fen`` NULL.
+    sa.Column("sealed", sa.Text),
+    sa.UniqueConstraint("feed", "feed_record"),
+    sa.CheckConstraint("(feed IS NULL) = (feed_record IS NULL)", name="feed_whole"),
+    sa.CheckConstraint("amount_fen IS NOT NULL OR sealed IS NOT NULL", name="amount_kept"),
+    sa.CheckConstraint("amount_fen >= 0", name="amount_nonnegative"),
+)
+"""Households' incomes and rigid expenditures over a period (防返贫监测), each from a
+source; a feed's record (``feed``, ``feed_record``) is stored once."""
+
+RISK_WARNINGS = sa.Table(
+    "risk_warnings",
+    METADATA,
+    sa.Column("warning_id", ID, primary_key=True),
+    sa.Column("household_id", ID, sa.ForeignKey(_HOUSEHOLD), nullable=False, index=True),
+    sa.Column("rules", sa.JSON, nullable=False),
+    sa.Column("period", PERIOD, nullable=False, index=True),
+    sa.Column("raised_on", sa.Date, nullable=False, index=True),
+    sa.Column("check_due", sa.Date, nullable=False),
+    sa.Column("status", CODE, nullable=False, index=True),
+    sa.Column("assigned_to", sa.Text, index=True),
+    sa.Column("assigned_on", sa.Date),
+    sa.Column("checked_by", sa.Text),
+    sa.Column("checked_on", sa.Date),
+    sa.Column("check_note", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("category", CODE),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.CheckConstraint("check_due >= raised_on", name="due_after_raised"),
+)
+"""Risk warnings and their steps (raised, assigned, checked, confirmed or dismissed),
+never deleted; ``rules`` the codes of the warning rules that held (JSON list)."""
+
 AUDIT_LOG = sa.Table(
     "audit_log",
     METADATA,
@@ -506,6 +600,9 @@ TABLES: dict[str, sa.Table] = {
     "plans": PLANS,
     "plan_items": PLAN_ITEMS,
     "objections": OBJECTIONS,
+    "eliminations": ELIMINATIONS,
+    "observations": OBSERVATIONS,
+    "warnings": RISK_WARNINGS,
     "member_moves": MEMBER_MOVES,
     "fund_changes": FUND_CHANGES,
 }
