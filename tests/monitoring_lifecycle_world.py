@@ -113,4 +113,3 @@ def raise_warnings(campaign: jieqin.Campaign, *warnings: RiskWarning) -> list[Ri
         uow.warnings.add_many(assigned)
         uow.commit()
     return assigned
-

@@ -585,7 +585,10 @@ def test_the_report_workbook_holds_the_figures_of_the_json_report(
         ]
         m = figures.get("monitoring")
         if m is not None:
-            for figure, per in (("monitored_households", "monitored"), ("monitored_at_end", "at_end")):
+            for figure, per in (
+                ("monitored_households", "monitored"),
+                ("monitored_at_end", "at_end"),
+            ):
                 total = m["households"] if per == "monitored" else m["at_end"]
                 rows.append((figure, "", "", n(total), ""))
                 rows += [(figure, c["category"], "", n(c[per]), "") for c in m["categories"]]

@@ -1377,9 +1377,7 @@ class Campaign:
                 rules=self.need_rules(),
             )
 
-    def elimination_stability(
-        self, household_id: str, *, on: _date | None = None
-    ) -> Stability:
+    def elimination_stability(self, household_id: str, *, on: _date | None = None) -> Stability:
         """Whether a household's income was stable above the line, month by month."""
         from jieqin.services.elimination import stability
 

@@ -530,8 +530,7 @@ class Registry:
             prefix = region_prefix(region, field="region")
             if not isinstance(parameter, Parameter):
                 raise InvalidValue(
-                    f"region {prefix}: expected a jieqin Parameter, got "
-                    f"{type(parameter).__name__}",
+                    f"region {prefix}: expected a jieqin Parameter, got {type(parameter).__name__}",
                     field="parameter",
                 )
             key = f"{prefix}:{parameter.name}"

@@ -1198,6 +1198,8 @@ _WARNING_STEPS = (
     (2, ("checked_by", "checked_on", "check_note")),
     (3, ("decided_by", "decided_on", "category", "reason")),
 )
+
+
 def _warnings(
     checks: RecordChecks, uow: UnitOfWork, items: Sequence[RiskWarning], batch: _Batch
 ) -> None:

@@ -968,9 +968,7 @@ def household_observations(
         return Month(index // 12, index % 12 + 1)
 
     known = {str(k) for k in ObservationKind}
-    kinds = [
-        k for k in ("medical", "major_illness", "disability", "school_dropout") if k in known
-    ]
+    kinds = [k for k in ("medical", "major_illness", "disability", "school_dropout") if k in known]
 
     @st.composite
     def build(draw: st.DrawFn) -> list[object]:

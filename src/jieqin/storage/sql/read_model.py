@@ -180,9 +180,7 @@ def monitored_counts(
     )
     histories: dict[str, tuple[str, list[tuple[str, date]]]] = {}
     for household_id, county, status, since in conn.execute(query):
-        histories.setdefault(str(household_id), (str(county), []))[1].append(
-            (str(status), since)
-        )
+        histories.setdefault(str(household_id), (str(county), []))[1].append((str(status), since))
     out: dict[MonitoredKey, int] = {}
     for county, history in histories.values():
         category = last_monitored(history, first, last, monitored)
@@ -226,9 +224,7 @@ def warning_counts(conn: sa.Connection, first: date, last: date) -> dict[Warning
     return {(str(c), str(k), str(o)): int(n) for c, k, o, n in conn.execute(query)}
 
 
-def elimination_counts(
-    conn: sa.Connection, first: date, last: date
-) -> dict[EliminationKey, int]:
+def elimination_counts(conn: sa.Connection, first: date, last: date) -> dict[EliminationKey, int]:
     """Eliminations committed in the range, by county and the category left."""
     e = _table("eliminations")
     if e is None:

@@ -866,10 +866,7 @@ class HouseholdRepository(SqlRepository[Household]):
     @staticmethod
     def _regions(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
         selected = ("household_id", "region")
-        return {
-            household_id: region
-            for household_id, region in _rows_among(conn, HOUSEHOLDS, selected, list(ids))
-        }
+        return dict(_rows_among(conn, HOUSEHOLDS, selected, list(ids)))
 
     def _refuse_members_of_others(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
         """A member id stored in another household is refused: moving is explicit."""
@@ -1086,10 +1083,7 @@ class HouseholdRepository(SqlRepository[Household]):
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
         wanted = sorted(set(member_ids))
         selected = ("member_id", "household_id")
-        return {
-            member_id: household_id
-            for member_id, household_id in _rows_among(self._conn, MEMBERS, selected, wanted)
-        }
+        return dict(_rows_among(self._conn, MEMBERS, selected, wanted))
 
     def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         m = MEMBERS
