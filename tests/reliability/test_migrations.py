@@ -40,6 +40,9 @@ def _revisions() -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
 
+#: The table of an entity whose name differs from it.
+_TABLES = {"warnings": "risk_warnings"}
+
 REVISIONS = _revisions()
 EARLIER = REVISIONS[:-1]
 
@@ -192,6 +195,7 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row(
             command.upgrade(alembic_config(conn), revision)
             conn.commit()
         assert _fill(old_engine, reference) > 100
+        existed = set(sa.inspect(old_engine).get_table_names())
     finally:
         old_engine.dispose()
 
@@ -212,6 +216,10 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row(
     assert len(chained) == (1 if revision < "0008" else 0)
     migrated["audit_log"] = [r for r in migrated["audit_log"] if r not in chained]
     for table, rows in reference.items():
+        if table not in existed and table not in DERIVED:
+            # A table newer than the old revision held nothing there: it arrives empty.
+            assert migrated[table] == [], f"table {table} gained rows from {revision}"
+            continue
         assert migrated[table] == rows, f"table {table} changed in the upgrade from {revision}"
 
     with jieqin.connect(old_url, plugins=[WORLDS]) as campaign:
@@ -219,6 +227,9 @@ def test_a_database_at_an_earlier_revision_upgrades_with_every_row(
             for entity, items in records.items():
                 key = ENTITIES[entity].key
                 stored = {key(r): r for r in getattr(uow, entity).list()}
+                if _TABLES.get(entity, entity) not in existed:
+                    assert stored == {}, entity
+                    continue
                 assert stored == {key(r): r for r in items}, entity
         with campaign.unit_of_work(actor="clerk:li") as uow:
             uow.activities.add(Activity("a-after", "visit", date(2021, 12, 1), "p1", "hh3"))
