@@ -156,3 +156,20 @@ def test_the_cheap_test_masks_what_the_pattern_masks(text: str) -> None:
 )
 def test_the_cheap_test_lets_health_words_through(text: str) -> None:
     assert HEALTH_PLACEHOLDER in mask_health_words(text)
+
+
+def test_the_sql_households_stream_rows_and_the_memory_ones_do_not() -> None:
+    """Exports and allocations take the row path by the typed capability, not a probe."""
+    from jieqin.storage.base import HouseholdRowSource
+    from jieqin.storage.memory import MemoryStorage
+
+    sql = SqlStorage("sqlite://")
+    memory = MemoryStorage()
+    try:
+        with sql.unit_of_work(read_only=True) as uow:
+            assert isinstance(uow.households, HouseholdRowSource)
+        with memory.unit_of_work(read_only=True) as uow:
+            assert not isinstance(uow.households, HouseholdRowSource)
+    finally:
+        sql.close()
+        memory.close()

@@ -20,6 +20,7 @@ from jieqin.io.importer import FORMATS
 from jieqin.io.jsonl_format import write_jsonl
 from jieqin.io.kinds import Kind, kind_named
 from jieqin.io.sensitive import Sensitivity, mask_record, sensitivity_of
+from jieqin.storage.base import HouseholdRowSource
 
 __all__ = ["BATCH", "batches", "export", "write_records"]
 
@@ -127,11 +128,10 @@ def _stored_forms(repository: Any, kind: Kind) -> Iterator[dict[str, Any]]:
     """The JSON forms of every stored record of ``kind``: households straight from their
     rows when the backend offers them (``iter_rows``: no model object is built, see
     :mod:`jieqin.io.household_export`), else each record unstructured."""
-    rows = getattr(repository, "iter_rows", None)
-    if kind.name == "households" and callable(rows):
+    if kind.name == "households" and isinstance(repository, HouseholdRowSource):
         from jieqin.io.household_export import household_json
 
-        for batch in rows(BATCH):
+        for batch in repository.iter_rows(BATCH):
             yield from map(household_json, batch)
         return
     for batch in batches(repository):

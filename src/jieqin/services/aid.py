@@ -66,6 +66,7 @@ from jieqin.rules.facts import fact_definition
 from jieqin.rules.ids import stable_id
 from jieqin.services.caps import CapLedger, counted_grants, programs_capped
 from jieqin.storage._common import closed_message
+from jieqin.storage.base import HouseholdRowSource
 
 if TYPE_CHECKING:
     from jieqin.services.allocation_scope import Scope
@@ -756,9 +757,9 @@ def _stored_households(uow: UnitOfWork) -> Sequence[Household] | Sequence[Househ
     """Every stored household: as rows when the backend reads them (``iter_rows``, the
     SQL backend: no model object is built for a member who is not explained), else as
     households."""
-    iterate = getattr(uow.households, "iter_rows", None)
-    if callable(iterate):
-        return [rows for batch in iterate() for rows in batch]
+    households = uow.households
+    if isinstance(households, HouseholdRowSource):
+        return [rows for batch in households.iter_rows() for rows in batch]
     return uow.households.list()
 
 

@@ -24,7 +24,7 @@ rows, kept by the backend in the same unit of work as the writes they follow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -80,6 +80,7 @@ __all__ = [
     "HandoverRepository",
     "HelperRepository",
     "HouseholdRepository",
+    "HouseholdRowSource",
     "MonitoredKey",
     "NeedRepository",
     "ObjectionRepository",
@@ -217,6 +218,19 @@ class HouseholdRepository(Repository[Household, str], Protocol):
 
     def moves(self, **filters: object) -> list[MemberMove]:
         """Members moved, in the order they were moved (filters: ``member_id`` ...)."""
+
+
+@runtime_checkable
+class HouseholdRowSource(Protocol):
+    """A household repository that streams its households as table rows.
+
+    The SQL backend offers it: exports and allocations read rows, with no model object
+    built for a household they do not need as one. A backend without it is read with
+    :meth:`HouseholdRepository.list`.
+    """
+
+    def iter_rows(self, size: int = 1000) -> Iterator[list[HouseholdRows]]:
+        """Every stored household as rows, ``size`` households at a time, by id."""
 
 
 class PairingRepository(Repository[Pairing, PairingKey], Protocol):
