@@ -18,6 +18,7 @@ from jieqin.rules.monitoring import (
     warning_check_days,
 )
 from jieqin.rules.parameters import DatedValue
+from jieqin.services.warning_lifecycle import assignee
 from jieqin.services.warnings import evaluated_month, explain_household, run_warnings
 from jieqin.testing.contract import make_helper, make_household, make_pairing
 
@@ -111,6 +112,11 @@ def test_a_run_raises_one_assigned_warning_per_household_a_rule_held_for(campaig
     assert first.check_due == date(2022, 4, 15)
     assert first.period == Month(2022, 3)
     assert stored["hh002"].assigned_to == "township:610202001"
+    with campaign.unit_of_work("test", read_only=True) as uow:
+        # A run assigns in bulk by the lifecycle's one rule.
+        assert {h: assignee(uow, h, AS_OF) for h in stored} == {
+            h: w.assigned_to for h, w in stored.items()
+        }
     assert [(e.actor, e.entity) for e in entries] == [("clerk", "warnings")]
     assert entries[0].action == "add_many"
     assert sorted(entries[0].changes["ids"]) == sorted(w.warning_id for w in stored.values())

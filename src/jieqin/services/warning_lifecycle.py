@@ -129,18 +129,32 @@ class OverdueWarning:
 
 def township_clerk(household: Household) -> str:
     """The assignee where a household has no helper: its township's clerk."""
-    return f"township:{household.region.code[:9]}"
+    return township_of(household.region.code)
+
+
+def township_of(region_code: str) -> str:
+    """The township clerk's assignee id for a household of ``region_code``."""
+    return f"township:{region_code[:9]}"
+
+
+def paired_assignees(uow: UnitOfWork, household_ids: Iterable[str], day: date) -> dict[str, str]:
+    """The helper each of these households' warnings raised on ``day`` goes to: the one
+    paired with it that day (its primary helper, else the lowest helper id), in one
+    set-based read; a household paired with no one that day is left out."""
+    out: dict[str, str] = {}
+    for household_id, pairings in uow.pairings.of_households(household_ids).items():
+        active = [p for p in pairings if p.active_on(day)]
+        if active:
+            primary = [p for p in active if p.role is PairingRole.PRIMARY]
+            out[household_id] = min(p.helper_id for p in (primary or active))
+    return out
 
 
 def assignee(uow: UnitOfWork, household_id: str, day: date) -> str:
-    """Who a household's warning raised on ``day`` goes to: the helper paired with it
-    that day (its primary helper, else the lowest helper id), else its township's
-    clerk (``township:<9-digit code>``)."""
-    pairings = uow.pairings.active_on(day, household_id=household_id)
-    if pairings:
-        primary = [p for p in pairings if p.role is PairingRole.PRIMARY]
-        return min(p.helper_id for p in (primary or pairings))
-    return township_clerk(uow.households.get(household_id))
+    """Who a household's warning raised on ``day`` goes to: :func:`paired_assignees`,
+    else its township's clerk (``township:<9-digit code>``)."""
+    helper = paired_assignees(uow, [household_id], day).get(household_id)
+    return helper if helper is not None else township_clerk(uow.households.get(household_id))
 
 
 def assign(uow: UnitOfWork, warning: RiskWarning, *, on: date | None = None) -> RiskWarning:

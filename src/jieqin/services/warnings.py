@@ -36,7 +36,6 @@ from jieqin.model import (
     MONITORED_STATUSES,
     Household,
     Month,
-    PairingRole,
     RiskWarning,
     WarningStatus,
 )
@@ -45,6 +44,7 @@ from jieqin.rules.monitoring import MonitoringParameters, warning_check_days
 from jieqin.rules.observations import ObservationTable
 from jieqin.rules.programs import Eligibility
 from jieqin.rules.warnings import STANDARD_WARNING_RULES, WarningRule, evaluate, explain
+from jieqin.services.warning_lifecycle import paired_assignees, township_of
 from jieqin.storage.base import UnitOfWork
 
 __all__ = [
@@ -167,23 +167,6 @@ def _read(
     return population, table, False
 
 
-def _assignees(uow: UnitOfWork, household_ids: Iterable[str], day: date) -> dict[str, str]:
-    """Who each household's warning raised on ``day`` goes to, as
-    :func:`jieqin.services.warning_lifecycle.assignee` says, read in one set-based read."""
-    paired: dict[str, list[tuple[bool, str]]] = {}
-    for household_id, pairings in uow.pairings.of_households(household_ids).items():
-        for p in pairings:
-            if p.active_on(day):
-                paired.setdefault(household_id, []).append(
-                    (p.role is PairingRole.PRIMARY, p.helper_id)
-                )
-    out = {}
-    for household_id, helpers in paired.items():
-        primary = [h for is_primary, h in helpers if is_primary]
-        out[household_id] = min(primary or [h for _, h in helpers])
-    return out
-
-
 def run_warnings(
     uow: UnitOfWork,
     as_of: date,
@@ -230,7 +213,7 @@ def run_warnings(
     ids = {h: warning_id(h, period) for h in candidates}
     stored = {w.warning_id for w in uow.warnings.list(period=period)}
     fresh = [h for h in candidates if ids[h] not in stored]
-    assignees = _assignees(uow, fresh, as_of)
+    assignees = paired_assignees(uow, fresh, as_of)
     regions = population.region_codes
     region_of = population.household_region
     index = population.household_index
@@ -247,7 +230,7 @@ def run_warnings(
                 as_of,
                 as_of + timedelta(days=days),
                 status=WarningStatus.ASSIGNED,
-                assigned_to=assignees.get(household_id, f"township:{code[:9]}"),
+                assigned_to=assignees.get(household_id) or township_of(code),
                 assigned_on=as_of,
             )
         )
