@@ -52,9 +52,13 @@ from jieqin.model import (
     RegionCode,
     Year,
 )
+from jieqin.model.elimination import Elimination, StableMonth
+from jieqin.model.monitoring import Observation, RiskWarning
+from jieqin.model.periods import Month
 from jieqin.security import METHODS, STANDARD_ROLES, NotPermitted, Principal
 from jieqin.storage import base
 from jieqin.storage._common import ENTITIES
+from jieqin.testing.contract import make_elimination, make_observation, make_warning
 from jieqin.testing.strategies import households, members, one_number_each
 
 DAY = date(2021, 6, 30)
@@ -80,6 +84,9 @@ class World:
     plans: tuple[Plan, ...] = ()
     plan_items: tuple[PlanItem, ...] = ()
     objections: tuple[Objection, ...] = ()
+    observations: tuple[Observation, ...] = ()
+    warnings: tuple[RiskWarning, ...] = ()
+    eliminations: tuple[Elimination, ...] = ()
 
 
 @st.composite
@@ -199,6 +206,40 @@ def worlds(draw: st.DrawFn) -> World:
         Objection(f"o{k}", "pl1", draw(st.sampled_from(hids)), member_or_none(), DAY, "异议")
         for k in range(draw(st.integers(0, 2)))
     )
+    the_observations = tuple(
+        make_observation(
+            f"ob{k}",
+            household_id=h,
+            kind="income",
+            period=Month(2021, 5),
+            amount=Decimal("450"),
+            source="feed",
+            recorded_on=DAY,
+            member_id=None,
+            feed="mi",
+            feed_record=f"r{k}",
+        )
+        for k, h in enumerate(draw(st.lists(st.sampled_from(hids), max_size=3, unique=True)))
+    )
+    the_warnings = tuple(
+        make_warning(f"w{k}", household_id=h, period=Month(2021, 5), raised_on=DAY, check_due=DAY)
+        for k, h in enumerate(draw(st.lists(st.sampled_from(hids), max_size=2, unique=True)))
+    )
+    the_eliminations = tuple(
+        make_elimination(
+            f"el{k}",
+            household_id=h,
+            stable_months=[
+                StableMonth(m, Decimal("9000.00"), Decimal("6000.00"))
+                for m in (Month(2020, 12), *(Month(2021, n) for n in range(1, 6)))
+            ],
+            checked_by="p0",
+            checked_on=date(2021, 6, 2),
+            made_by="clerk:li",
+            made_on=DAY,
+        )
+        for k, h in enumerate(draw(st.lists(st.sampled_from(hids), max_size=2, unique=True)))
+    )
     move = None
     if draw(st.booleans()):
         source = draw(st.sampled_from([h for h in the_households if len(h.members) > 1] or [None]))
@@ -221,6 +262,9 @@ def worlds(draw: st.DrawFn) -> World:
         the_plans,
         the_items,
         the_objections,
+        the_observations,
+        the_warnings,
+        the_eliminations,
     )
 
 
@@ -313,6 +357,9 @@ def _store(campaign: jieqin.Campaign, world: World) -> None:
             "plans",
             "plan_items",
             "objections",
+            "observations",
+            "warnings",
+            "eliminations",
         ):
             getattr(uow, name).add_many(getattr(world, name))
         if world.move is not None:
@@ -410,12 +457,32 @@ def _check_reads(
         _check_members(uow.households, oracle, stored, owner)
     if role.may_read("pairings"):
         _check_pairings(uow.pairings, oracle, stored)
+    if role.may_read("observations"):
+        _check_monitoring(uow, oracle, stored)
     if role.may_read("funds"):
         assert uow.funds.spent("f1") == sum((g.amount for g in stored["grants"]), Decimal(0))
         assert uow.funds.changes() == uow.funds.changes(fund_id="f1") == []
         reserved = sum((i.amount or 0 for i in stored["plan_items"]), Decimal(0))
         assert uow.funds.reserved("f1") == reserved
         _called("funds", "spent"), _called("funds", "changes"), _called("funds", "reserved")
+
+
+def _check_monitoring(uow: Any, oracle: Oracle, stored: dict[str, list[Any]]) -> None:
+    """The set-based reads of observations and warnings show only what is in scope."""
+    every = [h.household_id for h in stored["households"]]
+    for name in ("observations", "warnings"):
+        seen = [r for r in stored[name] if oracle.sees(name, r)]
+        found = getattr(uow, name).of_households(every)
+        assert set(found) <= oracle.households, name
+        key = lambda r, n=name: _key(n, r)  # noqa: E731
+        assert sorted((r for rs in found.values() for r in rs), key=key) == sorted(seen, key=key)
+        _called(name, "of_households")
+    pairs = [(o.feed, o.feed_record) for o in stored["observations"]]
+    shown = {
+        (o.feed, o.feed_record): o for o in stored["observations"] if oracle.sees("observations", o)
+    }
+    assert uow.observations.feed_records(pairs) == shown
+    _called("observations", "feed_records")
 
 
 def _check_members(
