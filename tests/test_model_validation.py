@@ -82,6 +82,12 @@ def household(**changes: object) -> jieqin.Household:
             "fractions of a fen",
         ),
         (lambda: jieqin.Fund("f1", "p", jieqin.Year(2021), "-1"), "budget", "must not be negative"),
+        (
+            # an ID number typed into an amount column: refused by name, never stored
+            lambda: jieqin.Fund("f1", "p", jieqin.Year(2021), "610220196112020027"),
+            "budget",
+            "larger than the largest allowed",
+        ),
     ],
 )
 def test_validator_names_field_and_reason(build, field: str, reason: str) -> None:  # type: ignore[no-untyped-def]

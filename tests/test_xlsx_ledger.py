@@ -20,6 +20,7 @@ from jieqin.errors import InvalidInput, InvalidValue, JieqinError
 from jieqin.io.headers import CHINESE
 from jieqin.io.values import SPELLINGS, code_of, parse_date, spellings
 from jieqin.model import EmploymentStatus, HealthCondition, Relation, SchoolLevel, Sex
+from jieqin.model.monitoring import ObservationKind, ObservationSource
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
@@ -333,7 +334,18 @@ def test_every_label_of_the_reference_tables_is_read() -> None:
         for entry in table:
             assert code_of(vocabulary, entry.label) == entry.code
         assert len(set(words.values())) == len(table)  # every code has its words
-    assert set(SPELLINGS) == {Sex, Relation, HealthCondition, SchoolLevel, EmploymentStatus}
+    # the monitoring vocabularies have no reference table: their words are all there is
+    for vocabulary in (ObservationKind, ObservationSource):
+        assert set(spellings(vocabulary).values()) == {str(code) for code in vocabulary}
+    assert set(SPELLINGS) == {
+        Sex,
+        Relation,
+        HealthCondition,
+        SchoolLevel,
+        EmploymentStatus,
+        ObservationKind,
+        ObservationSource,
+    }
 
 
 # --- villages by name ---------------------------------------------------------------------

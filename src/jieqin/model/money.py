@@ -10,10 +10,15 @@ from decimal import Decimal, InvalidOperation
 
 from jieqin.errors import InvalidValue
 
-__all__ = ["FEN", "ZERO", "yuan"]
+__all__ = ["FEN", "LARGEST", "ZERO", "yuan"]
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+#: The largest amount any record may carry: a trillion yuan. Far above any fund or
+#: household figure, and well inside what every backend stores exactly as whole fen
+#: in a 64-bit integer, so a mistyped ID number in an amount column is refused here,
+#: named by its field, instead of overflowing the database driver.
+LARGEST = Decimal("1000000000000.00")
 
 
 def yuan(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
@@ -43,6 +48,8 @@ def yuan(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
     quantized = amount.quantize(FEN)
     if quantized != amount:
         raise InvalidValue(f"amount {amount} has fractions of a fen", field=field)
+    if abs(quantized) > LARGEST:
+        raise InvalidValue(f"amount is larger than the largest allowed, {LARGEST:,.0f} yuan", field=field)
     return quantized
 
 
