@@ -49,7 +49,9 @@ def yuan(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
     if quantized != amount:
         raise InvalidValue(f"amount {amount} has fractions of a fen", field=field)
     if abs(quantized) > LARGEST:
-        raise InvalidValue(f"amount is larger than the largest allowed, {LARGEST:,.0f} yuan", field=field)
+        raise InvalidValue(
+            f"amount is larger than the largest allowed, {LARGEST:,.0f} yuan", field=field
+        )
     return quantized
 
 
