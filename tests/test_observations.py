@@ -247,6 +247,25 @@ def test_observations_round_trip_and_import_again_changes_nothing(
         assert _audit_count(target) == audited  # nothing written, not even an audit entry
 
 
+def test_a_shifted_row_never_quotes_its_medical_amount_in_another_column(
+    campaign: jieqin.Campaign, tmp_path: Path
+) -> None:
+    # a delimiter lost after the member: the kind reads "2021", the period the amount
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "observation_id,household_id,member_id,kind,period,amount,source,recorded_on\n"
+        "o1,hh001,hh001-m2 medical,2021,18650.40,declaration,2022-01-05,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as error:
+        import_file(campaign, path, "observations")
+    text = _problems(error)
+    assert "obs.csv line 2: period: is not valid here; the value, a number" in text
+    assert "18650" not in text
+    assert "18650" not in error.value.said("zh")
+    assert _stored(campaign) == []
+
+
 def test_a_chinese_ledger_with_chinese_words_imports(
     campaign: jieqin.Campaign, tmp_path: Path
 ) -> None:

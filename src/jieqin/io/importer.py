@@ -28,6 +28,7 @@ sheet and row (:class:`~jieqin.io.places.Places`).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ from typing import Any, Protocol
 from attrs import evolve, frozen
 
 from jieqin.errors import ConflictError, InvalidInput, InvalidValue, Problem
-from jieqin.i18n import N_
+from jieqin.i18n import N_, Message
 from jieqin.io.csv_format import read_csv
 from jieqin.io.headers import STANDARD_HEADERS, HeaderTable
 from jieqin.io.household_rows import read_household_rows
@@ -176,18 +177,38 @@ AMOUNT_HIDDEN = N_(
 )
 
 
-def _repeats_a_number(problem: Problem) -> bool:
-    return problem.field == "amount" and any(c.isdigit() for c in str(problem.reason))
+#: The reason a problem of another field of an observation gives when it quotes a
+#: number: in a row whose columns shifted (a delimiter lost), the medical amount can
+#: land in any column, and be quoted by that column's check.
+VALUE_HIDDEN = N_(
+    "is not valid here; the value, a number, is not repeated, as it may be a medical "
+    "amount (a health fact) from a shifted column"
+)
+
+#: A quoted value that reads as a number (``'7321.55'``, ``'-1,200'``).
+_QUOTED_NUMBER = re.compile(r"""['"][-+]?[0-9][0-9,]*(?:\.[0-9]+)?['"]""")
+
+
+def _hidden_reason(problem: Problem) -> Message | None:
+    """The reason to give instead of ``problem``'s, where it may repeat an amount."""
+    reason = str(problem.reason)
+    if problem.field == "amount" and any(c.isdigit() for c in reason):
+        return AMOUNT_HIDDEN
+    if problem.field is not None and _QUOTED_NUMBER.search(reason):
+        return VALUE_HIDDEN
+    return None
 
 
 def _amounts_hidden(parsed: Iterable[Parsed]) -> Iterator[Parsed]:
-    """Observations whose amount is refused say why without repeating the amount (a
-    reason that holds no digit, such as a formula's, stays as it is)."""
+    """Observations whose amount is refused say why without repeating the amount, and
+    no other field's problem quotes a number that may be one (a reason that holds no
+    such number, such as a formula's, stays as it is)."""
     for record in parsed:
-        if any(_repeats_a_number(p) for p in record.problems):
+        hidden = [_hidden_reason(p) for p in record.problems]
+        if any(h is not None for h in hidden):
             problems = tuple(
-                evolve(p, reason=AMOUNT_HIDDEN) if _repeats_a_number(p) else p
-                for p in record.problems
+                p if h is None else evolve(p, reason=h)
+                for p, h in zip(record.problems, hidden, strict=True)
             )
             record = Parsed(record.line, None, problems)
         yield record
