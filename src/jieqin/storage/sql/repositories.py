@@ -866,7 +866,7 @@ class HouseholdRepository(SqlRepository[Household]):
     @staticmethod
     def _regions(conn: sa.Connection, ids: Sequence[str]) -> dict[str, str]:
         selected = ("household_id", "region")
-        return dict(_rows_among(conn, HOUSEHOLDS, selected, list(ids)))
+        return {str(k): str(v) for k, v in _rows_among(conn, HOUSEHOLDS, selected, list(ids))}
 
     def _refuse_members_of_others(self, conn: sa.Connection, rows: Sequence[HouseholdRows]) -> None:
         """A member id stored in another household is refused: moving is explicit."""
@@ -1083,7 +1083,7 @@ class HouseholdRepository(SqlRepository[Household]):
     def owners(self, member_ids: Iterable[str]) -> dict[str, str]:
         wanted = sorted(set(member_ids))
         selected = ("member_id", "household_id")
-        return dict(_rows_among(self._conn, MEMBERS, selected, wanted))
+        return {str(k): str(v) for k, v in _rows_among(self._conn, MEMBERS, selected, wanted)}
 
     def holders(self, resident_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         m = MEMBERS
