@@ -266,6 +266,28 @@ def test_a_shifted_row_never_quotes_its_medical_amount_in_another_column(
     assert _stored(campaign) == []
 
 
+def test_a_feed_row_whose_id_is_not_text_is_refused_not_given_the_feed_id(
+    campaign: jieqin.Campaign, tmp_path: Path
+) -> None:
+    path = tmp_path / "obs.jsonl"
+    row = {
+        "observation_id": [],
+        "household_id": "hh001",
+        "kind": "income",
+        "period": "2021",
+        "amount": "0.00",
+        "source": "feed",
+        "recorded_on": "2022-01-05",
+        "feed": "medical_insurance",
+        "feed_record": "r0",
+    }
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as error:
+        import_file(campaign, path, "observations")
+    assert "observation_id" in _problems(error)
+    assert _stored(campaign) == []
+
+
 def test_a_chinese_ledger_with_chinese_words_imports(
     campaign: jieqin.Campaign, tmp_path: Path
 ) -> None:

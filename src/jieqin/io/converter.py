@@ -339,7 +339,9 @@ def _observation_hook() -> StructureHook:
     build = _object_hook(Observation, converter)
 
     def structure(value: object, cls: Any) -> Any:
-        if isinstance(value, Mapping) and not value.get("observation_id"):
+        # only a missing or empty id is left to the feed; any other value (a list, a
+        # number) is checked as an id, and refused if it is none
+        if isinstance(value, Mapping) and value.get("observation_id") in (None, ""):
             feed, record = value.get("feed"), value.get("feed_record")
             if isinstance(feed, str) and isinstance(record, str) and feed and record:
                 value = {**value, "observation_id": feed_observation_id(feed, record)}

@@ -45,6 +45,7 @@ from jieqin.io.kinds import HOUSEHOLDS, Kind, kind_named
 from jieqin.io.places import Places
 from jieqin.io.records import Parsed
 from jieqin.io.text import AUTO, read_lines
+from jieqin.io.xlsx_format import MERGED_REASONS
 from jieqin.model import Household, mask_resident_id
 from jieqin.storage.rows import RESIDENT_ID, HouseholdRows, rows_of
 
@@ -191,6 +192,8 @@ _QUOTED_NUMBER = re.compile(r"""['"][-+]?[0-9][0-9,]*(?:\.[0-9]+)?['"]""")
 
 def _hidden_reason(problem: Problem) -> Message | None:
     """The reason to give instead of ``problem``'s, where it may repeat an amount."""
+    if isinstance(problem.reason, Message) and problem.reason.template in MERGED_REASONS:
+        return None  # it names cell references, never a value
     reason = str(problem.reason)
     if problem.field == "amount" and any(c.isdigit() for c in reason):
         return AMOUNT_HIDDEN

@@ -74,6 +74,7 @@ from jieqin.io.records import Parsed
 
 __all__ = [
     "HEADER_SEARCH",
+    "MERGED_REASONS",
     "date_columns",
     "escape_text",
     "read_xlsx",
@@ -119,16 +120,20 @@ _EXCEL_ERROR = N_("holds the Excel error {error}")
 _A_TIME = N_("is a time, not a value jieqin reads")
 _EMPTY = N_("the sheet is empty")
 _DAMAGED = N_("cannot be read: the workbook is damaged ({error})")
-_MERGED = N_(
+MERGED_CELLS = N_(
     "cells {ref} are merged; unmerge them and fill in every cell (each row holds its own values)"
 )
-_MERGED_ACROSS = N_(
+MERGED_CELLS_ACROSS = N_(
     "cells {ref} are merged across columns; unmerge them: each column holds its own value"
 )
-_MERGED_MEMBER = N_(
+MERGED_CELLS_MEMBER = N_(
     "cells {ref} are merged in a member column; unmerge them and fill in every row "
     "(only the columns of the household, such as its id, may be merged over the rows "
     "of its members)"
+)
+#: The templates of the merged-cell reasons: they name cell references, never a value.
+MERGED_REASONS = frozenset(
+    m.template for m in (MERGED_CELLS, MERGED_CELLS_ACROSS, MERGED_CELLS_MEMBER)
 )
 _NOT_A_WORKBOOK = N_(
     "is not an Excel workbook jieqin can read (an .xlsx file; save an old .xls "
@@ -408,9 +413,9 @@ class _Sheet:
                 if column - 1 in self._household_at:
                     self.fills.setdefault(column - 1, []).append((first, last))
                     continue
-                reason = _MERGED_MEMBER
+                reason = MERGED_CELLS_MEMBER
             else:
-                reason = _MERGED_ACROSS if column != last_column else _MERGED
+                reason = MERGED_CELLS_ACROSS if column != last_column else MERGED_CELLS
             where = self.header[1][column - 1].strip() if column <= len(self.header[1]) else ""
             self.problems.append(
                 self.problem(
